@@ -1,0 +1,112 @@
+// Package config resolves psnd's environment (SPEC §7) into one value, so
+// every command and the daemon agree on where data lives and which X
+// endpoints to use. It reads the environment through a function, never the
+// process environment directly, so tests can run in parallel.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// Defaults of SPEC §7.
+const (
+	DefaultAPIURL       = "https://api.x.com"
+	DefaultAuthURL      = "https://x.com/i/oauth2/authorize"
+	DefaultTokenURL     = "https://api.x.com/2/oauth2/token"
+	DefaultCallbackAddr = "127.0.0.1:18923"
+)
+
+// Config is the resolved environment.
+type Config struct {
+	Home         string // data directory ($PSN_HOME)
+	KeyringMode  string // "system" or "file"
+	APIURL       string
+	AuthURL      string
+	TokenURL     string
+	CallbackAddr string
+	TZ           string // $PSN_TZ, "" when unset
+	ClientID     string // $X_CLIENT_ID
+	ClientSecret string // $X_CLIENT_SECRET; never logged
+}
+
+// Getenv looks up an environment variable; os.Getenv fits.
+type Getenv func(string) string
+
+// Load resolves the configuration. goos is runtime.GOOS in production.
+func Load(getenv Getenv, goos string) (Config, error) {
+	c := Config{
+		KeyringMode:  orDefault(getenv("PSN_KEYRING"), "system"),
+		APIURL:       orDefault(getenv("PSN_X_API_URL"), DefaultAPIURL),
+		AuthURL:      orDefault(getenv("PSN_X_AUTH_URL"), DefaultAuthURL),
+		TokenURL:     orDefault(getenv("PSN_X_TOKEN_URL"), DefaultTokenURL),
+		CallbackAddr: orDefault(getenv("PSN_CALLBACK_ADDR"), DefaultCallbackAddr),
+		TZ:           getenv("PSN_TZ"),
+		ClientID:     getenv("X_CLIENT_ID"),
+		ClientSecret: getenv("X_CLIENT_SECRET"),
+	}
+	if c.KeyringMode != "system" && c.KeyringMode != "file" {
+		return Config{}, fmt.Errorf("PSN_KEYRING must be \"system\" or \"file\", not %q", c.KeyringMode)
+	}
+	home, err := DataDir(getenv, goos)
+	if err != nil {
+		return Config{}, err
+	}
+	c.Home = home
+	return c, nil
+}
+
+// FromEnv is Load with the process environment.
+func FromEnv() (Config, error) { return Load(os.Getenv, runtime.GOOS) }
+
+// DataDir returns $PSN_HOME, else $XDG_DATA_HOME/psn (default
+// ~/.local/share/psn), or ~/Library/Application Support/psn on macOS. The
+// result is absolute: the keyring entry and the service unit depend on it.
+func DataDir(getenv Getenv, goos string) (string, error) {
+	if h := getenv("PSN_HOME"); h != "" {
+		abs, err := filepath.Abs(h)
+		if err != nil {
+			return "", fmt.Errorf("resolve PSN_HOME: %w", err)
+		}
+		return abs, nil
+	}
+	home := getenv("HOME")
+	if goos == "darwin" {
+		if home == "" {
+			return "", errors.New("cannot find the data directory: HOME is not set (set PSN_HOME)")
+		}
+		return filepath.Join(home, "Library", "Application Support", "psn"), nil
+	}
+	if x := getenv("XDG_DATA_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "psn"), nil
+	}
+	if home == "" {
+		return "", errors.New("cannot find the data directory: neither PSN_HOME, XDG_DATA_HOME nor HOME is set")
+	}
+	return filepath.Join(home, ".local", "share", "psn"), nil
+}
+
+// DBPath is the SQLite database inside the data directory.
+func (c Config) DBPath() string { return filepath.Join(c.Home, "psn.db") }
+
+// SocketPath is the daemon's local API socket.
+func (c Config) SocketPath() string { return filepath.Join(c.Home, "psnd.sock") }
+
+// LockPath is the file the running daemon holds locked.
+func (c Config) LockPath() string { return filepath.Join(c.Home, "psnd.lock") }
+
+// MasterKeyPath is where PSN_KEYRING=file keeps the data key.
+func (c Config) MasterKeyPath() string { return filepath.Join(c.Home, "master.key") }
+
+// MediaDir holds psnd's own copies of attached media.
+func (c Config) MediaDir() string { return filepath.Join(c.Home, "media") }
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,293 @@
+// Package sqlstore is psnd's SQLite store: it opens the database with the
+// pragmas the daemon relies on, applies the embedded goose migrations, and
+// holds every SQL query behind transactions (Update and View) so invariants
+// that span rows — the run_id fence, "record this tweet's id before posting
+// the next" — are one transaction each.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/psnd/psnd/migrations"
+)
+
+// Sentinel errors, mapped from SQLite result codes in one place (mapErr).
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrBusy          = errors.New("database is busy")
+	ErrConstraint    = errors.New("constraint violated")
+	ErrNotADatabase  = errors.New("not a SQLite database")
+	ErrSchemaTooNew  = errors.New("database schema is newer than this psnd")
+	ErrStale         = errors.New("post changed since it was read") // run_id fence
+	ErrNotEditable   = errors.New("post can no longer be changed")
+	ErrReadOnlyStore = errors.New("database opened read-only")
+)
+
+// Store is an open psnd database.
+type Store struct {
+	db       *sql.DB
+	path     string
+	readOnly bool
+}
+
+// Options tune Open.
+type Options struct {
+	// ReadOnly opens an existing database without creating or migrating it
+	// (used by diagnostics while the daemon is not running).
+	ReadOnly bool
+}
+
+// dsn builds the connection string. Pragmas go in the DSN so that every
+// pooled connection gets them: busy timeout, foreign keys, WAL, full sync
+// (a committed tweet id must survive power loss), and BEGIN IMMEDIATE so a
+// read-then-write transaction cannot fail with SQLITE_BUSY half way.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("mode", "ro")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Add("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Open opens (creating if needed, mode 0600) the database at path and checks
+// that it is a SQLite database. It does not migrate: see Migrate.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if !opts.ReadOnly {
+		// Create the file ourselves so it is 0600 from the first byte; SQLite
+		// gives its -wal and -shm files the database file's permissions.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+		f.Close()
+	} else if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, opts.ReadOnly))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
+	// The first query runs the DSN pragmas; a file that is not SQLite fails
+	// here, before anything is written to it.
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
+		db.Close()
+		if errors.Is(mapErr(err), ErrNotADatabase) {
+			return nil, fmt.Errorf("open database %s: %w (move it aside or point PSN_HOME elsewhere)", path, ErrNotADatabase)
+		}
+		return nil, fmt.Errorf("open database %s: %w", path, mapErr(err))
+	}
+	return s, nil
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// DB exposes the pool for diagnostics and tests.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close checkpoints the WAL and closes the database.
+func (s *Store) Close() error {
+	if !s.readOnly {
+		// Fold the WAL back into the main file so a clean shutdown leaves one
+		// self-contained file; failure here is harmless (SQLite recovers).
+		_, _ = s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+	return s.db.Close()
+}
+
+func newProvider(db *sql.DB) (*goose.Provider, error) {
+	return goose.NewProvider(goose.DialectSQLite3, db, migrations.FS, goose.WithDisableGlobalRegistry(true))
+}
+
+// SchemaVersion returns the database's applied migration version and the
+// newest version this binary knows.
+func (s *Store) SchemaVersion(ctx context.Context) (current, known int64, err error) {
+	p, err := newProvider(s.db)
+	if err != nil {
+		return 0, 0, fmt.Errorf("load migrations: %w", err)
+	}
+	srcs := p.ListSources()
+	if len(srcs) > 0 {
+		known = srcs[len(srcs)-1].Version
+	}
+	current, err = p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, known, fmt.Errorf("read schema version: %w", mapErr(err))
+	}
+	return current, known, nil
+}
+
+// Migrate applies pending migrations. It refuses, changing nothing, a
+// database whose schema is newer than this binary (a downgrade would
+// misread it). Only the daemon calls it, at start, under its lock.
+func (s *Store) Migrate(ctx context.Context) (applied []int64, err error) {
+	if s.readOnly {
+		return nil, ErrReadOnlyStore
+	}
+	p, err := newProvider(s.db)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	if err := s.checkNotNewer(ctx, p); err != nil {
+		return nil, err
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	for _, r := range res {
+		applied = append(applied, r.Source.Version)
+	}
+	return applied, nil
+}
+
+// MigrateDownTo rolls back to version v (0 = empty). For tests and recovery.
+func (s *Store) MigrateDownTo(ctx context.Context, v int64) error {
+	p, err := newProvider(s.db)
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	if _, err := p.DownTo(ctx, v); err != nil {
+		return fmt.Errorf("migrate down to %d: %w", v, err)
+	}
+	return nil
+}
+
+func (s *Store) checkNotNewer(ctx context.Context, p *goose.Provider) error {
+	// Read the version table directly: asking goose would create it, and a
+	// refused database must be left exactly as it was.
+	var exists int
+	if err := s.db.QueryRowContext(ctx,
+		"SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='goose_db_version'").Scan(&exists); err != nil {
+		return fmt.Errorf("read schema version: %w", mapErr(err))
+	}
+	if exists == 0 {
+		return nil
+	}
+	var current int64
+	if err := s.db.QueryRowContext(ctx,
+		"SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", mapErr(err))
+	}
+	srcs := p.ListSources()
+	var known int64
+	if len(srcs) > 0 {
+		known = srcs[len(srcs)-1].Version
+	}
+	if current > known {
+		return fmt.Errorf("%w: database %s is at schema version %d, this psnd knows up to %d; upgrade psnd",
+			ErrSchemaTooNew, s.path, current, known)
+	}
+	return nil
+}
+
+// Tx is a transaction with psnd's queries as methods.
+type Tx struct {
+	tx *sql.Tx
+}
+
+// Update runs fn in a write transaction (BEGIN IMMEDIATE), committing if fn
+// returns nil and rolling back otherwise.
+func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
+	if s.readOnly {
+		return ErrReadOnlyStore
+	}
+	return s.run(ctx, false, fn)
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
+	return s.run(ctx, true, fn)
+}
+
+func (s *Store) run(ctx context.Context, readOnly bool, fn func(*Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", mapErr(err))
+	}
+	if err := fn(&Tx{tx: tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// mapErr turns driver errors into the package's sentinels, keeping the
+// original text for the log.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("%w: %v", ErrBusy, err)
+		case sqlite3.SQLITE_CONSTRAINT:
+			return fmt.Errorf("%w: %v", ErrConstraint, err)
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("%w: %v", ErrNotADatabase, err)
+		}
+	}
+	return err
+}
+
+// Time encoding: fixed-width UTC text with milliseconds, so that SQL text
+// comparison orders times correctly.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func fmtTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return fmtTime(*t)
+}
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		// Accept any RFC 3339 value a human may have written with sqlite3.
+		if t2, err2 := time.Parse(time.RFC3339Nano, s); err2 == nil {
+			return t2.UTC(), nil
+		}
+		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+func parseTimePtr(ns sql.NullString) (*time.Time, error) {
+	if !ns.Valid || ns.String == "" {
+		return nil, nil
+	}
+	t, err := parseTime(ns.String)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
