@@ -315,3 +315,14 @@ func (t *Tx) ListPosts(f ListFilter) ([]*post.Post, error) {
 	}
 	return posts, nil
 }
+
+// CountFailedSince counts posts that failed at or after since.
+func (t *Tx) CountFailedSince(since time.Time) (int, error) {
+	var n int
+	err := t.tx.QueryRow(`SELECT count(*) FROM posts WHERE parent_post_id IS NULL AND status = 'failed' AND updated_at >= ?`,
+		fmtTime(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count failed posts: %w", mapErr(err))
+	}
+	return n, nil
+}

@@ -1,0 +1,58 @@
+// Command psnd schedules and publishes posts to X: `psnd serve` runs the
+// daemon, every other subcommand is a client of its local API or works
+// offline (check, split, version, service).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/psnd/psnd/internal/cli"
+	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/daemon"
+	"github.com/psnd/psnd/internal/version"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	env := cli.Env{
+		Stdin:            os.Stdin,
+		Stdout:           os.Stdout,
+		Stderr:           os.Stderr,
+		Getenv:           os.Getenv,
+		GOOS:             runtime.GOOS,
+		Version:          version.String(),
+		StdinIsTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
+		StdoutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		Serve:            serve,
+	}
+	code := cli.Main(ctx, os.Args[1:], env)
+	stop()
+	os.Exit(code)
+}
+
+// serve runs the daemon with a text logger on stderr (systemd's journal and
+// launchd's log files pick it up).
+func serve(ctx context.Context, opts cli.ServeOptions) error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if opts.Verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return daemon.Run(ctx, daemon.Config{
+		Env:     cfg,
+		Version: version.String(),
+		Logger:  log,
+		Sandbox: opts.Sandbox,
+	})
+}

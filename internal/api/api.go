@@ -1,0 +1,106 @@
+// Package api holds the wire types of psnd's local API (SPEC §7): the JSON
+// the daemon serves under /v1 on its Unix socket and the CLI, editor
+// integrations and tests read. They are a published contract — snake_case,
+// times in RFC 3339 — kept apart from the domain types so that the contract
+// changes only on purpose. It imports only the standard library.
+package api
+
+import "time"
+
+// Routes of the local API, version 1.
+const (
+	PathHealth = "/v1/health"
+	PathPosts  = "/v1/posts"      // GET list (?status=S), POST create
+	PathPost   = "/v1/posts/{id}" // GET show
+)
+
+// Post is a post as SPEC §7 defines it: one tweet or a thread.
+type Post struct {
+	ID              int64      `json:"id"`
+	Account         string     `json:"account"`
+	AccountID       string     `json:"account_id"`
+	Status          string     `json:"status"`
+	SubStatus       *string    `json:"sub_status"`
+	ScheduledAt     *time.Time `json:"scheduled_at"`
+	PublishedAt     *time.Time `json:"published_at"`
+	FailReason      *string    `json:"fail_reason"`
+	Attempts        int        `json:"attempts"`
+	NextRetryAt     *time.Time `json:"next_retry_at"`
+	PlatformPostIDs []string   `json:"platform_post_ids"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	Tweets          []Tweet    `json:"tweets"`
+}
+
+// Tweet is one tweet of a post.
+type Tweet struct {
+	Position       int        `json:"position"`
+	Text           string     `json:"text"`
+	Status         string     `json:"status"`
+	PlatformPostID *string    `json:"platform_post_id"`
+	PublishedAt    *time.Time `json:"published_at,omitempty"`
+	Media          []Media    `json:"media,omitempty"`
+}
+
+// Media is a file attached to a tweet.
+type Media struct {
+	Path     string `json:"path"`
+	MimeType string `json:"mime_type"`
+	Size     int64  `json:"size"`
+	AltText  string `json:"alt_text,omitempty"`
+}
+
+// Health is the daemon's state, for `psnd doctor`, scripts and the CLI's
+// version check.
+type Health struct {
+	Status    string    `json:"status"` // "ok", or "waiting_for_keyring" etc.
+	Version   string    `json:"version"`
+	PID       int       `json:"pid"`
+	Home      string    `json:"home"`
+	StartedAt time.Time `json:"started_at"`
+	Sandbox   bool      `json:"sandbox"`
+	Keyring   Keyring   `json:"keyring"`
+	// RecentFailures counts posts that failed in the last day, so any
+	// client command can print a one-line notice.
+	RecentFailures int `json:"recent_failures"`
+}
+
+// Keyring describes the data key's availability.
+type Keyring struct {
+	Mode      string     `json:"mode"`  // "system" or "file"
+	State     string     `json:"state"` // "ready", "waiting_for_keyring", "error"
+	LastError string     `json:"last_error,omitempty"`
+	NextTry   *time.Time `json:"next_try,omitempty"`
+}
+
+// Health statuses.
+const (
+	HealthOK                = "ok"
+	HealthWaitingForKeyring = "waiting_for_keyring"
+	HealthKeyError          = "key_error"
+)
+
+// ErrorBody is the body of every non-2xx response.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// Error is a typed API error: a stable code for programs and one line for
+// people.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Status  int    `json:"-"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Error codes.
+const (
+	CodeBadRequest  = "bad_request"
+	CodeNotFound    = "not_found"
+	CodeConflict    = "conflict" // e.g. the run_id fence refused an edit
+	CodeInvalidText = "invalid_text"
+	CodeUnavailable = "unavailable" // e.g. waiting for the keyring
+	CodeInternal    = "internal"
+)

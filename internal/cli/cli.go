@@ -1,0 +1,204 @@
+// Package cli implements psnd's command line. Commands take their IO and
+// environment from an Env value (never os.Stdout or os.Getenv directly), so
+// tests run them in parallel; one place, exitCode, maps errors to exit
+// statuses, and only main calls os.Exit.
+//
+// The command tree uses spf13/cobra: it is the de-facto standard for Go
+// CLIs, well kept, and gives consistent help and shell completion for bash,
+// zsh and fish without hand-written scripts.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/apiclient"
+	"github.com/psnd/psnd/internal/config"
+)
+
+// Exit statuses, documented in `psnd --help`.
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitUsage       = 2
+	ExitNoDaemon    = 3
+	ExitInvalidText = 4
+)
+
+const exitHelp = `Exit status:
+  0  success
+  1  error (one line on stderr says what)
+  2  usage error (bad flag or arguments)
+  3  the daemon is not running (start it with: psnd serve)
+  4  the text is not a valid post (check, split, post)`
+
+// Env is everything a command may touch outside its arguments.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	GOOS           string
+	Version        string
+	// StdinIsTerminal / StdoutIsTerminal decide prompts, colour and spinners.
+	StdinIsTerminal, StdoutIsTerminal bool
+	// Serve runs the daemon; main wires daemon.Run. Kept a function so the
+	// CLI package does not link the store into every test of client commands.
+	Serve func(ctx context.Context, opts ServeOptions) error
+}
+
+// usageError marks errors that should print usage and exit 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// exitError carries a specific exit status with its message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+// Main runs psnd with args (without the program name) and returns the exit
+// status.
+func Main(ctx context.Context, args []string, env Env) int {
+	root := newRoot(&env)
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	if !isSilent(err) {
+		fmt.Fprintln(env.Stderr, "psnd: "+oneLine(err.Error()))
+	}
+	if code == ExitUsage && cmd != nil {
+		fmt.Fprintln(env.Stderr)
+		fmt.Fprint(env.Stderr, cmd.UsageString())
+	}
+	return code
+}
+
+// silentError has already been reported (e.g. a check result printed).
+type silentError struct{ code int }
+
+func (s silentError) Error() string { return fmt.Sprintf("exit %d", s.code) }
+
+func isSilent(err error) bool {
+	var s silentError
+	return errors.As(err, &s)
+}
+
+func exitCode(err error) int {
+	var u usageError
+	var e exitError
+	var s silentError
+	var ae *api.Error
+	switch {
+	case errors.As(err, &s):
+		return s.code
+	case errors.As(err, &u):
+		return ExitUsage
+	case errors.As(err, &e):
+		return e.code
+	case errors.Is(err, apiclient.ErrDaemonNotRunning):
+		return ExitNoDaemon
+	case errors.As(err, &ae) && ae.Code == api.CodeInvalidText:
+		return ExitInvalidText
+	case isCobraUsage(err):
+		return ExitUsage
+	}
+	return ExitError
+}
+
+// isCobraUsage recognises the argument errors cobra builds itself.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
+		"invalid argument", "accepts ", "requires at least", "requires at most", "bad flag syntax"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func newRoot(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "psnd",
+		Short: "Schedule and publish posts to X from your own machine",
+		Long: `psnd schedules and publishes posts, threads and media to X — exactly once, at
+the minute you chose, from a daemon on your own machine.
+
+Start the daemon with 'psnd serve' (or install it as a service with
+'psnd service install'); every other command talks to it.`,
+		Example: `  psnd serve --sandbox             # try psnd offline against a built-in fake X
+  psnd post "hello" --now          # publish at once
+  psnd list                        # what is scheduled, failed, published`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitHelp + "\n")
+	root.AddCommand(
+		newVersionCmd(env),
+		newServeCmd(env),
+		newListCmd(env),
+		newShowCmd(env),
+	)
+	return root
+}
+
+// loadConfig resolves the environment for a command.
+func loadConfig(env *Env) (config.Config, error) {
+	return config.Load(env.Getenv, env.GOOS)
+}
+
+// client returns the API client for the configured data directory, warning
+// once on stderr when the daemon runs another version.
+func client(env *Env) (*apiclient.Client, error) {
+	cfg, err := loadConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	c := apiclient.New(cfg.SocketPath(), env.Version)
+	c.OnVersionMismatch = func(v string) {
+		fmt.Fprintf(env.Stderr, "psnd: warning: the daemon runs version %s, this command is %s; restart the daemon\n", v, env.Version)
+	}
+	return c, nil
+}
+
+// exactArgs is cobra.ExactArgs with a usage error naming what is expected.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s expects %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
+}

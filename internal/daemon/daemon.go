@@ -1,0 +1,188 @@
+// Package daemon is psnd's long-running process: it owns the database, holds
+// the data key, serves the local API on a Unix socket, and (as later pieces
+// land) runs the scheduler and publisher. Run is the whole lifecycle; main
+// only wires signals to its context.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/secrets"
+	"github.com/psnd/psnd/internal/sqlstore"
+)
+
+// Config holds the daemon's dependencies.
+type Config struct {
+	Env     config.Config
+	Version string
+	Logger  *slog.Logger
+	Clock   clock.Clock
+	// Keyring overrides the keyring chosen by Env.KeyringMode (tests).
+	Keyring secrets.Keyring
+	// KeyBackoff spaces keyring retries while it is locked.
+	KeyBackoff secrets.Backoff
+	Sandbox    bool
+	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	ShutdownTimeout time.Duration
+	// Ready, if set, is called once the socket accepts connections.
+	Ready func()
+}
+
+// Daemon is a running psnd daemon.
+type Daemon struct {
+	cfg     Config
+	log     *slog.Logger
+	clock   clock.Clock
+	store   *sqlstore.Store
+	keys    *keys
+	started time.Time
+}
+
+// Run starts the daemon and blocks until ctx is cancelled (SIGINT/SIGTERM)
+// or a fatal error occurs. Shutdown order: stop accepting, let in-flight
+// requests finish, stop background work, close the store last.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	log := cfg.Logger
+	home := cfg.Env.Home
+
+	if err := ensureHome(home, log); err != nil {
+		return err
+	}
+	lock, err := acquireLock(cfg.Env.LockPath())
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+
+	store, err := sqlstore.Open(ctx, cfg.Env.DBPath(), sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close database", "err", err)
+		}
+	}()
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "applied", applied)
+	}
+
+	kr := cfg.Keyring
+	if kr == nil {
+		if kr, err = secrets.KeyringFromEnv(cfg.Env.KeyringMode, home); err != nil {
+			return err
+		}
+	}
+	if cfg.Env.KeyringMode == "file" {
+		log.Warn("PSN_KEYRING=file: the data key is kept in a file, not the OS keyring", "path", cfg.Env.MasterKeyPath())
+	}
+	k, err := newKeys(kr, home, cfg.Env.KeyringMode, store, cfg.Clock, cfg.KeyBackoff, log)
+	if err != nil {
+		return err
+	}
+
+	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now()}
+
+	ln, err := listenSocket(cfg.Env.SocketPath(), log)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           d.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { k.run(bg) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("psnd daemon started", "version", cfg.Version, "home", home, "socket", cfg.Env.SocketPath(),
+		"pid", os.Getpid(), "sandbox", cfg.Sandbox)
+	if cfg.Ready != nil {
+		cfg.Ready()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-serveErr:
+		runErr = fmt.Errorf("serve local API: %w", err)
+	}
+
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("requests still running at shutdown", "err", err)
+	}
+	stopBG()
+	wg.Wait()
+	log.Info("psnd daemon stopped")
+	return runErr
+}
+
+// ensureHome creates the data directory 0700, or checks the existing one is
+// a directory we can use. An existing directory is never chmod-ed behind the
+// user's back; a loose mode is reported (psnd doctor explains the fix).
+func ensureHome(home string, log *slog.Logger) error {
+	if home == "" {
+		return errors.New("no data directory (set PSN_HOME)")
+	}
+	fi, err := os.Stat(home)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(home, 0o700); err != nil {
+			return fmt.Errorf("create data directory: %w", err)
+		}
+		// MkdirAll honours the umask; make the mode exact.
+		if err := os.Chmod(home, 0o700); err != nil {
+			return fmt.Errorf("create data directory: %w", err)
+		}
+		return nil
+	case err != nil:
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is already in the message
+		}
+		return fmt.Errorf("data directory %s: %w", home, err)
+	case !fi.IsDir():
+		return fmt.Errorf("data directory %s is not a directory", home)
+	}
+	// Access is checked by trying: a directory we cannot write fails here
+	// with a clear error instead of deep inside SQLite.
+	f, err := os.CreateTemp(home, ".psnd-probe-*")
+	if err != nil {
+		return fmt.Errorf("data directory %s is not writable: %w", home, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	if fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("data directory is readable by other users; run: chmod 700 "+home, "mode", fi.Mode().Perm().String())
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package daemon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/apiclient"
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/sqlstore"
+)
+
+func (d *Daemon) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+api.PathHealth, d.handleHealth)
+	mux.HandleFunc("GET "+api.PathPosts, d.handleListPosts)
+	mux.HandleFunc("GET "+api.PathPost, d.handleGetPost)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
+			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
+	})
+	return d.withVersion(mux)
+}
+
+func (d *Daemon) withVersion(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(apiclient.VersionHeader, d.cfg.Version)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
+	kr, status := d.keys.status()
+	failures, err := d.recentFailures(r)
+	if err != nil {
+		d.log.Error("count recent failures", "err", err)
+	}
+	writeJSON(w, http.StatusOK, api.Health{
+		Status:         status,
+		Version:        d.cfg.Version,
+		PID:            os.Getpid(),
+		Home:           d.cfg.Env.Home,
+		StartedAt:      d.started.UTC(),
+		Sandbox:        d.cfg.Sandbox,
+		Keyring:        kr,
+		RecentFailures: failures,
+	})
+}
+
+func (d *Daemon) recentFailures(r *http.Request) (int, error) {
+	var n int
+	err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+		var err error
+		n, err = tx.CountFailedSince(d.clock.Now().Add(-24 * time.Hour))
+		return err
+	})
+	return n, err
+}
+
+func (d *Daemon) handleListPosts(w http.ResponseWriter, r *http.Request) {
+	var f sqlstore.ListFilter
+	if s := r.URL.Query().Get("status"); s != "" {
+		st, err := post.ParseStatus(s)
+		if err != nil {
+			writeError(w, badRequest(err.Error()))
+			return
+		}
+		f.Status = st
+	}
+	var posts []*post.Post
+	err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+		var err error
+		posts, err = tx.ListPosts(f)
+		return err
+	})
+	if err != nil {
+		d.fail(w, "list posts", err)
+		return
+	}
+	out := make([]api.Post, 0, len(posts))
+	for _, p := range posts {
+		out = append(out, wirePost(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) handleGetPost(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, badRequest(fmt.Sprintf("post id must be a positive number, not %q", r.PathValue("id"))))
+		return
+	}
+	var p *post.Post
+	err = d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+		p, err = tx.GetPost(id)
+		return err
+	})
+	if err != nil {
+		d.fail(w, "get post", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wirePost(p))
+}
+
+// fail answers with the API error matching err; unexpected errors are
+// logged in full and reported as one line.
+func (d *Daemon) fail(w http.ResponseWriter, op string, err error) {
+	var ae *api.Error
+	switch {
+	case errors.As(err, &ae):
+		writeError(w, ae)
+	case errors.Is(err, sqlstore.ErrNotFound):
+		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound, Message: err.Error()})
+	case errors.Is(err, sqlstore.ErrStale), errors.Is(err, sqlstore.ErrNotEditable):
+		writeError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict, Message: err.Error()})
+	default:
+		d.log.Error(op, "err", err)
+		writeError(w, &api.Error{Code: api.CodeInternal, Status: http.StatusInternalServerError,
+			Message: op + " failed: " + err.Error()})
+	}
+}
+
+func badRequest(msg string) *api.Error {
+	return &api.Error{Code: api.CodeBadRequest, Status: http.StatusBadRequest, Message: msg}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e *api.Error) {
+	status := e.Status
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, api.ErrorBody{Error: *e})
+}
+
+// wirePost converts a domain post to the published JSON shape.
+func wirePost(p *post.Post) api.Post {
+	out := api.Post{
+		ID:              p.ID,
+		Account:         p.Account,
+		AccountID:       p.AccountID,
+		Status:          string(p.Status),
+		SubStatus:       strPtr(string(p.SubStatus)),
+		ScheduledAt:     utcPtr(p.ScheduledAt),
+		PublishedAt:     utcPtr(p.PublishedAt),
+		FailReason:      strPtr(p.FailReason),
+		Attempts:        p.Attempts,
+		NextRetryAt:     utcPtr(p.NextRetryAt),
+		PlatformPostIDs: p.PlatformPostIDs(),
+		CreatedAt:       p.CreatedAt.UTC(),
+		UpdatedAt:       p.UpdatedAt.UTC(),
+		Tweets:          make([]api.Tweet, 0, len(p.Tweets)),
+	}
+	for _, t := range p.Tweets {
+		wt := api.Tweet{
+			Position:       t.Position,
+			Text:           t.Text,
+			Status:         string(t.Status),
+			PlatformPostID: strPtr(t.PlatformPostID),
+			PublishedAt:    utcPtr(t.PublishedAt),
+		}
+		for _, m := range t.Media {
+			wt.Media = append(wt.Media, api.Media{Path: m.Path, MimeType: m.MimeType, Size: m.Size, AltText: m.AltText})
+		}
+		out.Tweets = append(out.Tweets, wt)
+	}
+	return out
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
