@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/daemon"
+	"github.com/psnd/psnd/internal/secrets"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run executes psnd with args in env vars vars (PSN_HOME etc.).
+func run(t *testing.T, vars map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := Env{
+		Stdin:   strings.NewReader(stdin),
+		Stdout:  &out,
+		Stderr:  &errb,
+		Getenv:  func(k string) string { return vars[k] },
+		GOOS:    "linux",
+		Version: "test",
+	}
+	code := Main(context.Background(), args, env)
+	return result{code, out.String(), errb.String()}
+}
+
+func shortHome(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "psnd-cli-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "home")
+}
+
+// startDaemon runs a real daemon on a fresh home and returns the variables
+// pointing the CLI at it.
+func startDaemon(t *testing.T) map[string]string {
+	t.Helper()
+	vars := map[string]string{"PSN_HOME": shortHome(t), "PSN_TZ": "UTC"}
+	cfg, err := config.Load(func(k string) string { return vars[k] }, "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Config{Env: cfg, Version: "test", Keyring: &secrets.Memory{}, Ready: func() { close(ready) }})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("daemon: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+	})
+	return vars
+}
+
+func TestVersion(t *testing.T) {
+	r := run(t, nil, "", "version")
+	if r.code != 0 || r.stdout != "psnd test\n" {
+		t.Fatalf("%+v", r)
+	}
+	r = run(t, nil, "", "version", "--json")
+	var v map[string]string
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &v) != nil || v["version"] != "test" {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestNoDaemonOneLine(t *testing.T) {
+	vars := map[string]string{"PSN_HOME": shortHome(t)}
+	for _, args := range [][]string{{"list"}, {"list", "--json"}, {"show", "1"}} {
+		r := run(t, vars, "", args...)
+		if r.code != ExitNoDaemon {
+			t.Errorf("%v: exit %d, want %d", args, r.code, ExitNoDaemon)
+		}
+		if strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "psnd serve") || r.stdout != "" {
+			t.Errorf("%v: stderr %q stdout %q; want one line naming psnd serve", args, r.stderr, r.stdout)
+		}
+	}
+}
+
+func TestUsageErrorsExit2WithUsage(t *testing.T) {
+	for _, args := range [][]string{{"bogus"}, {"list", "--bogus"}, {"show"}, {"show", "1", "2"}, {"show", "abc"}, {"version", "x"}} {
+		r := run(t, nil, "", args...)
+		if r.code != ExitUsage {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "Usage:") || !strings.HasPrefix(r.stderr, "psnd: ") {
+			t.Errorf("%v: stderr lacks error line and usage: %q", args, r.stderr)
+		}
+	}
+}
+
+func TestBadEnvironmentOneLine(t *testing.T) {
+	r := run(t, map[string]string{"PSN_HOME": "/tmp/x", "PSN_KEYRING": "vault"}, "", "list")
+	if r.code != ExitError || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "PSN_KEYRING") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestListShowAgainstDaemon(t *testing.T) {
+	vars := startDaemon(t)
+	r := run(t, vars, "", "list", "--json")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
+		t.Fatalf("list --json = %+v, want []", r)
+	}
+	r = run(t, vars, "", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "No posts") {
+		t.Fatalf("list = %+v", r)
+	}
+	r = run(t, vars, "", "list", "--status", "nope")
+	if r.code != ExitError || !strings.Contains(r.stderr, "unknown status") {
+		t.Fatalf("list --status nope = %+v", r)
+	}
+	r = run(t, vars, "", "show", "9", "--json")
+	if r.code != ExitError || !strings.Contains(r.stderr, "not found") {
+		t.Fatalf("show 9 = %+v", r)
+	}
+}
+
+// TestClientDoesNotLinkStore keeps the CLI a thin client (style §2): the
+// package must not depend on the store or the SQLite driver.
+func TestClientDoesNotLinkStore(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/psnd/psnd/internal/cli").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, bad := range []string{"github.com/psnd/psnd/internal/sqlstore", "modernc.org/sqlite", "github.com/psnd/psnd/internal/daemon"} {
+		for _, line := range strings.Split(string(out), "\n") {
+			if line == bad {
+				t.Errorf("internal/cli depends on %s", bad)
+			}
+		}
+	}
+}
+
