@@ -20,6 +20,7 @@ import (
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/service"
 )
 
 // Exit statuses, documented in `psnd --help`.
@@ -50,6 +51,9 @@ type Env struct {
 	// Serve runs the daemon; main wires daemon.Run. Kept a function so the
 	// CLI package does not link the store into every test of client commands.
 	Serve func(ctx context.Context, opts ServeOptions) error
+	// ServiceConfig describes this machine for `psnd service`; nil means
+	// service.DefaultConfig (the process environment).
+	ServiceConfig func() (service.Config, error)
 }
 
 // usageError marks errors that should print usage and exit 2.
@@ -170,6 +174,7 @@ Start the daemon with 'psnd serve' (or install it as a service with
 		newServeCmd(env),
 		newListCmd(env),
 		newShowCmd(env),
+		newServiceCmd(env),
 	)
 	return root
 }

@@ -157,4 +157,3 @@ func TestClientDoesNotLinkStore(t *testing.T) {
 		}
 	}
 }
-
