@@ -1,0 +1,38 @@
+// Package tweettext holds psnd's rules for the text of a post on X: how long
+// it is, whether it may be posted, and how a long text becomes a thread.
+//
+// # Length
+//
+// [Count] computes the weighted length exactly as the official twitter-text
+// library v3 does (JavaScript parseTweet, version 3.1.0, default config):
+// the text is NFC-normalised; every URL that twitter-text's extractor
+// recognises, with or without a protocol, counts 23; every emoji sequence
+// counts 2; every other code point weighs 1 if it lies in U+0000–U+10FF,
+// U+2000–U+200D, U+2010–U+201F or U+2032–U+2037 and 2 otherwise. U+FFFE,
+// U+FEFF and U+FFFF make a text invalid, as does an empty one. Positions
+// ([Result] ranges) are UTF-16 indices into the original text, like
+// parseTweet's, so twitter-text's conformance suites run unchanged.
+//
+// One deliberate difference: twitter-text 3.1.0 only knows emoji up to
+// Emoji 11 (twemoji-parser 11); newer sequences (a ZWJ sequence such as
+// 🧑‍🤝‍🧑, a skin-toned 🫱🏻‍🫲🏼, or the fully-qualified 👁️‍🗨️) fall apart
+// into their code points there. X counts every fully-qualified sequence as
+// one emoji, and so does this package, using the Unicode emoji data it was
+// generated from (emojiDataVersion). Everything else matches the library.
+//
+// # Validation
+//
+// [Check] turns the length into a verdict for a post: an error above the
+// account's limit (280, or 25,000 for Premium), for empty text, invalid
+// UTF-8 or forbidden characters, and warnings that never block: more than
+// 10 mentions, more than 5 hashtags. [NearDuplicate] decides whether a text
+// is a near-duplicate of a recent post (see its doc for the definition);
+// X refuses exact duplicates, and near ones are usually an accident.
+// [CheckBatch] checks JSON Lines streams.
+//
+// # Threads
+//
+// [Split] cuts a long text into tweets at paragraph, then sentence, then word
+// boundaries, never inside a word, URL, mention, hashtag, cashtag or emoji
+// sequence, optionally numbering them " i/n".
+package tweettext

@@ -1,0 +1,164 @@
+package tweettext
+
+import "sync"
+
+// emojiSeq is one generated multi-code-point emoji sequence.
+type emojiSeq struct {
+	s     string
+	flags uint8
+}
+
+// Flags of emojiSeq (kept in step with internal/gen).
+const (
+	// seqTwemoji: twitter-text 3.1.0 (twemoji-parser 11) matches the
+	// sequence as one emoji.
+	seqTwemoji uint8 = 1
+	// seqQualified: a fully-qualified sequence of the Unicode emoji data;
+	// X counts it as one emoji.
+	seqQualified uint8 = 2
+)
+
+// emojiTrie finds the longest emoji sequence starting at a position. Single
+// code points are not in it: each emoji code point already weighs
+// defaultWeight on its own (© and ® weigh 1 but count as emoji only with
+// U+FE0F, which makes them sequences), so matching it would change nothing.
+type emojiTrie struct {
+	nodes []emojiNode
+	// first has a bit for every UTF-16 unit that can start a sequence (the
+	// high surrogate for supplementary code points): a cheap reject.
+	first [1 << 16 / 64]uint64
+}
+
+type emojiNode struct {
+	edges []emojiEdge // sorted by rune
+	flags uint8       // non-zero if a sequence ends here
+}
+
+type emojiEdge struct {
+	r    rune
+	next int32
+}
+
+// emojis is built once from the generated table and never changes afterwards.
+var emojis = sync.OnceValue(func() *emojiTrie {
+	t := &emojiTrie{nodes: []emojiNode{{}}}
+	for _, seq := range emojiSequences {
+		u := appendUTF16(nil, seq.s)
+		t.first[u[0]>>6] |= 1 << (u[0] & 63)
+		n := int32(0)
+		for _, r := range seq.s {
+			n = t.add(n, r)
+		}
+		t.nodes[n].flags |= seq.flags
+	}
+	return t
+})
+
+func (t *emojiTrie) add(n int32, r rune) int32 {
+	if c := t.child(n, r); c >= 0 {
+		return c
+	}
+	c := int32(len(t.nodes))
+	t.nodes = append(t.nodes, emojiNode{})
+	edges := t.nodes[n].edges
+	i := 0
+	for i < len(edges) && edges[i].r < r {
+		i++
+	}
+	edges = append(edges, emojiEdge{})
+	copy(edges[i+1:], edges[i:])
+	edges[i] = emojiEdge{r, c}
+	t.nodes[n].edges = edges
+	return c
+}
+
+func (t *emojiTrie) child(n int32, r rune) int32 {
+	edges := t.nodes[n].edges
+	lo, hi := 0, len(edges)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if edges[m].r < r {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(edges) && edges[lo].r == r {
+		return edges[lo].next
+	}
+	return -1
+}
+
+// canStart is the cheap reject for match.
+func (t *emojiTrie) canStart(u uint16) bool {
+	return t.first[u>>6]&(1<<(u&63)) != 0
+}
+
+// match returns the end of the longest sequence at t[i] whose flags meet
+// mask, or -1.
+func (t *emojiTrie) match(s []uint16, i int, mask uint8) int {
+	if !t.canStart(s[i]) {
+		return -1
+	}
+	best := -1
+	n := int32(0)
+	for i < len(s) {
+		r, size := runeAt(s, i)
+		n = t.child(n, r)
+		if n < 0 {
+			break
+		}
+		i += size
+		if t.nodes[n].flags&mask != 0 {
+			best = i
+		}
+	}
+	return best
+}
+
+// emojiScanner yields twemoji-parser's matches left to right, lazily. The
+// library finds all matches with one global scan before counting, so a
+// match is only ever looked for where the previous one ended; parseTweet
+// then uses those that start where its walk stands.
+type emojiScanner struct {
+	trie       *emojiTrie
+	mask       uint8
+	start, end int // current match; start > len(text) when exhausted
+	from       int // where the next search begins
+}
+
+func newEmojiScanner(mode emojiMode) emojiScanner {
+	sc := emojiScanner{start: -1, end: -1}
+	switch mode {
+	case emojiTwitterText:
+		sc.trie, sc.mask = emojis(), seqTwemoji
+	case emojiX:
+		sc.trie, sc.mask = emojis(), seqTwemoji|seqQualified
+	}
+	return sc
+}
+
+// at reports the end of the match starting at t[i], or -1. Calls must come
+// with non-decreasing i.
+func (sc *emojiScanner) at(s []uint16, i int) int {
+	if sc.trie == nil {
+		return -1
+	}
+	for sc.start < i {
+		sc.next(s)
+	}
+	if sc.start == i {
+		return sc.end
+	}
+	return -1
+}
+
+func (sc *emojiScanner) next(s []uint16) {
+	for j := sc.from; j < len(s); j++ {
+		if e := sc.trie.match(s, j, sc.mask); e >= 0 {
+			sc.start, sc.end, sc.from = j, e, e
+			return
+		}
+	}
+	sc.start, sc.end, sc.from = len(s)+1, -1, len(s)
+}

@@ -1,0 +1,8 @@
+package tweettext
+
+// The TLD and emoji tables are generated from reference data that a plain
+// clone does not have: twitter-text's tld_lib.yml (in ../shared beside the
+// repository) and Unicode's emoji data (Debian package unicode-data). The
+// generated files are committed; internal/gen's test regenerates them in
+// memory and fails when they drift from their sources.
+//go:generate go run ./internal/gen -tld ../../../shared/twitter-text/tld_lib.yml -emoji /usr/share/unicode/emoji -out .

@@ -1,0 +1,185 @@
+package tweettext
+
+import (
+	"sync"
+	"unicode"
+)
+
+// tldTrie recognises twitter-text's TLD alternatives:
+//
+//	(?:gTLD|ccTLD|xn--[\-0-9a-z]+)(?=[^0-9a-zA-Z@+-]|$)
+//
+// matched case-insensitively. Keys are canonicalised UTF-16 units; a
+// terminal node carries the alternative's priority (its position in the
+// pattern), because the regular expression takes the first alternative that
+// matches, not the longest.
+type tldTrie struct {
+	nodes []tldNode
+	ascii [128]int32 // root children for ASCII units, 0 = none
+}
+
+type tldNode struct {
+	edges []tldEdge // sorted by unit
+	prio  int32     // -1 if no TLD ends here
+}
+
+type tldEdge struct {
+	u    uint16
+	next int32
+}
+
+// tlds is built once from the generated lists and never changes afterwards.
+var tlds = sync.OnceValue(func() *tldTrie {
+	t := &tldTrie{nodes: []tldNode{{prio: -1}}}
+	prio := int32(0)
+	for _, list := range [][]string{genericTLDs[:], countryTLDs[:]} {
+		for _, s := range list {
+			t.insert(appendUTF16(nil, s), prio)
+			prio++
+		}
+	}
+	return t
+})
+
+func (t *tldTrie) insert(key []uint16, prio int32) {
+	n := int32(0)
+	for _, u := range key {
+		u = canon(u)
+		next := t.child(n, u)
+		if next < 0 {
+			next = int32(len(t.nodes))
+			t.nodes = append(t.nodes, tldNode{prio: -1})
+			edges := t.nodes[n].edges
+			i := 0
+			for i < len(edges) && edges[i].u < u {
+				i++
+			}
+			edges = append(edges, tldEdge{})
+			copy(edges[i+1:], edges[i:])
+			edges[i] = tldEdge{u, next}
+			t.nodes[n].edges = edges
+			if n == 0 && u < 128 {
+				t.ascii[u] = next
+			}
+		}
+		n = next
+	}
+	if p := t.nodes[n].prio; p < 0 || prio < p {
+		t.nodes[n].prio = prio
+	}
+}
+
+func (t *tldTrie) child(n int32, u uint16) int32 {
+	if n == 0 && u < 128 {
+		if c := t.ascii[u]; c != 0 {
+			return c
+		}
+		return -1
+	}
+	edges := t.nodes[n].edges
+	lo, hi := 0, len(edges)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if edges[m].u < u {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(edges) && edges[lo].u == u {
+		return edges[lo].next
+	}
+	return -1
+}
+
+// match returns the end of the TLD that the pattern would match at t[q],
+// or -1. The lookahead sees t up to limit (the end of the string the
+// pattern runs on).
+func (t *tldTrie) match(s []uint16, q int) int {
+	best, bestPrio := -1, int32(-1)
+	n := int32(0)
+	for i := q; i < len(s); i++ {
+		n = t.child(n, canon(s[i]))
+		if n < 0 {
+			break
+		}
+		if p := t.nodes[n].prio; p >= 0 && (bestPrio < 0 || p < bestPrio) && tldFollows(s, i+1) {
+			best, bestPrio = i+1, p
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	// Punycode TLD: xn--[\-0-9a-z]+ , greedy; the lookahead then forbids
+	// stopping early, so only the whole run can match.
+	if q+4 < len(s) && canon(s[q]) == 'X' && canon(s[q+1]) == 'N' && s[q+2] == '-' && s[q+3] == '-' {
+		i := q + 4
+		for i < len(s) && (isASCIIAlnum(s[i]) || s[i] == '-') {
+			i++
+		}
+		if i > q+4 && tldFollows(s, i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// tldFollows is the lookahead (?=[^0-9a-zA-Z@+-]|$) at s[i].
+func tldFollows(s []uint16, i int) bool {
+	if i >= len(s) {
+		return true
+	}
+	u := s[i]
+	return !(isASCIIAlnum(u) || u == '@' || u == '+' || u == '-')
+}
+
+func isASCIIAlnum(u uint16) bool {
+	return u-'0' < 10 || (u|0x20)-'a' < 26
+}
+
+// canon is the case-insensitive canonicalisation of JavaScript regular
+// expressions without the u flag (ECMA-262 Canonicalize): the upper case of
+// a unit, unless that is several units or maps a non-ASCII unit into ASCII
+// (so ſ does not match s, nor K match k).
+func canon(u uint16) uint16 {
+	if u < 0x80 {
+		if u-'a' < 26 {
+			return u - 0x20
+		}
+		return u
+	}
+	if u >= 0xD800 && u <= 0xDFFF {
+		return u
+	}
+	// Greek letters with ypogegrammeni upper-case to two characters in
+	// JavaScript (SpecialCasing), so they canonicalise to themselves, although
+	// their simple upper-case mapping (which package unicode has) differs.
+	if (u >= 0x1F80 && u <= 0x1FAF) || u == 0x1FB3 || u == 0x1FBC || u == 0x1FC3 || u == 0x1FCC || u == 0x1FF3 || u == 0x1FFC {
+		return u
+	}
+	r := unicode.ToUpper(rune(u))
+	if r < 0x80 || r > 0xFFFF {
+		return u
+	}
+	return uint16(r)
+}
+
+// inClassFold reports whether u matches a character class under the i flag:
+// some member of the class canonicalises to the same unit. in tests plain
+// membership; the fold orbit supplies the other candidates (ι matches
+// [\u0300-\u036F] because U+0345 upper-cases to Ι, as in V8).
+func inClassFold(u uint16, in func(uint16) bool) bool {
+	if in(u) {
+		return true
+	}
+	if u < 0x80 || (u >= 0xD800 && u <= 0xDFFF) {
+		return false
+	}
+	c := canon(u)
+	for r := unicode.SimpleFold(rune(u)); r != rune(u); r = unicode.SimpleFold(r) {
+		if r <= 0xFFFF && in(uint16(r)) && canon(uint16(r)) == c {
+			return true
+		}
+	}
+	return false
+}

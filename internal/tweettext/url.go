@@ -1,0 +1,731 @@
+package tweettext
+
+// This file reproduces twitter-text's extractUrlsWithIndices (JavaScript,
+// 3.1.0) without regular expressions. The library runs one big pattern,
+//
+//	(precedingChar|^)((https?://)?domain(:port)?(/path)?(\?query)?)
+//
+// case-insensitively over UTF-16 code units, then filters each match. Each
+// piece below states the sub-pattern it replaces and why a direct scan
+// gives the same match as the backtracking engine: everything after the
+// domain is optional, so once a domain matches the whole match succeeds,
+// and each optional part then takes what its greedy-with-backtracking
+// pattern would.
+
+// urlSpan is one extracted URL. start and end are its indices, as the
+// library reports them; length is the length of its url string, which
+// parseTweet skips — for a URL without protocol whose domain had to be
+// trimmed to its ASCII part these differ, and parseTweet really does skip
+// only length units.
+type urlSpan struct {
+	start, end, length int
+	// gapFrom:gapTo is the part of the indices that is not in the url
+	// string (the non-ASCII head of a domain dropped by the library), usually
+	// empty.
+	gapFrom, gapTo int
+}
+
+const (
+	maxURLLength      = 4096
+	maxTcoSlugLength  = 40
+	maxDNSLabelLength = 63
+)
+
+// urlScanner holds the state of one extraction: caches that keep it linear
+// on long inputs (the library is quadratic on some of them).
+type urlScanner struct {
+	t []uint16
+	// run cache: t[runFrom:runEnd] are all label characters (domain
+	// characters, '-' or '_'); t[runEnd] is not. lastUnderscore is the
+	// index of the last '_' in the run, or -1.
+	runFrom, runEnd, lastUnderscore int
+	// chain cache: result of domainFrom for label starts after a '.',
+	// filled by one forward scan of a chain of labels.
+	chainStarts []int
+	chainEnds   []int
+}
+
+// extractURLs appends the URLs of t to dst, in order.
+func extractURLs(t []uint16, dst []urlSpan) []urlSpan {
+	// The library returns at once when there is no '.'.
+	hasDot := false
+	for _, u := range t {
+		if u == '.' {
+			hasDot = true
+			break
+		}
+	}
+	if !hasDot {
+		return dst
+	}
+	sc := urlScanner{t: t, runFrom: -1, runEnd: -1}
+	pos := 0 // the pattern's lastIndex
+	for pos < len(t) {
+		m, ok := sc.find(pos)
+		if !ok {
+			break
+		}
+		pos = m.end
+		dst = sc.accept(m, dst)
+	}
+	return dst
+}
+
+// urlMatch is one match of the big pattern.
+type urlMatch struct {
+	before    int // index of the preceding character, or -1 at ^
+	start     int // url start
+	protoEnd  int // == start without protocol
+	domainEnd int
+	hasPath   bool
+	end       int
+}
+
+// find is one exec of the pattern from lastIndex pos: the first attempt
+// position a that yields a match. At a, the engine first consumes t[a] as
+// the preceding character (if allowed) and looks for a URL at a+1; only at
+// a == 0 does it then try ^ with the URL at 0.
+func (sc *urlScanner) find(pos int) (urlMatch, bool) {
+	t := sc.t
+	for a := pos; a < len(t); a++ {
+		if validPreceding(t[a]) {
+			if m, ok := sc.urlAt(a + 1); ok {
+				m.before = a
+				return m, true
+			}
+		}
+		if a == 0 {
+			if m, ok := sc.urlAt(0); ok {
+				m.before = -1
+				return m, true
+			}
+		}
+	}
+	return urlMatch{}, false
+}
+
+// validPreceding is validUrlPrecedingChars:
+// [^A-Za-z0-9@＠$#＃\uFFFE\uFEFF\uFFFF] | [directional marks]. (The directional
+// marks are in the first class already.)
+func validPreceding(u uint16) bool {
+	switch {
+	case isASCIIAlnum(u):
+		return false
+	case u == '@' || u == '$' || u == '#' || u == 0xFF20 || u == 0xFF03:
+		return false
+	case u == 0xFFFE || u == 0xFEFF || u == 0xFFFF:
+		return false
+	}
+	return true
+}
+
+// urlAt matches (https?://)?domain(:port)?(/path)?(\?query)? at s.
+func (sc *urlScanner) urlAt(s int) (urlMatch, bool) {
+	t := sc.t
+	if s >= len(t) {
+		return urlMatch{}, false
+	}
+	m := urlMatch{start: s, protoEnd: s}
+	// (https?://)? is greedy: with the protocol first, then without. Without
+	// it the domain would start with "http", whose label ends at ':' and so
+	// cannot match: no need to try.
+	if p := protocolEnd(t, s); p > s {
+		m.protoEnd = p
+	}
+	d := sc.domainFrom(m.protoEnd)
+	if d < 0 {
+		return urlMatch{}, false
+	}
+	m.domainEnd = d
+	i := d
+	// (?::([0-9]+))?
+	if i+1 < len(t) && t[i] == ':' && isDigit(t[i+1]) {
+		i += 2
+		for i < len(t) && isDigit(t[i]) {
+			i++
+		}
+	}
+	// (\/validUrlPath*)?
+	if i < len(t) && t[i] == '/' {
+		m.hasPath = true
+		i++
+		for {
+			e := pathIteration(t, i)
+			if e < 0 {
+				break
+			}
+			i = e
+		}
+	}
+	// (\?validUrlQueryChars*validUrlQueryEndingChars)?
+	if i < len(t) && t[i] == '?' {
+		if e := queryEnd(t, i+1, len(t)); e >= 0 {
+			i = e
+		}
+	}
+	m.end = i
+	return m, true
+}
+
+func isDigit(u uint16) bool { return u-'0' < 10 }
+
+// protocolEnd matches https?:// case-insensitively at s; it returns s if
+// there is none.
+func protocolEnd(t []uint16, s int) int {
+	if len(t)-s < 7 || canon(t[s]) != 'H' || canon(t[s+1]) != 'T' || canon(t[s+2]) != 'T' || canon(t[s+3]) != 'P' {
+		return s
+	}
+	i := s + 4
+	if canon(t[i]) == 'S' {
+		i++
+	}
+	if i+3 <= len(t) && t[i] == ':' && t[i+1] == '/' && t[i+2] == '/' {
+		return i + 3
+	}
+	return s
+}
+
+// isDomainChar is validDomainChars: anything but ASCII punctuation
+// (!'#%&()*+,\-./:;<=>?@[]^_{|}~$ — note: not '"' nor '`'), spaces, the
+// invalid characters and the directional marks. Lone surrogates are domain
+// characters: the pattern sees UTF-16 units.
+func isDomainChar(u uint16) bool {
+	if u < 0x80 {
+		switch u {
+		case '!', '\'', '#', '%', '&', '(', ')', '*', '+', ',', '\\', '-', '.', '/', ':', ';', '<', '=', '>', '?', '@', '[', ']', '^', '_', '{', '|', '}', '~', '$':
+			return false
+		}
+		return u > 0x20 || u < 0x09 || (u > 0x0D && u < 0x20)
+	}
+	switch {
+	case u == 0x85 || u == 0xA0 || u == 0x1680 || u == 0x180E || (u >= 0x2000 && u <= 0x200A) ||
+		u == 0x2028 || u == 0x2029 || u == 0x202F || u == 0x205F || u == 0x3000: // spaces
+		return false
+	case u == 0xFFFE || u == 0xFEFF || u == 0xFFFF: // invalid
+		return false
+	case (u >= 0x202A && u <= 0x202E) || u == 0x061C || u == 0x200E || u == 0x200F || (u >= 0x2066 && u <= 0x2069): // directional
+		return false
+	}
+	return true
+}
+
+// labelRun returns the end of the run of label characters (domain
+// characters, '-' and '_') starting at s, and whether the run holds an
+// underscore at or after s. Consecutive calls inside one run cost O(1):
+// without the cache, text such as a long run of CJK characters (each one a
+// possible URL start) would make extraction quadratic.
+func (sc *urlScanner) labelRun(s int) (end int, underscore bool) {
+	if s > sc.runFrom && s < sc.runEnd {
+		return sc.runEnd, sc.lastUnderscore >= s
+	}
+	t := sc.t
+	i := s
+	last := -1
+	for i < len(t) {
+		u := t[i]
+		if u == '_' {
+			last = i
+		} else if u != '-' && !isDomainChar(u) {
+			break
+		}
+		i++
+	}
+	sc.runFrom, sc.runEnd, sc.lastUnderscore = s, i, last
+	return i, last >= s
+}
+
+// label matches one label followed by '.' at s: validSubdomain
+// (?:DC(?:[_-]|DC)*)?DC\. or, without underscores, validDomainName. A
+// label cannot stop before its '.', since no label character is '.'; so
+// the label is the whole run. It returns the index of the '.', or -1.
+func (sc *urlScanner) label(s int) (dot int, underscore bool) {
+	t := sc.t
+	if s >= len(t) || !isDomainChar(t[s]) {
+		return -1, false
+	}
+	e, us := sc.labelRun(s)
+	if e >= len(t) || t[e] != '.' || !isDomainChar(t[e-1]) {
+		return -1, false
+	}
+	return e, us
+}
+
+// domainFrom matches validDomain, validSubdomain* validDomainName TLD, at
+// s and returns its end, or -1.
+//
+// The labels from s form a chain L0.L1.…Lk. (each followed by '.'). The
+// greedy star takes as many subdomains as it can and backtracks one at a
+// time, so the match uses the last label Lj (largest j) that is a valid
+// domain name (no '_') and is followed by a TLD; the subdomains before it
+// are all valid, being in the chain.
+func (sc *urlScanner) domainFrom(s int) int {
+	dot, us := sc.label(s)
+	if dot < 0 {
+		return -1
+	}
+	// Result for the chain starting after this label (j ≥ 1).
+	if r := sc.chainResult(dot + 1); r >= 0 {
+		return r
+	}
+	if us {
+		return -1
+	}
+	return tlds().match(sc.t, dot+1)
+}
+
+// chainResult is domainFrom for a label start q that follows a '.',
+// computed for a whole chain at once and cached, so that trying every
+// label of a long dotted run as a start stays linear.
+func (sc *urlScanner) chainResult(q int) int {
+	if n := len(sc.chainStarts); n > 0 && q >= sc.chainStarts[0] && q <= sc.chainStarts[n-1] {
+		lo, hi := 0, n
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if sc.chainStarts[m] < q {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		if lo < n && sc.chainStarts[lo] == q {
+			return sc.chainEnds[lo]
+		}
+	}
+	// Scan the chain forward, then resolve it backward: the result for
+	// label i is the result for label i+1 if that matched, else this
+	// label's own name+TLD.
+	starts := sc.chainStarts[:0]
+	type info struct {
+		dot int
+		us  bool
+	}
+	var labels []info
+	for p := q; ; {
+		dot, us := sc.label(p)
+		if dot < 0 {
+			break
+		}
+		starts = append(starts, p)
+		labels = append(labels, info{dot, us})
+		p = dot + 1
+	}
+	ends := sc.chainEnds[:0]
+	ends = append(ends, make([]int, len(starts))...)
+	next := -1
+	for i := len(labels) - 1; i >= 0; i-- {
+		if next < 0 && !labels[i].us {
+			next = tlds().match(sc.t, labels[i].dot+1)
+		}
+		ends[i] = next
+	}
+	sc.chainStarts, sc.chainEnds = starts, ends
+	if len(starts) == 0 {
+		return -1
+	}
+	return ends[0]
+}
+
+// Path character classes (all case-insensitive; the Latin-accent and
+// Cyrillic ranges take the case-folding closure, see inClassFold).
+
+func isLatinAccent(u uint16) bool {
+	return (u >= 0xC0 && u <= 0xD6) || (u >= 0xD8 && u <= 0xF6) || (u >= 0xF8 && u <= 0x24F) ||
+		u == 0x253 || u == 0x254 || u == 0x256 || u == 0x257 || u == 0x259 || u == 0x25B || u == 0x263 ||
+		u == 0x268 || u == 0x26F || u == 0x272 || u == 0x289 || u == 0x28B || u == 0x2BB ||
+		(u >= 0x300 && u <= 0x36F) || (u >= 0x1E00 && u <= 0x1EFF)
+}
+
+func isLatinOrCyrillic(u uint16) bool {
+	return isLatinAccent(u) || (u >= 0x400 && u <= 0x4FF)
+}
+
+// isPathChar is validGeneralUrlPathChars:
+// [a-z cyrillic 0-9 !*';:=+,.$/%#[\]\-\u2013_~@|& latinAccent]
+func isPathChar(u uint16) bool {
+	if u < 0x80 {
+		if isASCIIAlnum(u) {
+			return true
+		}
+		switch u {
+		case '!', '*', '\'', ';', ':', '=', '+', ',', '.', '$', '/', '%', '#', '[', ']', '-', '_', '~', '@', '|', '&':
+			return true
+		}
+		return false
+	}
+	return u == 0x2013 || inClassFold(u, isLatinOrCyrillic)
+}
+
+// isPathEndChar is the character part of validUrlPathEndingChars:
+// [+\-a-z cyrillic 0-9=_#/ latinAccent]
+func isPathEndChar(u uint16) bool {
+	if u < 0x80 {
+		return isASCIIAlnum(u) || u == '+' || u == '-' || u == '=' || u == '_' || u == '#' || u == '/'
+	}
+	return inClassFold(u, isLatinOrCyrillic)
+}
+
+func pathRun(t []uint16, i int) int {
+	for i < len(t) && isPathChar(t[i]) {
+		i++
+	}
+	return i
+}
+
+// balancedParens matches validUrlBalancedParens at i:
+// \( (?: P+ | P* \( P+ \) P* ) \) with P the path characters (which exclude
+// both parentheses, so each greedy run is forced). It returns the end or -1.
+func balancedParens(t []uint16, i int) int {
+	if i >= len(t) || t[i] != '(' {
+		return -1
+	}
+	j := pathRun(t, i+1)
+	if j > i+1 && j < len(t) && t[j] == ')' {
+		return j + 1
+	}
+	if j < len(t) && t[j] == '(' {
+		k := pathRun(t, j+1)
+		if k > j+1 && k < len(t) && t[k] == ')' {
+			l := pathRun(t, k+1)
+			if l < len(t) && t[l] == ')' {
+				return l + 1
+			}
+		}
+	}
+	return -1
+}
+
+// pathIteration matches one repetition of validUrlPath at i:
+//
+//	P* (?:B P*)* E  |  @ P+ /
+//
+// with P path characters, B balanced parentheses and E an ending character
+// or B. Backtracking picks: if the greedy P* is followed by parenthesised
+// groups, the iteration ends after the last ending character of the path
+// run following the last group (or right after that group); otherwise at the
+// last ending character of the run. The second alternative can never match
+// where the first did not ('@' and '/' are path characters and '/' an
+// ending one), so it is left out. Returns the end or -1.
+func pathIteration(t []uint16, i int) int {
+	runEnd := pathRun(t, i)
+	lastGroupEnd := -1
+	for p := runEnd; ; {
+		b := balancedParens(t, p)
+		if b < 0 {
+			break
+		}
+		lastGroupEnd = b
+		p = pathRun(t, b)
+		runEnd = p
+	}
+	from := i
+	if lastGroupEnd >= 0 {
+		from = lastGroupEnd
+	}
+	for k := runEnd - 1; k >= from; k-- {
+		if isPathEndChar(t[k]) {
+			return k + 1
+		}
+	}
+	return lastGroupEnd // -1 when there was no group
+}
+
+// queryEnd matches validUrlQueryChars* validUrlQueryEndingChars at i
+// (bounded by limit): the run of query characters, cut back to its last
+// ending character. Returns the end or -1.
+func queryEnd(t []uint16, i, limit int) int {
+	j := i
+	for j < limit && isQueryChar(t[j]) {
+		j++
+	}
+	for k := j - 1; k >= i; k-- {
+		if isQueryEndChar(t[k]) {
+			return k + 1
+		}
+	}
+	return -1
+}
+
+// isQueryChar is validUrlQueryChars: [a-z0-9!?*'@();:&=+$/%#[\]\-_.,~|]
+func isQueryChar(u uint16) bool {
+	if isASCIIAlnum(u) {
+		return true
+	}
+	switch u {
+	case '!', '?', '*', '\'', '@', '(', ')', ';', ':', '&', '=', '+', '$', '/', '%', '#', '[', ']', '-', '_', '.', ',', '~', '|':
+		return true
+	}
+	return false
+}
+
+// isQueryEndChar is validUrlQueryEndingChars: [a-z0-9\-_&=#/]
+func isQueryEndChar(u uint16) bool {
+	return isASCIIAlnum(u) || u == '-' || u == '_' || u == '&' || u == '=' || u == '#' || u == '/'
+}
+
+// accept applies the library's filters to a match and appends the URLs
+// it yields (none, one, or for a protocol-less match possibly several).
+func (sc *urlScanner) accept(m urlMatch, dst []urlSpan) []urlSpan {
+	t := sc.t
+	domain := t[m.protoEnd:m.domainEnd]
+	protoLen := m.protoEnd - m.start
+	if protoLen == 0 {
+		protoLen = len("https://") // the default protocol in isValidUrl
+	}
+	if !validIDNA(domain) || protoLen+(m.end-m.start) > maxURLLength {
+		return dst
+	}
+	if m.protoEnd == m.start {
+		// Without protocol: not after [-_./], and only the ASCII domains
+		// inside the match count.
+		if m.before >= 0 {
+			switch t[m.before] {
+			case '-', '_', '.', '/':
+				return dst
+			}
+		}
+		n := len(dst)
+		dst = appendASCIIDomains(domain, m.start, dst)
+		if len(dst) == n {
+			return dst
+		}
+		if m.hasPath {
+			// The last one takes the path: its url becomes
+			// url.replace(domain, asciiDomain), and its end the match end.
+			last := &dst[len(dst)-1]
+			last.gapFrom, last.gapTo = last.end, m.domainEnd
+			last.length += m.end - m.domainEnd
+			last.end = m.end
+		}
+		return dst
+	}
+	// t.co links: only ^https?://t\.co/[a-z0-9]+(\?query)? is the URL, and a
+	// slug over 40 characters disqualifies it.
+	url := t[m.start:m.end]
+	if e, slug := tcoPrefix(url); e >= 0 {
+		if slug > maxTcoSlugLength {
+			return dst
+		}
+		return append(dst, urlSpan{start: m.start, end: m.start + e, length: e})
+	}
+	return append(dst, urlSpan{start: m.start, end: m.end, length: m.end - m.start})
+}
+
+// tcoPrefix matches ^https?://t\.co/([a-z0-9]+)(?:\?query)? on url and
+// returns the match length and the slug length, or -1.
+func tcoPrefix(url []uint16) (end, slug int) {
+	p := protocolEnd(url, 0)
+	if p == 0 || len(url)-p < 5 || canon(url[p]) != 'T' || url[p+1] != '.' || canon(url[p+2]) != 'C' || canon(url[p+3]) != 'O' || url[p+4] != '/' {
+		return -1, 0
+	}
+	i := p + 5
+	for i < len(url) && isASCIIAlnum(url[i]) {
+		i++
+	}
+	if i == p+5 {
+		return -1, 0
+	}
+	slug = i - (p + 5)
+	if i < len(url) && url[i] == '?' {
+		if e := queryEnd(url, i+1, len(url)); e >= 0 {
+			i = e
+		}
+	}
+	return i, slug
+}
+
+// appendASCIIDomains runs validAsciiDomain globally over domain (which
+// starts at index base of the text):
+//
+//	(?:(?:[\-a-z0-9 latinAccent]+)\.)+(?:gTLD|ccTLD|punycode)
+//
+// Like the domain pattern, each label is a whole run followed by '.', and
+// backtracking keeps the last label after which a TLD matches. The TLD's
+// lookahead sees only the domain string.
+func appendASCIIDomains(domain []uint16, base int, dst []urlSpan) []urlSpan {
+	for p := 0; p < len(domain); {
+		e := asciiDomainAt(domain, p)
+		if e < 0 {
+			p++
+			continue
+		}
+		dst = append(dst, urlSpan{start: base + p, end: base + e, length: e - p})
+		p = e
+	}
+	return dst
+}
+
+func isASCIIDomainChar(u uint16) bool {
+	if u < 0x80 {
+		return isASCIIAlnum(u) || u == '-'
+	}
+	return inClassFold(u, isLatinAccent)
+}
+
+// asciiDomainAt matches validAsciiDomain at p and returns its end, or -1.
+func asciiDomainAt(d []uint16, p int) int {
+	best := -1
+	for q := p; ; {
+		r := q
+		for r < len(d) && isASCIIDomainChar(d[r]) {
+			r++
+		}
+		if r == q || r >= len(d) || d[r] != '.' {
+			break
+		}
+		if e := tlds().match(d, r+1); e >= 0 {
+			best = e
+		}
+		q = r + 1
+	}
+	return best
+}
+
+// validIDNA is the library's idna.toAscii test in isValidUrl: a domain
+// starting with "xn--" must contain an ASCII domain, and every label, once
+// punycode-encoded the way punycode.js toASCII does (which also splits at
+// 。．｡), must be 1 to 63 characters long.
+func validIDNA(domain []uint16) bool {
+	if len(domain) >= 4 && domain[0] == 'x' && domain[1] == 'n' && domain[2] == '-' && domain[3] == '-' {
+		found := false
+		for p := 0; p < len(domain) && !found; p++ {
+			found = asciiDomainAt(domain, p) >= 0
+		}
+		if !found {
+			return false
+		}
+	}
+	start := 0
+	for i := 0; i <= len(domain); i++ {
+		if i == len(domain) || domain[i] == '.' {
+			if n := toASCIILength(domain[start:i]); n < 1 || n > maxDNSLabelLength {
+				return false
+			}
+			start = i + 1
+		}
+	}
+	return true
+}
+
+// toASCIILength is len(punycode.toASCII(label)): the label is split at the
+// IDNA dots U+002E U+3002 U+FF0E U+FF61, each part that is not pure ASCII
+// becomes "xn--" + its Bootstring encoding, and the parts are joined with '.'.
+func toASCIILength(label []uint16) int {
+	n := 0
+	start := 0
+	for i := 0; i <= len(label); i++ {
+		if i == len(label) || label[i] == 0x3002 || label[i] == 0xFF0E || label[i] == 0xFF61 {
+			if start > 0 {
+				n++ // the '.' joining parts
+			}
+			n += punycodePartLength(label[start:i])
+			start = i + 1
+		}
+	}
+	return n
+}
+
+// punycodePartLength is the length of one part after punycode.js toASCII.
+func punycodePartLength(part []uint16) int {
+	ascii := true
+	for _, u := range part {
+		if u >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return len(part)
+	}
+	// Any result over 63 fails the same way; every code point costs at least
+	// one output character, so a long part needs no exact encoding (and the
+	// exact one could overflow, where punycode.js throws).
+	if len(part) > 2*maxDNSLabelLength {
+		return len(part)
+	}
+	cps := make([]rune, 0, len(part))
+	for i := 0; i < len(part); {
+		r, size := runeAt(part, i)
+		cps = append(cps, r)
+		i += size
+	}
+	return len("xn--") + bootstringLength(cps)
+}
+
+// bootstringLength is the length of the RFC 3492 encoding of cps (punycode
+// parameters), as punycode.js encode produces it.
+func bootstringLength(cps []rune) int {
+	const (
+		base        = 36
+		tMin        = 1
+		tMax        = 26
+		skew        = 38
+		damp        = 700
+		initialBias = 72
+		initialN    = 128
+	)
+	adapt := func(delta, numPoints int, first bool) int {
+		if first {
+			delta /= damp
+		} else {
+			delta /= 2
+		}
+		delta += delta / numPoints
+		k := 0
+		for delta > ((base-tMin)*tMax)/2 {
+			delta /= base - tMin
+			k += base
+		}
+		return k + (base-tMin+1)*delta/(delta+skew)
+	}
+	out := 0
+	basic := 0
+	for _, r := range cps {
+		if r < 0x80 {
+			basic++
+		}
+	}
+	out = basic
+	if basic > 0 {
+		out++ // delimiter
+	}
+	n, delta, bias := initialN, 0, initialBias
+	h := basic
+	for h < len(cps) {
+		m := int(^uint(0) >> 1)
+		for _, r := range cps {
+			if int(r) >= n && int(r) < m {
+				m = int(r)
+			}
+		}
+		delta += (m - n) * (h + 1)
+		n = m
+		for _, r := range cps {
+			if int(r) < n {
+				delta++
+			}
+			if int(r) == n {
+				q := delta
+				for k := base; ; k += base {
+					t := k - bias
+					if t < tMin {
+						t = tMin
+					} else if t > tMax {
+						t = tMax
+					}
+					if q < t {
+						break
+					}
+					out++
+					q = (q - t) / (base - t)
+				}
+				out++
+				bias = adapt(delta, h+1, h == basic)
+				delta = 0
+				h++
+			}
+		}
+		delta++
+		n++
+	}
+	return out
+}

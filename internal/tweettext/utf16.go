@@ -1,0 +1,65 @@
+package tweettext
+
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// appendUTF16 appends s as UTF-16 code units. twitter-text works on
+// JavaScript strings, so every rule of this package is stated in UTF-16
+// units: that keeps surrogate-pair corner cases of its regular expressions
+// identical. Invalid UTF-8 bytes become U+FFFD, as Go's conversions do.
+func appendUTF16(dst []uint16, s string) []uint16 {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			dst = append(dst, uint16(c))
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if r >= 0x10000 {
+			r1, r2 := utf16.EncodeRune(r)
+			dst = append(dst, uint16(r1), uint16(r2))
+			continue
+		}
+		dst = append(dst, uint16(r))
+	}
+	return dst
+}
+
+// utf16Len is len(appendUTF16(nil, s)) without the slice.
+func utf16Len(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+func isHighSurrogate(u uint16) bool { return u >= 0xD800 && u <= 0xDBFF }
+func isLowSurrogate(u uint16) bool  { return u >= 0xDC00 && u <= 0xDFFF }
+
+// runeAt decodes the code point at t[i] the way JavaScript's codePointAt
+// does: a surrogate pair gives one code point of two units, anything else
+// (including a lone surrogate) one unit.
+func runeAt(t []uint16, i int) (rune, int) {
+	u := t[i]
+	if isHighSurrogate(u) && i+1 < len(t) && isLowSurrogate(t[i+1]) {
+		return utf16.DecodeRune(rune(u), rune(t[i+1])), 2
+	}
+	return rune(u), 1
+}
