@@ -7,7 +7,7 @@ import (
 
 // tldTrie recognises twitter-text's TLD alternatives:
 //
-//	(?:gTLD|ccTLD|xn--[\-0-9a-z]+)(?=[^0-9a-zA-Z@+-]|$)
+//	(?:gTLD(?=[^0-9a-zA-Z@+-]|$)|ccTLD(?=[^0-9a-zA-Z@+-]|$)|xn--[\-0-9a-z]+)
 //
 // matched case-insensitively. Keys are canonicalised UTF-16 units; a
 // terminal node carries the alternative's priority (its position in the
@@ -110,14 +110,14 @@ func (t *tldTrie) match(s []uint16, q int) int {
 	if best >= 0 {
 		return best
 	}
-	// Punycode TLD: xn--[\-0-9a-z]+ , greedy; the lookahead then forbids
-	// stopping early, so only the whole run can match.
+	// Punycode TLD: xn--[\-0-9a-z]+ , greedy, and unlike the lists with no
+	// lookahead ("xn--p1ai+" matches up to the '+').
 	if q+4 < len(s) && canon(s[q]) == 'X' && canon(s[q+1]) == 'N' && s[q+2] == '-' && s[q+3] == '-' {
 		i := q + 4
 		for i < len(s) && (isASCIIAlnum(s[i]) || s[i] == '-') {
 			i++
 		}
-		if i > q+4 && tldFollows(s, i) {
+		if i > q+4 {
 			return i
 		}
 	}

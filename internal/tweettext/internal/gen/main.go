@@ -167,6 +167,9 @@ var (
 	// Text-default bases it accepts with "(FE0F|tone) ZWJ ♀/♂ FE0F" although
 	// the gendered forms are not RGI (🕴 person in suit levitating).
 	twemojiExtraGendered = []rune{0x1F574}
+	// Emoji-presentation bases it accepts as "tone? ZWJ ♀/♂ FE0F" although
+	// those sequences only became RGI in Emoji 13 (🤵 person in tuxedo).
+	twemojiExtraGenderedRoles = []rune{0x1F935}
 	// It knows eye-in-speech-bubble only in its unqualified form.
 	twemojiEyeBubble          = []rune{0x1F441, 0x200D, 0x1F5E8}
 	unicodeEyeBubbleQualified = []rune{0x1F441, 0xFE0F, 0x200D, 0x1F5E8, 0xFE0F}
@@ -251,6 +254,14 @@ func generateEmoji(in emojiInputs) ([]byte, error) {
 	for _, r := range twemojiExtraGendered {
 		for _, g := range gender {
 			add([]rune{r, fe0f, zwj, g, fe0f}, flagTwemoji)
+			for _, t := range tones {
+				add([]rune{r, t, zwj, g, fe0f}, flagTwemoji)
+			}
+		}
+	}
+	for _, r := range twemojiExtraGenderedRoles {
+		for _, g := range gender {
+			add([]rune{r, zwj, g, fe0f}, flagTwemoji)
 			for _, t := range tones {
 				add([]rune{r, t, zwj, g, fe0f}, flagTwemoji)
 			}
