@@ -112,8 +112,7 @@ var categoryLimit = map[string]int64{
 }
 
 func (s *Server) newMediaLocked(owner, category, mimeType string, total int64) *mediaItem {
-	id := strconv.FormatInt(s.nextMediaID, 10)
-	s.nextMediaID++
+	id := s.snowflakeLocked(&s.lastMediaID)
 	prefix := "3" // X's media key prefixes: 3 photo, 7 video, 16 animated GIF
 	switch category {
 	case "tweet_video", "dm_video", "amplify_video":

@@ -143,6 +143,27 @@ func (s *Server) IssueToken(userID string) (access, refresh string, expiry time.
 	return a, r, exp, nil
 }
 
+// RegisterToken makes a fresh fake accept a grant issued by an earlier one
+// (the sandbox keeps its tokens in psnd's store across daemon restarts,
+// while the fake's memory does not survive). refresh may be "". Any
+// registered client may refresh it.
+func (s *Server) RegisterToken(userID, access, refresh string, expiry time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[userID]; !ok {
+		return fmt.Errorf("fakex: register token: %w %s", errNoUser, userID)
+	}
+	if access == "" {
+		return errors.New("fakex: register token: empty access token")
+	}
+	s.nextFamily++
+	s.access[access] = &accessToken{userID: userID, scopes: PsndScopes, expiry: expiry, family: s.nextFamily}
+	if refresh != "" {
+		s.refresh[refresh] = &refreshToken{userID: userID, scopes: PsndScopes, family: s.nextFamily}
+	}
+	return nil
+}
+
 // RevokeUserTokens revokes every token of a user, as when the user removes
 // the app's access in X's settings.
 func (s *Server) RevokeUserTokens(userID string) {

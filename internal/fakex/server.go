@@ -103,11 +103,11 @@ type Server struct {
 
 	tweets      []*Tweet
 	tweetByID   map[string]*Tweet
-	nextTweetID int64
+	lastTweetID int64
 	nextTco     int64
 
 	media       map[string]*mediaItem
-	nextMediaID int64
+	lastMediaID int64
 	processing  Processing
 
 	limits  map[string]int
@@ -149,9 +149,9 @@ func New(opts Options) *Server {
 		refresh:     map[string]*refreshToken{},
 		revoked:     map[int64]bool{},
 		tweetByID:   map[string]*Tweet{},
-		nextTweetID: 1860000000000000001,
+		lastTweetID: minID,
 		media:       map[string]*mediaItem{},
-		nextMediaID: 1870000000000000001,
+		lastMediaID: minID,
 		processing:  opts.Processing.withDefaults(),
 		limits:      map[string]int{},
 		windows:     map[windowKey]*window{},
@@ -462,3 +462,21 @@ func (r *recorder) response(req *http.Request) *http.Response {
 }
 
 var errNoUser = errors.New("no such user")
+
+// X's ids are snowflakes: milliseconds since X's epoch shifted left 22
+// bits, so they grow with time. The fake issues them the same way (on its
+// clock, strictly increasing), which keeps ids unique across sandbox
+// restarts.
+const (
+	twitterEpochMs = 1288834974657
+	minID          = 1_000_000_000_000_000_000 // 19 digits, like X's
+)
+
+func (s *Server) snowflakeLocked(last *int64) string {
+	c := (s.clock.Now().UnixMilli() - twitterEpochMs) << 22
+	if c <= *last {
+		c = *last + 1
+	}
+	*last = c
+	return strconv.FormatInt(c, 10)
+}

@@ -176,8 +176,7 @@ func (s *Server) createTweet(a *apiReq) {
 		}
 	}
 
-	id := strconv.FormatInt(s.nextTweetID, 10)
-	s.nextTweetID++
+	id := s.snowflakeLocked(&s.lastTweetID)
 	t := &Tweet{ID: id, AuthorID: a.user.ID, Posted: text, QuoteID: b.QuoteTweetID,
 		MediaIDs: append([]string(nil), mediaIDs...), CreatedAt: now, ConversationID: id}
 	if parent != nil {
