@@ -315,9 +315,7 @@ func (s *Server) me(a *apiReq) {
 	if _, ok := s.fields(a, "tweet.fields", tweetFields); !ok {
 		return
 	}
-	if ex := a.r.URL.Query().Get("expansions"); ex != "" && ex != "pinned_tweet_id" {
-		s.violation(a.r, fmt.Errorf("expansions value %q not allowed", ex))
-		invalidRequest(a.w, nil, "The `expansions` query parameter value ["+ex+"] is not one of [affiliation.user_id,most_recent_tweet_id,pinned_tweet_id]")
+	if _, ok := s.fields(a, "expansions", []string{"affiliation.user_id", "most_recent_tweet_id", "pinned_tweet_id"}); !ok {
 		return
 	}
 	s.mu.Lock()

@@ -166,7 +166,7 @@ func (c call) op() string { return c.method + " " + c.path }
 // *NetError saying whether the request may have reached X.
 func (c *Client) send(ctx context.Context, token string, k call, out any) (RateLimit, error) {
 	if token == "" {
-		return RateLimit{}, &NetError{Op: k.op(), Sent: false, Err: errors.New("no access token")}
+		return RateLimit{}, invalidf("x api %s: no access token", k.op())
 	}
 	// Paths are built from validated numeric ids: no escaping needed.
 	u := *c.base

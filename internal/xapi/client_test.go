@@ -334,7 +334,7 @@ func TestUnauthorized(t *testing.T) {
 	if !errors.As(err, &xe) || !xe.RateLimit.Known() {
 		t.Errorf("401 without rate-limit headers: %+v", xe)
 	}
-	if _, _, err := e.c.Me(e.ctx, ""); !xapi.NotSent(err) {
+	if _, _, err := e.c.Me(e.ctx, ""); !errors.Is(err, xapi.ErrInvalidArgument) {
 		t.Errorf("empty token: %v", err)
 	}
 

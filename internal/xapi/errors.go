@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -52,14 +53,11 @@ func (e *Error) Error() string {
 }
 
 // Message is the most specific human-readable text X gave, on one line:
-// detail, else the errors' messages, else the title, else the HTTP status
-// text. A generic detail ("One or more parameters to your request was
-// invalid.") is followed by the specific messages of errors[].
+// the messages of errors[] (after the detail, unless the detail is X's
+// generic "One or more parameters to your request was invalid."), else the
+// title, else the HTTP status text.
 func (e *Error) Message() string {
 	var parts []string
-	if e.Detail != "" {
-		parts = append(parts, e.Detail)
-	}
 	for _, it := range e.Errors {
 		m := it.Message
 		if m == "" {
@@ -68,9 +66,12 @@ func (e *Error) Message() string {
 		if m == "" {
 			m = it.Title
 		}
-		if m != "" && m != e.Detail {
+		if m != "" && m != e.Detail && !slices.Contains(parts, m) {
 			parts = append(parts, m)
 		}
+	}
+	if e.Detail != "" && (len(parts) == 0 || e.Detail != genericInvalidDetail) {
+		parts = append([]string{e.Detail}, parts...)
 	}
 	if len(parts) == 0 && e.Title != "" {
 		parts = append(parts, e.Title)
@@ -78,8 +79,12 @@ func (e *Error) Message() string {
 	if len(parts) == 0 {
 		parts = append(parts, http.StatusText(e.StatusCode))
 	}
-	return oneLine(strings.Join(parts, ": "))
+	return oneLine(strings.Join(parts, "; "))
 }
+
+// genericInvalidDetail is the detail of X's invalid-request problems; the
+// useful text is in errors[].
+const genericInvalidDetail = "One or more parameters to your request was invalid."
 
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")

@@ -30,7 +30,7 @@ func TestParseErrorShapes(t *testing.T) {
 			name:   "problem invalid request with errors",
 			status: 400,
 			body:   `{"errors":[{"parameters":{"media.media_ids":["123"]},"message":"Your media IDs are invalid."}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}`,
-			want:   "x api POST /2/tweets: 400 One or more parameters to your request was invalid.: Your media IDs are invalid.",
+			want:   "x api POST /2/tweets: 400 Your media IDs are invalid.",
 			typ:    "https://api.twitter.com/2/problems/invalid-request",
 		},
 		{
