@@ -273,14 +273,14 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		sr.Host = req.URL.Host
 	}
 	rec, out := t.s.serve(sr, body)
+	if err := req.Context().Err(); err != nil {
+		return nil, err // the caller gave up (e.g. during a fault's Delay)
+	}
 	switch out {
 	case outcomeDrop:
 		return nil, ErrDropped
 	case outcomeRefuse:
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
-	}
-	if err := req.Context().Err(); err != nil {
-		return nil, err
 	}
 	return rec.response(req), nil
 }

@@ -302,6 +302,14 @@ func TestUserTweetsForReconciliation(t *testing.T) {
 	if err != nil || len(page.Tweets) != 2 {
 		t.Fatalf("since 5m: %d tweets, %v", len(page.Tweets), err)
 	}
+	page, _, err = e.c.UserTweets(e.ctx, e.token, userID, xapi.UserTweetsParams{UntilID: ids[3], MaxResults: 5})
+	if err != nil || len(page.Tweets) != 3 || page.Tweets[0].ID != ids[2] || page.Tweets[2].ID != ids[0] {
+		t.Fatalf("until id: %+v, %v", page, err)
+	}
+	page, _, err = e.c.UserTweets(e.ctx, e.token, userID, xapi.UserTweetsParams{StartTime: t0.Add(2 * time.Minute), EndTime: t0.Add(3 * time.Minute), MaxResults: 5})
+	if err != nil || len(page.Tweets) != 2 || page.Tweets[0].ID != ids[3] {
+		t.Fatalf("time window: %+v, %v", page, err)
+	}
 	page, _, err = e.c.UserTweets(e.ctx, e.token, userID, xapi.UserTweetsParams{SinceID: ids[6]})
 	if err != nil || len(page.Tweets) != 0 || page.Meta.ResultCount != 0 {
 		t.Fatalf("nothing newer: %+v, %v", page, err)
