@@ -150,11 +150,20 @@ func (sc *urlScanner) urlAt(s int) (urlMatch, bool) {
 		m.hasPath = true
 		i++
 		for {
-			e := pathIteration(t, i)
+			e, group := pathIteration(t, i)
 			if e < 0 {
 				break
 			}
 			i = e
+			if group {
+				// The region had no ending character, nor has any suffix
+				// of it: only directly adjacent groups can follow. (Looping
+				// through pathIteration would rescan the region each time.)
+				for b := balancedParens(t, i); b >= 0; b = balancedParens(t, i) {
+					i = b
+				}
+				break
+			}
 		}
 	}
 	// (\?validUrlQueryChars*validUrlQueryEndingChars)?
@@ -394,39 +403,40 @@ func balancedParens(t []uint16, i int) int {
 	return -1
 }
 
-// pathIteration matches one repetition of validUrlPath at i:
+// pathIteration matches one repetition of validUrlPath at i. The library
+// splices the source of validUrlPathEndingChars ("[chars]|(?:parens)")
+// into validUrlPath without a group, so the alternation really reads
 //
-//	P* (?:B P*)* E  |  @ P+ /
+//	P* (?:B P*)* [ending chars]  |  B  |  @ P+ /
 //
-// with P path characters, B balanced parentheses and E an ending character
-// or B. Backtracking picks: if the greedy P* is followed by parenthesised
-// groups, the iteration ends after the last ending character of the path
-// run following the last group (or right after that group); otherwise at the
-// last ending character of the run. The second alternative can never match
+// with P the path characters and B balanced parentheses. In the first
+// alternative backtracking gives up path characters and whole groups from
+// the right until an ending character comes next, so it ends after the last
+// ending character of any path-character run of the region (never inside a
+// group). Failing that, a group alone. The third alternative can never match
 // where the first did not ('@' and '/' are path characters and '/' an
-// ending one), so it is left out. Returns the end or -1.
-func pathIteration(t []uint16, i int) int {
-	runEnd := pathRun(t, i)
-	lastGroupEnd := -1
-	for p := runEnd; ; {
-		b := balancedParens(t, p)
+// ending one), so it is left out. Returns the end or -1, and whether it
+// was a group alone.
+func pathIteration(t []uint16, i int) (int, bool) {
+	last := -1
+	for p := i; ; {
+		e := pathRun(t, p)
+		for k := e - 1; k >= p; k-- {
+			if isPathEndChar(t[k]) {
+				last = k + 1
+				break
+			}
+		}
+		b := balancedParens(t, e)
 		if b < 0 {
 			break
 		}
-		lastGroupEnd = b
-		p = pathRun(t, b)
-		runEnd = p
+		p = b
 	}
-	from := i
-	if lastGroupEnd >= 0 {
-		from = lastGroupEnd
+	if last >= 0 {
+		return last, false
 	}
-	for k := runEnd - 1; k >= from; k-- {
-		if isPathEndChar(t[k]) {
-			return k + 1
-		}
-	}
-	return lastGroupEnd // -1 when there was no group
+	return balancedParens(t, i), true
 }
 
 // queryEnd matches validUrlQueryChars* validUrlQueryEndingChars at i
