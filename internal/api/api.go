@@ -29,13 +29,19 @@ type Post struct {
 	PlatformPostIDs []string   `json:"platform_post_ids"`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
+	RunID           string     `json:"run_id"`
 	Tweets          []Tweet    `json:"tweets"`
+	// Warnings are soft notices from validation (create and edit only).
+	Warnings []string `json:"warnings,omitempty"`
+	// Upload is set while media is being uploaded.
+	Upload *Upload `json:"upload,omitempty"`
 }
 
 // Tweet is one tweet of a post.
 type Tweet struct {
 	Position       int        `json:"position"`
 	Text           string     `json:"text"`
+	WeightedLength int        `json:"weighted_length"`
 	Status         string     `json:"status"`
 	PlatformPostID *string    `json:"platform_post_id"`
 	PublishedAt    *time.Time `json:"published_at,omitempty"`
@@ -63,6 +69,9 @@ type Health struct {
 	// RecentFailures counts posts that failed in the last day, so any
 	// client command can print a one-line notice.
 	RecentFailures int `json:"recent_failures"`
+	// Timezone is the configured IANA zone ("" = the system's), used by
+	// clients to read and show times when PSN_TZ is unset.
+	Timezone string `json:"timezone"`
 }
 
 // Keyring describes the data key's availability.

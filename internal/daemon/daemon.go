@@ -35,6 +35,20 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Ready, if set, is called once the socket accepts connections.
 	Ready func()
+
+	// XHTTPClient carries every request to X (API and OAuth); nil means a
+	// client with sensible timeouts. The sandbox replaces it.
+	XHTTPClient *http.Client
+	// Tokens overrides the access-token source (tests).
+	Tokens tokenSource
+	// Alarm overrides the scheduler's wall-clock alarm (tests).
+	Alarm alarm
+	// Workers bounds how many posts are published at once.
+	Workers int
+	// OnArm is called after every scheduler round (tests).
+	OnArm func(next time.Time)
+	// Rand is the jitter source for retry delays (tests); nil is random.
+	Rand func() float64
 }
 
 // Daemon is a running psnd daemon.
@@ -45,6 +59,11 @@ type Daemon struct {
 	store   *sqlstore.Store
 	keys    *keys
 	started time.Time
+	owner   string // this run's lease-holder id
+	changes *changes
+	sched   *scheduler
+	x       xClient
+	tokens  tokenSource
 }
 
 // Run starts the daemon and blocks until ctx is cancelled (SIGINT/SIGTERM)
@@ -103,7 +122,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now()}
+	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now(),
+		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges()}
+	if err := d.setupX(); err != nil {
+		return err
+	}
 
 	ln, err := listenSocket(cfg.Env.SocketPath(), log)
 	if err != nil {
@@ -118,6 +141,7 @@ func Run(ctx context.Context, cfg Config) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { k.run(bg) })
+	wg.Go(func() { d.sched.run(bg) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

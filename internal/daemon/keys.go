@@ -31,6 +31,20 @@ type keys struct {
 	bindErr  error
 	bound    bool
 	boundKey secrets.Key
+	change   chan struct{} // closed and replaced when bound or refused
+}
+
+// changed returns a channel closed at the next change of the key's state.
+func (k *keys) changed() <-chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.change
+}
+
+// notifyLocked signals a state change; k.mu must be held.
+func (k *keys) notifyLocked() {
+	close(k.change)
+	k.change = make(chan struct{})
 }
 
 func newKeys(kr secrets.Keyring, home, mode string, store *sqlstore.Store, clk clock.Clock, backoff secrets.Backoff, log *slog.Logger) (*keys, error) {
@@ -42,7 +56,7 @@ func newKeys(kr secrets.Keyring, home, mode string, store *sqlstore.Store, clk c
 	if err != nil {
 		return nil, err
 	}
-	return &keys{provider: p, store: store, clock: clk, mode: mode, log: log}, nil
+	return &keys{provider: p, store: store, clock: clk, mode: mode, log: log, change: make(chan struct{})}, nil
 }
 
 // run loads the key (waiting while the keyring is locked) and binds it to
@@ -58,6 +72,7 @@ func (k *keys) run(ctx context.Context) {
 	err = k.bind(ctx, key)
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	defer k.notifyLocked()
 	if err != nil {
 		k.bindErr = err
 		k.log.Error("data key refused", "err", err)
@@ -120,6 +135,10 @@ func (k *keys) status() (api.Keyring, string) {
 		return out, api.HealthWaitingForKeyring
 	case st.State == secrets.StateError:
 		return out, api.HealthKeyError
+	case !k.bound:
+		// Read, but not yet checked against this database.
+		out.State = "checking"
+		return out, api.HealthWaitingForKeyring
 	}
 	return out, api.HealthOK
 }

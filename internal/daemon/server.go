@@ -13,6 +13,7 @@ import (
 	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/tweettext"
 )
 
 func (d *Daemon) routes() http.Handler {
@@ -20,6 +21,7 @@ func (d *Daemon) routes() http.Handler {
 	mux.HandleFunc("GET "+api.PathHealth, d.handleHealth)
 	mux.HandleFunc("GET "+api.PathPosts, d.handleListPosts)
 	mux.HandleFunc("GET "+api.PathPost, d.handleGetPost)
+	d.postRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
 			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
@@ -84,7 +86,7 @@ func (d *Daemon) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]api.Post, 0, len(posts))
 	for _, p := range posts {
-		out = append(out, wirePost(p))
+		out = append(out, d.wire(p))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -93,6 +95,15 @@ func (d *Daemon) handleGetPost(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		writeError(w, badRequest(fmt.Sprintf("post id must be a positive number, not %q", r.PathValue("id"))))
+		return
+	}
+	wait, err := parseWait(r.URL.Query().Get("wait"))
+	if err != nil {
+		d.fail(w, "get post", err)
+		return
+	}
+	if wait > 0 {
+		d.getPostWaiting(w, r, id, wait)
 		return
 	}
 	var p *post.Post
@@ -104,7 +115,7 @@ func (d *Daemon) handleGetPost(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "get post", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, wirePost(p))
+	writeJSON(w, http.StatusOK, d.wire(p))
 }
 
 // fail answers with the API error matching err; unexpected errors are
@@ -158,6 +169,7 @@ func wirePost(p *post.Post) api.Post {
 		Attempts:        p.Attempts,
 		NextRetryAt:     utcPtr(p.NextRetryAt),
 		PlatformPostIDs: p.PlatformPostIDs(),
+		RunID:           p.RunID,
 		CreatedAt:       p.CreatedAt.UTC(),
 		UpdatedAt:       p.UpdatedAt.UTC(),
 		Tweets:          make([]api.Tweet, 0, len(p.Tweets)),
@@ -166,6 +178,7 @@ func wirePost(p *post.Post) api.Post {
 		wt := api.Tweet{
 			Position:       t.Position,
 			Text:           t.Text,
+			WeightedLength: tweettext.WeightedLength(t.Text),
 			Status:         string(t.Status),
 			PlatformPostID: strPtr(t.PlatformPostID),
 			PublishedAt:    utcPtr(t.PublishedAt),

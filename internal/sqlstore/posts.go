@@ -132,6 +132,11 @@ func addRow(p *post.Post, r row) error {
 		PlatformPostID: r.platformID.String,
 		PublishedAt:    published,
 	}
+	if !r.parent.Valid && tw.PlatformPostID != "" {
+		// The root row's status is the post's; its tweet is published
+		// once it has an id.
+		tw.Status = post.StatusPublished
+	}
 	if !r.parent.Valid {
 		sched, err := parseTimePtr(r.scheduled)
 		if err != nil {
@@ -325,4 +330,24 @@ func (t *Tx) CountFailedSince(since time.Time) (int, error) {
 		return 0, fmt.Errorf("count failed posts: %w", mapErr(err))
 	}
 	return n, nil
+}
+
+// RecentTexts returns the texts of the account's tweets created since, newest
+// first, for the near-duplicate warning.
+func (t *Tx) RecentTexts(accountID string, since time.Time, limit int) ([]string, error) {
+	rows, err := t.tx.Query(`SELECT content FROM posts WHERE account_id = ? AND created_at >= ?
+		ORDER BY created_at DESC LIMIT ?`, accountID, fmtTime(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read recent posts: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, s)
+	}
+	return out, mapErr(rows.Err())
 }

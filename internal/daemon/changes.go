@@ -1,0 +1,136 @@
+package daemon
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/sqlstore"
+)
+
+// changes broadcasts "some post changed" to long-polling readers: the
+// channel is closed and replaced on every change.
+type changes struct {
+	mu       sync.Mutex
+	ch       chan struct{}
+	uploads  map[int64]api.Upload
+}
+
+func newChanges() *changes {
+	return &changes{ch: make(chan struct{}), uploads: map[int64]api.Upload{}}
+}
+
+func (c *changes) notify() {
+	c.mu.Lock()
+	close(c.ch)
+	c.ch = make(chan struct{})
+	c.mu.Unlock()
+}
+
+func (c *changes) wait() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ch
+}
+
+func (c *changes) setUpload(id, sent, total int64) {
+	c.mu.Lock()
+	if sent >= total {
+		delete(c.uploads, id)
+	} else {
+		c.uploads[id] = api.Upload{Sent: sent, Total: total}
+	}
+	c.mu.Unlock()
+}
+
+func (c *changes) upload(id int64) *api.Upload {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if u, ok := c.uploads[id]; ok {
+		return &u
+	}
+	return nil
+}
+
+// postChanged wakes the scheduler and any reader waiting on a post.
+func (d *Daemon) postChanged(int64) {
+	if d.sched != nil {
+		d.sched.Kick()
+	}
+	d.changes.notify()
+}
+
+// wire converts a post, adding in-memory state such as upload progress.
+func (d *Daemon) wire(p *post.Post) api.Post {
+	out := wirePost(p)
+	out.Upload = d.changes.upload(p.ID)
+	return out
+}
+
+// settled reports whether a post has reached a state a waiting client
+// wants to see: not due-and-queued and not being published.
+func settled(p *post.Post, now time.Time) bool {
+	switch p.Status {
+	case post.StatusPublishing:
+		return false
+	case post.StatusScheduled:
+		return p.ScheduledAt != nil && p.ScheduledAt.After(now)
+	}
+	return true
+}
+
+// maxWait bounds a long poll.
+const maxWait = 5 * time.Minute
+
+// getPostWaiting answers GET /v1/posts/{id}?wait=DURATION: it returns as
+// soon as the post is settled (published, failed, waiting to retry, or
+// scheduled in the future), or when the wait ends.
+func (d *Daemon) getPostWaiting(w http.ResponseWriter, r *http.Request, id int64, wait time.Duration) {
+	wait = min(wait, maxWait)
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		ch := d.changes.wait()
+		var p *post.Post
+		err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+			var err error
+			p, err = tx.GetPost(id)
+			return err
+		})
+		if err != nil {
+			d.fail(w, "get post", err)
+			return
+		}
+		if settled(p, d.clock.Now()) {
+			writeJSON(w, http.StatusOK, d.wire(p))
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			writeJSON(w, http.StatusOK, d.wire(p))
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// parseWait reads the ?wait= parameter (a Go duration or seconds).
+func parseWait(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, badRequest("wait must be a duration such as 30s")
+	}
+	return d, nil
+}
+

@@ -1,0 +1,467 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/xapi"
+)
+
+// pastGrace tolerates a time a few seconds in the past (a clock a little
+// behind, or a relative time typed slowly) as "now".
+const pastGrace = time.Minute
+
+// nearDuplicateWindow is how far back "recent posts" reach for the
+// near-duplicate warning (SPEC §5).
+const nearDuplicateWindow = 7 * 24 * time.Hour
+
+func (d *Daemon) postRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+api.PathPosts, d.handleCreatePost)
+	mux.HandleFunc("PATCH "+api.PathPost, d.handleEditPost)
+	mux.HandleFunc("DELETE "+api.PathPost, d.handleDeletePost)
+	mux.HandleFunc("POST "+api.PathPostCancel, d.handleCancelPost)
+	mux.HandleFunc("POST "+api.PathPostRetry, d.handleRetryPost)
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("invalid request body: " + err.Error())
+	}
+	return nil
+}
+
+func invalid(msg string) *api.Error {
+	return &api.Error{Code: api.CodeInvalidText, Status: http.StatusUnprocessableEntity, Message: msg}
+}
+
+func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
+	var req api.CreatePost
+	if err := decodeBody(r, &req); err != nil {
+		d.fail(w, "create post", err)
+		return
+	}
+	now := d.clock.Now()
+	status, at, err := scheduleFor(req.At, req.Now, req.Draft, now)
+	if err != nil {
+		d.fail(w, "create post", err)
+		return
+	}
+	var acct post.Account
+	err = d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+		acct, err = tx.Account(req.Account)
+		return err
+	})
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		d.fail(w, "create post", noAccount(req.Account))
+		return
+	}
+	if err != nil {
+		d.fail(w, "create post", err)
+		return
+	}
+	max := acct.MaxWeightedLength()
+	c, err := compose(req.Text, req.Tweets, req.Thread, req.Number, max)
+	if err != nil {
+		d.fail(w, "create post", textError(err))
+		return
+	}
+	c.collectWarnings(max)
+	media, err := d.importMedia(req.Media)
+	if err != nil {
+		d.fail(w, "create post", err)
+		return
+	}
+	np := sqlstore.NewPost{AccountID: acct.ID, Status: status, ScheduledAt: at}
+	for i, t := range c.tweets {
+		nt := sqlstore.NewTweet{Text: t}
+		if i == 0 {
+			nt.Media = media
+		}
+		np.Tweets = append(np.Tweets, nt)
+	}
+	var created *post.Post
+	err = d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+		recent, err := tx.RecentTexts(acct.ID, now.Add(-nearDuplicateWindow), 200)
+		if err != nil {
+			return err
+		}
+		if dup, ok := nearDuplicate(c.tweets, recent); ok {
+			c.warnings = append(c.warnings, dup)
+		}
+		created, err = tx.CreatePost(np, now)
+		return err
+	})
+	if err != nil {
+		d.fail(w, "create post", err)
+		return
+	}
+	d.postChanged(created.ID)
+	d.log.Info("post created", "post", created.ID, "status", created.Status, "tweets", len(created.Tweets), "account", acct.Username)
+	out := d.wire(created)
+	out.Warnings = c.warnings
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func noAccount(name string) error {
+	if name == "" {
+		return &api.Error{Code: api.CodeBadRequest, Status: http.StatusBadRequest,
+			Message: "no X account connected: log in with `psnd auth login` (or try psnd offline with `psnd serve --sandbox`)"}
+	}
+	return &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
+		Message: fmt.Sprintf("no connected account %q (see `psnd auth status`)", name)}
+}
+
+func textError(err error) error {
+	var it *invalidText
+	if errors.As(err, &it) {
+		return invalid(it.msg)
+	}
+	return err
+}
+
+// scheduleFor decides the status and time of a new or edited post.
+func scheduleFor(at *time.Time, now bool, draft bool, clockNow time.Time) (post.Status, *time.Time, error) {
+	switch {
+	case now && at != nil:
+		return "", nil, badRequest("give either a time or now, not both")
+	case now && draft:
+		return "", nil, badRequest("a draft cannot be published now")
+	case now:
+		t := clockNow
+		return post.StatusScheduled, &t, nil
+	case draft:
+		return post.StatusDraft, at, nil
+	case at == nil:
+		return "", nil, badRequest("say when to publish: a time, now, or draft")
+	case at.Before(clockNow.Add(-pastGrace)):
+		return "", nil, badRequest(fmt.Sprintf("%s is in the past; give a future time, or now", at.UTC().Format(time.RFC3339)))
+	}
+	t := at.UTC()
+	return post.StatusScheduled, &t, nil
+}
+
+// importMedia checks the files against X's rules and keeps psnd's own copy
+// under $PSN_HOME/media, so that moving or editing the original after
+// scheduling changes nothing.
+func (d *Daemon) importMedia(in []api.MediaInput) ([]post.Media, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	var files []xapi.MediaFile
+	for _, m := range in {
+		if !filepath.IsAbs(m.Path) {
+			return nil, badRequest(fmt.Sprintf("media path %q must be absolute", m.Path))
+		}
+		f, err := xapi.InspectMedia(m.Path)
+		if err != nil {
+			return nil, badRequest(err.Error())
+		}
+		if err := xapi.CheckAltText(m.AltText); err != nil {
+			return nil, badRequest(err.Error())
+		}
+		files = append(files, f)
+	}
+	if err := xapi.CheckPostMedia(files); err != nil {
+		return nil, badRequest(err.Error())
+	}
+	dir := d.cfg.Env.MediaDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create media directory: %w", err)
+	}
+	var out []post.Media
+	for i, f := range files {
+		sum, dst, err := copyMedia(f.Path, dir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, post.Media{Path: dst, SHA256: sum, MimeType: f.MIMEType, Size: f.Size, AltText: in[i].AltText})
+	}
+	return out, nil
+}
+
+// copyMedia copies src into dir as <sha256><ext>, 0600, atomically.
+func copyMedia(src, dir string) (sum, dst string, err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", "", badRequest(fmt.Sprintf("read media: %v", err))
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(dir, ".import-*")
+	if err != nil {
+		return "", "", fmt.Errorf("copy media: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), in); err != nil {
+		tmp.Close()
+		return "", "", fmt.Errorf("copy media: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", "", fmt.Errorf("copy media: %w", err)
+	}
+	tmp.Close()
+	sum = hex.EncodeToString(h.Sum(nil))
+	dst = filepath.Join(dir, sum+strings.ToLower(filepath.Ext(src)))
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return "", "", fmt.Errorf("copy media: %w", err)
+	}
+	return sum, dst, nil
+}
+
+// nearDuplicate warns when a tweet is nearly the same as a recent post of
+// the account (X refuses exact duplicates).
+func nearDuplicate(tweets, recent []string) (string, bool) {
+	for i, t := range tweets {
+		if ok, match := nearDup(t, recent); ok {
+			where := ""
+			if len(tweets) > 1 {
+				where = fmt.Sprintf("tweet %d/%d ", i+1, len(tweets))
+			}
+			return fmt.Sprintf("%sis nearly the same as a recent post (%q); X refuses duplicates", where, truncateRunes(match, 40)), true
+		}
+	}
+	return "", false
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(strings.Join(strings.Fields(s), " "))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, badRequest(fmt.Sprintf("post id must be a positive number, not %q", r.PathValue("id"))))
+		return 0, false
+	}
+	return id, true
+}
+
+func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	var req api.EditPost
+	if err := decodeBody(r, &req); err != nil {
+		d.fail(w, "edit post", err)
+		return
+	}
+	now := d.clock.Now()
+	upd := sqlstore.PostUpdate{ExpectRunID: req.RunID}
+	switch {
+	case req.Now && req.At != nil:
+		d.fail(w, "edit post", badRequest("give either a time or now, not both"))
+		return
+	case req.Now:
+		upd.ScheduledAt = &now
+	case req.At != nil:
+		if req.At.Before(now.Add(-pastGrace)) {
+			d.fail(w, "edit post", badRequest(fmt.Sprintf("%s is in the past; give a future time, or now", req.At.UTC().Format(time.RFC3339))))
+			return
+		}
+		t := req.At.UTC()
+		upd.ScheduledAt = &t
+	}
+	if req.Draft {
+		upd.Status = post.StatusDraft
+	}
+	var warnings []string
+	var edited *post.Post
+	err := d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+		cur, err := tx.GetPost(id)
+		if err != nil {
+			return err
+		}
+		if req.Text != nil {
+			acct, err := tx.Account(cur.AccountID)
+			if err != nil {
+				return err
+			}
+			max := acct.MaxWeightedLength()
+			c, err := compose(*req.Text, nil, req.Thread || cur.IsThread(), req.Number, max)
+			if err != nil {
+				return textError(err)
+			}
+			c.collectWarnings(max)
+			warnings = c.warnings
+			// Media stay with the first tweet.
+			var media []post.Media
+			if len(cur.Tweets) > 0 {
+				media = cur.Tweets[0].Media
+			}
+			for i, t := range c.tweets {
+				nt := sqlstore.NewTweet{Text: t}
+				if i == 0 {
+					nt.Media = media
+				}
+				upd.Tweets = append(upd.Tweets, nt)
+			}
+		}
+		edited, err = tx.UpdatePost(id, upd, now)
+		return err
+	})
+	if err != nil {
+		d.fail(w, "edit post", err)
+		return
+	}
+	d.postChanged(id)
+	out := d.wire(edited)
+	out.Warnings = warnings
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) handleCancelPost(w http.ResponseWriter, r *http.Request) {
+	d.simpleChange(w, r, "cancel post", func(tx *sqlstore.Tx, id int64, now time.Time) (*post.Post, error) {
+		return tx.CancelPost(id, now)
+	})
+}
+
+func (d *Daemon) handleRetryPost(w http.ResponseWriter, r *http.Request) {
+	d.simpleChange(w, r, "retry post", func(tx *sqlstore.Tx, id int64, now time.Time) (*post.Post, error) {
+		return tx.RetryPost(id, now)
+	})
+}
+
+func (d *Daemon) simpleChange(w http.ResponseWriter, r *http.Request, op string, fn func(*sqlstore.Tx, int64, time.Time) (*post.Post, error)) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	var p *post.Post
+	err := d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+		var err error
+		p, err = fn(tx, id, d.clock.Now())
+		return err
+	})
+	if err != nil {
+		d.fail(w, op, err)
+		return
+	}
+	d.postChanged(id)
+	writeJSON(w, http.StatusOK, d.wire(p))
+}
+
+func (d *Daemon) handleDeletePost(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	remote := r.URL.Query().Get("remote") == "true"
+	var p *post.Post
+	err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+		var err error
+		p, err = tx.GetPost(id)
+		return err
+	})
+	if err != nil {
+		d.fail(w, "delete post", err)
+		return
+	}
+	res := api.DeleteResult{ID: id}
+	ids := p.PlatformPostIDs()
+	if len(ids) > 0 || hasAnyID(p) {
+		if !remote {
+			d.fail(w, "delete post", &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
+				Message: fmt.Sprintf("post %d is on X; deleting it removes it from X too (confirm, or pass --yes)", id)})
+			return
+		}
+		gone, already, err := d.deleteOnX(r.Context(), p)
+		res.DeletedOnX, res.AlreadyGone = gone, already
+		if err != nil {
+			d.fail(w, "delete post on X", err)
+			return
+		}
+	}
+	err = d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+		if hasAnyID(p) {
+			return tx.DeletePublished(id)
+		}
+		return tx.DeletePost(id)
+	})
+	if err != nil {
+		d.fail(w, "delete post", err)
+		return
+	}
+	res.Deleted = true
+	d.postChanged(id)
+	d.log.Info("post deleted", "post", id, "deleted_on_x", len(res.DeletedOnX))
+	writeJSON(w, http.StatusOK, res)
+}
+
+func hasAnyID(p *post.Post) bool {
+	for _, t := range p.Tweets {
+		if t.PlatformPostID != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteOnX deletes the post's tweets at X, last first (so a thread never
+// shows a reply to a deleted tweet). A tweet X no longer has counts as
+// deleted, so a delete interrupted half way can simply be run again.
+func (d *Daemon) deleteOnX(ctx context.Context, p *post.Post) (deleted, already []string, err error) {
+	if p.Status == post.StatusPublishing {
+		return nil, nil, notEditableAPI(p.ID)
+	}
+	if d.x == nil || d.tokens == nil {
+		return nil, nil, errors.New("X is not configured in this daemon")
+	}
+	token, err := d.tokens.Token(ctx, p.AccountID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get access token for @%s: %w", p.Account, err)
+	}
+	for i := len(p.Tweets) - 1; i >= 0; i-- {
+		xid := p.Tweets[i].PlatformPostID
+		if xid == "" {
+			continue
+		}
+		_, err := d.x.DeleteTweet(ctx, token, xid)
+		var xe *xapi.Error
+		switch {
+		case err == nil:
+			deleted = append(deleted, xid)
+		case errors.As(err, &xe) && xe.StatusCode == http.StatusNotFound:
+			already = append(already, xid)
+		default:
+			return deleted, already, fmt.Errorf("delete tweet %s on X: %w", xid, err)
+		}
+	}
+	return deleted, already, nil
+}
+
+func notEditableAPI(id int64) error {
+	return &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
+		Message: fmt.Sprintf("post %d is being published right now; try again in a moment", id)}
+}
+
+// TEMPORARY until tweettext.NearDuplicate lands.
+func nearDup(t string, recent []string) (bool, string) {
+	for _, r := range recent {
+		if strings.EqualFold(strings.TrimSpace(r), strings.TrimSpace(t)) {
+			return true, r
+		}
+	}
+	return false, ""
+}

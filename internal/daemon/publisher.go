@@ -1,0 +1,355 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/secrets"
+	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/xapi"
+)
+
+// xClient is the part of the X API the publisher uses (xapi.Client).
+type xClient interface {
+	CreateTweet(ctx context.Context, token string, r xapi.CreateTweetRequest) (xapi.Tweet, xapi.RateLimit, error)
+	DeleteTweet(ctx context.Context, token, id string) (xapi.RateLimit, error)
+	UserTweets(ctx context.Context, token, userID string, p xapi.UserTweetsParams) (xapi.UserTweetsPage, xapi.RateLimit, error)
+	Upload(ctx context.Context, token string, f xapi.MediaFile, progress func(sent, total int64)) (xapi.Media, error)
+	SetAltText(ctx context.Context, token, mediaID, text string) (xapi.RateLimit, error)
+}
+
+// tokenSource hands out access tokens (internal/oauth's refresher).
+type tokenSource interface {
+	Token(ctx context.Context, accountID string) (string, error)
+	ForceRefresh(ctx context.Context, accountID, stale string) (string, error)
+}
+
+// errNeedsReauth is matched against the token source's error; the oauth
+// package's sentinel is mapped to it where the daemon is wired.
+var errNeedsReauth = errors.New("needs re-auth")
+
+// Retry policy (SPEC §6): transient failures retry up to three times with
+// exponential backoff and jitter; the delays are persisted as next_retry_at
+// so a restart keeps them.
+const (
+	retryBase   = 20 * time.Second
+	retryFactor = 4
+	// recordTimeout bounds the write of a result after shutdown began.
+	recordTimeout = 30 * time.Second
+	// mediaMargin: a media id expiring sooner than this is uploaded again.
+	mediaMargin = 10 * time.Minute
+	// keyWait: how long a post waits when the data key is unavailable.
+	keyWait = time.Minute
+)
+
+// retryDelay is the wait before retry n (1-based): 20s, 80s, 320s, each
+// shortened by up to 25% at random so that posts failing together do not
+// retry in lockstep.
+func retryDelay(n int, rnd func() float64) time.Duration {
+	d := retryBase
+	for i := 1; i < n; i++ {
+		d *= retryFactor
+	}
+	return d - time.Duration(float64(d)*0.25*rnd())
+}
+
+// retryNumber reads which automatic retry a post is on from its sub-status.
+func retryNumber(sub post.SubStatus) int {
+	switch sub {
+	case post.SubRetry1:
+		return 1
+	case post.SubRetry2:
+		return 2
+	case post.SubRetry3:
+		return 3
+	}
+	return 0
+}
+
+type publisher struct {
+	store    *sqlstore.Store
+	clock    clock.Clock
+	x        xClient
+	tokens   tokenSource
+	owner    string
+	lease    time.Duration
+	log      *slog.Logger
+	rand     func() float64
+	changed  func(id int64) // a post changed: wake waiters
+	progress func(id int64, sent, total int64)
+}
+
+// outcome is how one publish attempt ended.
+type outcome struct {
+	kind   outcomeKind
+	reason string
+	at     time.Time // retry time
+	sub    post.SubStatus
+}
+
+type outcomeKind int
+
+const (
+	outPublished outcomeKind = iota
+	outRetry
+	outFailed
+	outAbandoned // shutdown: leave the lease to lapse, resume on restart
+)
+
+// publish runs one attempt for a claimed post and records how it ended.
+func (p *publisher) publish(ctx context.Context, pst *post.Post) {
+	log := p.log.With("post", pst.ID, "account", pst.Account)
+	o := p.attempt(ctx, pst, log)
+	if o.kind == outAbandoned {
+		log.Info("publish interrupted by shutdown; it resumes at the next start")
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	now := p.clock.Now()
+	err := p.store.Update(rctx, func(tx *sqlstore.Tx) error {
+		switch o.kind {
+		case outPublished:
+			return tx.FinishPublished(pst.ID, p.owner, now)
+		case outRetry:
+			return tx.ScheduleRetry(pst.ID, p.owner, o.sub, o.at, o.reason, now)
+		default:
+			return tx.FailPost(pst.ID, p.owner, o.reason, now)
+		}
+	})
+	switch {
+	case err != nil:
+		log.Error("record publish outcome", "err", err)
+	case o.kind == outPublished:
+		log.Info("published", "tweets", len(pst.Tweets))
+	case o.kind == outRetry:
+		log.Warn("publish will be retried", "reason", o.reason, "at", o.at, "sub_status", o.sub)
+	default:
+		log.Error("publish failed", "reason", o.reason)
+	}
+	p.changed(pst.ID)
+}
+
+// attempt posts every tweet that has no X id yet, in order, each as a reply
+// to the one before. Each id is committed before the next request.
+func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logger) outcome {
+	token, o, ok := p.token(ctx, pst)
+	if !ok {
+		return o
+	}
+	refreshed := false
+	prevID := ""
+	for i := range pst.Tweets {
+		tw := &pst.Tweets[i]
+		if tw.PlatformPostID != "" {
+			prevID = tw.PlatformPostID
+			continue
+		}
+		if ctx.Err() != nil {
+			return outcome{kind: outAbandoned}
+		}
+		if err := p.extendLease(ctx, pst.ID); err != nil {
+			return p.storeFailure(ctx, err)
+		}
+		// A long thread or slow media can outlast a token: ask each time
+		// (the source returns its cached token while it is fresh).
+		if token, o, ok = p.token(ctx, pst); !ok {
+			return o
+		}
+		// A create that may have reached X before a crash or a dropped
+		// connection is looked up first, so it is never posted twice.
+		if found, o, ok := p.reconcileIfSent(ctx, pst, tw, prevID, token, log); !ok {
+			return o
+		} else if found != "" {
+			prevID = found
+			continue
+		}
+		mediaIDs, o, ok := p.ensureMedia(ctx, pst, tw, token, log)
+		if !ok {
+			return o
+		}
+		req := xapi.CreateTweetRequest{Text: tw.Text, ReplyToID: prevID, MediaIDs: mediaIDs}
+		for {
+			if err := p.store.Update(ctx, func(tx *sqlstore.Tx) error {
+				return tx.MarkSending(pst.ID, tw.RowID, p.owner, p.clock.Now())
+			}); err != nil {
+				return p.storeFailure(ctx, err)
+			}
+			created, _, err := p.x.CreateTweet(ctx, token, req)
+			if err == nil {
+				if err := p.record(ctx, pst.ID, tw, created.ID); err != nil {
+					return p.storeFailure(ctx, err)
+				}
+				prevID = created.ID
+				log.Debug("tweet posted", "position", tw.Position, "x_id", created.ID)
+				break
+			}
+			if ctx.Err() != nil {
+				return outcome{kind: outAbandoned}
+			}
+			if xapi.IsUnauthorized(err) && !refreshed {
+				refreshed = true
+				nt, rerr := p.tokens.ForceRefresh(ctx, pst.AccountID, token)
+				if rerr != nil {
+					return p.tokenFailure(pst, rerr)
+				}
+				token = nt
+				continue
+			}
+			if xapi.IsDuplicate(err) {
+				// X already has this text: if it is our tweet from an
+				// attempt whose answer was lost, record it and go on.
+				id, lerr := p.findLanded(ctx, pst, tw, prevID, token)
+				if lerr == nil && id != "" {
+					if err := p.record(ctx, pst.ID, tw, id); err != nil {
+						return p.storeFailure(ctx, err)
+					}
+					log.Info("duplicate answer: found the tweet on X and recorded it", "position", tw.Position, "x_id", id)
+					prevID = id
+					break
+				}
+			}
+			return p.classify(pst, tw, err)
+		}
+	}
+	return outcome{kind: outPublished}
+}
+
+// token gets an access token for the post's account, or the outcome when
+// none can be had.
+func (p *publisher) token(ctx context.Context, pst *post.Post) (string, outcome, bool) {
+	tok, err := p.tokens.Token(ctx, pst.AccountID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", outcome{kind: outAbandoned}, false
+		}
+		return "", p.tokenFailure(pst, err), false
+	}
+	return tok, outcome{}, true
+}
+
+func (p *publisher) tokenFailure(pst *post.Post, err error) outcome {
+	now := p.clock.Now()
+	switch {
+	case errors.Is(err, errNeedsReauth):
+		return outcome{kind: outFailed, reason: fmt.Sprintf("account @%s must log in again (run `psnd auth login`), then `psnd retry %d`: %v", pst.Account, pst.ID, err)}
+	case errors.Is(err, secrets.ErrWaiting):
+		return outcome{kind: outRetry, sub: post.SubNone, at: now.Add(keyWait), reason: "waiting for the keyring to unlock: " + err.Error()}
+	case errors.Is(err, ErrKeyMismatch):
+		return outcome{kind: outFailed, reason: err.Error()}
+	}
+	// Network trouble while refreshing: a transient failure.
+	return p.transient(pst, fmt.Errorf("get access token: %w", err))
+}
+
+// classify turns an X error into an outcome (SPEC §6).
+func (p *publisher) classify(pst *post.Post, tw *post.Tweet, err error) outcome {
+	if at, ok := xapi.IsRateLimited(err); ok {
+		if at.IsZero() || at.Before(p.clock.Now()) {
+			at = p.clock.Now().Add(time.Minute)
+		}
+		return outcome{kind: outRetry, sub: post.SubRateLimited, at: at.Add(time.Second),
+			reason: fmt.Sprintf("rate limited by X until %s", at.UTC().Format(time.RFC3339))}
+	}
+	if xapi.IsTransient(err) {
+		return p.transient(pst, err)
+	}
+	msg := err.Error()
+	var xe *xapi.Error
+	if errors.As(err, &xe) {
+		msg = xe.Message()
+	}
+	if xapi.IsUnauthorized(err) {
+		msg = "X refused the access token even after a refresh: " + msg + " (try `psnd auth login`)"
+	}
+	if pst.IsThread() {
+		msg = fmt.Sprintf("tweet %d/%d: %s", tw.Position+1, len(pst.Tweets), msg)
+	}
+	return outcome{kind: outFailed, reason: msg}
+}
+
+// transient schedules the next automatic retry, or fails after the third.
+func (p *publisher) transient(pst *post.Post, err error) outcome {
+	n := retryNumber(pst.SubStatus) + 1
+	if n > post.MaxAutoRetries {
+		return outcome{kind: outFailed, reason: fmt.Sprintf("gave up after %d retries: %v", post.MaxAutoRetries, err)}
+	}
+	return outcome{kind: outRetry, sub: post.RetrySub(n), at: p.clock.Now().Add(retryDelay(n, p.rand)), reason: err.Error()}
+}
+
+// storeFailure: the database refused a write mid-publish. The lease makes
+// the post claimable again later; retry it like a transient failure.
+func (p *publisher) storeFailure(ctx context.Context, err error) outcome {
+	if ctx.Err() != nil {
+		return outcome{kind: outAbandoned}
+	}
+	if errors.Is(err, sqlstore.ErrStale) {
+		return outcome{kind: outAbandoned}
+	}
+	return outcome{kind: outRetry, sub: post.SubNone, at: p.clock.Now().Add(time.Minute), reason: "database error: " + err.Error()}
+}
+
+// record commits a tweet's X id with a context shutdown cannot cancel: the
+// tweet exists on X, so its id must not be lost.
+func (p *publisher) record(ctx context.Context, rootID int64, tw *post.Tweet, xid string) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	err := p.store.Update(rctx, func(tx *sqlstore.Tx) error {
+		return tx.RecordTweetID(rootID, tw.RowID, xid, p.clock.Now())
+	})
+	if err == nil {
+		tw.PlatformPostID = xid
+		p.changed(rootID)
+	}
+	return err
+}
+
+func (p *publisher) extendLease(ctx context.Context, id int64) error {
+	return p.store.Update(ctx, func(tx *sqlstore.Tx) error {
+		return tx.ExtendLease(id, p.owner, p.clock.Now().Add(p.lease))
+	})
+}
+
+// reconcileIfSent looks up a tweet whose create may already have reached X
+// (its send mark is set). It returns the id found, or "" to post it.
+func (p *publisher) reconcileIfSent(ctx context.Context, pst *post.Post, tw *post.Tweet, prevID, token string, log *slog.Logger) (string, outcome, bool) {
+	var sent *time.Time
+	err := p.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		sent, err = tx.SendStartedAt(tw.RowID)
+		return err
+	})
+	if err != nil {
+		return "", p.storeFailure(ctx, err), false
+	}
+	if sent == nil {
+		return "", outcome{}, true
+	}
+	id, err := p.findLanded(ctx, pst, tw, prevID, token)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", outcome{kind: outAbandoned}, false
+		}
+		// Without the lookup we cannot know whether the tweet landed;
+		// posting blindly could duplicate it. Retry later.
+		return "", p.classify(pst, tw, fmt.Errorf("check whether an interrupted post reached X: %w", err)), false
+	}
+	if id == "" {
+		log.Info("interrupted tweet not found on X; posting it", "position", tw.Position)
+		return "", outcome{}, true
+	}
+	if err := p.record(ctx, pst.ID, tw, id); err != nil {
+		return "", p.storeFailure(ctx, err), false
+	}
+	log.Info("interrupted tweet found on X; recorded its id", "position", tw.Position, "x_id", id)
+	return id, outcome{}, true
+}
+
+// jitter is the default random source.
+func jitter() float64 { return rand.Float64() }

@@ -1,0 +1,188 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/sqlstore"
+)
+
+// scheduler claims posts when they fall due and hands them to the
+// publisher. It never polls: each round claims what is due, arms the alarm
+// for the next due time read from the database, and sleeps until the alarm,
+// a kick (any change to posts), or shutdown. The database is the only
+// queue, so a restart, a sleep or a crash loses nothing: whatever became due
+// meanwhile is claimed on the first round.
+type scheduler struct {
+	store   *sqlstore.Store
+	clock   clock.Clock
+	alarm   alarm
+	owner   string // this daemon instance, the lease holder
+	lease   time.Duration
+	workers int
+	log     *slog.Logger
+	publish func(ctx context.Context, p *post.Post)
+	// ready blocks until publishing may start (the data key is readable).
+	ready func(ctx context.Context) error
+	// onArm, if set, is called after every round with the next wake time
+	// (zero: nothing scheduled). Tests synchronise on it.
+	onArm func(next time.Time)
+
+	kick   chan struct{}
+	slots  chan struct{}
+	active sync.WaitGroup
+}
+
+type schedulerConfig struct {
+	Store   *sqlstore.Store
+	Clock   clock.Clock
+	Alarm   alarm
+	Owner   string
+	Lease   time.Duration
+	Workers int
+	Logger  *slog.Logger
+	Publish func(ctx context.Context, p *post.Post)
+	Ready   func(ctx context.Context) error
+	OnArm   func(next time.Time)
+}
+
+func newScheduler(c schedulerConfig) *scheduler {
+	if c.Workers <= 0 {
+		c.Workers = 16
+	}
+	if c.Lease <= 0 {
+		c.Lease = 5 * time.Minute
+	}
+	return &scheduler{
+		store: c.Store, clock: c.Clock, alarm: c.Alarm, owner: c.Owner, lease: c.Lease, workers: c.Workers,
+		log: c.Logger, publish: c.Publish, ready: c.Ready, onArm: c.OnArm,
+		kick:  make(chan struct{}, 1),
+		slots: make(chan struct{}, c.Workers),
+	}
+}
+
+// Kick makes the scheduler re-read the queue: called on every change to a
+// post (create, edit, cancel, retry) and when a publish finishes.
+func (s *scheduler) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run loops until ctx ends, then waits for publishes in flight. Their own
+// contexts end with ctx; a tweet whose id X already returned is still
+// recorded (the publisher records ids with a context shutdown cannot cancel).
+func (s *scheduler) run(ctx context.Context) {
+	defer s.active.Wait()
+	defer s.alarm.Stop()
+	if s.ready != nil {
+		if err := s.ready(ctx); err != nil {
+			return
+		}
+	}
+	now := s.clock.Now()
+	err := s.store.Update(ctx, func(tx *sqlstore.Tx) error {
+		n, err := tx.ResetForeignLeases(s.owner, now)
+		if n > 0 {
+			s.log.Info("resuming posts left in flight by an earlier run", "posts", n)
+		}
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("reset leases", "err", err)
+	}
+	backoff := time.Duration(0)
+	for {
+		next, err := s.round(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			// A database error (disk full, busy beyond the timeout): try
+			// again soon rather than sleeping until a kick.
+			backoff = min(max(2*backoff, time.Second), time.Minute)
+			s.log.Error("scheduler round failed", "err", err, "retry_in", backoff)
+			next = s.clock.Now().Add(backoff)
+		} else {
+			backoff = 0
+		}
+		s.alarm.Set(next)
+		if s.onArm != nil {
+			s.onArm(next)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.alarm.C():
+		case <-s.kick:
+		}
+	}
+}
+
+// round claims every due post there is a worker for and returns when the
+// scheduler must next wake: the next due time, or zero if nothing is
+// scheduled. When all workers are busy it returns zero too: a finishing
+// publish kicks the scheduler.
+func (s *scheduler) round(ctx context.Context) (time.Time, error) {
+	free := s.workers - len(s.slots)
+	now := s.clock.Now()
+	var claimed []*post.Post
+	var next time.Time
+	err := s.store.Update(ctx, func(tx *sqlstore.Tx) error {
+		claimed = claimed[:0]
+		if free > 0 {
+			due, err := tx.DueAt(s.owner, now, free)
+			if err != nil {
+				return err
+			}
+			for _, ref := range due {
+				p, err := tx.Claim(ref, s.owner, now, now.Add(s.lease))
+				if errors.Is(err, sqlstore.ErrStale) {
+					continue // changed under us; the next round sees the new version
+				}
+				if err != nil {
+					return err
+				}
+				claimed = append(claimed, p)
+			}
+		}
+		ref, ok, err := tx.NextDue(s.owner)
+		if err != nil {
+			return err
+		}
+		if ok {
+			next = ref.DueAt
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, p := range claimed {
+		s.slots <- struct{}{}
+		s.active.Add(1)
+		go func(p *post.Post) {
+			defer func() {
+				<-s.slots
+				s.active.Done()
+				s.Kick()
+			}()
+			s.publish(ctx, p)
+		}(p)
+	}
+	if len(s.slots) >= s.workers {
+		return time.Time{}, nil
+	}
+	if !next.IsZero() && !next.After(now) && len(claimed) == 0 {
+		// Due but not claimable now (all claims were stale): look again
+		// after the kick that the change came with, or in a moment.
+		return now.Add(time.Second), nil
+	}
+	return next, nil
+}

@@ -1,0 +1,80 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/psnd/psnd/internal/xapi"
+)
+
+// setupX builds the X client, the publisher and the scheduler.
+func (d *Daemon) setupX() error {
+	hc := d.cfg.XHTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 2 * time.Minute}
+	}
+	xc, err := xapi.New(xapi.Config{BaseURL: d.cfg.Env.APIURL, HTTPClient: hc, Logger: d.log, Clock: d.clock,
+		UserAgent: "psnd/" + d.cfg.Version})
+	if err != nil {
+		return err
+	}
+	d.x = xc
+	d.tokens = d.cfg.Tokens
+	if d.tokens == nil {
+		d.tokens = noLogin{}
+	}
+	rnd := d.cfg.Rand
+	if rnd == nil {
+		rnd = jitter
+	}
+	pub := &publisher{
+		store: d.store, clock: d.clock, x: d.x, tokens: d.tokens, owner: d.owner, lease: 5 * time.Minute,
+		log: d.log, rand: rnd,
+		changed:  d.postChanged,
+		progress: func(id, sent, total int64) { d.changes.setUpload(id, sent, total); d.changes.notify() },
+	}
+	al := d.cfg.Alarm
+	if al == nil {
+		al = newSystemAlarm(d.clock.Now, d.log)
+	}
+	d.sched = newScheduler(schedulerConfig{
+		Store: d.store, Clock: d.clock, Alarm: al, Owner: d.owner, Lease: pub.lease, Workers: d.cfg.Workers,
+		Logger: d.log, Publish: pub.publish, OnArm: d.cfg.OnArm,
+		Ready: d.waitForKey,
+	})
+	return nil
+}
+
+// waitForKey blocks until the data key is readable: nothing is published
+// while the keyring is locked (tokens cannot be decrypted), and posts that
+// fell due meanwhile go out as soon as it unlocks.
+func (d *Daemon) waitForKey(ctx context.Context) error {
+	if d.cfg.Tokens != nil {
+		return nil // tests with their own token source need no key
+	}
+	for {
+		ch := d.keys.changed()
+		if _, err := d.keys.Key(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// noLogin is the token source until the login component is wired: every
+// account needs to log in.
+type noLogin struct{}
+
+func (noLogin) Token(context.Context, string) (string, error) {
+	return "", fmt.Errorf("no login component: %w", errNeedsReauth)
+}
+
+func (noLogin) ForceRefresh(context.Context, string, string) (string, error) {
+	return "", fmt.Errorf("no login component: %w", errNeedsReauth)
+}

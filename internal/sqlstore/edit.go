@@ -1,0 +1,200 @@
+package sqlstore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/psnd/psnd/internal/post"
+)
+
+// PostUpdate is a user's change to a post. Nil fields are left alone.
+type PostUpdate struct {
+	Tweets      []NewTweet  // replaces the text (and media) of every tweet
+	ScheduledAt *time.Time  // new time; schedules a draft or failed post
+	Status      post.Status // "" (keep or infer), draft or scheduled
+	// ExpectRunID, if set, refuses the change when the post has changed
+	// since the client read it.
+	ExpectRunID string
+}
+
+// notEditable explains why a post cannot be changed.
+func notEditable(p *post.Post, what string) error {
+	switch p.Status {
+	case post.StatusPublishing:
+		return fmt.Errorf("post %d is being published right now and can no longer be %s: %w", p.ID, what, ErrNotEditable)
+	case post.StatusPublished:
+		return fmt.Errorf("post %d is already published and cannot be %s (delete it with `psnd delete %d`): %w", p.ID, what, p.ID, ErrNotEditable)
+	}
+	return fmt.Errorf("post %d cannot be %s while %s: %w", p.ID, what, p.Status, ErrNotEditable)
+}
+
+func hasPublishedTweets(p *post.Post) bool { return len(p.PlatformPostIDs()) > 0 }
+
+// UpdatePost applies a user's edit under the run_id fence: it succeeds only
+// if the post is not being published, and it gives the post a new run_id so
+// that any publish attempt or timer holding the old one cannot act on it.
+func (t *Tx) UpdatePost(id int64, u PostUpdate, now time.Time) (*post.Post, error) {
+	p, err := t.GetPost(id)
+	if err != nil {
+		return nil, err
+	}
+	if u.ExpectRunID != "" && u.ExpectRunID != p.RunID {
+		return nil, fmt.Errorf("post %d changed since it was read: %w", id, ErrStale)
+	}
+	if !p.Status.Editable() {
+		return nil, notEditable(p, "edited")
+	}
+	if u.Tweets != nil && hasPublishedTweets(p) {
+		return nil, fmt.Errorf("post %d is partly published on X; its text can no longer change (retry it with `psnd retry %d`): %w", id, id, ErrNotEditable)
+	}
+	ts := fmtTime(now)
+	status := p.Status
+	sched := p.ScheduledAt
+	if u.ScheduledAt != nil {
+		sched = u.ScheduledAt
+		if status != post.StatusScheduled {
+			status = post.StatusScheduled
+		}
+	}
+	if u.Status != "" {
+		status = u.Status
+	}
+	// A failed or waiting post edited without a new time keeps its state:
+	// nothing is published unexpectedly, and `psnd retry` sends the new text.
+	if status == post.StatusScheduled && sched == nil {
+		return nil, fmt.Errorf("post %d has no time to be scheduled at; give one", id)
+	}
+	if u.Tweets != nil {
+		if len(u.Tweets) == 0 {
+			return nil, fmt.Errorf("edit post %d: no text", id)
+		}
+		if _, err := t.tx.Exec(`DELETE FROM posts WHERE parent_post_id = ?`, id); err != nil {
+			return nil, fmt.Errorf("replace thread: %w", mapErr(err))
+		}
+		if _, err := t.tx.Exec(`DELETE FROM media WHERE post_id = ?`, id); err != nil {
+			return nil, fmt.Errorf("replace media: %w", mapErr(err))
+		}
+		if _, err := t.tx.Exec(`UPDATE posts SET content = ? WHERE id = ?`, u.Tweets[0].Text, id); err != nil {
+			return nil, fmt.Errorf("update text: %w", mapErr(err))
+		}
+		if err := t.insertMedia(id, u.Tweets[0].Media, ts); err != nil {
+			return nil, err
+		}
+		for i, tw := range u.Tweets[1:] {
+			res, err := t.tx.Exec(`INSERT INTO posts (account_id, parent_post_id, thread_position, content, status,
+					scheduled_at, run_id, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.AccountID, id, i+1, tw.Text, string(status), fmtTimePtr(sched), p.RunID, ts, ts)
+			if err != nil {
+				return nil, fmt.Errorf("insert tweet: %w", mapErr(err))
+			}
+			rowID, _ := res.LastInsertId()
+			if err := t.insertMedia(rowID, tw.Media, ts); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := t.reset(id, status, sched, ts); err != nil {
+		return nil, err
+	}
+	return t.GetPost(id)
+}
+
+// reset gives a post a new status and run_id. Moving to draft or scheduled
+// clears the retry state of an earlier attempt; a failed or waiting post
+// keeps its reason and retry time.
+func (t *Tx) reset(id int64, status post.Status, sched *time.Time, ts string) error {
+	runID := NewRunID()
+	fresh := status == post.StatusDraft || status == post.StatusScheduled
+	if _, err := t.tx.Exec(`UPDATE posts SET status = ?1, scheduled_at = ?2, run_id = ?3,
+			sub_status = CASE WHEN NOT ?4 OR sub_status = 'thread_partial' THEN sub_status ELSE '' END,
+			fail_reason = CASE WHEN ?4 THEN '' ELSE fail_reason END,
+			next_retry_at = CASE WHEN ?4 THEN NULL ELSE next_retry_at END,
+			lease_owner = NULL, lease_expires_at = NULL, updated_at = ?5
+		WHERE id = ?6`, string(status), fmtTimePtr(sched), runID, fresh, ts, id); err != nil {
+		return fmt.Errorf("update post: %w", mapErr(err))
+	}
+	if _, err := t.tx.Exec(`UPDATE posts SET status = ?, scheduled_at = ?, run_id = ?, updated_at = ?
+		WHERE parent_post_id = ? AND platform_post_id IS NULL`, string(status), fmtTimePtr(sched), runID, ts, id); err != nil {
+		return fmt.Errorf("update thread: %w", mapErr(err))
+	}
+	return nil
+}
+
+// CancelPost returns a scheduled (or waiting, or failed) post to draft,
+// keeping its content.
+func (t *Tx) CancelPost(id int64, now time.Time) (*post.Post, error) {
+	p, err := t.GetPost(id)
+	if err != nil {
+		return nil, err
+	}
+	switch p.Status {
+	case post.StatusScheduled, post.StatusRetry, post.StatusFailed:
+	case post.StatusDraft:
+		return p, nil // already cancelled: idempotent
+	default:
+		return nil, notEditable(p, "cancelled")
+	}
+	if hasPublishedTweets(p) {
+		return nil, fmt.Errorf("post %d is partly published on X; retry it (`psnd retry %d`) or delete it (`psnd delete %d`): %w", id, id, id, ErrNotEditable)
+	}
+	if err := t.reset(id, post.StatusDraft, p.ScheduledAt, fmtTime(now)); err != nil {
+		return nil, err
+	}
+	return t.GetPost(id)
+}
+
+// RetryPost schedules a failed (or waiting) post for now; a thread resumes
+// after its last recorded tweet.
+func (t *Tx) RetryPost(id int64, now time.Time) (*post.Post, error) {
+	p, err := t.GetPost(id)
+	if err != nil {
+		return nil, err
+	}
+	switch p.Status {
+	case post.StatusFailed, post.StatusRetry:
+	default:
+		return nil, fmt.Errorf("post %d is %s; only failed or waiting posts can be retried: %w", id, p.Status, ErrNotEditable)
+	}
+	if err := t.reset(id, post.StatusScheduled, &now, fmtTime(now)); err != nil {
+		return nil, err
+	}
+	return t.GetPost(id)
+}
+
+// DeletePost removes a post that has nothing on X. Posts with published
+// tweets are deleted at X first (the daemon does that), then with
+// DeletePublished.
+func (t *Tx) DeletePost(id int64) error {
+	p, err := t.GetPost(id)
+	if err != nil {
+		return err
+	}
+	if p.Status == post.StatusPublishing {
+		return notEditable(p, "deleted")
+	}
+	if hasPublishedTweets(p) {
+		return fmt.Errorf("post %d has tweets on X; delete them there first: %w", id, ErrNotEditable)
+	}
+	return t.deleteRows(id)
+}
+
+// DeletePublished removes a post whose tweets were deleted at X.
+func (t *Tx) DeletePublished(id int64) error {
+	p, err := t.GetPost(id)
+	if err != nil {
+		return err
+	}
+	if p.Status == post.StatusPublishing {
+		return notEditable(p, "deleted")
+	}
+	return t.deleteRows(id)
+}
+
+func (t *Tx) deleteRows(id int64) error {
+	// Children and media go by ON DELETE CASCADE.
+	if _, err := t.tx.Exec(`DELETE FROM posts WHERE id = ? AND parent_post_id IS NULL`, id); err != nil {
+		return fmt.Errorf("delete post %d: %w", id, mapErr(err))
+	}
+	return nil
+}

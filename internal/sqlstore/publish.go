@@ -1,0 +1,257 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/psnd/psnd/internal/post"
+)
+
+// DueRef identifies a post the scheduler may claim, with the run_id it was
+// read with: the claim succeeds only if nobody changed the post since.
+type DueRef struct {
+	ID    int64
+	RunID string
+	DueAt time.Time
+}
+
+// notOurs excludes posts this daemon instance is publishing right now: their
+// due_at is the lease expiry, which the publisher keeps pushing forward.
+const notOurs = `NOT (status = 'publishing' AND lease_owner IS ?)`
+
+// NextDue returns the post the scheduler must act on first, if any.
+func (t *Tx) NextDue(owner string) (DueRef, bool, error) {
+	var r DueRef
+	var due string
+	err := t.tx.QueryRow(`SELECT id, run_id, due_at FROM posts
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND `+notOurs+`
+		ORDER BY due_at, id LIMIT 1`, owner).Scan(&r.ID, &r.RunID, &due)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DueRef{}, false, nil
+	}
+	if err != nil {
+		return DueRef{}, false, fmt.Errorf("find next due post: %w", mapErr(err))
+	}
+	if r.DueAt, err = parseTime(due); err != nil {
+		return DueRef{}, false, err
+	}
+	return r, true, nil
+}
+
+// DueAt lists posts due at or before now, earliest first.
+func (t *Tx) DueAt(owner string, now time.Time, limit int) ([]DueRef, error) {
+	rows, err := t.tx.Query(`SELECT id, run_id, due_at FROM posts
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND `+notOurs+`
+		ORDER BY due_at, id LIMIT ?`, fmtTime(now), owner, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list due posts: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []DueRef
+	for rows.Next() {
+		var r DueRef
+		var due string
+		if err := rows.Scan(&r.ID, &r.RunID, &due); err != nil {
+			return nil, fmt.Errorf("list due posts: %w", mapErr(err))
+		}
+		if r.DueAt, err = parseTime(due); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Claim moves a due post to publishing under a lease held by owner. It
+// fails with ErrStale if the post changed since ref was read (the run_id
+// fence) or is no longer due.
+func (t *Tx) Claim(ref DueRef, owner string, now, leaseUntil time.Time) (*post.Post, error) {
+	ts := fmtTime(now)
+	res, err := t.tx.Exec(`UPDATE posts SET status = 'publishing', lease_owner = ?, lease_expires_at = ?,
+			attempts = attempts + 1, updated_at = ?
+		WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND due_at IS NOT NULL AND due_at <= ?
+			AND `+notOurs,
+		owner, fmtTime(leaseUntil), ts, ref.ID, ref.RunID, ts, owner)
+	if err != nil {
+		return nil, fmt.Errorf("claim post %d: %w", ref.ID, mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, fmt.Errorf("claim post %d: %w", ref.ID, ErrStale)
+	}
+	if err := t.setOpenRows(ref.ID, post.StatusPublishing, ts); err != nil {
+		return nil, err
+	}
+	return t.GetPost(ref.ID)
+}
+
+// setOpenRows gives every tweet of the thread that has no X id yet the
+// status st (the root's row included).
+func (t *Tx) setOpenRows(rootID int64, st post.Status, ts string) error {
+	if _, err := t.tx.Exec(`UPDATE posts SET status = ?, updated_at = ?
+		WHERE parent_post_id = ? AND platform_post_id IS NULL`, string(st), ts, rootID); err != nil {
+		return fmt.Errorf("update thread rows: %w", mapErr(err))
+	}
+	return nil
+}
+
+// checkLease confirms owner still holds the post's publishing lease.
+func (t *Tx) checkLease(rootID int64, owner string) error {
+	var st string
+	var lo sql.NullString
+	err := t.tx.QueryRow(`SELECT status, lease_owner FROM posts WHERE id = ? AND parent_post_id IS NULL`, rootID).Scan(&st, &lo)
+	if err != nil {
+		return fmt.Errorf("post %d: %w", rootID, mapErr(err))
+	}
+	if st != string(post.StatusPublishing) || lo.String != owner {
+		return fmt.Errorf("post %d is no longer being published by this daemon: %w", rootID, ErrStale)
+	}
+	return nil
+}
+
+// ExtendLease pushes the lease forward while a long publish (media
+// processing, a long thread) is under way.
+func (t *Tx) ExtendLease(rootID int64, owner string, until time.Time) error {
+	if err := t.checkLease(rootID, owner); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(`UPDATE posts SET lease_expires_at = ? WHERE id = ?`, fmtTime(until), rootID)
+	return mapErr(err)
+}
+
+// ResetForeignLeases makes posts left in publishing by an earlier daemon
+// (one that died; the data-dir lock guarantees it is not running) due now.
+func (t *Tx) ResetForeignLeases(owner string, now time.Time) (int64, error) {
+	res, err := t.tx.Exec(`UPDATE posts SET lease_expires_at = ?
+		WHERE parent_post_id IS NULL AND status = 'publishing' AND lease_owner IS NOT ?`, fmtTime(now), owner)
+	if err != nil {
+		return 0, fmt.Errorf("reset stale leases: %w", mapErr(err))
+	}
+	return res.RowsAffected()
+}
+
+// MarkSending records, before the request, that the tweet's create may
+// reach X. It is cleared when the id is recorded.
+func (t *Tx) MarkSending(rootID, rowID int64, owner string, now time.Time) error {
+	if err := t.checkLease(rootID, owner); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(`UPDATE posts SET send_started_at = COALESCE(send_started_at, ?) WHERE id = ?`, fmtTime(now), rowID)
+	return mapErr(err)
+}
+
+// SendStartedAt returns when a create for the tweet row was first attempted,
+// or nil if never.
+func (t *Tx) SendStartedAt(rowID int64) (*time.Time, error) {
+	var s sql.NullString
+	if err := t.tx.QueryRow(`SELECT send_started_at FROM posts WHERE id = ?`, rowID).Scan(&s); err != nil {
+		return nil, fmt.Errorf("read send mark: %w", mapErr(err))
+	}
+	return parseTimePtr(s)
+}
+
+// RecordTweetID stores the X id of one tweet and the thread's id list. It
+// deliberately ignores the lease: once X has the tweet, its id must be
+// kept whatever else happened.
+func (t *Tx) RecordTweetID(rootID, rowID int64, xid string, now time.Time) error {
+	ts := fmtTime(now)
+	// The root row's status is the whole post's: only FinishPublished
+	// changes it. A child row is published once it has its id.
+	res, err := t.tx.Exec(`UPDATE posts SET platform_post_id = ?,
+			status = CASE WHEN parent_post_id IS NULL THEN status ELSE 'published' END,
+			published_at = ?, send_started_at = NULL, updated_at = ?
+		WHERE id = ? AND (id = ? OR parent_post_id = ?) AND (platform_post_id IS NULL OR platform_post_id = ?)`,
+		xid, ts, ts, rowID, rootID, rootID, xid)
+	if err != nil {
+		return fmt.Errorf("record tweet id %s: %w", xid, mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("record tweet id %s for row %d: %w", xid, rowID, ErrNotFound)
+	}
+	return t.refreshIDList(rootID, ts)
+}
+
+func (t *Tx) refreshIDList(rootID int64, ts string) error {
+	_, err := t.tx.Exec(`UPDATE posts SET platform_post_ids = (
+			SELECT json_group_array(platform_post_id) FROM (
+				SELECT platform_post_id FROM posts
+				WHERE (id = ?1 OR parent_post_id = ?1) AND platform_post_id IS NOT NULL
+				ORDER BY thread_position)),
+			updated_at = ?2
+		WHERE id = ?1`, rootID, ts)
+	if err != nil {
+		return fmt.Errorf("update thread id list: %w", mapErr(err))
+	}
+	return nil
+}
+
+// SetSubStatus changes the sub-status of a post being published.
+func (t *Tx) SetSubStatus(rootID int64, owner string, sub post.SubStatus, now time.Time) error {
+	if err := t.checkLease(rootID, owner); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(`UPDATE posts SET sub_status = ?, updated_at = ? WHERE id = ?`, string(sub), fmtTime(now), rootID)
+	return mapErr(err)
+}
+
+// FinishPublished marks the post published once every tweet has an id.
+func (t *Tx) FinishPublished(rootID int64, owner string, now time.Time) error {
+	if err := t.checkLease(rootID, owner); err != nil {
+		return err
+	}
+	var open int
+	if err := t.tx.QueryRow(`SELECT count(*) FROM posts WHERE (id = ?1 OR parent_post_id = ?1) AND platform_post_id IS NULL`,
+		rootID).Scan(&open); err != nil {
+		return mapErr(err)
+	}
+	if open != 0 {
+		return fmt.Errorf("finish post %d: %d tweets have no X id", rootID, open)
+	}
+	ts := fmtTime(now)
+	_, err := t.tx.Exec(`UPDATE posts SET status = 'published', sub_status = '', fail_reason = '',
+			published_at = ?, next_retry_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE id = ?`, ts, ts, rootID)
+	return mapErr(err)
+}
+
+// ScheduleRetry puts the post back in the queue for an automatic retry at
+// next (a transient error, or a rate limit until its reset).
+func (t *Tx) ScheduleRetry(rootID int64, owner string, sub post.SubStatus, next time.Time, reason string, now time.Time) error {
+	if err := t.checkLease(rootID, owner); err != nil {
+		return err
+	}
+	ts := fmtTime(now)
+	if _, err := t.tx.Exec(`UPDATE posts SET status = 'retry', sub_status = ?, next_retry_at = ?, fail_reason = ?,
+			lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE id = ?`, string(sub), fmtTime(next), reason, ts, rootID); err != nil {
+		return fmt.Errorf("schedule retry: %w", mapErr(err))
+	}
+	return t.setOpenRows(rootID, post.StatusRetry, ts)
+}
+
+// FailPost records a failure that needs the user. A thread with some
+// tweets already on X gets sub-status thread_partial; retry resumes it.
+func (t *Tx) FailPost(rootID int64, owner string, reason string, now time.Time) error {
+	if err := t.checkLease(rootID, owner); err != nil {
+		return err
+	}
+	ts := fmtTime(now)
+	if _, err := t.tx.Exec(`UPDATE posts SET status = 'failed',
+			sub_status = CASE WHEN EXISTS (SELECT 1 FROM posts c WHERE (c.id = ?1 OR c.parent_post_id = ?1)
+				AND c.platform_post_id IS NOT NULL) THEN 'thread_partial' ELSE '' END,
+			fail_reason = ?2, next_retry_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?3
+		WHERE id = ?1`, rootID, reason, ts); err != nil {
+		return fmt.Errorf("record failure: %w", mapErr(err))
+	}
+	return t.setOpenRows(rootID, post.StatusFailed, ts)
+}
+
+// RecordMediaUpload stores the X media id of an attached file.
+func (t *Tx) RecordMediaUpload(mediaID int64, xid string, expires *time.Time) error {
+	_, err := t.tx.Exec(`UPDATE media SET x_media_id = ?, x_media_expires_at = ? WHERE id = ?`, xid, fmtTimePtr(expires), mediaID)
+	if err != nil {
+		return fmt.Errorf("record media id: %w", mapErr(err))
+	}
+	return nil
+}
