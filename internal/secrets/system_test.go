@@ -224,6 +224,11 @@ func TestSystemKeyringReal(t *testing.T) {
 	if os.Getenv("PSN_TEST_SECRET_SERVICE") != "1" {
 		t.Skip("set PSN_TEST_SECRET_SERVICE=1 and run inside dbus-run-session with an unlocked gnome-keyring to test the real Secret Service")
 	}
+	// This test also calls go-keyring directly; without a session bus that
+	// would autolaunch a stray dbus-daemon.
+	if err := sessionBusKnown(); err != nil {
+		t.Fatalf("PSN_TEST_SECRET_SERVICE=1 but %v", err)
+	}
 	ctx := t.Context()
 	id, err := EntryID(t.TempDir())
 	if err != nil {
