@@ -14,9 +14,9 @@ import (
 // changes broadcasts "some post changed" to long-polling readers: the
 // channel is closed and replaced on every change.
 type changes struct {
-	mu       sync.Mutex
-	ch       chan struct{}
-	uploads  map[int64]api.Upload
+	mu      sync.Mutex
+	ch      chan struct{}
+	uploads map[int64]api.Upload
 }
 
 func newChanges() *changes {
@@ -133,4 +133,3 @@ func parseWait(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
-

@@ -1,0 +1,79 @@
+package when
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no tzdata")
+	}
+	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) // 09:00 in Paris
+	cases := []struct {
+		in   string
+		want time.Time
+	}{
+		{"+90m", now.Add(90 * time.Minute)},
+		{"+2h", now.Add(2 * time.Hour)},
+		{"+1d", now.Add(24 * time.Hour)},
+		{"+1d2h", now.Add(26 * time.Hour)},
+		{"2026-11-27T10:30:00+01:00", time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)},
+		{"2026-11-27T10:30:00Z", time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)},
+		{"2026-11-27 10:30", time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)},
+		{"2026-11-27T10:30", time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)},
+		{"10:30", time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)},
+		{"08:30", time.Date(2026, 11, 28, 7, 30, 0, 0, time.UTC)}, // passed today: tomorrow
+		// Summer time: Paris is UTC+2 in July.
+		{"2026-07-01 10:00", time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)},
+		// The skipped hour of 2026-03-29 (02:00→03:00) moves forward.
+		{"2026-03-29 02:30", time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)},
+	}
+	for _, c := range cases {
+		got, err := Parse(c.in, now, paris)
+		if err != nil || !got.Equal(c.want) {
+			t.Errorf("Parse(%q) = %v, %v; want %v", c.in, got.UTC(), err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "tomorrow", "+", "+-5m", "+5x", "2026-13-01 10:00", "25:00", "+d"} {
+		if _, err := Parse(bad, now, paris); !errors.Is(err, ErrFormat) {
+			t.Errorf("Parse(%q) err = %v, want ErrFormat", bad, err)
+		}
+	}
+}
+
+func TestLocation(t *testing.T) {
+	if loc, err := Location("", ""); err != nil || loc != time.Local {
+		t.Errorf("default = %v %v", loc, err)
+	}
+	if loc, err := Location("", "Asia/Tokyo"); err != nil || loc.String() != "Asia/Tokyo" {
+		t.Errorf("configured = %v %v", loc, err)
+	}
+	if loc, err := Location("UTC", "Asia/Tokyo"); err != nil || loc.String() != "UTC" {
+		t.Errorf("PSN_TZ wins = %v %v", loc, err)
+	}
+	if _, err := Location("Mars/Olympus", ""); err == nil {
+		t.Error("bad zone accepted")
+	}
+}
+
+func TestRelative(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := map[time.Duration]string{
+		10 * time.Second:                "now",
+		5 * time.Minute:                 "in 5m",
+		-5 * time.Minute:                "5m ago",
+		2 * time.Hour:                   "in 2h",
+		90 * time.Minute:                "in 1h30m",
+		26 * time.Hour:                  "in 26h",
+		72 * time.Hour:                  "in 3d",
+		-(3*time.Hour + 10*time.Minute): "3h10m ago",
+	}
+	for d, want := range cases {
+		if got := Relative(now.Add(d), now); got != want {
+			t.Errorf("Relative(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
