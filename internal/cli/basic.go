@@ -43,7 +43,8 @@ keeps it in $PSN_HOME/master.key instead), and serves the local API on
 $PSN_HOME/psnd.sock. Stop it with Ctrl-C (SIGINT) or SIGTERM.
 
 systemd and launchd run exactly this command (see 'psnd service install').`,
-		Example: `  psnd serve
+		Example: `  psnd serve --sandbox             # try psnd offline, no X account needed
+  psnd serve
   PSN_KEYRING=file psnd serve      # on a machine without a keyring`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,6 +54,7 @@ systemd and launchd run exactly this command (see 'psnd service install').`,
 			return env.Serve(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Sandbox, "sandbox", false, "publish to a built-in offline X (data in $PSN_HOME/sandbox)")
 	cmd.Flags().BoolVar(&opts.Verbose, "verbose", false, "log debug detail")
 	return cmd
 }
@@ -67,18 +69,18 @@ func newListCmd(env *Env) *cobra.Command {
   psnd list --status scheduled --json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := client(env)
+			s, err := connect(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
-			posts, err := c.ListPosts(cmd.Context(), status)
+			posts, err := s.c.ListPosts(cmd.Context(), status)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(env.Stdout, posts)
 			}
-			return printPostTable(env, posts)
+			return printPostTable(env, s.loc, posts)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (an array of posts)")
@@ -98,18 +100,18 @@ func newShowCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := client(env)
+			s, err := connect(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
-			p, err := c.GetPost(cmd.Context(), id)
+			p, err := s.c.GetPost(cmd.Context(), id)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(env.Stdout, p)
 			}
-			return printPost(env, p)
+			return printPost(env, s.loc, p)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

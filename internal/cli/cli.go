@@ -46,8 +46,9 @@ type Env struct {
 	Getenv         func(string) string
 	GOOS           string
 	Version        string
-	// StdinIsTerminal / StdoutIsTerminal decide prompts, colour and spinners.
-	StdinIsTerminal, StdoutIsTerminal bool
+	// StdinIsTerminal / StdoutIsTerminal / StderrIsTerminal decide prompts,
+	// colour and spinners.
+	StdinIsTerminal, StdoutIsTerminal, StderrIsTerminal bool
 	// Serve runs the daemon; main wires daemon.Run. Kept a function so the
 	// CLI package does not link the store into every test of client commands.
 	Serve func(ctx context.Context, opts ServeOptions) error
@@ -175,6 +176,11 @@ Start the daemon with 'psnd serve' (or install it as a service with
 		newListCmd(env),
 		newShowCmd(env),
 		newServiceCmd(env),
+		newPostCmd(env),
+		newEditCmd(env),
+		newCancelCmd(env),
+		newRetryCmd(env),
+		newDeleteCmd(env),
 	)
 	return root
 }

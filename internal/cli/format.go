@@ -8,27 +8,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/when"
 )
 
-// userLocation is the timezone times are shown in: PSN_TZ, else the
-// system's.
-func userLocation(env *Env) *time.Location {
-	if tz := env.Getenv("PSN_TZ"); tz != "" {
-		if loc, err := time.LoadLocation(tz); err == nil {
-			return loc
-		}
-	}
-	return time.Local
-}
-
-func fmtWhen(env *Env, t *time.Time) string {
+func fmtWhen(loc *time.Location, t *time.Time) string {
 	if t == nil {
 		return "-"
 	}
-	return t.In(userLocation(env)).Format("2006-01-02 15:04 MST")
+	return when.Format(*t, time.Now(), loc)
 }
 
-func printPostTable(env *Env, posts []api.Post) error {
+func printPostTable(env *Env, loc *time.Location, posts []api.Post) error {
 	if len(posts) == 0 {
 		fmt.Fprintln(env.Stdout, "No posts.")
 		return nil
@@ -51,12 +41,12 @@ func printPostTable(env *Env, posts []api.Post) error {
 		if len(p.Tweets) > 1 {
 			text += fmt.Sprintf(" [+%d]", len(p.Tweets)-1)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, status, fmtWhen(env, when), "@"+p.Account, text)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, status, fmtWhen(loc, when), "@"+p.Account, text)
 	}
 	return tw.Flush()
 }
 
-func printPost(env *Env, p api.Post) error {
+func printPost(env *Env, loc *time.Location, p api.Post) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "Post %d by @%s\n", p.ID, p.Account)
 	status := p.Status
@@ -64,12 +54,12 @@ func printPost(env *Env, p api.Post) error {
 		status += " (" + *p.SubStatus + ")"
 	}
 	fmt.Fprintf(w, "  status:     %s\n", status)
-	fmt.Fprintf(w, "  scheduled:  %s\n", fmtWhen(env, p.ScheduledAt))
+	fmt.Fprintf(w, "  scheduled:  %s\n", fmtWhen(loc, p.ScheduledAt))
 	if p.PublishedAt != nil {
-		fmt.Fprintf(w, "  published:  %s\n", fmtWhen(env, p.PublishedAt))
+		fmt.Fprintf(w, "  published:  %s\n", fmtWhen(loc, p.PublishedAt))
 	}
 	if p.NextRetryAt != nil {
-		fmt.Fprintf(w, "  next retry: %s\n", fmtWhen(env, p.NextRetryAt))
+		fmt.Fprintf(w, "  next retry: %s\n", fmtWhen(loc, p.NextRetryAt))
 	}
 	if p.FailReason != nil {
 		fmt.Fprintf(w, "  reason:     %s\n", *p.FailReason)

@@ -180,7 +180,7 @@ func (d *Daemon) importMedia(in []api.MediaInput) ([]post.Media, error) {
 	if err := xapi.CheckPostMedia(files); err != nil {
 		return nil, badRequest(err.Error())
 	}
-	dir := d.cfg.Env.MediaDir()
+	dir := filepath.Join(d.dataDir, "media")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create media directory: %w", err)
 	}

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/apiclient"
+	"github.com/psnd/psnd/internal/when"
+)
+
+// session is a connected client with what the daemon told us about itself.
+type session struct {
+	c      *apiclient.Client
+	health api.Health
+	loc    *time.Location
+}
+
+// connect reaches the daemon, prints the one-line notices every client
+// command shows (recent failures, a locked keyring, the sandbox), and
+// resolves the user's time zone.
+func connect(ctx context.Context, env *Env) (*session, error) {
+	c, err := client(env)
+	if err != nil {
+		return nil, err
+	}
+	h, err := c.Health(ctx)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := when.Location(env.Getenv("PSN_TZ"), h.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("PSN_TZ: %w", err)
+	}
+	s := &session{c: c, health: h, loc: loc}
+	s.notices(env)
+	return s, nil
+}
+
+func (s *session) notices(env *Env) {
+	h := s.health
+	switch h.Status {
+	case api.HealthWaitingForKeyring:
+		fmt.Fprintln(env.Stderr, "psnd: notice: the daemon is waiting for the keyring to unlock; nothing is published until it can read its key")
+	case api.HealthKeyError:
+		fmt.Fprintln(env.Stderr, "psnd: notice: "+h.Keyring.LastError)
+	}
+	if h.RecentFailures > 0 {
+		plural := "s"
+		if h.RecentFailures == 1 {
+			plural = ""
+		}
+		fmt.Fprintf(env.Stderr, "psnd: notice: %d post%s failed in the last 24 hours; see `psnd list --status failed`\n", h.RecentFailures, plural)
+	}
+}

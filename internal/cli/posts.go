@@ -1,0 +1,383 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/when"
+)
+
+// readText returns the post text from the argument, or stdin for "-" (or
+// no argument when stdin is not a terminal).
+func readText(env *Env, args []string) (string, error) {
+	if len(args) > 1 {
+		return "", usagef("give the text as one argument (quote it) or on stdin with -")
+	}
+	if len(args) == 1 && args[0] != "-" {
+		return args[0], nil
+	}
+	if len(args) == 0 && env.StdinIsTerminal {
+		return "", usagef("give the text as an argument, or pipe it in with -")
+	}
+	b, err := io.ReadAll(io.LimitReader(env.Stdin, 10<<20+1))
+	if err != nil {
+		return "", fmt.Errorf("read stdin: %w", err)
+	}
+	if len(b) > 10<<20 {
+		return "", errors.New("text on stdin is larger than 10 MB")
+	}
+	if !utf8.Valid(b) {
+		return "", exitError{ExitInvalidText, errors.New("text on stdin is not valid UTF-8")}
+	}
+	return strings.TrimRight(string(b), "\n"), nil
+}
+
+type postFlags struct {
+	at, account          string
+	now, draft, thread   bool
+	number, asJSON, wait bool
+	media, alt           []string
+}
+
+func newPostCmd(env *Env) *cobra.Command {
+	var f postFlags
+	cmd := &cobra.Command{
+		Use:   "post [TEXT | -]",
+		Short: "Create a post or thread and schedule it",
+		Long: `Create a post (or a thread) and schedule it. Say when with --at, --now or --draft.
+
+A line holding only --- splits the text into a thread's tweets; with --thread,
+parts too long for one tweet are split automatically at paragraph, sentence and
+word boundaries. --number appends " 1/3" and so on. Media (up to 4 images, or 1
+GIF, or 1 video) attach to the first tweet; --alt gives alt texts in the same
+order. The text is checked against X's rules before anything is stored.
+
+Times are read in your time zone (PSN_TZ, else the configured one, else the
+system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m".
+With --now psnd publishes at once and waits to show the result.`,
+		Example: `  psnd post "Hello, X" --now
+  psnd post "Launch day!" --at "2026-12-01 09:00"
+  psnd post --thread --number --at +2h - < thread.txt
+  psnd post "Look" --media photo.jpg --alt "A red kite over the hills" --at 18:00`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPost(cmd.Context(), env, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.at, "at", "", "when to publish (see above)")
+	fl.BoolVar(&f.now, "now", false, "publish now")
+	fl.BoolVar(&f.draft, "draft", false, "save as a draft without scheduling")
+	fl.BoolVar(&f.thread, "thread", false, "split text too long for one tweet into a thread")
+	fl.BoolVar(&f.number, "number", false, "number the tweets of a thread (1/n)")
+	fl.StringArrayVar(&f.media, "media", nil, "attach a file (repeatable)")
+	fl.StringArrayVar(&f.alt, "alt", nil, "alt text for the media, in order (repeatable)")
+	fl.StringVar(&f.account, "account", "", "post as this account (default: the default account)")
+	fl.BoolVar(&f.asJSON, "json", false, "print the post as JSON")
+	fl.BoolVar(&f.wait, "wait", true, "with --now, wait for the result")
+	return cmd
+}
+
+func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
+	n := 0
+	for _, b := range []bool{f.at != "", f.now, f.draft && f.at == ""} {
+		if b {
+			n++
+		}
+	}
+	if f.now && f.at != "" || f.now && f.draft {
+		return usagef("--now goes alone: not with --at or --draft")
+	}
+	if n == 0 {
+		return usagef("say when to publish: --at WHEN, --now, or --draft")
+	}
+	if len(f.alt) > len(f.media) {
+		return usagef("%d --alt texts for %d --media files", len(f.alt), len(f.media))
+	}
+	text, err := readText(env, args)
+	if err != nil {
+		return err
+	}
+	s, err := connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	req := api.CreatePost{Text: text, Thread: f.thread, Number: f.number, Now: f.now, Draft: f.draft, Account: f.account}
+	if f.at != "" {
+		t, err := when.Parse(f.at, time.Now(), s.loc)
+		if err != nil {
+			return usageError{fmt.Errorf("--at: %w", err)}
+		}
+		req.At = &t
+	}
+	for i, m := range f.media {
+		abs, err := filepath.Abs(m)
+		if err != nil {
+			return err
+		}
+		in := api.MediaInput{Path: abs}
+		if i < len(f.alt) {
+			in.AltText = f.alt[i]
+		}
+		req.Media = append(req.Media, in)
+	}
+	p, err := s.c.CreatePost(ctx, req)
+	if err != nil {
+		return err
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintln(env.Stderr, "psnd: warning: "+w)
+	}
+	if f.now && f.wait {
+		p, err = s.waitSettled(ctx, env, p)
+		if err != nil {
+			return err
+		}
+	}
+	return s.report(env, p, f.asJSON)
+}
+
+// waitSettled follows a post being published now until it settles,
+// showing a spinner on a terminal.
+func (s *session) waitSettled(ctx context.Context, env *Env, p api.Post) (api.Post, error) {
+	sp := startSpinner(env, "publishing post %d", p.ID)
+	defer sp.stop()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		np, err := s.c.WaitPost(ctx, p.ID, 20*time.Second)
+		if err != nil {
+			return p, err
+		}
+		p = np
+		if p.Upload != nil {
+			sp.set("uploading media for post %d: %d%%", p.ID, p.Upload.Sent*100/max(p.Upload.Total, 1))
+		}
+		if p.Status != "publishing" && p.Status != "scheduled" {
+			return p, nil
+		}
+	}
+	return p, nil
+}
+
+// report prints a post after a change, and turns a failed publish into a
+// non-zero exit.
+func (s *session) report(env *Env, p api.Post, asJSON bool) error {
+	if asJSON {
+		if err := writeJSON(env.Stdout, p); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(env.Stdout, s.summary(p))
+	}
+	if p.Status == "failed" {
+		if asJSON {
+			return silentError{ExitError}
+		}
+		return errors.New("post " + fmt.Sprint(p.ID) + " failed: " + deref(p.FailReason))
+	}
+	return nil
+}
+
+// summary is the one-line human report of a post's state.
+func (s *session) summary(p api.Post) string {
+	now := time.Now()
+	what := "Post"
+	if len(p.Tweets) > 1 {
+		what = fmt.Sprintf("Thread of %d tweets", len(p.Tweets))
+	}
+	switch p.Status {
+	case "published":
+		url := ""
+		if len(p.PlatformPostIDs) > 0 {
+			url = fmt.Sprintf(": https://x.com/%s/status/%s", p.Account, p.PlatformPostIDs[0])
+		}
+		return fmt.Sprintf("%s %d published as @%s%s", what, p.ID, p.Account, url)
+	case "scheduled":
+		return fmt.Sprintf("%s %d scheduled for %s as @%s", what, p.ID, when.Format(*p.ScheduledAt, now, s.loc), p.Account)
+	case "draft":
+		return fmt.Sprintf("%s %d saved as a draft", what, p.ID)
+	case "retry":
+		at := ""
+		if p.NextRetryAt != nil {
+			at = " at " + when.Format(*p.NextRetryAt, now, s.loc)
+		}
+		return fmt.Sprintf("%s %d will be retried%s (%s): %s", what, p.ID, at, deref(p.SubStatus), deref(p.FailReason))
+	case "publishing":
+		return fmt.Sprintf("%s %d is being published; see `psnd show %d`", what, p.ID, p.ID)
+	}
+	return fmt.Sprintf("%s %d is %s", what, p.ID, p.Status)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func newEditCmd(env *Env) *cobra.Command {
+	var text, at string
+	var now, thread, number, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "edit ID",
+		Short: "Change a post's text or time (refused once publishing has started)",
+		Example: `  psnd edit 12 --at "2026-12-01 10:00"
+  psnd edit 12 --text "Fixed the typo"
+  psnd edit 12 --text - < new.txt`,
+		Args: exactArgs(1, "one post ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("text") && at == "" && !now {
+				return usagef("say what to change: --text, --at or --now")
+			}
+			if now && at != "" {
+				return usagef("--now goes alone: not with --at")
+			}
+			var req api.EditPost
+			if cmd.Flags().Changed("text") {
+				t := text
+				if t == "-" {
+					if t, err = readText(env, []string{"-"}); err != nil {
+						return err
+					}
+				}
+				req.Text = &t
+			}
+			req.Thread, req.Number, req.Now = thread, number, now
+			s, err := connect(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			if at != "" {
+				t, err := when.Parse(at, time.Now(), s.loc)
+				if err != nil {
+					return usageError{fmt.Errorf("--at: %w", err)}
+				}
+				req.At = &t
+			}
+			p, err := s.c.EditPost(cmd.Context(), id, req)
+			if err != nil {
+				return err
+			}
+			for _, w := range p.Warnings {
+				fmt.Fprintln(env.Stderr, "psnd: warning: "+w)
+			}
+			return s.report(env, p, asJSON)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&text, "text", "", "new text (- reads stdin)")
+	fl.StringVar(&at, "at", "", "new time")
+	fl.BoolVar(&now, "now", false, "publish now")
+	fl.BoolVar(&thread, "thread", false, "split long text into a thread")
+	fl.BoolVar(&number, "number", false, "number the thread's tweets")
+	fl.BoolVar(&asJSON, "json", false, "print the post as JSON")
+	return cmd
+}
+
+func newChangeCmd(env *Env, use, short, example string, op func(ctx context.Context, s *session, id int64) (api.Post, error)) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     use + " ID",
+		Short:   short,
+		Example: example,
+		Args:    exactArgs(1, "one post ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			s, err := connect(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			p, err := op(cmd.Context(), s, id)
+			if err != nil {
+				return err
+			}
+			return s.report(env, p, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the post as JSON")
+	return cmd
+}
+
+func newCancelCmd(env *Env) *cobra.Command {
+	return newChangeCmd(env, "cancel", "Unschedule a post: it goes back to draft, text kept", "  psnd cancel 12",
+		func(ctx context.Context, s *session, id int64) (api.Post, error) { return s.c.CancelPost(ctx, id) })
+}
+
+func newRetryCmd(env *Env) *cobra.Command {
+	return newChangeCmd(env, "retry", "Publish a failed post now (a thread resumes where it stopped)", "  psnd retry 12",
+		func(ctx context.Context, s *session, id int64) (api.Post, error) { return s.c.RetryPost(ctx, id) })
+}
+
+func newDeleteCmd(env *Env) *cobra.Command {
+	var yes, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a post; a published one is deleted on X too (asks first)",
+		Example: `  psnd delete 12
+  psnd delete 12 --yes     # no question, also deletes it on X`,
+		Args: exactArgs(1, "one post ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			s, err := connect(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			p, err := s.c.GetPost(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			onX := 0
+			for _, t := range p.Tweets {
+				if t.PlatformPostID != nil {
+					onX++
+				}
+			}
+			if onX > 0 && !yes {
+				if !env.StdinIsTerminal {
+					return fmt.Errorf("post %d is on X (%d tweets); pass --yes to delete it there too", id, onX)
+				}
+				fmt.Fprintf(env.Stderr, "Delete post %d from X (%d tweets) and from psnd? [y/N] ", id, onX)
+				line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+				if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+					return errors.New("not deleted")
+				}
+			}
+			res, err := s.c.DeletePost(cmd.Context(), id, onX > 0)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(env.Stdout, res)
+			}
+			if onX > 0 {
+				fmt.Fprintf(env.Stdout, "Deleted post %d here and %d tweets on X.\n", id, len(res.DeletedOnX)+len(res.AlreadyGone))
+			} else {
+				fmt.Fprintf(env.Stdout, "Deleted post %d.\n", id)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before deleting on X")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}

@@ -1,0 +1,74 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/sqlstore"
+)
+
+// The sandbox account: a fixed X-style id so that its posts keep their
+// owner across restarts.
+const (
+	sandboxUserID   = "1000000000000000001"
+	sandboxUsername = "sandbox"
+)
+
+// setupSandbox replaces X with the built-in fake, in process (no network),
+// and connects the @sandbox account. The fake keeps its state in memory:
+// posts published before a restart are not known to the next one.
+func (d *Daemon) setupSandbox(ctx context.Context) error {
+	fx := fakex.New(fakex.Options{Clock: d.clock, Logger: d.log.With("component", "sandbox-x")})
+	fx.AddUser(fakex.User{ID: sandboxUserID, Username: sandboxUsername, Name: "psnd sandbox"})
+	d.cfg.XHTTPClient = &http.Client{Transport: fx.Transport()}
+	if d.cfg.Tokens == nil {
+		d.cfg.Tokens = &sandboxTokens{x: fx, tok: map[string]string{}}
+	}
+	err := d.store.Update(ctx, func(tx *sqlstore.Tx) error {
+		return tx.UpsertAccount(post.Account{ID: sandboxUserID, Username: sandboxUsername, DisplayName: "psnd sandbox"}, d.clock.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("create sandbox account: %w", err)
+	}
+	d.log.Info("sandbox: publishing to a built-in offline X as @" + sandboxUsername)
+	return nil
+}
+
+// sandboxTokens issues access tokens from the fake X directly: the sandbox
+// has no login to perform.
+type sandboxTokens struct {
+	x   *fakex.Server
+	mu  sync.Mutex
+	tok map[string]string
+}
+
+func (s *sandboxTokens) Token(_ context.Context, account string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tok[account]; ok {
+		return t, nil
+	}
+	return s.issue(account)
+}
+
+func (s *sandboxTokens) ForceRefresh(_ context.Context, account, stale string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tok[account]; t != "" && t != stale {
+		return t, nil
+	}
+	return s.issue(account)
+}
+
+func (s *sandboxTokens) issue(account string) (string, error) {
+	a, _, _, err := s.x.IssueToken(account)
+	if err != nil {
+		return "", fmt.Errorf("sandbox token for %s: %w", account, err)
+	}
+	s.tok[account] = a
+	return a, nil
+}
