@@ -2,6 +2,7 @@ package tweettext
 
 import (
 	"math"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -42,12 +43,24 @@ func WeightedLength(text string) int {
 type parser struct {
 	units []uint16
 	urls  []urlSpan
+	tags  []span
 	small [512]uint16
+}
+
+// nfcQuick reports whether s is already in NFC, with an ASCII fast path
+// (ASCII text always is).
+func nfcQuick(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return norm.NFC.IsNormalString(s)
+		}
+	}
+	return true
 }
 
 func (p *parser) parse(text string, c config) Count {
 	normalized := text
-	if !norm.NFC.IsNormalString(text) {
+	if !nfcQuick(text) {
 		normalized = norm.NFC.String(text)
 	}
 	if p.units == nil {

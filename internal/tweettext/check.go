@@ -1,0 +1,165 @@
+package tweettext
+
+import (
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Length limits of a post (SPEC §5). They mirror post.DefaultMaxWeightedLength
+// and post.PremiumMaxWeightedLength; this package stays free of psnd's
+// domain package so that it can be used on its own.
+const (
+	DefaultMaxLength = 280
+	PremiumMaxLength = 25000
+)
+
+// Soft limits: above them Check warns but never refuses.
+const (
+	MaxMentions = 10
+	MaxHashtags = 5
+)
+
+// CheckOptions configure Check.
+type CheckOptions struct {
+	// MaxLength is the account's limit; 0 means DefaultMaxLength.
+	MaxLength int
+	// Recent holds the account's recent posts (see RecentWindow); a text
+	// that is a near-duplicate of one of them gets a warning.
+	Recent []string
+}
+
+func (o CheckOptions) maxLength() int {
+	if o.MaxLength <= 0 {
+		return DefaultMaxLength
+	}
+	return o.MaxLength
+}
+
+// Result is the verdict on one post's text, shaped for `psnd check --json`
+// (SPEC §7): weighted_length, max_length, valid, warnings, plus errors and
+// what the warnings are based on.
+type Result struct {
+	WeightedLength int `json:"weighted_length"`
+	MaxLength      int `json:"max_length"`
+	// Valid is true iff Errors is empty: the text can be posted as one tweet.
+	Valid bool `json:"valid"`
+	// Warnings never block posting.
+	Warnings []string `json:"warnings"`
+	// Errors say why the text cannot be posted as it is.
+	Errors []string `json:"errors"`
+	// Permillage is WeightedLength per thousand of MaxLength, rounded down.
+	Permillage int `json:"permillage"`
+	URLs       int `json:"urls"`
+	Mentions   int `json:"mentions"`
+	Hashtags   int `json:"hashtags"`
+}
+
+// Check validates one post's text. Errors: invalid UTF-8, empty or blank
+// text, NUL or other invalid characters (U+FFFE, U+FEFF, U+FFFF), and a
+// weighted length above the limit, reported as "Tweet is 312/280
+// characters" with a hint to make it a thread. Warnings: more than
+// MaxMentions mentions, more than MaxHashtags hashtags, and a
+// near-duplicate of a recent post.
+func Check(text string, opts CheckOptions) Result {
+	var p parser
+	return p.check(text, opts)
+}
+
+func (p *parser) check(text string, opts CheckOptions) Result {
+	max := opts.maxLength()
+	r := Result{MaxLength: max, Warnings: []string{}, Errors: []string{}}
+	if !utf8.ValidString(text) {
+		// Still counted (bad bytes as U+FFFD) so the user sees a length.
+		r.Errors = append(r.Errors, fmt.Sprintf("text is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(text)))
+	} else if isBlank(text) {
+		r.Errors = append(r.Errors, "Tweet is empty")
+		return r
+	}
+	for i, c := range text {
+		switch c {
+		case 0:
+			r.Errors = append(r.Errors, fmt.Sprintf("text contains a NUL character at byte offset %d", i))
+		case 0xFFFE, 0xFEFF, 0xFFFF:
+			r.Errors = append(r.Errors, fmt.Sprintf("text contains the invalid character U+%04X at byte offset %d", c, i))
+		default:
+			continue
+		}
+		break // one character error is enough
+	}
+	c := configV3()
+	c.maxWeightedLength = max
+	n := p.parse(text, c)
+	r.WeightedLength = n.WeightedLength
+	r.Permillage = n.Permillage
+	if n.WeightedLength > max {
+		r.Errors = append(r.Errors, fmt.Sprintf("Tweet is %d/%d characters; split it into a thread with `psnd post --thread`", n.WeightedLength, max))
+	}
+	// Entities on the text as written, like the library's extractors.
+	t := p.units
+	if normalizedDiffers(text) {
+		t = appendUTF16(t[:0], text)
+		p.units = t
+		p.urls = extractURLs(t, p.urls[:0])
+	}
+	r.URLs = len(p.urls)
+	r.Mentions = countMentions(t)
+	p.tags = extractHashtagSpans(t, p.urls, p.tags[:0])
+	r.Hashtags = len(p.tags)
+	if r.Mentions > MaxMentions {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d mentions (more than %d); X may limit the reach of such posts", r.Mentions, MaxMentions))
+	}
+	if r.Hashtags > MaxHashtags {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d hashtags (more than %d); X may treat such posts as spam", r.Hashtags, MaxHashtags))
+	}
+	if len(opts.Recent) > 0 {
+		if dup, m := NearDuplicate(text, opts.Recent); dup {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("near-duplicate of a recent post (%.0f%% similar); X refuses duplicate posts", m.Similarity*100))
+		}
+	}
+	r.Valid = len(r.Errors) == 0
+	return r
+}
+
+// normalizedDiffers reports whether parse worked on an NFC form different
+// from text (so that its units and URLs are not positions in text).
+func normalizedDiffers(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			return !nfcQuick(text)
+		}
+	}
+	return false
+}
+
+func countMentions(t []uint16) int {
+	n := 0
+	for _, m := range extractMentionsOrLists(t, nil) {
+		if m.end == m.nameEnd {
+			n++
+		}
+	}
+	return n
+}
+
+// isBlank reports whether text has nothing visible: only white space and
+// invisible format characters (zero-width space and joiners, BOM).
+func isBlank(text string) bool {
+	for _, c := range text {
+		if !unicode.IsSpace(c) && c != 0x200B && c != 0x200C && c != 0x200D && c != 0x2060 && c != 0xFEFF {
+			return false
+		}
+	}
+	return true
+}
+
+func firstInvalidUTF8(s string) int {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}

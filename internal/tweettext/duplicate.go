@@ -1,0 +1,121 @@
+package tweettext
+
+import (
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// RecentWindow is how far back the caller should collect an account's
+// posts for NearDuplicate (psnd's store passes the account's posts
+// published or scheduled within it). X does not document the window of its
+// duplicate-content refusal; a week covers what users report and keeps the
+// comparison cheap.
+const RecentWindow = 7 * 24 * time.Hour
+
+// NearDuplicateThreshold is the similarity from which a text counts as a
+// near-duplicate.
+const NearDuplicateThreshold = 0.9
+
+// DuplicateMatch says which recent post a text resembles most, and how much.
+type DuplicateMatch struct {
+	// Index into the recent slice; -1 when there was none.
+	Index int `json:"index"`
+	// Similarity in [0, 1]; 1 for texts equal after normalisation.
+	Similarity float64 `json:"similarity"`
+}
+
+// NearDuplicate reports whether text is a near-duplicate of one of recent.
+//
+// Definition: both texts are normalised — NFC, Unicode case folding, every
+// URL (as the counter recognises them) replaced by one placeholder, runs of
+// white space collapsed to one space, ends trimmed — so that a re-post with
+// another link, other capitals or other spacing is recognised. Similarity
+// is the Dice coefficient of the sets of character trigrams of the two
+// normalised texts (2|A∩B| / (|A|+|B|)); texts shorter than three
+// characters are similar only when equal. A text is a near-duplicate when
+// its best similarity is at least NearDuplicateThreshold (0.9): small edits
+// of a sentence stay above it, a different sentence on the same topic falls
+// well below. It is linear in the lengths of the texts.
+func NearDuplicate(text string, recent []string) (bool, DuplicateMatch) {
+	best := DuplicateMatch{Index: -1}
+	if len(recent) == 0 {
+		return false, best
+	}
+	a := normalizeForDuplicate(text)
+	ga := trigrams(a)
+	for i, r := range recent {
+		b := normalizeForDuplicate(r)
+		var s float64
+		switch {
+		case a == b:
+			s = 1
+		case len(ga) == 0:
+			s = 0
+		default:
+			s = dice(ga, trigrams(b))
+		}
+		if s > best.Similarity || best.Index < 0 {
+			best = DuplicateMatch{Index: i, Similarity: s}
+		}
+	}
+	return best.Similarity >= NearDuplicateThreshold, best
+}
+
+func normalizeForDuplicate(s string) string {
+	s = norm.NFC.String(s)
+	u := appendUTF16(nil, s)
+	urls := extractURLs(u, nil)
+	var b strings.Builder
+	prev := 0
+	for _, span := range urls {
+		b.WriteString(utf16Text16(u[prev:span.start]))
+		b.WriteString(" \uFFFC ")
+		prev = span.end
+	}
+	b.WriteString(utf16Text16(u[prev:]))
+	folded := cases.Fold().String(b.String())
+	return strings.Join(strings.FieldsFunc(folded, unicode.IsSpace), " ")
+}
+
+func utf16Text16(u []uint16) string {
+	var b strings.Builder
+	for i := 0; i < len(u); {
+		r, n := runeAt(u, i)
+		b.WriteRune(r)
+		i += n
+	}
+	return b.String()
+}
+
+// trigrams returns the set of rune trigrams of s, each packed into 63 bits.
+func trigrams(s string) map[uint64]struct{} {
+	rs := []rune(s)
+	if len(rs) < 3 {
+		return nil
+	}
+	set := make(map[uint64]struct{}, len(rs))
+	for i := 0; i+3 <= len(rs); i++ {
+		set[uint64(rs[i])<<42|uint64(rs[i+1])<<21|uint64(rs[i+2])] = struct{}{}
+	}
+	return set
+}
+
+func dice(a, b map[uint64]struct{}) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	common := 0
+	for k := range a {
+		if _, ok := b[k]; ok {
+			common++
+		}
+	}
+	return 2 * float64(common) / float64(len(a)+len(b))
+}

@@ -1,0 +1,381 @@
+package tweettext
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
+)
+
+// MaxThreadTweets is the thread length above which Split warns.
+const MaxThreadTweets = 7
+
+// ErrEmpty is returned for a text with nothing to post.
+var ErrEmpty = errors.New("text is empty")
+
+// SplitOptions configure Split.
+type SplitOptions struct {
+	// MaxLength is the limit per tweet; 0 means DefaultMaxLength.
+	MaxLength int
+	// Number appends " i/n" to every tweet; its width is reserved before
+	// splitting.
+	Number bool
+}
+
+// SplitTweet is one tweet of a thread.
+type SplitTweet struct {
+	Text           string `json:"text"`
+	WeightedLength int    `json:"weighted_length"`
+}
+
+// SplitResult is a thread, shaped for `psnd split --json` (SPEC §7).
+type SplitResult struct {
+	Tweets   []SplitTweet `json:"tweets"`
+	Warnings []string     `json:"warnings"`
+	// MaxLength is the limit the tweets were split for.
+	MaxLength int `json:"max_length"`
+}
+
+// Split cuts text into tweets of at most opts.MaxLength each.
+//
+// A line holding only "---" is an explicit split point: the parts between
+// such lines are never joined, and the lines themselves are dropped. Within
+// a part, a tweet ends at the last paragraph break (a blank line) that fits,
+// else at the last sentence end or line break, else at the last space —
+// never inside a word, so never inside a URL, mention, hashtag, cashtag or
+// emoji sequence. A single word longer than a tweet is cut, as a last
+// resort, between grapheme clusters (keeping any URL in it whole), with a
+// warning. The white space at each cut is dropped; nothing else is lost or
+// reordered. With opts.Number every tweet gets " i/n", and the room for it
+// is reserved before splitting for the final digit count of n.
+//
+// It fails for invalid UTF-8, for a text with nothing to post (ErrEmpty),
+// and for characters X refuses (NUL, U+FFFE, U+FEFF, U+FFFF).
+func Split(text string, opts SplitOptions) (SplitResult, error) {
+	max := opts.MaxLength
+	if max <= 0 {
+		max = DefaultMaxLength
+	}
+	if !utf8.ValidString(text) {
+		return SplitResult{}, fmt.Errorf("split: text is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(text))
+	}
+	if i := strings.IndexFunc(text, func(c rune) bool { return c == 0 || c == 0xFFFE || c == 0xFEFF || c == 0xFFFF }); i >= 0 {
+		c, _ := utf8.DecodeRuneInString(text[i:])
+		return SplitResult{}, fmt.Errorf("split: text contains the invalid character U+%04X at byte offset %d", c, i)
+	}
+	parts := splitAtMarkers(text)
+	if len(parts) == 0 {
+		return SplitResult{}, fmt.Errorf("split: %w", ErrEmpty)
+	}
+	var s splitter
+	digits := 0
+	if opts.Number {
+		digits = 1
+	}
+	for {
+		reserve := 0
+		if opts.Number {
+			reserve = 2 + 2*digits // " i/n" with i and n of `digits` digits
+		}
+		budget := max - reserve
+		if budget < 1 {
+			return SplitResult{}, fmt.Errorf("split: a limit of %d leaves no room for the text", max)
+		}
+		s = splitter{budget: budget}
+		for i, p := range parts {
+			before := len(s.pieces)
+			s.splitPart(p)
+			if len(parts) > 1 && len(s.pieces)-before > 1 {
+				s.warnings = append(s.warnings, fmt.Sprintf("part %d (between --- lines) is longer than a tweet; split it automatically into %d tweets", i+1, len(s.pieces)-before))
+			}
+		}
+		if !opts.Number || len(fmt.Sprint(len(s.pieces))) <= digits {
+			break
+		}
+		digits = len(fmt.Sprint(len(s.pieces)))
+	}
+	n := len(s.pieces)
+	res := SplitResult{Tweets: make([]SplitTweet, n), Warnings: []string{}, MaxLength: max}
+	for i, p := range s.pieces {
+		t := p
+		if opts.Number {
+			t += fmt.Sprintf(" %d/%d", i+1, n)
+		}
+		res.Tweets[i] = SplitTweet{Text: t, WeightedLength: WeightedLength(t)}
+	}
+	res.Warnings = append(res.Warnings, s.warnings...)
+	if n > MaxThreadTweets {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("thread has %d tweets (more than %d)", n, MaxThreadTweets))
+	}
+	return res, nil
+}
+
+// splitAtMarkers cuts text at lines holding only "---" (spaces around it
+// allowed) and returns the non-blank parts, trimmed.
+func splitAtMarkers(text string) []string {
+	var parts []string
+	start := 0
+	add := func(p string) {
+		p = strings.TrimFunc(p, isGap)
+		if p != "" && !isBlank(p) {
+			parts = append(parts, p)
+		}
+	}
+	for i := 0; i <= len(text); {
+		end := strings.IndexByte(text[i:], '\n')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += i
+		}
+		if strings.TrimSpace(text[i:end]) == "---" {
+			add(text[start:i])
+			start = min(end+1, len(text))
+		}
+		i = end + 1
+	}
+	add(text[start:])
+	return parts
+}
+
+// isGap says which characters a tweet may be cut at: white space, except
+// the no-break spaces, whose writer asked not to break there.
+func isGap(c rune) bool {
+	return unicode.IsSpace(c) && c != 0x00A0 && c != 0x2007 && c != 0x202F
+}
+
+// Boundary levels of the white space between two words.
+const (
+	levelWord = iota
+	levelSentence
+	levelParagraph
+)
+
+type splitter struct {
+	budget   int
+	pieces   []string
+	warnings []string
+}
+
+// splitPart splits one part (trimmed, non-empty) into pieces within budget.
+//
+// Words are the runs between gaps. Their weights are computed one by one,
+// each on its own; a tweet's weight is then the sum of its words' and gaps'
+// weights, which is exact except in rare corners of the URL rules (a word
+// may count differently alone than after a space), so every chosen piece is
+// measured exactly and shortened if needed. That keeps a 10 MB text linear.
+func (s *splitter) splitPart(part string) {
+	type word struct {
+		start, end int // byte offsets in part
+		weight     int
+		gapWeight  int // of the gap after it
+		gapLevel   int
+	}
+	var words []word
+	for i := 0; i < len(part); {
+		j := i
+		for j < len(part) {
+			c, n := utf8.DecodeRuneInString(part[j:])
+			if isGap(c) {
+				break
+			}
+			j += n
+		}
+		w := word{start: i, end: j, weight: tokenWeight(part[i:j])}
+		k := j
+		newlines := 0
+		for k < len(part) {
+			c, n := utf8.DecodeRuneInString(part[k:])
+			if !isGap(c) {
+				break
+			}
+			switch c {
+			case '\n', 0x2028:
+				newlines++
+			case 0x2029:
+				newlines += 2
+			}
+			w.gapWeight += gapRuneWeight(c)
+			k += n
+		}
+		switch {
+		case newlines >= 2:
+			w.gapLevel = levelParagraph
+		case newlines == 1 || endsSentence(part[i:j]):
+			w.gapLevel = levelSentence
+		}
+		words = append(words, w)
+		i = k
+	}
+
+	for i := 0; i < len(words); {
+		if words[i].weight > s.budget {
+			s.splitWord(part[words[i].start:words[i].end])
+			i++
+			continue
+		}
+		// Extend as far as the budget allows.
+		acc := words[i].weight
+		last := i
+		for last+1 < len(words) && acc+words[last].gapWeight+words[last+1].weight <= s.budget {
+			acc += words[last].gapWeight + words[last+1].weight
+			last++
+		}
+		// Choose the cut: the whole rest, or the last boundary of the
+		// highest level within reach.
+		cut := last
+		if last+1 < len(words) {
+			level := -1
+			for k := last; k >= i; k-- {
+				if words[k].gapLevel > level {
+					level, cut = words[k].gapLevel, k
+					if level == levelParagraph {
+						break
+					}
+				}
+			}
+		}
+		// Measure exactly; step back a word at a time if the estimate
+		// was off.
+		for cut > i && WeightedLength(part[words[i].start:words[cut].end]) > s.budget {
+			cut--
+		}
+		piece := part[words[i].start:words[cut].end]
+		if WeightedLength(piece) > s.budget {
+			s.splitWord(piece) // one word that only fits in the estimate
+		} else {
+			s.pieces = append(s.pieces, piece)
+		}
+		i = cut + 1
+	}
+}
+
+// endsSentence reports whether a word ends a sentence: its last character,
+// closing quotes and brackets aside, is a sentence terminator.
+func endsSentence(w string) bool {
+	w = strings.TrimRightFunc(w, func(c rune) bool {
+		return strings.ContainsRune(`"')]}’”»`, c)
+	})
+	c, _ := utf8.DecodeLastRuneInString(w)
+	return strings.ContainsRune(".!?…。！？‼⁉", c)
+}
+
+// tokenWeight is WeightedLength with a fast path for ASCII words that
+// cannot hold a URL (no '.'), which weigh one per byte.
+func tokenWeight(w string) int {
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= utf8.RuneSelf || c == '.' {
+			return WeightedLength(w)
+		}
+	}
+	return len(w)
+}
+
+// gapRuneWeight is the weight of one white-space character (never part of
+// a URL or an emoji sequence).
+func gapRuneWeight(c rune) int {
+	cfg := configV3()
+	if c >= 0x10000 {
+		return cfg.defaultWeight / cfg.scale
+	}
+	return cfg.weight(uint16(c)) / cfg.scale
+}
+
+// splitWord cuts a word longer than a tweet between grapheme clusters,
+// keeping URLs in it whole where they fit, and warns.
+func (s *splitter) splitWord(w string) {
+	s.warnings = append(s.warnings, fmt.Sprintf("tweet %d: a word longer than a tweet (%.20q…) was split inside it", len(s.pieces)+1, w))
+	// Units: grapheme clusters, with each URL merged into one.
+	type unit struct{ end, weight int }
+	urls := urlByteSpans(w)
+	var units []unit
+	gr := uniseg.NewGraphemes(w)
+	ui := 0
+	for gr.Next() {
+		from, to := gr.Positions()
+		for ui < len(urls) && urls[ui][1] <= from {
+			ui++
+		}
+		if ui < len(urls) && urls[ui][0] <= from && from < urls[ui][1] {
+			if len(units) > 0 && from > urls[ui][0] {
+				// Inside a URL: extend the unit that started it.
+				units[len(units)-1].end = to
+				units[len(units)-1].weight = tokenWeight(w[urls[ui][0]:to])
+				continue
+			}
+		}
+		units = append(units, unit{end: to, weight: tokenWeight(w[from:to])})
+	}
+	start := 0
+	for i := 0; i < len(units); {
+		acc := units[i].weight
+		last := i
+		for last+1 < len(units) && acc+units[last+1].weight <= s.budget {
+			acc += units[last+1].weight
+			last++
+		}
+		for last > i && WeightedLength(w[start:units[last].end]) > s.budget {
+			last--
+		}
+		piece := w[start:units[last].end]
+		if WeightedLength(piece) > s.budget {
+			// One grapheme cluster heavier than a tweet (hundreds of
+			// combining marks): cut between code points.
+			s.splitRunes(piece)
+		} else {
+			s.pieces = append(s.pieces, piece)
+		}
+		start = units[last].end
+		i = last + 1
+	}
+}
+
+func (s *splitter) splitRunes(w string) {
+	start, acc := 0, 0
+	for i, c := range w {
+		cw := gapRuneWeight(c)
+		if acc+cw > s.budget && i > start {
+			s.pieces = append(s.pieces, w[start:i])
+			start, acc = i, 0
+		}
+		acc += cw
+	}
+	s.pieces = append(s.pieces, w[start:])
+}
+
+// urlByteSpans returns the URLs of w as byte ranges of w.
+func urlByteSpans(w string) [][2]int {
+	if !strings.Contains(w, ".") {
+		return nil
+	}
+	u := appendUTF16(nil, w)
+	urls := extractURLs(u, nil)
+	if len(urls) == 0 {
+		return nil
+	}
+	// Map UTF-16 indices to byte offsets.
+	off := make([]int, len(u)+1)
+	b := 0
+	for i := 0; i < len(u); {
+		r, size := utf8.DecodeRuneInString(w[b:])
+		_ = r
+		n := 1
+		if r >= 0x10000 {
+			n = 2
+		}
+		for k := 0; k < n; k++ {
+			off[i+k] = b
+		}
+		i += n
+		b += size
+	}
+	off[len(u)] = len(w)
+	out := make([][2]int, len(urls))
+	for i, s := range urls {
+		out[i] = [2]int{off[s.start], off[s.end]}
+	}
+	return out
+}
