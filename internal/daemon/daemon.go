@@ -49,6 +49,12 @@ type Config struct {
 	OnArm func(next time.Time)
 	// Rand is the jitter source for retry delays (tests); nil is random.
 	Rand func() float64
+	// OpenBrowser opens a login's authorize URL when an API client asks
+	// the daemon to (the CLI opens it itself); main wires pkg/browser.
+	OpenBrowser func(url string) error
+	// LoginTimeout is how long a login's callback listener waits for the
+	// browser before falling back to a pasted URL; default 2 minutes.
+	LoginTimeout time.Duration
 }
 
 // Daemon is a running psnd daemon.
@@ -64,6 +70,7 @@ type Daemon struct {
 	sched   *scheduler
 	x       xClient
 	tokens  tokenSource
+	auth    *auth // logins and the token source (auth.go)
 }
 
 // Run starts the daemon and blocks until ctx is cancelled (SIGINT/SIGTERM)
@@ -124,6 +131,9 @@ func Run(ctx context.Context, cfg Config) error {
 
 	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now(),
 		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges()}
+	if err := d.setupAuth(ctx); err != nil {
+		return err
+	}
 	if err := d.setupX(); err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ func (d *Daemon) routes() http.Handler {
 	mux.HandleFunc("GET "+api.PathPosts, d.handleListPosts)
 	mux.HandleFunc("GET "+api.PathPost, d.handleGetPost)
 	d.postRoutes(mux)
+	d.authRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
 			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})

@@ -134,7 +134,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if o.public {
 		app = App{ClientID: publicID}
 	}
-	if err := SaveApp(context.Background(), e.store, e.keys, app, t0); err != nil {
+	if _, err := SaveApp(context.Background(), e.store, e.keys, app, t0); err != nil {
 		t.Fatal(err)
 	}
 	var err error

@@ -538,24 +538,39 @@ func (l *login) exchange(ctx context.Context, code secrets.Secret) (post.Account
 }
 
 func (l *login) save(ctx context.Context, acct post.Account, tok *oauth2.Token, access, refresh secrets.Secret) error {
-	m := l.m
-	key, err := m.cfg.Keys.Key()
+	now := l.m.cfg.Clock.Now()
+	iss := Issued{Access: access, Refresh: refresh, TokenType: tok.TokenType, ExpiresAt: expiry(now, tok)}
+	if sc, ok := tok.Extra("scope").(string); ok {
+		iss.Scopes = sc
+	}
+	return SaveLogin(ctx, l.m.cfg.Store, l.m.cfg.Keys, acct, iss, now)
+}
+
+// Issued is what X issued at a login.
+type Issued struct {
+	Access, Refresh secrets.Secret
+	TokenType       string
+	ExpiresAt       *time.Time
+	Scopes          string // space-separated
+}
+
+// SaveLogin stores an account and its freshly issued tokens, sealed, in one
+// transaction, replacing any earlier tokens of the account. Logins use it;
+// so can the sandbox, which seeds its accounts without a browser.
+func SaveLogin(ctx context.Context, store *sqlstore.Store, keys KeySource, acct post.Account, iss Issued, now time.Time) error {
+	key, err := keys.Key()
 	if err != nil {
 		return err
 	}
-	now := m.cfg.Clock.Now()
-	row := sqlstore.Token{AccountID: acct.ID, TokenType: tok.TokenType, ExpiresAt: expiry(now, tok),
+	row := sqlstore.Token{AccountID: acct.ID, TokenType: iss.TokenType, ExpiresAt: iss.ExpiresAt, Scopes: iss.Scopes,
 		Meta: sqlstore.TokenMeta{ObtainedAt: &now}}
-	if sc, ok := tok.Extra("scope").(string); ok {
-		row.Scopes = sc
-	}
-	if row.AccessEnc, err = sealToken(key, acct.ID, "access_token", access); err != nil {
+	if row.AccessEnc, err = sealToken(key, acct.ID, "access_token", iss.Access); err != nil {
 		return err
 	}
-	if row.RefreshEnc, err = sealToken(key, acct.ID, "refresh_token", refresh); err != nil {
+	if row.RefreshEnc, err = sealToken(key, acct.ID, "refresh_token", iss.Refresh); err != nil {
 		return err
 	}
-	return m.cfg.Store.Update(ctx, func(tx *sqlstore.Tx) error {
+	return store.Update(ctx, func(tx *sqlstore.Tx) error {
 		if err := tx.UpsertAccount(acct, now); err != nil {
 			return err
 		}

@@ -210,24 +210,30 @@ func LoadApp(ctx context.Context, store *sqlstore.Store, keys KeySource, fallbac
 }
 
 // SaveApp stores the X app credentials, the secret sealed with the data
-// key; a zero secret stores a public client.
-func SaveApp(ctx context.Context, store *sqlstore.Store, keys KeySource, app App, now time.Time) error {
+// key; a zero secret stores a public client. It reports whether anything
+// changed: storing what is already stored writes nothing, so `psnd setup`
+// can run again and again.
+func SaveApp(ctx context.Context, store *sqlstore.Store, keys KeySource, app App, now time.Time) (changed bool, err error) {
 	if err := ValidateClientID(app.ClientID); err != nil {
-		return err
+		return false, err
+	}
+	if cur, err := LoadApp(ctx, store, keys, App{}); err == nil && cur.ClientID == app.ClientID && cur.Secret.Equal(app.Secret) {
+		return false, nil
 	}
 	var enc []byte
 	if app.Confidential() {
 		key, err := keys.Key()
 		if err != nil {
-			return fmt.Errorf("seal the client secret: %w", err)
+			return false, fmt.Errorf("seal the client secret: %w", err)
 		}
 		if enc, err = secrets.Seal(key, []byte(app.Secret.Reveal()), clientSecretAD); err != nil {
-			return fmt.Errorf("seal the client secret: %w", err)
+			return false, fmt.Errorf("seal the client secret: %w", err)
 		}
 	}
-	return store.Update(ctx, func(tx *sqlstore.Tx) error {
+	err = store.Update(ctx, func(tx *sqlstore.Tx) error {
 		return tx.SetClientCredentials(app.ClientID, enc, now)
 	})
+	return err == nil, err
 }
 
 // ValidateClientID rejects values that cannot be an X client id (which is
