@@ -5,12 +5,14 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
 	"syscall"
 
+	"github.com/pkg/browser"
 	"golang.org/x/term"
 
 	"github.com/psnd/psnd/internal/cli"
@@ -21,6 +23,8 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// pkg/browser copies the launcher's output to ours; keep it quiet.
+	browser.Stdout, browser.Stderr = io.Discard, io.Discard
 	env := cli.Env{
 		Stdin:            os.Stdin,
 		Stdout:           os.Stdout,
@@ -30,7 +34,9 @@ func main() {
 		Version:          version.String(),
 		StdinIsTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 		StdoutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		Serve:            serve,
+		OpenBrowser:      browser.OpenURL,
 	}
 	code := cli.Main(ctx, os.Args[1:], env)
 	stop()
@@ -54,5 +60,7 @@ func serve(ctx context.Context, opts cli.ServeOptions) error {
 		Version: version.String(),
 		Logger:  log,
 		Sandbox: opts.Sandbox,
+		// Only when an API client asks: the CLI opens the browser itself.
+		OpenBrowser: browser.OpenURL,
 	})
 }

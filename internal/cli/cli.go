@@ -55,6 +55,9 @@ type Env struct {
 	// ServiceConfig describes this machine for `psnd service`; nil means
 	// service.DefaultConfig (the process environment).
 	ServiceConfig func() (service.Config, error)
+	// OpenBrowser opens a URL in the user's browser (login); main wires
+	// pkg/browser. nil means none: the URL is printed to paste instead.
+	OpenBrowser func(url string) error
 }
 
 // usageError marks errors that should print usage and exit 2.
@@ -181,6 +184,8 @@ Start the daemon with 'psnd serve' (or install it as a service with
 		newCancelCmd(env),
 		newRetryCmd(env),
 		newDeleteCmd(env),
+		newAuthCmd(env),
+		newSetupCmd(env),
 	)
 	return root
 }
