@@ -291,7 +291,7 @@ func runLogin(ctx context.Context, env *Env, c loginClient, o loginOptions) (api
 	}
 	stopSpin := func() {}
 	if !paste {
-		stopSpin = loginSpinner(env, "Waiting for you to approve psnd at X…")
+		stopSpin = startSpinner(env, "Waiting for you to approve psnd at X…").stop
 	}
 	defer func() { stopSpin() }()
 
@@ -461,38 +461,4 @@ func openBrowserAsync(open func(string) error, url string) <-chan error {
 		}
 	}()
 	return res
-}
-
-// loginSpinner shows a spinner on stderr while waiting, only when stderr
-// is a terminal; the returned function stops it (and may be called twice).
-func loginSpinner(env *Env, msg string) func() {
-	if !env.StderrIsTerminal || env.Getenv("NO_COLOR") != "" || env.Getenv("TERM") == "dumb" {
-		return func() {}
-	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		frames := []rune("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for i := 0; ; i++ {
-			fmt.Fprintf(env.Stderr, "\r\033[K%c %s", frames[i%len(frames)], msg)
-			select {
-			case <-done:
-				fmt.Fprint(env.Stderr, "\r\033[K")
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	var once bool
-	return func() {
-		if once {
-			return
-		}
-		once = true
-		close(done)
-		<-stopped
-	}
 }

@@ -163,6 +163,7 @@ type sessionOpts struct {
 	vars        map[string]string
 	openBrowser func(string) error
 	tty         bool
+	stderrTTY   bool
 }
 
 func startSession(t *testing.T, o sessionOpts, args ...string) *cmdRun {
@@ -170,7 +171,7 @@ func startSession(t *testing.T, o sessionOpts, args ...string) *cmdRun {
 	pr, pw := io.Pipe()
 	s := &cmdRun{stdin: pw, stdout: &syncBuf{}, stderr: &syncBuf{}, done: make(chan int, 1)}
 	env := Env{Stdin: pr, Stdout: s.stdout, Stderr: s.stderr, Getenv: func(k string) string { return o.vars[k] },
-		GOOS: "linux", Version: "test", StdinIsTerminal: o.tty, OpenBrowser: o.openBrowser}
+		GOOS: "linux", Version: "test", StdinIsTerminal: o.tty, StderrIsTerminal: o.stderrTTY, OpenBrowser: o.openBrowser}
 	go func() { s.done <- Main(context.Background(), args, env) }()
 	t.Cleanup(func() { pw.Close() })
 	return s
@@ -252,6 +253,9 @@ func TestAuthLoginStatusLogout(t *testing.T) {
 	if !strings.Contains(s.stderr.String(), "/i/oauth2/authorize?") {
 		t.Fatalf("the URL was not printed: %s", s.stderr)
 	}
+	if strings.Contains(s.stderr.String(), "Waiting for you") {
+		t.Fatalf("a spinner although stderr is not a terminal: %q", s.stderr)
+	}
 	var acct api.Account
 	if err := json.Unmarshal([]byte(s.stdout.String()), &acct); err != nil || acct.Username != loginUsername || !acct.Default {
 		t.Fatalf("login --json: %q %v", s.stdout, err)
@@ -313,9 +317,12 @@ func TestAuthLoginTimeoutPastes(t *testing.T) {
 	w := newLoginWorld(t)
 	w.withApp(t)
 	// The browser opens but the user never gets redirected back.
-	s := startSession(t, sessionOpts{vars: w.vars, openBrowser: func(string) error { return nil }},
+	s := startSession(t, sessionOpts{vars: w.vars, openBrowser: func(string) error { return nil }, stderrTTY: true},
 		"auth", "login", "--timeout", "50ms")
 	out := s.waitFor(t, "Paste the full URL")
+	if !strings.Contains(out, "Waiting for you to approve") {
+		t.Fatalf("no spinner on a terminal:\n%s", out)
+	}
 	if !strings.Contains(out, "No redirect") && !strings.Contains(out, "no redirect") {
 		t.Fatalf("timeout not explained:\n%s", out)
 	}
