@@ -289,6 +289,9 @@ func runLogin(ctx context.Context, env *Env, c loginClient, o loginOptions) (api
 	default:
 		browserDone = openBrowserAsync(env.OpenBrowser, l.AuthURL)
 	}
+	if l.State == api.LoginAwaitingCode && !canRead {
+		return api.Account{}, fmt.Errorf("%w: %s; run `psnd auth login` in a terminal to paste the redirect URL", errNeedInput, l.ListenError)
+	}
 	stopSpin := func() {}
 	if !paste {
 		stopSpin = startSpinner(env, "Waiting for you to approve psnd at X…").stop

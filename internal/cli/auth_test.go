@@ -502,3 +502,23 @@ func TestSetupWithoutDaemon(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestSetupPortBusyWithoutTerminalNeedsInput(t *testing.T) {
+	w := newLoginWorld(t)
+	busy, err := net.Listen("tcp", w.cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	vars := maps.Clone(w.vars)
+	vars["X_CLIENT_ID"], vars["X_CLIENT_SECRET"] = loginClientID, loginSecret
+	s := startSession(t, sessionOpts{vars: vars, openBrowser: standInBrowser}, "setup", "--json")
+	if code := s.wait(t); code == 0 {
+		t.Fatalf("exit 0\n%s", s.stdout)
+	}
+	steps := setupLines(t, s.stdout.String())
+	wantSteps(t, steps, "data_dir=success", "keyring=success", "x_app=success", "login=need_input")
+	if !strings.Contains(steps[3].Message, "could not listen") {
+		t.Fatalf("message %q", steps[3].Message)
+	}
+}

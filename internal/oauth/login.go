@@ -359,7 +359,10 @@ func (m *Logins) Close() {
 	defer m.mu.Unlock()
 	m.closed = true
 	for _, l := range m.logins {
-		if !l.st.State.Done() {
+		switch {
+		case l.st.State == LoginExchanging:
+			l.stopListenerLocked() // the exchange finishes on its own
+		case !l.st.State.Done():
 			l.finishLocked(LoginCancelled, nil, &LoginError{Code: "cancelled", Message: "the daemon stopped"})
 		}
 	}
