@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -118,6 +119,10 @@ func decodeJSONString(b []byte) (string, error) {
 			return string(inner), nil
 		}
 	}
+	if s, ok := unquoteJSON(b); ok {
+		return s, nil
+	}
+	// Not a plain JSON string: let encoding/json say what it is.
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -127,6 +132,88 @@ func decodeJSONString(b []byte) (string, error) {
 		return "", fmt.Errorf("not a JSON string: %w", err)
 	}
 	return s, nil
+}
+
+// unquoteJSON decodes a JSON string literal with escapes (RFC 8259 §7);
+// it reports false for anything else, including malformed escapes. Lone
+// surrogates become U+FFFD, as encoding/json makes them.
+func unquoteJSON(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	b = b[1 : len(b)-1]
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '"' || c < 0x20:
+			return "", false
+		case c != '\\':
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(b) {
+			return "", false
+		}
+		switch b[i] {
+		case '"', '\\', '/':
+			out = append(out, b[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(b, i+1)
+			if !ok {
+				return "", false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok2 := rune(-1), false
+				if i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
+					r2, ok2 = hex4(b, i+3)
+				}
+				if dec := utf16.DecodeRune(r, r2); ok2 && dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 func appendJSONStrings(out []byte, list []string) []byte {

@@ -97,7 +97,7 @@ func (p *parser) check(text string, opts CheckOptions) Result {
 	}
 	// Entities on the text as written, like the library's extractors.
 	t := p.units
-	if normalizedDiffers(text) {
+	if p.normalized {
 		t = appendUTF16(t[:0], text)
 		p.units = t
 		p.urls = extractURLs(t, p.urls[:0])
@@ -119,17 +119,6 @@ func (p *parser) check(text string, opts CheckOptions) Result {
 	}
 	r.Valid = len(r.Errors) == 0
 	return r
-}
-
-// normalizedDiffers reports whether parse worked on an NFC form different
-// from text (so that its units and URLs are not positions in text).
-func normalizedDiffers(text string) bool {
-	for i := 0; i < len(text); i++ {
-		if text[i] >= utf8.RuneSelf {
-			return !nfcQuick(text)
-		}
-	}
-	return false
 }
 
 func countMentions(t []uint16) int {

@@ -40,6 +40,15 @@ func extractMentionsOrLists(t []uint16, dst []mentionSpan) []mentionSpan {
 		return dst
 	}
 	for a := 0; a < len(t); {
+		// An attempt at a can only reach an at-sign within a+4 ("xRT:@").
+		next := a
+		for next < len(t) && !isAtSign(t[next]) {
+			next++
+		}
+		if next == len(t) {
+			break
+		}
+		a = max(a, next-4)
 		at := mentionAt(t, a)
 		if at < 0 {
 			a++
@@ -179,6 +188,16 @@ func extractHashtagSpans(t []uint16, urls []urlSpan, dst []span) []span {
 	}
 	n0 := len(dst)
 	for a := 0; a < len(t); {
+		// An attempt at a can only reach a hash sign within a+2 (after a
+		// surrogate pair).
+		next := a
+		for next < len(t) && !isHashSign(t[next]) {
+			next++
+		}
+		if next == len(t) {
+			break
+		}
+		a = max(a, next-2)
 		sign, end := hashtagAt(t, a)
 		if sign < 0 {
 			a++

@@ -160,6 +160,14 @@ type splitter struct {
 	warnings []string
 }
 
+// emit adds a tweet, unless it is blank: a piece holding only no-break or
+// zero-width spaces (which are not cut points) would be an empty tweet.
+func (s *splitter) emit(piece string) {
+	if !isBlank(piece) {
+		s.pieces = append(s.pieces, piece)
+	}
+}
+
 // splitPart splits one part (trimmed, non-empty) into pieces within budget.
 //
 // Words are the runs between gaps. Their weights are computed one by one,
@@ -247,7 +255,7 @@ func (s *splitter) splitPart(part string) {
 		if WeightedLength(piece) > s.budget {
 			s.splitWord(piece) // one word that only fits in the estimate
 		} else {
-			s.pieces = append(s.pieces, piece)
+			s.emit(piece)
 		}
 		i = cut + 1
 	}
@@ -293,19 +301,24 @@ func (s *splitter) splitWord(w string) {
 	urls := urlByteSpans(w)
 	var units []unit
 	gr := uniseg.NewGraphemes(w)
-	ui := 0
+	ui, urlFrom := 0, -1
 	for gr.Next() {
 		from, to := gr.Positions()
 		for ui < len(urls) && urls[ui][1] <= from {
 			ui++
 		}
-		if ui < len(urls) && urls[ui][0] <= from && from < urls[ui][1] {
-			if len(units) > 0 && from > urls[ui][0] {
-				// Inside a URL: extend the unit that started it.
-				units[len(units)-1].end = to
-				units[len(units)-1].weight = tokenWeight(w[urls[ui][0]:to])
+		if ui < len(urls) && from >= urls[ui][0] {
+			// Inside a URL: one unit from its first grapheme to the
+			// grapheme that reaches its end.
+			if urlFrom < 0 {
+				urlFrom = from
+			}
+			if to < urls[ui][1] {
 				continue
 			}
+			units = append(units, unit{end: to, weight: tokenWeight(w[urlFrom:to])})
+			urlFrom = -1
+			continue
 		}
 		units = append(units, unit{end: to, weight: tokenWeight(w[from:to])})
 	}
@@ -326,24 +339,37 @@ func (s *splitter) splitWord(w string) {
 			// combining marks): cut between code points.
 			s.splitRunes(piece)
 		} else {
-			s.pieces = append(s.pieces, piece)
+			s.emit(piece)
 		}
 		start = units[last].end
 		i = last + 1
 	}
 }
 
+// splitRunes cuts w between code points: the last resort for a grapheme
+// cluster or URL heavier than a tweet. Each piece is measured exactly (a
+// piece of a URL may still be a URL and weigh 23).
 func (s *splitter) splitRunes(w string) {
-	start, acc := 0, 0
-	for i, c := range w {
-		cw := gapRuneWeight(c)
-		if acc+cw > s.budget && i > start {
-			s.pieces = append(s.pieces, w[start:i])
-			start, acc = i, 0
+	for len(w) > 0 {
+		// The longest prefix whose code points fit, at least one.
+		end, acc := 0, 0
+		for i, c := range w {
+			acc += gapRuneWeight(c)
+			if acc > s.budget && i > 0 {
+				break
+			}
+			end = i + utf8.RuneLen(c)
 		}
-		acc += cw
+		for WeightedLength(w[:end]) > s.budget {
+			_, n := utf8.DecodeLastRuneInString(w[:end])
+			if end-n == 0 {
+				break // a single code point heavier than the budget: nothing smaller exists
+			}
+			end -= n
+		}
+		s.emit(w[:end])
+		w = w[end:]
 	}
-	s.pieces = append(s.pieces, w[start:])
 }
 
 // urlByteSpans returns the URLs of w as byte ranges of w.

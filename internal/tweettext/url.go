@@ -34,42 +34,62 @@ const (
 // urlScanner holds the state of one extraction: caches that keep it linear
 // on long inputs (the library is quadratic on some of them).
 type urlScanner struct {
-	t []uint16
 	// run cache: t[runFrom:runEnd] are all label characters (domain
 	// characters, '-' or '_'); t[runEnd] is not. lastUnderscore is the
 	// index of the last '_' in the run, or -1.
 	runFrom, runEnd, lastUnderscore int
 	// chain cache: result of domainFrom for label starts after a '.',
 	// filled by one forward scan of a chain of labels.
-	chainStarts []int
-	chainEnds   []int
+	chain []chainLabel
+}
+
+// chainLabel is one label of a cached chain: its start, its '.', whether
+// it holds '_', and the domain end for a match whose labels start here.
+type chainLabel struct {
+	start, dot, end int
+	underscore      bool
 }
 
 // extractURLs appends the URLs of t to dst, in order.
 func extractURLs(t []uint16, dst []urlSpan) []urlSpan {
-	// The library returns at once when there is no '.'.
-	hasDot := false
-	for _, u := range t {
-		if u == '.' {
-			hasDot = true
-			break
-		}
-	}
-	if !hasDot {
+	// Every domain ends in '.' + TLD, and TLDs start with a domain
+	// character; without such a dot there is no URL. (The library's own
+	// shortcut is weaker: any '.'.) Most tweets stop here.
+	if nextCandidateDot(t, 0) < 0 {
 		return dst
 	}
-	sc := urlScanner{t: t, runFrom: -1, runEnd: -1}
+	sc := urlScanner{runFrom: -1, runEnd: -1}
 	pos := 0 // the pattern's lastIndex
 	for pos < len(t) {
-		m, ok := sc.find(pos)
+		m, ok := sc.find(t, pos)
 		if !ok {
 			break
 		}
 		pos = m.end
-		dst = sc.accept(m, dst)
+		dst = sc.accept(t, m, dst)
 	}
 	return dst
 }
+
+// nextCandidateDot returns the first i >= from with t[i] == '.' followed by
+// a domain character, or -1.
+func nextCandidateDot(t []uint16, from int) int {
+	for i := from; i+1 < len(t); i++ {
+		if t[i] == '.' && isDomainChar(t[i+1]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// isRunChar: characters a domain is made of (labels and dots).
+func isRunChar(u uint16) bool {
+	return u == '.' || u == '-' || u == '_' || isDomainChar(u)
+}
+
+// urlStartSlack is how far before its domain a match can begin: the
+// preceding character and "https://".
+const urlStartSlack = 1 + len("https://")
 
 // urlMatch is one match of the big pattern.
 type urlMatch struct {
@@ -85,23 +105,39 @@ type urlMatch struct {
 // position a that yields a match. At a, the engine first consumes t[a] as
 // the preceding character (if allowed) and looks for a URL at a+1; only at
 // a == 0 does it then try ^ with the URL at 0.
-func (sc *urlScanner) find(pos int) (urlMatch, bool) {
-	t := sc.t
-	for a := pos; a < len(t); a++ {
-		if validPreceding(t[a]) {
-			if m, ok := sc.urlAt(a + 1); ok {
-				m.before = a
-				return m, true
-			}
+//
+// Attempts are only made where a match can begin: the domain of any match
+// lies in a run of domain characters, '-', '_' and '.' that holds a
+// candidate dot d at or after the domain's start, so the match begins in
+// [runStart-urlStartSlack, d]. Skipping other positions keeps the order of
+// the attempts, hence the result.
+func (sc *urlScanner) find(t []uint16, pos int) (urlMatch, bool) {
+	a := pos
+	for {
+		d := nextCandidateDot(t, a)
+		if d < 0 {
+			return urlMatch{}, false
 		}
-		if a == 0 {
-			if m, ok := sc.urlAt(0); ok {
-				m.before = -1
-				return m, true
+		r0 := d
+		for r0 > a && isRunChar(t[r0-1]) {
+			r0--
+		}
+		a = max(a, r0-urlStartSlack)
+		for ; a <= d; a++ {
+			if validPreceding(t[a]) {
+				if m, ok := sc.urlAt(t, a+1); ok {
+					m.before = a
+					return m, true
+				}
+			}
+			if a == 0 {
+				if m, ok := sc.urlAt(t, 0); ok {
+					m.before = -1
+					return m, true
+				}
 			}
 		}
 	}
-	return urlMatch{}, false
 }
 
 // validPreceding is validUrlPrecedingChars:
@@ -120,8 +156,7 @@ func validPreceding(u uint16) bool {
 }
 
 // urlAt matches (https?://)?domain(:port)?(/path)?(\?query)? at s.
-func (sc *urlScanner) urlAt(s int) (urlMatch, bool) {
-	t := sc.t
+func (sc *urlScanner) urlAt(t []uint16, s int) (urlMatch, bool) {
 	if s >= len(t) {
 		return urlMatch{}, false
 	}
@@ -132,7 +167,7 @@ func (sc *urlScanner) urlAt(s int) (urlMatch, bool) {
 	if p := protocolEnd(t, s); p > s {
 		m.protoEnd = p
 	}
-	d := sc.domainFrom(m.protoEnd)
+	d := sc.domainFrom(t, m.protoEnd)
 	if d < 0 {
 		return urlMatch{}, false
 	}
@@ -223,11 +258,10 @@ func isDomainChar(u uint16) bool {
 // underscore at or after s. Consecutive calls inside one run cost O(1):
 // without the cache, text such as a long run of CJK characters (each one a
 // possible URL start) would make extraction quadratic.
-func (sc *urlScanner) labelRun(s int) (end int, underscore bool) {
+func (sc *urlScanner) labelRun(t []uint16, s int) (end int, underscore bool) {
 	if s > sc.runFrom && s < sc.runEnd {
 		return sc.runEnd, sc.lastUnderscore >= s
 	}
-	t := sc.t
 	i := s
 	last := -1
 	for i < len(t) {
@@ -247,12 +281,11 @@ func (sc *urlScanner) labelRun(s int) (end int, underscore bool) {
 // (?:DC(?:[_-]|DC)*)?DC\. or, without underscores, validDomainName. A
 // label cannot stop before its '.', since no label character is '.'; so
 // the label is the whole run. It returns the index of the '.', or -1.
-func (sc *urlScanner) label(s int) (dot int, underscore bool) {
-	t := sc.t
+func (sc *urlScanner) label(t []uint16, s int) (dot int, underscore bool) {
 	if s >= len(t) || !isDomainChar(t[s]) {
 		return -1, false
 	}
-	e, us := sc.labelRun(s)
+	e, us := sc.labelRun(t, s)
 	if e >= len(t) || t[e] != '.' || !isDomainChar(t[e-1]) {
 		return -1, false
 	}
@@ -267,71 +300,64 @@ func (sc *urlScanner) label(s int) (dot int, underscore bool) {
 // time, so the match uses the last label Lj (largest j) that is a valid
 // domain name (no '_') and is followed by a TLD; the subdomains before it
 // are all valid, being in the chain.
-func (sc *urlScanner) domainFrom(s int) int {
-	dot, us := sc.label(s)
+func (sc *urlScanner) domainFrom(t []uint16, s int) int {
+	dot, us := sc.label(t, s)
 	if dot < 0 {
 		return -1
 	}
 	// Result for the chain starting after this label (j ≥ 1).
-	if r := sc.chainResult(dot + 1); r >= 0 {
+	if r := sc.chainResult(t, dot+1); r >= 0 {
 		return r
 	}
 	if us {
 		return -1
 	}
-	return tlds().match(sc.t, dot+1)
+	return tlds().match(t, dot+1)
 }
 
 // chainResult is domainFrom for a label start q that follows a '.',
 // computed for a whole chain at once and cached, so that trying every
 // label of a long dotted run as a start stays linear.
-func (sc *urlScanner) chainResult(q int) int {
-	if n := len(sc.chainStarts); n > 0 && q >= sc.chainStarts[0] && q <= sc.chainStarts[n-1] {
+func (sc *urlScanner) chainResult(t []uint16, q int) int {
+	chain := sc.chain
+	if n := len(chain); n > 0 && q >= chain[0].start && q <= chain[n-1].start {
 		lo, hi := 0, n
 		for lo < hi {
 			m := int(uint(lo+hi) >> 1)
-			if sc.chainStarts[m] < q {
+			if chain[m].start < q {
 				lo = m + 1
 			} else {
 				hi = m
 			}
 		}
-		if lo < n && sc.chainStarts[lo] == q {
-			return sc.chainEnds[lo]
+		if lo < n && chain[lo].start == q {
+			return chain[lo].end
 		}
 	}
 	// Scan the chain forward, then resolve it backward: the result for
 	// label i is the result for label i+1 if that matched, else this
 	// label's own name+TLD.
-	starts := sc.chainStarts[:0]
-	type info struct {
-		dot int
-		us  bool
-	}
-	var labels []info
+	chain = chain[:0]
 	for p := q; ; {
-		dot, us := sc.label(p)
+		dot, us := sc.label(t, p)
 		if dot < 0 {
 			break
 		}
-		starts = append(starts, p)
-		labels = append(labels, info{dot, us})
+		chain = append(chain, chainLabel{start: p, dot: dot, underscore: us})
 		p = dot + 1
 	}
-	ends := sc.chainEnds[:0]
-	ends = append(ends, make([]int, len(starts))...)
 	next := -1
-	for i := len(labels) - 1; i >= 0; i-- {
-		if next < 0 && !labels[i].us {
-			next = tlds().match(sc.t, labels[i].dot+1)
+	for i := len(chain) - 1; i >= 0; i-- {
+		if next < 0 && !chain[i].underscore {
+			next = tlds().match(t, chain[i].dot+1)
 		}
-		ends[i] = next
+		chain[i].end = next
 	}
-	sc.chainStarts, sc.chainEnds = starts, ends
-	if len(starts) == 0 {
+	sc.chain = chain
+	if len(chain) == 0 {
 		return -1
 	}
-	return ends[0]
+	return chain[0].end
 }
 
 // Path character classes (all case-insensitive; the Latin-accent and
@@ -474,8 +500,7 @@ func isQueryEndChar(u uint16) bool {
 
 // accept applies the library's filters to a match and appends the URLs
 // it yields (none, one, or for a protocol-less match possibly several).
-func (sc *urlScanner) accept(m urlMatch, dst []urlSpan) []urlSpan {
-	t := sc.t
+func (sc *urlScanner) accept(t []uint16, m urlMatch, dst []urlSpan) []urlSpan {
 	domain := t[m.protoEnd:m.domainEnd]
 	protoLen := m.protoEnd - m.start
 	if protoLen == 0 {
@@ -652,7 +677,8 @@ func punycodePartLength(part []uint16) int {
 	if len(part) > 2*maxDNSLabelLength {
 		return len(part)
 	}
-	cps := make([]rune, 0, len(part))
+	var buf [2 * maxDNSLabelLength]rune
+	cps := buf[:0]
 	for i := 0; i < len(part); {
 		r, size := runeAt(part, i)
 		cps = append(cps, r)

@@ -1,0 +1,124 @@
+package tweettext
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestCheckErrorsAndWarnings(t *testing.T) {
+	many := func(prefix string, n int) string {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString(prefix)
+			b.WriteByte(byte('a' + i))
+			b.WriteByte(' ')
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name     string
+		text     string
+		opts     CheckOptions
+		length   int
+		valid    bool
+		errors   []string
+		warnings []string
+	}{
+		{name: "plain", text: "hello world", length: 11, valid: true},
+		{name: "exactly 280", text: strings.Repeat("a", 280), length: 280, valid: true},
+		{name: "over", text: strings.Repeat("a", 312), length: 312,
+			errors: []string{"Tweet is 312/280 characters; split it into a thread with `psnd post --thread`"}},
+		{name: "over with CJK", text: strings.Repeat("日", 141), length: 282,
+			errors: []string{"Tweet is 282/280 characters; split it into a thread with `psnd post --thread`"}},
+		{name: "premium", text: strings.Repeat("a", 312), opts: CheckOptions{MaxLength: PremiumMaxLength}, length: 312, valid: true},
+		{name: "premium over", text: strings.Repeat("ab ", 8334), opts: CheckOptions{MaxLength: PremiumMaxLength}, length: 25002,
+			errors: []string{"Tweet is 25002/25000 characters; split it into a thread with `psnd post --thread`"}},
+		{name: "empty", text: "", errors: []string{"Tweet is empty"}},
+		{name: "blank", text: " \n\t\u3000\u200b", errors: []string{"Tweet is empty"}},
+		{name: "invalid UTF-8", text: "ab\xffc", length: 5, // U+FFFD weighs 2
+			errors: []string{"text is not valid UTF-8 (first bad byte at offset 2)"}},
+		{name: "NUL", text: "a\x00b", length: 3, errors: []string{"text contains a NUL character at byte offset 1"}},
+		{name: "BOM", text: "a\ufeffb", length: 4, errors: []string{"text contains the invalid character U+FEFF at byte offset 1"}},
+		{name: "U+FFFF", text: "x\uffff", length: 3, errors: []string{"text contains the invalid character U+FFFF at byte offset 1"}},
+		{name: "10 mentions", text: many("@user", 10), length: 70, valid: true},
+		{name: "11 mentions", text: many("@user", 11), length: 77, valid: true,
+			warnings: []string{"11 mentions (more than 10); X may limit the reach of such posts"}},
+		{name: "list is no mention", text: many("@user", 10) + "@x/list", length: 77, valid: true},
+		{name: "5 hashtags", text: many("#tag", 5), length: 30, valid: true},
+		{name: "6 hashtags", text: many("#tag", 6), length: 36, valid: true,
+			warnings: []string{"6 hashtags (more than 5); X may treat such posts as spam"}},
+		{name: "hashtag in URL is none", text: many("#tag", 5) + "http://x.com/#anchor", length: 53, valid: true},
+		{name: "near duplicate", text: "Launching our new app today! https://t.co/abc", length: 52, valid: true,
+			opts:     CheckOptions{Recent: []string{"unrelated", "launching our NEW app today!  https://example.com/x"}},
+			warnings: []string{"near-duplicate of a recent post (100% similar); X refuses duplicate posts"}},
+		{name: "not a duplicate", text: "Launching our new app today!", length: 28, valid: true,
+			opts: CheckOptions{Recent: []string{"We fixed the login bug in the app."}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Check(tc.text, tc.opts)
+			wantMax := tc.opts.MaxLength
+			if wantMax == 0 {
+				wantMax = 280
+			}
+			if r.WeightedLength != tc.length || r.Valid != tc.valid || r.MaxLength != wantMax {
+				t.Errorf("got length %d valid %v max %d, want %d %v %d", r.WeightedLength, r.Valid, r.MaxLength, tc.length, tc.valid, wantMax)
+			}
+			if strings.Join(r.Errors, "|") != strings.Join(tc.errors, "|") {
+				t.Errorf("errors %q, want %q", r.Errors, tc.errors)
+			}
+			if strings.Join(r.Warnings, "|") != strings.Join(tc.warnings, "|") {
+				t.Errorf("warnings %q, want %q", r.Warnings, tc.warnings)
+			}
+		})
+	}
+}
+
+// The JSON shape is SPEC §7's contract.
+func TestCheckJSONShape(t *testing.T) {
+	b, err := json.Marshal(Check("hi", CheckOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"weighted_length", "max_length", "valid", "warnings", "errors", "permillage"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON lacks %q: %s", k, b)
+		}
+	}
+	if string(b) != `{"weighted_length":2,"max_length":280,"valid":true,"warnings":[],"errors":[],"permillage":7,"urls":0,"mentions":0,"hashtags":0}` {
+		t.Errorf("unexpected JSON %s", b)
+	}
+}
+
+func TestNearDuplicate(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		dup  bool
+	}{
+		{"Hello world", "hello   WORLD", true},
+		{"Big news: we shipped v2! https://t.co/x", "Big news: we shipped v2! https://example.com/release", true},
+		{"Big news: we shipped v2!", "Big news: we shipped v2!!", true},
+		{"Big news: we shipped version 2 of the app today", "Big news: we shipped version 3 of the app today", true},
+		{"Big news: we shipped v2!", "Small news: nothing shipped, see you next week", false},
+		{"café", "cafe\u0301", true}, // NFC
+		{"ok", "ok", true},
+		{"ok", "no", false},
+		{"", "", true},
+	} {
+		got, m := NearDuplicate(tc.a, []string{tc.b})
+		if got != tc.dup {
+			t.Errorf("NearDuplicate(%q, %q) = %v (%.2f), want %v", tc.a, tc.b, got, m.Similarity, tc.dup)
+		}
+	}
+	if dup, m := NearDuplicate("x", nil); dup || m.Index != -1 {
+		t.Errorf("no recent posts: got %v %+v", dup, m)
+	}
+	_, m := NearDuplicate("the quick brown fox", []string{"lorem ipsum", "the quick brown fox!", "the quick"})
+	if m.Index != 1 {
+		t.Errorf("best match index %d, want 1", m.Index)
+	}
+}
