@@ -8,58 +8,184 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // CheckBatch reads JSON Lines from r, each line one JSON string, and writes
-// to w one JSON object per line: the Check result of that text with a
-// "line" field (1-based), or {"line": N, "error": "..."} for a line that is
-// not a JSON string. It streams: memory stays bounded by the longest line,
-// however long the input. It stops at the first read or write error, or
-// when ctx is done.
+// to w one JSON object per line, in input order: the Check result of that
+// text with a "line" field (1-based), or {"line": N, "error": "..."} for a
+// line that is not a JSON string. It streams: lines are read in chunks and
+// checked on all CPUs, with a bounded number of chunks in flight, so memory
+// stays bounded by the longest line however long the input. It stops at
+// the first read or write error (after writing the results of the lines
+// before it), or when ctx is done.
 func CheckBatch(ctx context.Context, r io.Reader, w io.Writer, opts CheckOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan *batchChunk, workers)
+	done := make(chan *batchChunk, workers)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(jobs)
+		readChunks(ctx, r, jobs)
+	}()
+	var workersWG sync.WaitGroup
+	for range workers {
+		workersWG.Add(1)
+		go func() {
+			defer workersWG.Done()
+			var p parser
+			for c := range jobs {
+				if c.err == nil {
+					c.out = p.batchChunk(c.out[:0], c, opts)
+				}
+				select {
+				case done <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		workersWG.Wait()
+		close(done)
+	}()
+	err := writeChunks(ctx, w, done)
+	cancel()
+	for range done { // let the workers finish
+	}
+	wg.Wait()
+	return err
+}
+
+// A batchChunk is a run of consecutive input lines and, once checked, their
+// output lines.
+type batchChunk struct {
+	seq       int
+	firstLine int
+	data      []byte // the lines, back to back
+	ends      []int  // end of each line in data
+	out       []byte
+	err       error // a read error after these lines (the chunk may be empty)
+}
+
+const (
+	chunkLines = 256
+	chunkBytes = 256 << 10
+)
+
+// readChunks splits r into chunks of lines. A read error or the end of
+// input is sent as the last chunk (err == io.EOF at the end).
+func readChunks(ctx context.Context, r io.Reader, jobs chan<- *batchChunk) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var (
-		p    parser
-		long []byte // a line longer than br's buffer
-		out  []byte
-	)
-	for line := 1; ; line++ {
-		if line&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("check batch: %w", err)
-			}
-		}
-		b, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long[:0], b...)
+	line := 1
+	for seq := 0; ; seq++ {
+		c := &batchChunk{seq: seq, firstLine: line}
+		for len(c.ends) < chunkLines && len(c.data) < chunkBytes {
+			lineStart := len(c.data)
+			b, err := br.ReadSlice('\n')
 			for errors.Is(err, bufio.ErrBufferFull) {
+				// A line longer than the buffer: gather it.
+				c.data = append(c.data, b...)
 				b, err = br.ReadSlice('\n')
-				long = append(long, b...)
 			}
-			b = long
+			c.data = append(c.data, b...)
+			if len(c.data) > lineStart { // not the empty tail after the last newline
+				c.ends = append(c.ends, len(c.data))
+				line++
+			}
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					c.err = io.EOF
+				} else {
+					c.err = fmt.Errorf("check batch: read line %d: %w", line, err)
+				}
+				break
+			}
 		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("check batch: read line %d: %w", line, err)
+		if c.err != nil && len(c.ends) > 0 {
+			// Check these lines first; the error travels in its own chunk.
+			last := &batchChunk{seq: seq + 1, firstLine: line, err: c.err}
+			c.err = nil
+			if !send(ctx, jobs, c) {
+				return
+			}
+			send(ctx, jobs, last)
+			return
 		}
-		if len(b) == 0 && errors.Is(err, io.EOF) {
-			break
-		}
-		out = p.batchLine(out[:0], line, bytes.TrimRight(b, "\r\n"), opts)
-		if _, werr := bw.Write(out); werr != nil {
-			return fmt.Errorf("check batch: write: %w", werr)
-		}
-		if errors.Is(err, io.EOF) {
-			break
+		if !send(ctx, jobs, c) || c.err != nil {
+			return
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("check batch: write: %w", err)
+}
+
+func send(ctx context.Context, ch chan<- *batchChunk, c *batchChunk) bool {
+	select {
+	case ch <- c:
+		return true
+	case <-ctx.Done():
+		return false
 	}
-	return nil
+}
+
+// writeChunks writes checked chunks in sequence order.
+func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	pending := map[int]*batchChunk{}
+	next := 0
+	for {
+		c, ok := pending[next]
+		if !ok {
+			select {
+			case c, ok = <-done:
+				if !ok {
+					// Workers stopped early: only when ctx is done.
+					if err := ctx.Err(); err != nil {
+						return fmt.Errorf("check batch: %w", err)
+					}
+					return errors.New("check batch: workers stopped")
+				}
+			case <-ctx.Done():
+				return fmt.Errorf("check batch: %w", ctx.Err())
+			}
+			if c.seq != next {
+				pending[c.seq] = c
+				continue
+			}
+		}
+		delete(pending, next)
+		next++
+		if _, err := bw.Write(c.out); err != nil {
+			return fmt.Errorf("check batch: write: %w", err)
+		}
+		if c.err != nil {
+			if ferr := bw.Flush(); ferr != nil {
+				return fmt.Errorf("check batch: write: %w", ferr)
+			}
+			if errors.Is(c.err, io.EOF) {
+				return nil
+			}
+			return c.err
+		}
+	}
+}
+
+// batchChunk checks every line of c.
+func (p *parser) batchChunk(out []byte, c *batchChunk, opts CheckOptions) []byte {
+	start := 0
+	for i, end := range c.ends {
+		out = p.batchLine(out, c.firstLine+i, bytes.TrimRight(c.data[start:end], "\r\n"), opts)
+		start = end
+	}
+	return out
 }
 
 // batchLine appends the output line for one input line.

@@ -69,43 +69,43 @@ func Check(text string, opts CheckOptions) Result {
 func (p *parser) check(text string, opts CheckOptions) Result {
 	max := opts.maxLength()
 	r := Result{MaxLength: max, Warnings: []string{}, Errors: []string{}}
-	if !utf8.ValidString(text) {
-		// Still counted (bad bytes as U+FFFD) so the user sees a length.
-		r.Errors = append(r.Errors, fmt.Sprintf("text is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(text)))
-	} else if isBlank(text) {
-		r.Errors = append(r.Errors, "Tweet is empty")
-		return r
-	}
-	for i, c := range text {
-		switch c {
-		case 0:
-			r.Errors = append(r.Errors, fmt.Sprintf("text contains a NUL character at byte offset %d", i))
-		case 0xFFFE, 0xFEFF, 0xFFFF:
-			r.Errors = append(r.Errors, fmt.Sprintf("text contains the invalid character U+%04X at byte offset %d", c, i))
-		default:
-			continue
-		}
-		break // one character error is enough
-	}
 	c := configV3()
 	c.maxWeightedLength = max
 	n := p.parse(text, c)
+	sc := p.scan
+	switch {
+	case sc.badUTF8 >= 0:
+		// Still counted (bad bytes as U+FFFD) so the user sees a length.
+		r.Errors = append(r.Errors, fmt.Sprintf("text is not valid UTF-8 (first bad byte at offset %d)", sc.badUTF8))
+	case sc.blank:
+		r.Errors = append(r.Errors, "Tweet is empty")
+		return r
+	}
+	switch {
+	case sc.badChar >= 0 && sc.badRune == 0:
+		r.Errors = append(r.Errors, fmt.Sprintf("text contains a NUL character at byte offset %d", sc.badChar))
+	case sc.badChar >= 0:
+		r.Errors = append(r.Errors, fmt.Sprintf("text contains the invalid character U+%04X at byte offset %d", sc.badRune, sc.badChar))
+	}
 	r.WeightedLength = n.WeightedLength
 	r.Permillage = n.Permillage
 	if n.WeightedLength > max {
 		r.Errors = append(r.Errors, fmt.Sprintf("Tweet is %d/%d characters; split it into a thread with `psnd post --thread`", n.WeightedLength, max))
 	}
 	// Entities on the text as written, like the library's extractors.
-	t := p.units
+	urls := p.urls
 	if p.normalized {
-		t = appendUTF16(t[:0], text)
-		p.units = t
-		p.urls = extractURLs(t, p.urls[:0])
+		p.ourls = extractURLs(p.units, p.ourls[:0])
+		urls = p.ourls
 	}
-	r.URLs = len(p.urls)
-	r.Mentions = countMentions(t)
-	p.tags = extractHashtagSpans(t, p.urls, p.tags[:0])
-	r.Hashtags = len(p.tags)
+	r.URLs = len(urls)
+	if sc.hasAt {
+		r.Mentions = countMentions(p.units)
+	}
+	if sc.hasHash {
+		p.tags = extractHashtagSpans(p.units, urls, p.tags[:0])
+		r.Hashtags = len(p.tags)
+	}
 	if r.Mentions > MaxMentions {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d mentions (more than %d); X may limit the reach of such posts", r.Mentions, MaxMentions))
 	}
@@ -135,11 +135,15 @@ func countMentions(t []uint16) int {
 // invisible format characters (zero-width space and joiners, BOM).
 func isBlank(text string) bool {
 	for _, c := range text {
-		if !unicode.IsSpace(c) && c != 0x200B && c != 0x200C && c != 0x200D && c != 0x2060 && c != 0xFEFF {
+		if !isBlankRune(c) {
 			return false
 		}
 	}
 	return true
+}
+
+func isBlankRune(c rune) bool {
+	return unicode.IsSpace(c) || c == 0x200B || c == 0x200C || c == 0x200D || c == 0x2060 || c == 0xFEFF
 }
 
 func firstInvalidUTF8(s string) int {

@@ -27,6 +27,9 @@ type emojiTrie struct {
 	// first has a bit for every UTF-16 unit that can start a sequence (the
 	// high surrogate for supplementary code points): a cheap reject.
 	first [1 << 16 / 64]uint64
+	// smp maps the first code points U+1F000..U+1FAFF, where most sequences
+	// start, straight to their nodes (0: none).
+	smp [0x1FB00 - 0x1F000]int32
 }
 
 type emojiNode struct {
@@ -50,6 +53,11 @@ var emojis = sync.OnceValue(func() *emojiTrie {
 			n = t.add(n, r)
 		}
 		t.nodes[n].flags |= seq.flags
+	}
+	for _, e := range t.nodes[0].edges {
+		if e.r >= 0x1F000 && e.r < 0x1FB00 {
+			t.smp[e.r-0x1F000] = e.next
+		}
 	}
 	return t
 })
@@ -104,7 +112,13 @@ func (t *emojiTrie) match(s []uint16, i int, mask uint8) int {
 	n := int32(0)
 	for i < len(s) {
 		r, size := runeAt(s, i)
-		n = t.child(n, r)
+		if n == 0 && r >= 0x1F000 && r < 0x1FB00 {
+			if n = t.smp[r-0x1F000]; n == 0 {
+				n = -1
+			}
+		} else {
+			n = t.child(n, r)
+		}
 		if n < 0 {
 			break
 		}
@@ -155,6 +169,9 @@ func (sc *emojiScanner) at(s []uint16, i int) int {
 
 func (sc *emojiScanner) next(s []uint16) {
 	for j := sc.from; j < len(s); j++ {
+		if !sc.trie.canStart(s[j]) {
+			continue
+		}
 		if e := sc.trie.match(s, j, sc.mask); e >= 0 {
 			sc.start, sc.end, sc.from = j, e, e
 			return

@@ -2,6 +2,7 @@ package tweettext
 
 import (
 	"math"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -33,8 +34,8 @@ func Parse(text string) Count {
 	var units [320]uint16
 	var urls [8]urlSpan
 	c := configV3()
-	n, _, _, _ := parseBuffers(text, &c, units[:0], urls[:0])
-	return n
+	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0]})
+	return r.count
 }
 
 // WeightedLength is Parse(text).WeightedLength.
@@ -45,34 +46,138 @@ func WeightedLength(text string) int {
 // parser holds buffers reused across calls (CheckBatch keeps one per
 // stream), so that counting allocates nothing in the common case.
 type parser struct {
-	units []uint16
-	urls  []urlSpan
-	tags  []span
-	// normalized: the last parse worked on an NFC form that differs from
-	// the text, so units and urls are not positions in the text.
+	units  []uint16  // the text in UTF-16
+	nunits []uint16  // its NFC form, when that differs
+	urls   []urlSpan // URLs of the counted form
+	ourls  []urlSpan // URLs of units, when that is not the counted form
+	tags   []span
+	nfc    []byte
+	scan   textScan
+	// normalized: the last parse counted nunits, an NFC form that differs
+	// from the text, so urls are not positions in units.
 	normalized bool
 }
 
-// nfcQuick reports whether s is certainly in NFC already: ASCII always
-// is, and otherwise the normalisation quick check must pass for the whole
-// string (QuickSpan allocates nothing, unlike IsNormalString). A false
-// answer only costs a normalisation that changes nothing.
-func nfcQuick(s string) bool {
-	prev := 0 // start of the previous code point, a starter
+// parse counts text, keeping the buffers for the next call.
+func (p *parser) parse(text string, c config) Count {
+	r := parseText(text, &c, parseBufs{units: p.units[:0], nunits: p.nunits[:0], urls: p.urls[:0], nfc: p.nfc[:0]})
+	p.units, p.nunits, p.urls, p.nfc = r.bufs.units, r.bufs.nunits, r.bufs.urls, r.bufs.nfc
+	p.scan, p.normalized = r.scan, r.normalized
+	return r.count
+}
+
+// parseBufs are the buffers of one parse: the text in UTF-16, its NFC form
+// (when that differs) and the URLs of the counted form.
+type parseBufs struct {
+	units, nunits []uint16
+	urls          []urlSpan
+	nfc           []byte // the NFC form in UTF-8
+}
+
+type parseResult struct {
+	count      Count
+	bufs       parseBufs
+	scan       textScan
+	normalized bool // nunits (not units) was counted
+}
+
+// parseText counts text: one pass (scanText) converts it to UTF-16 and
+// notes what later steps may skip; NFC is applied only when that pass found
+// a code point it cannot vouch for. (A plain function, not a method, so that
+// Parse's stack buffers stay on the stack.)
+func parseText(text string, c *config, b parseBufs) parseResult {
+	var r parseResult
+	b.units, r.scan = scanText(b.units, text)
+	t := b.units
+	if r.scan.maybeDenormal {
+		// Normalise only from the last starter before the quick check's
+		// verdict; the prefix is already in NFC.
+		if q := norm.NFC.QuickSpanString(text); q != len(text) {
+			b.nfc = norm.NFC.AppendString(append(b.nfc[:0], text[:q]...), text[q:])
+			if string(b.nfc) != text {
+				b.nunits = appendUTF16Bytes(b.nunits, b.nfc)
+				t = b.nunits
+				r.normalized = true
+			}
+		}
+	}
+	b.urls = extractURLs(t, b.urls)
+	r.count = countUnits(t, b.urls, len(b.units), c)
+	r.bufs = b
+	return r
+}
+
+// textScan is what one pass over a text learned about it.
+type textScan struct {
+	badUTF8       int  // byte offset of the first invalid UTF-8 byte, or -1
+	badChar       int  // byte offset of the first NUL, U+FFFE, U+FEFF or U+FFFF, or -1
+	badRune       rune // that character
+	blank         bool // nothing but white space and zero-width characters
+	maybeDenormal bool // holds code points nfcStable cannot vouch for
+	hasAt         bool // '@' or '＠': mentions possible
+	hasHash       bool // '#' or '＃': hashtags possible
+}
+
+// scanText appends s to dst as UTF-16 (invalid bytes as U+FFFD) and
+// reports what it saw, in one pass.
+func scanText(dst []uint16, s string) ([]uint16, textScan) {
+	sc := textScan{badUTF8: -1, badChar: -1, blank: true}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			prev = i
+			dst = append(dst, uint16(c))
+			switch {
+			case c == '@':
+				sc.hasAt = true
+			case c == '#':
+				sc.hasHash = true
+			case c == 0 && sc.badChar < 0:
+				sc.badChar, sc.badRune = i, 0
+			}
+			if sc.blank && !(c == ' ' || (c >= '\t' && c <= '\r')) {
+				sc.blank = false
+			}
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if !nfcStable(r) {
-			// Let the real quick check decide from the last starter.
-			return norm.NFC.QuickSpanString(s[prev:]) == len(s)-prev
+		switch {
+		case r == utf8.RuneError && n == 1:
+			if sc.badUTF8 < 0 {
+				sc.badUTF8 = i
+			}
+		case r == 0xFFFE || r == 0xFEFF || r == 0xFFFF:
+			if sc.badChar < 0 {
+				sc.badChar, sc.badRune = i, r
+			}
+		case r == 0xFF20:
+			sc.hasAt = true
+		case r == 0xFF03:
+			sc.hasHash = true
 		}
-		prev = i
+		if !nfcStable(r) {
+			sc.maybeDenormal = true
+		}
+		if sc.blank && !isBlankRune(r) {
+			sc.blank = false
+		}
+		if r >= 0x10000 {
+			r1, r2 := utf16.EncodeRune(r)
+			dst = append(dst, uint16(r1), uint16(r2))
+		} else {
+			dst = append(dst, uint16(r))
+		}
 		i += n
+	}
+	return dst, sc
+}
+
+// nfcQuick reports whether s is certainly in NFC already.
+func nfcQuick(s string) bool {
+	for _, r := range s {
+		if !nfcStable(r) {
+			return norm.NFC.QuickSpanString(s) == len(s)
+		}
 	}
 	return true
 }
@@ -82,9 +187,17 @@ func nfcQuick(s string) bool {
 // a text made only of them is in NFC. Anything else goes to the quick check.
 func nfcStable(r rune) bool {
 	switch {
-	case r < 0x300: // Latin-1, Latin Extended, IPA, spacing modifiers
+	case r < 0x300: // ASCII, Latin-1, Latin Extended, IPA, spacing modifiers
 		return true
 	case r >= 0x400 && r <= 0x482: // Cyrillic letters
+		return true
+	case r >= 0x5D0 && r <= 0x5EA, r >= 0x620 && r <= 0x64A: // Hebrew and Arabic letters
+		return true
+	case r >= 0x2010 && r <= 0x2027, r >= 0x2030 && r <= 0x205E: // punctuation (not U+2000/2001: singletons)
+		return true
+	case r >= 0x2190 && r <= 0x2328, r >= 0x232B && r <= 0x2ADB, r >= 0x2ADD && r <= 0x2BFF: // arrows, symbols, dingbats (not the singletons U+2329, U+232A, U+2ADC)
+		return true
+	case r >= 0x3001 && r <= 0x3029, r >= 0x3030 && r <= 0x303F: // CJK punctuation (not the tone marks)
 		return true
 	case r >= 0x3041 && r <= 0x3096, r >= 0x30A1 && r <= 0x30FA: // kana
 		return true
@@ -92,32 +205,12 @@ func nfcStable(r rune) bool {
 		return true
 	case r >= 0xAC00 && r <= 0xD7A3: // Hangul syllables (a following jamo is not stable)
 		return true
-	case r >= 0x1F300 && r <= 0x1FAFF, r == 0xFE0F, r == 0x200D: // emoji, VS16, ZWJ
+	case r >= 0x1F000 && r <= 0x1FAFF, r == 0xFE0F, r == 0x200D: // emoji, VS16, ZWJ
+		return true
+	case r >= 0xFF01 && r <= 0xFFBE: // full-width forms
 		return true
 	}
 	return false
-}
-
-func (p *parser) parse(text string, c config) Count {
-	n, units, urls, changed := parseBuffers(text, &c, p.units[:0], p.urls[:0])
-	p.units, p.urls, p.normalized = units, urls, changed
-	return n
-}
-
-// parseBuffers counts text using (and returning) the given buffers for
-// its UTF-16 form and its URLs; changed says NFC changed the text.
-func parseBuffers(text string, c *config, units []uint16, urls []urlSpan) (Count, []uint16, []urlSpan, bool) {
-	normalized := text
-	if !nfcQuick(text) {
-		normalized = norm.NFC.String(text)
-	}
-	t := appendUTF16(units, normalized)
-	urls = extractURLs(t, urls)
-	origLen := len(t)
-	if normalized != text {
-		origLen = utf16Len(text)
-	}
-	return countUnits(t, urls, origLen, c), t, urls, normalized != text
 }
 
 // countUnits is parseTweet's loop over the normalised text t (UTF-16) with

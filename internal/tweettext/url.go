@@ -84,7 +84,10 @@ func nextCandidateDot(t []uint16, from int) int {
 
 // isRunChar: characters a domain is made of (labels and dots).
 func isRunChar(u uint16) bool {
-	return u == '.' || u == '-' || u == '_' || isDomainChar(u)
+	if u < 128 {
+		return asciiClass[u]&clsRun != 0
+	}
+	return isDomainCharSlow(u)
 }
 
 // urlStartSlack is how far before its domain a match can begin: the
@@ -143,7 +146,7 @@ func (sc *urlScanner) find(t []uint16, pos int) (urlMatch, bool) {
 // validPreceding is validUrlPrecedingChars:
 // [^A-Za-z0-9@＠$#＃\uFFFE\uFEFF\uFFFF] | [directional marks]. (The directional
 // marks are in the first class already.)
-func validPreceding(u uint16) bool {
+func validPrecedingSlow(u uint16) bool {
 	switch {
 	case isASCIIAlnum(u):
 		return false
@@ -233,7 +236,7 @@ func protocolEnd(t []uint16, s int) int {
 // (!'#%&()*+,\-./:;<=>?@[]^_{|}~$ — note: not '"' nor '`'), spaces, the
 // invalid characters and the directional marks. Lone surrogates are domain
 // characters: the pattern sees UTF-16 units.
-func isDomainChar(u uint16) bool {
+func isDomainCharSlow(u uint16) bool {
 	if u < 0x80 {
 		switch u {
 		case '!', '\'', '#', '%', '&', '(', ')', '*', '+', ',', '\\', '-', '.', '/', ':', ';', '<', '=', '>', '?', '@', '[', ']', '^', '_', '{', '|', '}', '~', '$':
@@ -268,7 +271,7 @@ func (sc *urlScanner) labelRun(t []uint16, s int) (end int, underscore bool) {
 		u := t[i]
 		if u == '_' {
 			last = i
-		} else if u != '-' && !isDomainChar(u) {
+		} else if !isRunChar(u) || u == '.' {
 			break
 		}
 		i++
@@ -376,7 +379,7 @@ func isLatinOrCyrillic(u uint16) bool {
 
 // isPathChar is validGeneralUrlPathChars:
 // [a-z cyrillic 0-9 !*';:=+,.$/%#[\]\-\u2013_~@|& latinAccent]
-func isPathChar(u uint16) bool {
+func isPathCharSlow(u uint16) bool {
 	if u < 0x80 {
 		if isASCIIAlnum(u) {
 			return true
@@ -392,7 +395,7 @@ func isPathChar(u uint16) bool {
 
 // isPathEndChar is the character part of validUrlPathEndingChars:
 // [+\-a-z cyrillic 0-9=_#/ latinAccent]
-func isPathEndChar(u uint16) bool {
+func isPathEndCharSlow(u uint16) bool {
 	if u < 0x80 {
 		return isASCIIAlnum(u) || u == '+' || u == '-' || u == '=' || u == '_' || u == '#' || u == '/'
 	}
@@ -764,4 +767,63 @@ func bootstringLength(cps []rune) int {
 		n++
 	}
 	return out
+}
+
+// Character classes of ASCII units, precomputed from the predicates above
+// (the hot loops look them up instead of running switches).
+const (
+	clsDomain uint8 = 1 << iota
+	clsPath
+	clsPathEnd
+	clsPreceding
+	clsRun
+)
+
+var asciiClass = func() (tab [128]uint8) {
+	for u := uint16(0); u < 128; u++ {
+		if isDomainCharSlow(u) {
+			tab[u] |= clsDomain | clsRun
+		}
+		if u == '.' || u == '-' || u == '_' {
+			tab[u] |= clsRun
+		}
+		if isPathCharSlow(u) {
+			tab[u] |= clsPath
+		}
+		if isPathEndCharSlow(u) {
+			tab[u] |= clsPathEnd
+		}
+		if validPrecedingSlow(u) {
+			tab[u] |= clsPreceding
+		}
+	}
+	return tab
+}()
+
+func isDomainChar(u uint16) bool {
+	if u < 128 {
+		return asciiClass[u]&clsDomain != 0
+	}
+	return isDomainCharSlow(u)
+}
+
+func isPathChar(u uint16) bool {
+	if u < 128 {
+		return asciiClass[u]&clsPath != 0
+	}
+	return isPathCharSlow(u)
+}
+
+func isPathEndChar(u uint16) bool {
+	if u < 128 {
+		return asciiClass[u]&clsPathEnd != 0
+	}
+	return isPathEndCharSlow(u)
+}
+
+func validPreceding(u uint16) bool {
+	if u < 128 {
+		return asciiClass[u]&clsPreceding != 0
+	}
+	return validPrecedingSlow(u)
 }

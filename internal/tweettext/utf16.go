@@ -29,6 +29,27 @@ func appendUTF16(dst []uint16, s string) []uint16 {
 	return dst
 }
 
+// appendUTF16Bytes is appendUTF16 for a byte slice.
+func appendUTF16Bytes(dst []uint16, s []byte) []uint16 {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			dst = append(dst, uint16(c))
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		i += n
+		if r >= 0x10000 {
+			r1, r2 := utf16.EncodeRune(r)
+			dst = append(dst, uint16(r1), uint16(r2))
+			continue
+		}
+		dst = append(dst, uint16(r))
+	}
+	return dst
+}
+
 // utf16Len is len(appendUTF16(nil, s)) without the slice.
 func utf16Len(s string) int {
 	n := 0
