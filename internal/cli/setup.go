@@ -278,6 +278,9 @@ func setupApp(ctx context.Context, env *Env, c *apiclient.Client, s *setupRun) b
 	case a.Configured && a.Source == "stored":
 		s.emit(stepApp, statusSkipped, fmt.Sprintf("X app %s (%s) already stored; callback URL %s", a.ClientID, a.ClientType, a.CallbackURL))
 		return true
+	case a.Configured:
+		s.emit(stepApp, statusSkipped, fmt.Sprintf("X app %s (%s) from the daemon's own X_CLIENT_ID; callback URL %s", a.ClientID, a.ClientType, a.CallbackURL))
+		return true
 	case !env.StdinIsTerminal:
 		s.info(portalSteps(a.CallbackURL))
 		s.emit(stepApp, statusNeedInput, fmt.Sprintf("X app credentials needed: set X_CLIENT_ID (and X_CLIENT_SECRET for a Web App or Automated App) and run `psnd setup` again, or run it in a terminal to paste them; the app's callback URL must be exactly %s", a.CallbackURL))
