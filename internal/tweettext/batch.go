@@ -27,14 +27,21 @@ func CheckBatch(ctx context.Context, r io.Reader, w io.Writer, opts CheckOptions
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
+	var recent *recentIndex
+	if len(opts.Recent) > 0 {
+		recent = newRecentIndex(opts.Recent) // read-only, shared by the workers
+	}
 	jobs := make(chan *batchChunk, workers)
 	done := make(chan *batchChunk, workers)
+	// Written chunks go back to the reader for reuse: at most this many
+	// exist, which bounds memory (3 per worker: queued, working, done).
+	free := make(chan *batchChunk, 3*workers+1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(jobs)
-		readChunks(ctx, r, jobs)
+		readChunks(ctx, r, jobs, free)
 	}()
 	var workersWG sync.WaitGroup
 	for range workers {
@@ -44,7 +51,7 @@ func CheckBatch(ctx context.Context, r io.Reader, w io.Writer, opts CheckOptions
 			var p parser
 			for c := range jobs {
 				if c.err == nil {
-					c.out = p.batchChunk(c.out[:0], c, opts)
+					c.out = p.batchChunk(c.out[:0], c, opts, recent)
 				}
 				select {
 				case done <- c:
@@ -58,7 +65,7 @@ func CheckBatch(ctx context.Context, r io.Reader, w io.Writer, opts CheckOptions
 		workersWG.Wait()
 		close(done)
 	}()
-	err := writeChunks(ctx, w, done)
+	err := writeChunks(ctx, w, done, free)
 	cancel()
 	for range done { // let the workers finish
 	}
@@ -84,11 +91,18 @@ const (
 
 // readChunks splits r into chunks of lines. A read error or the end of
 // input is sent as the last chunk (err == io.EOF at the end).
-func readChunks(ctx context.Context, r io.Reader, jobs chan<- *batchChunk) {
+func readChunks(ctx context.Context, r io.Reader, jobs chan<- *batchChunk, free <-chan *batchChunk) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	line := 1
 	for seq := 0; ; seq++ {
-		c := &batchChunk{seq: seq, firstLine: line}
+		var c *batchChunk
+		select {
+		case c = <-free:
+			*c = batchChunk{data: c.data[:0], ends: c.ends[:0], out: c.out[:0]}
+		default:
+			c = &batchChunk{}
+		}
+		c.seq, c.firstLine = seq, line
 		for len(c.ends) < chunkLines && len(c.data) < chunkBytes {
 			lineStart := len(c.data)
 			b, err := br.ReadSlice('\n')
@@ -137,7 +151,7 @@ func send(ctx context.Context, ch chan<- *batchChunk, c *batchChunk) bool {
 }
 
 // writeChunks writes checked chunks in sequence order.
-func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk) error {
+func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk, free chan<- *batchChunk) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	pending := map[int]*batchChunk{}
 	next := 0
@@ -166,6 +180,12 @@ func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk) erro
 		if _, err := bw.Write(c.out); err != nil {
 			return fmt.Errorf("check batch: write: %w", err)
 		}
+		if c.err == nil && cap(c.data) <= 4*chunkBytes {
+			select { // recycle; a chunk that held a huge line is dropped
+			case free <- c:
+			default:
+			}
+		}
 		if c.err != nil {
 			if ferr := bw.Flush(); ferr != nil {
 				return fmt.Errorf("check batch: write: %w", ferr)
@@ -179,17 +199,17 @@ func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk) erro
 }
 
 // batchChunk checks every line of c.
-func (p *parser) batchChunk(out []byte, c *batchChunk, opts CheckOptions) []byte {
+func (p *parser) batchChunk(out []byte, c *batchChunk, opts CheckOptions, recent *recentIndex) []byte {
 	start := 0
 	for i, end := range c.ends {
-		out = p.batchLine(out, c.firstLine+i, bytes.TrimRight(c.data[start:end], "\r\n"), opts)
+		out = p.batchLine(out, c.firstLine+i, bytes.TrimRight(c.data[start:end], "\r\n"), opts, recent)
 		start = end
 	}
 	return out
 }
 
 // batchLine appends the output line for one input line.
-func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions) []byte {
+func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, recent *recentIndex) []byte {
 	text, err := decodeJSONString(b)
 	if err != nil {
 		out = append(out, `{"line":`...)
@@ -198,7 +218,7 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions) []
 		out = appendJSONString(out, err.Error())
 		return append(out, "}\n"...)
 	}
-	res := p.check(text, opts)
+	res := p.check(text, opts, recent)
 	out = append(out, `{"line":`...)
 	out = strconv.AppendInt(out, int64(line), 10)
 	out = append(out, `,"weighted_length":`...)

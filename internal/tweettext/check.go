@@ -63,10 +63,11 @@ type Result struct {
 // near-duplicate of a recent post.
 func Check(text string, opts CheckOptions) Result {
 	var p parser
-	return p.check(text, opts)
+	return p.check(text, opts, nil)
 }
 
-func (p *parser) check(text string, opts CheckOptions) Result {
+// check is Check; recent, when not nil, is opts.Recent already indexed.
+func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Result {
 	max := opts.maxLength()
 	r := Result{MaxLength: max, Warnings: []string{}, Errors: []string{}}
 	c := configV3()
@@ -113,7 +114,10 @@ func (p *parser) check(text string, opts CheckOptions) Result {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d hashtags (more than %d); X may treat such posts as spam", r.Hashtags, MaxHashtags))
 	}
 	if len(opts.Recent) > 0 {
-		if dup, m := NearDuplicate(text, opts.Recent); dup {
+		if recent == nil {
+			recent = newRecentIndex(opts.Recent)
+		}
+		if dup, m := recent.nearest(text); dup {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("near-duplicate of a recent post (%.0f%% similar); X refuses duplicate posts", m.Similarity*100))
 		}
 	}

@@ -3,7 +3,7 @@
 //
 // # Length
 //
-// [Count] computes the weighted length exactly as the official twitter-text
+// [Parse] computes the weighted length exactly as the official twitter-text
 // library v3 does (JavaScript parseTweet, version 3.1.0, default config):
 // the text is NFC-normalised; every URL that twitter-text's extractor
 // recognises, with or without a protocol, counts 23; every emoji sequence

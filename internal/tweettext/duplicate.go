@@ -41,14 +41,33 @@ type DuplicateMatch struct {
 // of a sentence stay above it, a different sentence on the same topic falls
 // well below. It is linear in the lengths of the texts.
 func NearDuplicate(text string, recent []string) (bool, DuplicateMatch) {
+	return newRecentIndex(recent).nearest(text)
+}
+
+// recentIndex holds the normalised recent posts and their trigram sets, so
+// that a batch compares every text against them without redoing that work.
+type recentIndex struct {
+	norms []string
+	grams []map[uint64]struct{}
+}
+
+func newRecentIndex(recent []string) *recentIndex {
+	ix := &recentIndex{norms: make([]string, len(recent)), grams: make([]map[uint64]struct{}, len(recent))}
+	for i, r := range recent {
+		ix.norms[i] = normalizeForDuplicate(r)
+		ix.grams[i] = trigrams(ix.norms[i])
+	}
+	return ix
+}
+
+func (ix *recentIndex) nearest(text string) (bool, DuplicateMatch) {
 	best := DuplicateMatch{Index: -1}
-	if len(recent) == 0 {
+	if len(ix.norms) == 0 {
 		return false, best
 	}
 	a := normalizeForDuplicate(text)
 	ga := trigrams(a)
-	for i, r := range recent {
-		b := normalizeForDuplicate(r)
+	for i, b := range ix.norms {
 		var s float64
 		switch {
 		case a == b:
@@ -56,7 +75,7 @@ func NearDuplicate(text string, recent []string) (bool, DuplicateMatch) {
 		case len(ga) == 0:
 			s = 0
 		default:
-			s = dice(ga, trigrams(b))
+			s = dice(ga, ix.grams[i])
 		}
 		if s > best.Similarity || best.Index < 0 {
 			best = DuplicateMatch{Index: i, Similarity: s}

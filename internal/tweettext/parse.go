@@ -34,7 +34,7 @@ func Parse(text string) Count {
 	var units [320]uint16
 	var urls [8]urlSpan
 	c := configV3()
-	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0]})
+	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0]}, scratch{})
 	return r.count
 }
 
@@ -46,13 +46,13 @@ func WeightedLength(text string) int {
 // parser holds buffers reused across calls (CheckBatch keeps one per
 // stream), so that counting allocates nothing in the common case.
 type parser struct {
-	units  []uint16  // the text in UTF-16
-	nunits []uint16  // its NFC form, when that differs
-	urls   []urlSpan // URLs of the counted form
-	ourls  []urlSpan // URLs of units, when that is not the counted form
-	tags   []span
-	nfc    []byte
-	scan   textScan
+	bufs    parseBufs
+	scratch scratch
+	units   []uint16  // the text in UTF-16 (bufs.units)
+	urls    []urlSpan // URLs of the counted form (bufs.urls)
+	ourls   []urlSpan // URLs of units, when that is not the counted form
+	tags    []span
+	scan    textScan
 	// normalized: the last parse counted nunits, an NFC form that differs
 	// from the text, so urls are not positions in units.
 	normalized bool
@@ -60,23 +60,33 @@ type parser struct {
 
 // parse counts text, keeping the buffers for the next call.
 func (p *parser) parse(text string, c config) Count {
-	r := parseText(text, &c, parseBufs{units: p.units[:0], nunits: p.nunits[:0], urls: p.urls[:0], nfc: p.nfc[:0]})
-	p.units, p.nunits, p.urls, p.nfc = r.bufs.units, r.bufs.nunits, r.bufs.urls, r.bufs.nfc
+	r := parseText(text, &c, p.bufs, p.scratch)
+	p.bufs, p.scratch = r.bufs, r.scratch
+	p.units, p.urls = r.bufs.units, r.bufs.urls
 	p.scan, p.normalized = r.scan, r.normalized
 	return r.count
 }
 
 // parseBufs are the buffers of one parse: the text in UTF-16, its NFC form
 // (when that differs) and the URLs of the counted form.
+//
+// The scratch buffers that escape (the NFC bytes, the URL chain) travel
+// outside this struct, so that Parse's stack buffers can stay on the stack.
 type parseBufs struct {
 	units, nunits []uint16
 	urls          []urlSpan
-	nfc           []byte // the NFC form in UTF-8
+}
+
+// scratch are parse buffers that escape to the heap anyway.
+type scratch struct {
+	nfc   []byte       // the NFC form in UTF-8
+	chain []chainLabel // the URL scanner's chain cache
 }
 
 type parseResult struct {
 	count      Count
 	bufs       parseBufs
+	scratch    scratch
 	scan       textScan
 	normalized bool // nunits (not units) was counted
 }
@@ -85,25 +95,26 @@ type parseResult struct {
 // notes what later steps may skip; NFC is applied only when that pass found
 // a code point it cannot vouch for. (A plain function, not a method, so that
 // Parse's stack buffers stay on the stack.)
-func parseText(text string, c *config, b parseBufs) parseResult {
+func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
 	var r parseResult
+	b.units, b.nunits, b.urls = b.units[:0], b.nunits[:0], b.urls[:0]
 	b.units, r.scan = scanText(b.units, text)
 	t := b.units
 	if r.scan.maybeDenormal {
 		// Normalise only from the last starter before the quick check's
 		// verdict; the prefix is already in NFC.
 		if q := norm.NFC.QuickSpanString(text); q != len(text) {
-			b.nfc = norm.NFC.AppendString(append(b.nfc[:0], text[:q]...), text[q:])
-			if string(b.nfc) != text {
-				b.nunits = appendUTF16Bytes(b.nunits, b.nfc)
+			sc.nfc = norm.NFC.AppendString(append(sc.nfc[:0], text[:q]...), text[q:])
+			if string(sc.nfc) != text {
+				b.nunits = appendUTF16Bytes(b.nunits, sc.nfc)
 				t = b.nunits
 				r.normalized = true
 			}
 		}
 	}
-	b.urls = extractURLs(t, b.urls)
+	b.urls, sc.chain = extractURLsScratch(t, b.urls, sc.chain)
 	r.count = countUnits(t, b.urls, len(b.units), c)
-	r.bufs = b
+	r.bufs, r.scratch = b, sc
 	return r
 }
 
@@ -122,27 +133,40 @@ type textScan struct {
 // reports what it saw, in one pass.
 func scanText(dst []uint16, s string) ([]uint16, textScan) {
 	sc := textScan{badUTF8: -1, badChar: -1, blank: true}
+	// A byte never becomes more than one unit (a 4-byte sequence becomes
+	// two), so the output fits in len(s) units: write by index.
+	n := len(dst)
+	if cap(dst)-n < len(s) {
+		dst = append(make([]uint16, 0, n+len(s)), dst...)
+	}
+	out := dst[n : n+len(s)]
+	j := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			dst = append(dst, uint16(c))
-			switch {
-			case c == '@':
-				sc.hasAt = true
-			case c == '#':
-				sc.hasHash = true
-			case c == 0 && sc.badChar < 0:
-				sc.badChar, sc.badRune = i, 0
+			out[j] = uint16(c)
+			j++
+			i++
+			if asciiScanClass[c] != 0 {
+				switch c {
+				case '@':
+					sc.hasAt = true
+				case '#':
+					sc.hasHash = true
+				case 0:
+					if sc.badChar < 0 {
+						sc.badChar, sc.badRune = i-1, 0
+					}
+				}
 			}
 			if sc.blank && !(c == ' ' || (c >= '\t' && c <= '\r')) {
 				sc.blank = false
 			}
-			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r == utf8.RuneError && n == 1:
+		case r == utf8.RuneError && size == 1:
 			if sc.badUTF8 < 0 {
 				sc.badUTF8 = i
 			}
@@ -163,14 +187,19 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 		}
 		if r >= 0x10000 {
 			r1, r2 := utf16.EncodeRune(r)
-			dst = append(dst, uint16(r1), uint16(r2))
+			out[j], out[j+1] = uint16(r1), uint16(r2)
+			j += 2
 		} else {
-			dst = append(dst, uint16(r))
+			out[j] = uint16(r)
+			j++
 		}
-		i += n
+		i += size
 	}
-	return dst, sc
+	return dst[:n+j], sc
 }
+
+// asciiScanClass marks the ASCII bytes scanText must look at.
+var asciiScanClass = [128]uint8{'@': 1, '#': 1, 0: 1}
 
 // nfcQuick reports whether s is certainly in NFC already.
 func nfcQuick(s string) bool {

@@ -3,6 +3,7 @@ package tweettext
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -81,7 +82,8 @@ func Split(text string, opts SplitOptions) (SplitResult, error) {
 			reserve = 2 + 2*digits // " i/n" with i and n of `digits` digits
 		}
 		budget := max - reserve
-		if budget < 1 {
+		if budget < 2 {
+			// Below 2 a single CJK character or emoji could not be placed.
 			return SplitResult{}, fmt.Errorf("split: a limit of %d leaves no room for the text", max)
 		}
 		s = splitter{budget: budget}
@@ -102,8 +104,9 @@ func Split(text string, opts SplitOptions) (SplitResult, error) {
 	for i, p := range s.pieces {
 		t := p
 		if opts.Number {
-			t += fmt.Sprintf(" %d/%d", i+1, n)
+			t += " " + strconv.Itoa(i+1) + "/" + strconv.Itoa(n)
 		}
+		// Measured again as posted: the count is the exact one.
 		res.Tweets[i] = SplitTweet{Text: t, WeightedLength: WeightedLength(t)}
 	}
 	res.Warnings = append(res.Warnings, s.warnings...)
@@ -248,11 +251,13 @@ func (s *splitter) splitPart(part string) {
 		}
 		// Measure exactly; step back a word at a time if the estimate
 		// was off.
-		for cut > i && WeightedLength(part[words[i].start:words[cut].end]) > s.budget {
+		w := WeightedLength(part[words[i].start:words[cut].end])
+		for cut > i && w > s.budget {
 			cut--
+			w = WeightedLength(part[words[i].start:words[cut].end])
 		}
 		piece := part[words[i].start:words[cut].end]
-		if WeightedLength(piece) > s.budget {
+		if w > s.budget {
 			s.splitWord(piece) // one word that only fits in the estimate
 		} else {
 			s.emit(piece)
@@ -330,11 +335,13 @@ func (s *splitter) splitWord(w string) {
 			acc += units[last+1].weight
 			last++
 		}
-		for last > i && WeightedLength(w[start:units[last].end]) > s.budget {
+		pw := WeightedLength(w[start:units[last].end])
+		for last > i && pw > s.budget {
 			last--
+			pw = WeightedLength(w[start:units[last].end])
 		}
 		piece := w[start:units[last].end]
-		if WeightedLength(piece) > s.budget {
+		if pw > s.budget {
 			// One grapheme cluster heavier than a tweet (hundreds of
 			// combining marks): cut between code points.
 			s.splitRunes(piece)

@@ -52,13 +52,20 @@ type chainLabel struct {
 
 // extractURLs appends the URLs of t to dst, in order.
 func extractURLs(t []uint16, dst []urlSpan) []urlSpan {
+	dst, _ = extractURLsScratch(t, dst, nil)
+	return dst
+}
+
+// extractURLsScratch is extractURLs with a reusable buffer for the label
+// chain cache (returned for the next call).
+func extractURLsScratch(t []uint16, dst []urlSpan, chain []chainLabel) ([]urlSpan, []chainLabel) {
 	// Every domain ends in '.' + TLD, and TLDs start with a domain
 	// character; without such a dot there is no URL. (The library's own
 	// shortcut is weaker: any '.'.) Most tweets stop here.
 	if nextCandidateDot(t, 0) < 0 {
-		return dst
+		return dst, chain
 	}
-	sc := urlScanner{runFrom: -1, runEnd: -1}
+	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0]}
 	pos := 0 // the pattern's lastIndex
 	for pos < len(t) {
 		m, ok := sc.find(t, pos)
@@ -68,7 +75,7 @@ func extractURLs(t []uint16, dst []urlSpan) []urlSpan {
 		pos = m.end
 		dst = sc.accept(t, m, dst)
 	}
-	return dst
+	return dst, sc.chain
 }
 
 // nextCandidateDot returns the first i >= from with t[i] == '.' followed by
