@@ -50,7 +50,8 @@ type Result struct {
 	Errors []string `json:"errors"`
 	// Permillage is WeightedLength per thousand of MaxLength, rounded down.
 	Permillage int `json:"permillage"`
-	URLs       int `json:"urls"`
+	// URLs is the number of URLs that counted 23 each.
+	URLs int `json:"urls"`
 	Mentions   int `json:"mentions"`
 	Hashtags   int `json:"hashtags"`
 }
@@ -93,17 +94,18 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	if n.WeightedLength > max {
 		r.Errors = append(r.Errors, fmt.Sprintf("Tweet is %d/%d characters; split it into a thread with `psnd post --thread`", n.WeightedLength, max))
 	}
-	// Entities on the text as written, like the library's extractors.
-	urls := p.urls
-	if p.normalized {
-		p.ourls = extractURLs(p.units, p.ourls[:0])
-		urls = p.ourls
-	}
-	r.URLs = len(urls)
+	r.URLs = len(p.urls)
+	// Mentions and hashtags on the text as written, like the library's
+	// extractors (hashtags inside its URLs do not count).
 	if sc.hasAt {
 		r.Mentions = countMentions(p.units)
 	}
 	if sc.hasHash {
+		urls := p.urls
+		if p.normalized {
+			p.ourls = extractURLs(p.units, p.ourls[:0])
+			urls = p.ourls
+		}
 		p.tags = extractHashtagSpans(p.units, urls, p.tags[:0])
 		r.Hashtags = len(p.tags)
 	}

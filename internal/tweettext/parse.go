@@ -101,9 +101,11 @@ func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
 	b.units, r.scan = scanText(b.units, text)
 	t := b.units
 	if r.scan.maybeDenormal {
-		// Normalise only from the last starter before the quick check's
-		// verdict; the prefix is already in NFC.
-		if q := norm.NFC.QuickSpanString(text); q != len(text) {
+		// Everything before the first code point nfcStable could not vouch
+		// for (from the starter before it) is NFC already; run the quick
+		// check from there and normalise only what it does not pass.
+		from := r.scan.stableUpTo
+		if q := from + norm.NFC.QuickSpanString(text[from:]); q != len(text) {
 			sc.nfc = norm.NFC.AppendString(append(sc.nfc[:0], text[:q]...), text[q:])
 			if string(sc.nfc) != text {
 				b.nunits = appendUTF16Bytes(b.nunits, sc.nfc)
@@ -125,6 +127,7 @@ type textScan struct {
 	badRune       rune // that character
 	blank         bool // nothing but white space and zero-width characters
 	maybeDenormal bool // holds code points nfcStable cannot vouch for
+	stableUpTo    int  // byte offset before which the text is NFC and ends on a boundary
 	hasAt         bool // '@' or '＠': mentions possible
 	hasHash       bool // '#' or '＃': hashtags possible
 }
@@ -141,9 +144,11 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 	}
 	out := dst[n : n+len(s)]
 	j := 0
+	prev := 0 // start of the previous code point
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
+			prev = i
 			out[j] = uint16(c)
 			j++
 			i++
@@ -179,8 +184,9 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 		case r == 0xFF03:
 			sc.hasHash = true
 		}
-		if !nfcStable(r) {
+		if !nfcStable(r) && !sc.maybeDenormal {
 			sc.maybeDenormal = true
+			sc.stableUpTo = prev
 		}
 		if sc.blank && !isBlankRune(r) {
 			sc.blank = false
@@ -193,6 +199,7 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 			out[j] = uint16(r)
 			j++
 		}
+		prev = i
 		i += size
 	}
 	return dst[:n+j], sc

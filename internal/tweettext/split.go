@@ -325,7 +325,20 @@ func (s *splitter) splitWord(w string) {
 			urlFrom = -1
 			continue
 		}
-		units = append(units, unit{end: to, weight: tokenWeight(w[from:to])})
+		g := w[from:to]
+		weight := 0
+		if c, n := utf8.DecodeRuneInString(g); n == len(g) {
+			// One code point: no URL or emoji sequence, its own weight
+			// (NFC may still change it: e.g. a singleton; measure those).
+			if nfcStable(c) {
+				weight = gapRuneWeight(c)
+			} else {
+				weight = tokenWeight(g)
+			}
+		} else {
+			weight = tokenWeight(g)
+		}
+		units = append(units, unit{end: to, weight: weight})
 	}
 	start := 0
 	for i := 0; i < len(units); {

@@ -41,6 +41,19 @@ type urlScanner struct {
 	// chain cache: result of domainFrom for label starts after a '.',
 	// filled by one forward scan of a chain of labels.
 	chain []chainLabel
+	// dot is the last candidate dot found (-1: none left).
+	dot int
+}
+
+// nextDot is nextCandidateDot(t, from) for non-decreasing from: the last
+// answer, the first candidate at or after an earlier from, is still the
+// answer while it is not behind from (and -1 stays -1).
+func (sc *urlScanner) nextDot(t []uint16, from int) int {
+	if sc.dot < 0 || sc.dot >= from {
+		return sc.dot
+	}
+	sc.dot = nextCandidateDot(t, from)
+	return sc.dot
 }
 
 // chainLabel is one label of a cached chain: its start, its '.', whether
@@ -62,10 +75,11 @@ func extractURLsScratch(t []uint16, dst []urlSpan, chain []chainLabel) ([]urlSpa
 	// Every domain ends in '.' + TLD, and TLDs start with a domain
 	// character; without such a dot there is no URL. (The library's own
 	// shortcut is weaker: any '.'.) Most tweets stop here.
-	if nextCandidateDot(t, 0) < 0 {
+	d := nextCandidateDot(t, 0)
+	if d < 0 {
 		return dst, chain
 	}
-	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0]}
+	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0], dot: d}
 	pos := 0 // the pattern's lastIndex
 	for pos < len(t) {
 		m, ok := sc.find(t, pos)
@@ -124,7 +138,7 @@ type urlMatch struct {
 func (sc *urlScanner) find(t []uint16, pos int) (urlMatch, bool) {
 	a := pos
 	for {
-		d := nextCandidateDot(t, a)
+		d := sc.nextDot(t, a)
 		if d < 0 {
 			return urlMatch{}, false
 		}
