@@ -51,9 +51,9 @@ type Result struct {
 	// Permillage is WeightedLength per thousand of MaxLength, rounded down.
 	Permillage int `json:"permillage"`
 	// URLs is the number of URLs that counted 23 each.
-	URLs int `json:"urls"`
-	Mentions   int `json:"mentions"`
-	Hashtags   int `json:"hashtags"`
+	URLs     int `json:"urls"`
+	Mentions int `json:"mentions"`
+	Hashtags int `json:"hashtags"`
 }
 
 // Check validates one post's text. Errors: invalid UTF-8, empty or blank
