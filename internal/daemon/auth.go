@@ -357,32 +357,3 @@ func (d *Daemon) handleVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, wireAccount(a))
 }
-
-// publisherTokens is the token source as the publisher calls it: errors
-// that mean "log in again" also match errNeedsReauth, keeping oauth's
-// message (which names the account, the reason and `psnd auth login`).
-func (d *Daemon) publisherTokens() tokenSource { return publisherTokens{d.auth.tokens} }
-
-type publisherTokens struct{ s *oauth.Source }
-
-func (p publisherTokens) Token(ctx context.Context, accountID string) (string, error) {
-	t, err := p.s.Token(ctx, accountID)
-	return t, mapReauth(err)
-}
-
-func (p publisherTokens) ForceRefresh(ctx context.Context, accountID, stale string) (string, error) {
-	t, err := p.s.ForceRefresh(ctx, accountID, stale)
-	return t, mapReauth(err)
-}
-
-func mapReauth(err error) error {
-	if errors.Is(err, oauth.ErrNeedsReauth) {
-		return reauthError{err}
-	}
-	return err
-}
-
-type reauthError struct{ error }
-
-func (e reauthError) Is(target error) bool { return target == errNeedsReauth }
-func (e reauthError) Unwrap() error        { return e.error }

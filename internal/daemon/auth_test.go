@@ -263,17 +263,15 @@ func TestAuthLoginEndsAtShutdown(t *testing.T) {
 	}
 }
 
-func TestPublisherTokensMapReauth(t *testing.T) {
-	err := mapReauth(fmt.Errorf("wrapped: %w", &oauth.ReauthError{AccountID: "7", Username: "alice", Reason: "X refused the refresh token"}))
-	if !errors.Is(err, errNeedsReauth) || !errors.Is(err, oauth.ErrNeedsReauth) ||
+// TestReauthErrorMatchesPublisher: the publisher recognises oauth's
+// needs-reauth error directly, keeping its message.
+func TestReauthErrorMatchesPublisher(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", &oauth.ReauthError{AccountID: "7", Username: "alice", Reason: "X refused the refresh token"})
+	if !errors.Is(err, errNeedsReauth) ||
 		err.Error() != "wrapped: account @alice must log in again (X refused the refresh token): run `psnd auth login`" {
 		t.Fatalf("err = %v", err)
 	}
-	other := errors.New("network")
-	if got := mapReauth(other); got != other || errors.Is(got, errNeedsReauth) {
-		t.Fatalf("other = %v", got)
-	}
-	if mapReauth(nil) != nil {
-		t.Fatal("nil mapped")
+	if errors.Is(errors.New("network"), errNeedsReauth) {
+		t.Fatal("unrelated error matched")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -66,6 +67,7 @@ type Daemon struct {
 	keys    *keys
 	started time.Time
 	owner   string // this run's lease-holder id
+	dataDir string // $PSN_HOME, or $PSN_HOME/sandbox
 	changes *changes
 	sched   *scheduler
 	x       xClient
@@ -98,7 +100,17 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer lock.release()
 
-	store, err := sqlstore.Open(ctx, cfg.Env.DBPath(), sqlstore.Options{})
+	// The sandbox keeps its own database and key under $PSN_HOME/sandbox,
+	// so trying psnd never touches real accounts or posts; the socket and
+	// lock stay where every client looks.
+	dataDir := home
+	if cfg.Sandbox {
+		dataDir = filepath.Join(home, "sandbox")
+		if err := ensureHome(dataDir, log); err != nil {
+			return err
+		}
+	}
+	store, err := sqlstore.Open(ctx, filepath.Join(dataDir, filepath.Base(cfg.Env.DBPath())), sqlstore.Options{})
 	if err != nil {
 		return err
 	}
@@ -116,21 +128,32 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	kr := cfg.Keyring
-	if kr == nil {
+	keyMode := cfg.Env.KeyringMode
+	switch {
+	case kr != nil:
+	case cfg.Sandbox:
+		// Nothing secret lives in the sandbox: its key is a file.
+		kr, keyMode = secrets.NewFile(dataDir), "file"
+	default:
 		if kr, err = secrets.KeyringFromEnv(cfg.Env.KeyringMode, home); err != nil {
 			return err
 		}
 	}
-	if cfg.Env.KeyringMode == "file" {
+	if cfg.Env.KeyringMode == "file" && !cfg.Sandbox {
 		log.Warn("PSN_KEYRING=file: the data key is kept in a file, not the OS keyring", "path", cfg.Env.MasterKeyPath())
 	}
-	k, err := newKeys(kr, home, cfg.Env.KeyringMode, store, cfg.Clock, cfg.KeyBackoff, log)
+	k, err := newKeys(kr, dataDir, keyMode, store, cfg.Clock, cfg.KeyBackoff, log)
 	if err != nil {
 		return err
 	}
 
 	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now(),
-		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges()}
+		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges(), dataDir: dataDir}
+	if cfg.Sandbox {
+		if err := d.setupSandbox(ctx); err != nil {
+			return err
+		}
+	}
 	if err := d.setupAuth(ctx); err != nil {
 		return err
 	}

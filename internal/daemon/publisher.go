@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
@@ -30,9 +31,9 @@ type tokenSource interface {
 	ForceRefresh(ctx context.Context, accountID, stale string) (string, error)
 }
 
-// errNeedsReauth is matched against the token source's error; the oauth
-// package's sentinel is mapped to it where the daemon is wired.
-var errNeedsReauth = errors.New("needs re-auth")
+// errNeedsReauth is what a token source returns when the account must log
+// in again.
+var errNeedsReauth = oauth.ErrNeedsReauth
 
 // Retry policy (SPEC §6): transient failures retry up to three times with
 // exponential backoff and jitter; the delays are persisted as next_retry_at

@@ -22,6 +22,9 @@ func (d *Daemon) setupX() error {
 	}
 	d.x = xc
 	d.tokens = d.cfg.Tokens
+	if d.tokens == nil && d.auth != nil {
+		d.tokens = d.auth.tokens
+	}
 	if d.tokens == nil {
 		d.tokens = noLogin{}
 	}

@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/oauth"
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/secrets"
+	"github.com/psnd/psnd/internal/sqlstore"
+)
+
+// psndBin is the binary under test, built once by TestMain.
+var psndBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "psnd-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	psndBin = filepath.Join(dir, "psnd")
+	out, err := exec.Command("go", "build", "-o", psndBin, "github.com/psnd/psnd/cmd/psnd").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build psnd: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// home is a data directory with a short path (Unix socket limits).
+func home(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "psnd-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "h")
+}
+
+// env is the environment of a psnd process pointed at the fake X.
+func env(h, xURL string) []string {
+	return []string{
+		"PSN_HOME=" + h,
+		"PSN_KEYRING=file",
+		"PSN_X_API_URL=" + xURL,
+		"PSN_X_AUTH_URL=" + xURL + "/i/oauth2/authorize",
+		"PSN_X_TOKEN_URL=" + xURL + "/2/oauth2/token",
+		"PSN_TZ=UTC",
+		"HOME=" + filepath.Dir(h),
+		"PATH=" + os.Getenv("PATH"),
+	}
+}
+
+// daemon is a running `psnd serve` subprocess.
+type daemon struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process has exited
+	err    error         // its exit status, once exited
+	log    *logBuffer
+}
+
+func startDaemon(t *testing.T, environ []string) *daemon {
+	t.Helper()
+	cmd := exec.Command(psndBin, "serve")
+	cmd.Env = environ
+	log := &logBuffer{}
+	cmd.Stderr = log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{cmd: cmd, exited: make(chan struct{}), log: log}
+	go func() {
+		d.err = cmd.Wait()
+		close(d.exited)
+	}()
+	// Ready when the socket answers.
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, _, code := run(t, environ, "", "list", "--json"); code == 0 {
+			return d
+		}
+		select {
+		case <-d.exited:
+			t.Fatalf("daemon exited: %v\n%s", d.err, log.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("daemon did not come up:\n%s", log.String())
+	return nil
+}
+
+// kill9 kills the daemon without giving it any chance to clean up.
+func (d *daemon) kill9() {
+	_ = d.cmd.Process.Signal(syscall.SIGKILL)
+	<-d.exited
+}
+
+// stop ends the daemon gracefully.
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+		if d.err != nil {
+			t.Errorf("daemon exit: %v\n%s", d.err, d.log.String())
+		}
+	case <-time.After(30 * time.Second):
+		d.kill9()
+		t.Errorf("daemon did not stop on SIGTERM")
+	}
+}
+
+// run runs a psnd client command and returns stdout, stderr, exit code.
+func run(t *testing.T, environ []string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(psndBin, args...)
+	cmd.Env = environ
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run psnd %v: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func runJSON(t *testing.T, environ []string, v any, args ...string) {
+	t.Helper()
+	out, errs, code := run(t, environ, "", args...)
+	if code != 0 {
+		t.Fatalf("psnd %v: exit %d: %s", args, code, errs)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("psnd %v: bad JSON %v: %s", args, err, out)
+	}
+}
+
+// fixedKey is the data key the test seeded, for oauth.SaveLogin.
+type fixedKey struct{ k secrets.Key }
+
+func (f fixedKey) Key() (secrets.Key, error) { return f.k, nil }
+
+// seedLogin connects the account with tokens the fake X issued, as a
+// finished `psnd auth login` would have: key file, key check, app
+// credentials and sealed tokens.
+func seedLogin(t *testing.T, h string, x *fakex.Server, user fakex.User) {
+	t.Helper()
+	ctx := context.Background()
+	if err := os.MkdirAll(h, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := secrets.EntryID(h)
+	key, _, err := secrets.LoadOrCreateKey(ctx, secrets.NewFile(h), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlstore.Open(ctx, filepath.Join(h, "psn.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := s.Update(ctx, func(tx *sqlstore.Tx) error { return tx.SetKeyCheck(secrets.KeyCheck(key), now) }); err != nil {
+		t.Fatal(err)
+	}
+	x.AddClient("e2e-client", "", "http://127.0.0.1:18923/callback")
+	if _, err := oauth.SaveApp(ctx, s, fixedKey{key}, oauth.App{ClientID: "e2e-client"}, now); err != nil {
+		t.Fatal(err)
+	}
+	access, refresh, exp, err := x.IssueToken(user.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := oauth.Issued{Access: secrets.NewSecret(access), Refresh: secrets.NewSecret(refresh), TokenType: "bearer",
+		ExpiresAt: &exp, Scopes: strings.Join(oauth.Scopes, " ")}
+	if err := oauth.SaveLogin(ctx, s, fixedKey{key}, post.Account{ID: user.ID, Username: user.Username}, iss, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// logBuffer collects a daemon's stderr; safe for concurrent use.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *logBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *logBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
