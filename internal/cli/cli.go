@@ -186,6 +186,8 @@ Start the daemon with 'psnd serve' (or install it as a service with
 		newDeleteCmd(env),
 		newAuthCmd(env),
 		newSetupCmd(env),
+		newCheckCmd(env),
+		newSplitCmd(env),
 	)
 	return root
 }

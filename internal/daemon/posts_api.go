@@ -18,16 +18,13 @@ import (
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/tweettext"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
 // pastGrace tolerates a time a few seconds in the past (a clock a little
 // behind, or a relative time typed slowly) as "now".
 const pastGrace = time.Minute
-
-// nearDuplicateWindow is how far back "recent posts" reach for the
-// near-duplicate warning (SPEC §5).
-const nearDuplicateWindow = 7 * 24 * time.Hour
 
 func (d *Daemon) postRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+api.PathPosts, d.handleCreatePost)
@@ -97,7 +94,7 @@ func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 	}
 	var created *post.Post
 	err = d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
-		recent, err := tx.RecentTexts(acct.ID, now.Add(-nearDuplicateWindow), 200)
+		recent, err := tx.RecentTexts(acct.ID, now.Add(-tweettext.RecentWindow), 200)
 		if err != nil {
 			return err
 		}
@@ -229,7 +226,8 @@ func copyMedia(src, dir string) (sum, dst string, err error) {
 // the account (X refuses exact duplicates).
 func nearDuplicate(tweets, recent []string) (string, bool) {
 	for i, t := range tweets {
-		if ok, match := nearDup(t, recent); ok {
+		if ok, m := tweettext.NearDuplicate(t, recent); ok {
+			match := recent[m.Index]
 			where := ""
 			if len(tweets) > 1 {
 				where = fmt.Sprintf("tweet %d/%d ", i+1, len(tweets))
@@ -454,14 +452,4 @@ func (d *Daemon) deleteOnX(ctx context.Context, p *post.Post) (deleted, already 
 func notEditableAPI(id int64) error {
 	return &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
 		Message: fmt.Sprintf("post %d is being published right now; try again in a moment", id)}
-}
-
-// TEMPORARY until tweettext.NearDuplicate lands.
-func nearDup(t string, recent []string) (bool, string) {
-	for _, r := range recent {
-		if strings.EqualFold(strings.TrimSpace(r), strings.TrimSpace(t)) {
-			return true, r
-		}
-	}
-	return false, ""
 }

@@ -497,3 +497,32 @@ func TestCreateRejectsBadInputLeavingNothing(t *testing.T) {
 		t.Fatalf("posts after refusals: %v %v", all, err)
 	}
 }
+
+func TestAutoSplitThreadWithNumbering(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	text := strings.Repeat("A sentence about kites and rivers. ", 25) + "\n---\nAn explicit last tweet."
+	p := h.create(api.CreatePost{Text: text, Thread: true, Number: true, Now: true})
+	n := len(p.Tweets)
+	if n < 4 {
+		t.Fatalf("%d tweets", n)
+	}
+	for i, tw := range p.Tweets {
+		if tw.WeightedLength > 280 || !strings.HasSuffix(tw.Text, fmt.Sprintf(" %d/%d", i+1, n)) {
+			t.Errorf("tweet %d: %q (%d)", i+1, tw.Text, tw.WeightedLength)
+		}
+	}
+	if !strings.HasPrefix(p.Tweets[n-1].Text, "An explicit last tweet.") {
+		t.Errorf("explicit split point lost: %q", p.Tweets[n-1].Text)
+	}
+	h.waitPost(p.ID, isStatus("published"))
+	if c := h.creates(); len(c) != n {
+		t.Fatalf("%d creates for %d tweets", len(c), n)
+	}
+	// Without --thread, a part too long for one tweet is refused.
+	err := h.call(http.MethodPost, "/v1/posts", api.CreatePost{Text: strings.Repeat("long ", 70), Now: true}, nil)
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Code != api.CodeInvalidText || !strings.Contains(ae.Message, "349/280") || !strings.Contains(ae.Message, "--thread") {
+		t.Fatalf("long single post: %v", err)
+	}
+}

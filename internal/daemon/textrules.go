@@ -109,18 +109,22 @@ func splitMarkers(text string) []string {
 	return out
 }
 
-// TEMPORARY until tweettext.Check/Split land.
+// checkText validates one tweet: its errors (it cannot be posted) and its
+// warnings (it can, but look again).
 func checkText(t string, max int) (errs, warnings []string) {
-	if strings.TrimSpace(t) == "" {
-		return []string{"text is empty"}, nil
-	}
-	n := tweettext.WeightedLength(t)
-	if n > max {
-		return []string{fmt.Sprintf("Tweet is %d/%d characters; split it into a thread with --thread", n, max)}, nil
-	}
-	return nil, nil
+	r := tweettext.Check(t, tweettext.CheckOptions{MaxLength: max})
+	return r.Errors, r.Warnings
 }
 
+// splitThread splits text into a thread (see tweettext.Split).
 func splitThread(text string, max int, number bool) (composed, error) {
-	return composed{tweets: splitMarkers(text)}, nil
+	res, err := tweettext.Split(text, tweettext.SplitOptions{MaxLength: max, Number: number})
+	if err != nil {
+		return composed{}, err
+	}
+	out := composed{warnings: res.Warnings}
+	for _, t := range res.Tweets {
+		out.tweets = append(out.tweets, t.Text)
+	}
+	return out, nil
 }
