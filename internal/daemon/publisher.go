@@ -88,10 +88,11 @@ type publisher struct {
 
 // outcome is how one publish attempt ended.
 type outcome struct {
-	kind   outcomeKind
-	reason string
-	at     time.Time // retry time
-	sub    post.SubStatus
+	kind     outcomeKind
+	reason   string
+	at       time.Time // retry time
+	sub      post.SubStatus
+	finished bool // published and already recorded as such
 }
 
 type outcomeKind int
@@ -117,6 +118,9 @@ func (p *publisher) publish(ctx context.Context, pst *post.Post) {
 	err := p.store.Update(rctx, func(tx *sqlstore.Tx) error {
 		switch o.kind {
 		case outPublished:
+			if o.finished {
+				return nil // committed with the last tweet's id
+			}
 			return tx.FinishPublished(pst.ID, p.owner, now)
 		case outRetry:
 			return tx.ScheduleRetry(pst.ID, p.owner, o.sub, o.at, o.reason, now)
@@ -146,6 +150,10 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logge
 	}
 	refreshed := false
 	prevID := ""
+	// The claim gave a full lease; extend it only once a quarter of it has
+	// gone (long threads, slow media), sparing a commit per tweet.
+	leaseFrom := p.clock.Now()
+	finished := false
 	for i := range pst.Tweets {
 		tw := &pst.Tweets[i]
 		if tw.PlatformPostID != "" {
@@ -155,8 +163,11 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logge
 		if ctx.Err() != nil {
 			return outcome{kind: outAbandoned}
 		}
-		if err := p.extendLease(ctx, pst.ID); err != nil {
-			return p.storeFailure(ctx, err)
+		if now := p.clock.Now(); now.Sub(leaseFrom) > p.lease/4 {
+			if err := p.extendLease(ctx, pst.ID); err != nil {
+				return p.storeFailure(ctx, err)
+			}
+			leaseFrom = now
 		}
 		// A long thread or slow media can outlast a token: ask each time
 		// (the source returns its cached token while it is fresh).
@@ -184,9 +195,11 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logge
 			}
 			created, _, err := p.x.CreateTweet(ctx, token, req)
 			if err == nil {
-				if err := p.record(ctx, pst.ID, tw, created.ID); err != nil {
+				last := i == len(pst.Tweets)-1
+				if err := p.record(ctx, pst.ID, tw, created.ID, last); err != nil {
 					return p.storeFailure(ctx, err)
 				}
+				finished = last && p.isPublished(ctx, pst.ID)
 				prevID = created.ID
 				log.Debug("tweet posted", "position", tw.Position, "x_id", created.ID)
 				break
@@ -208,7 +221,7 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logge
 				// attempt whose answer was lost, record it and go on.
 				id, lerr := p.findLanded(ctx, pst, tw, prevID, token)
 				if lerr == nil && id != "" {
-					if err := p.record(ctx, pst.ID, tw, id); err != nil {
+					if err := p.record(ctx, pst.ID, tw, id, false); err != nil {
 						return p.storeFailure(ctx, err)
 					}
 					log.Info("duplicate answer: found the tweet on X and recorded it", "position", tw.Position, "x_id", id)
@@ -219,7 +232,7 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logge
 			return p.classify(pst, tw, err)
 		}
 	}
-	return outcome{kind: outPublished}
+	return outcome{kind: outPublished, finished: finished}
 }
 
 // token gets an access token for the post's account, or the outcome when
@@ -297,13 +310,26 @@ func (p *publisher) storeFailure(ctx context.Context, err error) outcome {
 }
 
 // record commits a tweet's X id with a context shutdown cannot cancel: the
-// tweet exists on X, so its id must not be lost.
-func (p *publisher) record(ctx context.Context, rootID int64, tw *post.Tweet, xid string) error {
+// tweet exists on X, so its id must not be lost. For the last tweet the
+// post is marked published in the same transaction.
+func (p *publisher) record(ctx context.Context, rootID int64, tw *post.Tweet, xid string, finish bool) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	err := p.store.Update(rctx, func(tx *sqlstore.Tx) error {
-		return tx.RecordTweetID(rootID, tw.RowID, xid, p.clock.Now())
+		now := p.clock.Now()
+		if err := tx.RecordTweetID(rootID, tw.RowID, xid, now); err != nil {
+			return err
+		}
+		if finish {
+			return tx.FinishPublished(rootID, p.owner, now)
+		}
+		return nil
 	})
+	if err != nil && finish {
+		// Never let the status change cost the id: record it alone.
+		p.log.Warn("finish post with its last id", "post", rootID, "err", err)
+		return p.record(ctx, rootID, tw, xid, false)
+	}
 	if err == nil {
 		tw.PlatformPostID = xid
 		p.changed(rootID)
@@ -345,7 +371,7 @@ func (p *publisher) reconcileIfSent(ctx context.Context, pst *post.Post, tw *pos
 		log.Info("interrupted tweet not found on X; posting it", "position", tw.Position)
 		return "", outcome{}, true
 	}
-	if err := p.record(ctx, pst.ID, tw, id); err != nil {
+	if err := p.record(ctx, pst.ID, tw, id, false); err != nil {
 		return "", p.storeFailure(ctx, err), false
 	}
 	log.Info("interrupted tweet found on X; recorded its id", "position", tw.Position, "x_id", id)
@@ -354,3 +380,17 @@ func (p *publisher) reconcileIfSent(ctx context.Context, pst *post.Post, tw *pos
 
 // jitter is the default random source.
 func jitter() float64 { return rand.Float64() }
+
+// isPublished re-reads whether the post's status is published (after the
+// last id was recorded together with the status change).
+func (p *publisher) isPublished(ctx context.Context, id int64) bool {
+	var st post.Status
+	_ = p.store.View(context.WithoutCancel(ctx), func(tx *sqlstore.Tx) error {
+		got, err := tx.GetPost(id)
+		if err == nil {
+			st = got.Status
+		}
+		return err
+	})
+	return st == post.StatusPublished
+}
