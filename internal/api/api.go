@@ -10,8 +10,11 @@ import "time"
 // Routes of the local API, version 1.
 const (
 	PathHealth = "/v1/health"
-	PathPosts  = "/v1/posts"      // GET list (?status=S), POST create
-	PathPost   = "/v1/posts/{id}" // GET show
+	// PathKeyReset (POST) discards data sealed with a lost or wrong key and
+	// binds the keyring's current key; the user logs in again after.
+	PathKeyReset = "/v1/keys/reset"
+	PathPosts    = "/v1/posts"      // GET list (?status=S), POST create
+	PathPost     = "/v1/posts/{id}" // GET show
 )
 
 // Post is a post as SPEC §7 defines it: one tweet or a thread.

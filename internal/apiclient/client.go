@@ -160,3 +160,11 @@ func (c *Client) GetPost(ctx context.Context, id int64) (api.Post, error) {
 func postPath(id int64) string {
 	return strings.Replace(api.PathPost, "{id}", strconv.FormatInt(id, 10), 1)
 }
+
+// ResetKey discards tokens and the client secret sealed with a key the
+// keyring no longer has, and binds the current key.
+func (c *Client) ResetKey(ctx context.Context) (api.Health, error) {
+	var h api.Health
+	err := c.send(ctx, http.MethodPost, api.PathKeyReset, nil, struct{}{}, &h)
+	return h, err
+}

@@ -23,7 +23,7 @@ and stores the tokens encrypted. Tokens refresh themselves from then on.`,
 		Args: exactArgs(0, "a subcommand: login, status or logout"),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newAuthLoginCmd(env), newAuthStatusCmd(env), newAuthLogoutCmd(env))
+	cmd.AddCommand(newAuthLoginCmd(env), newAuthStatusCmd(env), newAuthLogoutCmd(env), newAuthResetKeyCmd(env))
 	return cmd
 }
 

@@ -477,3 +477,46 @@ func TestPeerWithOtherUIDRejected(t *testing.T) {
 	default:
 	}
 }
+
+func TestResetKeyAfterMismatch(t *testing.T) {
+	home := shortHome(t)
+	kr := &secrets.Memory{}
+	cfg := testConfig(t, home, kr)
+	r := start(t, cfg)
+	waitHealth(t, r.client, func(h api.Health) bool { return h.Status == api.HealthOK })
+	// A reset is refused while the key is fine.
+	if _, err := r.client.ResetKey(context.Background()); err == nil {
+		t.Fatal("reset accepted with a good key")
+	}
+	r.stop(t)
+	// Seed a sealed secret and a token row, then lose the key.
+	s, _ := sqlstore.Open(context.Background(), cfg.Env.DBPath(), sqlstore.Options{})
+	s.DB().Exec(`INSERT INTO accounts (id, username, created_at, updated_at) VALUES ('5', 'bob', 'x', 'x')`)
+	s.DB().Exec(`INSERT INTO oauth_tokens (account_id, access_token_enc, updated_at) VALUES ('5', x'00', 'x')`)
+	s.DB().Exec(`UPDATE settings SET x_client_id = 'cid', x_client_secret_enc = x'0102'`)
+	s.Close()
+	id, _ := secrets.EntryID(home)
+	kr.Delete(context.Background(), "psnd", id)
+
+	r = start(t, cfg)
+	h := waitHealth(t, r.client, func(h api.Health) bool { return h.Status != api.HealthWaitingForKeyring })
+	if h.Status != api.HealthKeyError || !strings.Contains(h.Keyring.LastError, "missing") {
+		t.Fatalf("health with a lost key = %+v", h)
+	}
+	h, err := r.client.ResetKey(context.Background())
+	if err != nil || h.Status != api.HealthOK {
+		t.Fatalf("reset: %+v, %v", h, err)
+	}
+	r.stop(t)
+	s, _ = sqlstore.Open(context.Background(), cfg.Env.DBPath(), sqlstore.Options{ReadOnly: true})
+	defer s.Close()
+	var tokens, accounts int
+	var secret []byte
+	var clientID string
+	s.DB().QueryRow(`SELECT count(*) FROM oauth_tokens`).Scan(&tokens)
+	s.DB().QueryRow(`SELECT count(*) FROM accounts`).Scan(&accounts)
+	s.DB().QueryRow(`SELECT x_client_id, x_client_secret_enc FROM settings`).Scan(&clientID, &secret)
+	if tokens != 0 || secret != nil || accounts != 1 || clientID != "cid" {
+		t.Fatalf("after reset: tokens %d secret %v accounts %d client %q", tokens, secret, accounts, clientID)
+	}
+}

@@ -16,7 +16,7 @@ import (
 // ErrKeyMismatch means the data key the keyring holds did not seal this
 // database: stored tokens cannot be decrypted and the user must log in
 // again. Nothing sealed is overwritten while in this state.
-var ErrKeyMismatch = errors.New("the data key does not match this database: stored tokens and the client secret cannot be decrypted; log in again with `psnd auth login`")
+var ErrKeyMismatch = errors.New("the data key does not match this database: stored tokens and the client secret cannot be decrypted; run `psnd auth reset-key`, then `psnd setup` to log in again")
 
 // keys wraps the KeyProvider with the database binding: the first key seen
 // is recorded in settings.key_check, and a different key later is refused.
@@ -142,3 +142,32 @@ func (k *keys) status() (api.Keyring, string) {
 	}
 	return out, api.HealthOK
 }
+
+// reset binds the key the keyring holds now to the database, discarding
+// everything sealed with the old one (tokens, the client secret), which
+// cannot be decrypted anyway. Only an explicit user request calls it; it
+// refuses while the key is fine or not yet readable.
+func (k *keys) reset(ctx context.Context) error {
+	key, err := k.provider.TryKey()
+	if err != nil {
+		return fmt.Errorf("the keyring has no usable key yet: %w", err)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.bindErr == nil {
+		return errKeyFine
+	}
+	err = k.store.Update(ctx, func(tx *sqlstore.Tx) error {
+		return tx.ResetSealed(secrets.KeyCheck(key), k.clock.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("reset sealed data: %w", err)
+	}
+	k.log.Warn("data key reset: stored tokens and client secret discarded; log in again")
+	k.bindErr, k.bound, k.boundKey = nil, true, key
+	k.notifyLocked()
+	return nil
+}
+
+// errKeyFine refuses a reset that is not needed.
+var errKeyFine = errors.New("the data key matches this database; nothing to reset")

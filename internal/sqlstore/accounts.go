@@ -158,3 +158,17 @@ func (t *Tx) SetClientCredentials(clientID string, secretEnc []byte, now time.Ti
 	}
 	return nil
 }
+
+// ResetSealed discards every value sealed with an old data key (all
+// tokens, the client secret) and binds the new key's check, in one
+// transaction. Accounts, the client id and posts are kept.
+func (t *Tx) ResetSealed(check []byte, now time.Time) error {
+	if _, err := t.tx.Exec(`DELETE FROM oauth_tokens`); err != nil {
+		return fmt.Errorf("discard tokens: %w", mapErr(err))
+	}
+	if _, err := t.tx.Exec(`UPDATE settings SET x_client_secret_enc = NULL, key_check = ?, updated_at = ? WHERE id = 1`,
+		check, fmtTime(now)); err != nil {
+		return fmt.Errorf("discard client secret: %w", mapErr(err))
+	}
+	return nil
+}
