@@ -50,6 +50,9 @@ type Config struct {
 	OnArm func(next time.Time)
 	// Rand is the jitter source for retry delays (tests); nil is random.
 	Rand func() float64
+	// XSleep replaces the real sleep while polling X's media processing
+	// (tests).
+	XSleep func(ctx context.Context, d time.Duration) error
 	// OpenBrowser opens a login's authorize URL when an API client asks
 	// the daemon to (the CLI opens it itself); main wires pkg/browser.
 	OpenBrowser func(url string) error

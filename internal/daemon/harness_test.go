@@ -103,8 +103,16 @@ var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, opts ...func(*harness)) *harness {
 	t.Helper()
+	return newHarnessX(t, fakex.Options{}, opts...)
+}
+
+// newHarnessX is newHarness with options for the fake X (its clock is the
+// harness's).
+func newHarnessX(t *testing.T, xo fakex.Options, opts ...func(*harness)) *harness {
+	t.Helper()
 	h := &harness{t: t, clock: clock.NewFake(t0), alarm: newFakeAlarm(), arms: make(chan time.Time, 1000)}
-	x, srv := xspec.NewTestServer(t, fakex.Options{Clock: h.clock})
+	xo.Clock = h.clock
+	x, srv := xspec.NewTestServer(t, xo)
 	x.AddUser(fakex.User{ID: testUser, Username: "alice", Name: "Alice"})
 	h.x = x
 	h.tokens = &fakeTokens{x: x, tok: map[string]string{}}
@@ -116,6 +124,8 @@ func newHarness(t *testing.T, opts ...func(*harness)) *harness {
 	h.cfg.Tokens = h.tokens
 	h.cfg.XHTTPClient = srv.Client()
 	h.cfg.Rand = func() float64 { return 0 }
+	// Media processing polls wait on the fake clock, not the real one.
+	h.cfg.XSleep = func(ctx context.Context, d time.Duration) error { h.clock.Advance(d); return ctx.Err() }
 	h.cfg.OnArm = func(next time.Time) { h.arms <- next }
 	for _, o := range opts {
 		o(h)

@@ -16,7 +16,7 @@ func (d *Daemon) setupX() error {
 		hc = &http.Client{Timeout: 2 * time.Minute}
 	}
 	xc, err := xapi.New(xapi.Config{BaseURL: d.cfg.Env.APIURL, HTTPClient: hc, Logger: d.log, Clock: d.clock,
-		UserAgent: "psnd/" + d.cfg.Version})
+		Sleep: d.cfg.XSleep, UserAgent: "psnd/" + d.cfg.Version})
 	if err != nil {
 		return err
 	}
