@@ -75,7 +75,12 @@ type daemon struct {
 
 func startDaemon(t *testing.T, environ []string) *daemon {
 	t.Helper()
-	cmd := exec.Command(psndBin, "serve")
+	return startDaemonArgs(t, environ, "serve")
+}
+
+func startDaemonArgs(t *testing.T, environ []string, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(psndBin, args...)
 	cmd.Env = environ
 	log := &logBuffer{}
 	cmd.Stderr = log
