@@ -21,6 +21,6 @@ for ((i = 0; i < rounds; i++)); do
   node "$here/bench.js" "$out/corpus.jsonl" 1 >> "$out/js.txt"
 done
 bs() { go run golang.org/x/perf/cmd/benchstat@latest "$@"; }
-echo "== Go, one CPU (GOMAXPROCS=1)"; bs -col .unit "$out/go1.txt" 2>/dev/null || bs "$out/go1.txt"
+echo "== Go, one CPU (GOMAXPROCS=1)"; bs "$out/go1.txt"
 echo "== Go CheckBatch, all CPUs"; bs "$out/go.txt"
 echo "== JavaScript twitter-text 3.1.0"; bs "$out/js.txt"

@@ -25,8 +25,11 @@
 // [Check] turns the length into a verdict for a post: an error above the
 // account's limit (280, or 25,000 for Premium), for empty text, invalid
 // UTF-8 or forbidden characters, and warnings that never block: more than
-// 10 mentions, more than 5 hashtags. [NearDuplicate] decides whether a text
-// is a near-duplicate of a recent post (see its doc for the definition);
+// 10 mentions, more than 5 hashtags, and a near-duplicate of a recent post.
+// [NearDuplicate] defines "near": both texts NFC-normalised, case-folded,
+// URLs replaced by one placeholder and white space collapsed, then a Dice
+// similarity of character trigrams of at least 0.9. "Recent" is the
+// caller's choice: the account's posts of the last [RecentWindow] (7 days).
 // X refuses exact duplicates, and near ones are usually an accident.
 // [CheckBatch] checks JSON Lines streams.
 //

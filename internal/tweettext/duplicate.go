@@ -10,10 +10,10 @@ import (
 )
 
 // RecentWindow is how far back the caller should collect an account's
-// posts for NearDuplicate (psnd's store passes the account's posts
-// published or scheduled within it). X does not document the window of its
-// duplicate-content refusal; a week covers what users report and keeps the
-// comparison cheap.
+// posts for NearDuplicate: the store passes the account's posts published or
+// scheduled within it. X does not document how far back its duplicate-
+// content refusal looks; a week catches the common accident (the same
+// announcement queued twice within days) and keeps the comparison cheap.
 const RecentWindow = 7 * 24 * time.Hour
 
 // NearDuplicateThreshold is the similarity from which a text counts as a
