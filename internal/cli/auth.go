@@ -20,6 +20,9 @@ func newAuthCmd(env *Env) *cobra.Command {
 		Long: `Connect X accounts to psnd. 'psnd auth login' opens X's consent page in your
 browser; psnd catches the redirect on http://127.0.0.1:18923/callback (PSN_CALLBACK_ADDR)
 and stores the tokens encrypted. Tokens refresh themselves from then on.`,
+		Example: `  psnd auth login
+  psnd auth status
+  psnd auth logout @alice`,
 		Args: exactArgs(0, "a subcommand: login, status or logout"),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
@@ -51,12 +54,12 @@ seconds after you approve.`,
 			if o.timeout < 0 {
 				return usagef("--timeout must be positive")
 			}
-			c, err := client(env)
+			s, err := connect(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
 			o.readStdin = true
-			acct, err := runLogin(cmd.Context(), env, c, o)
+			acct, err := runLogin(cmd.Context(), env, s.c, o)
 			if err != nil {
 				return err
 			}
@@ -69,7 +72,7 @@ seconds after you approve.`,
 	}
 	cmd.Flags().BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser; paste the redirect URL instead")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 0, "how long to wait for the browser's redirect before asking to paste it (default 2m)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the account as JSON")
+	jsonFlag(cmd, &asJSON, "the account")
 	return cmd
 }
 
@@ -93,32 +96,40 @@ func newAuthStatusCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show connected accounts, token expiry and problems",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `Show the X app psnd logs in with and every connected account: which is the
+default, its subscription (Premium accounts may post long texts), when it
+logged in, when its access token expires and was last refreshed (in your
+time zone, with a hint such as "in 1h50m"), and any problem with what to do
+about it — for example "needs to log in again" when X revoked psnd's access.`,
+		Example: `  psnd auth status
+  psnd auth status --json | jq '.accounts[] | {username, needs_reauth}'`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := client(env)
+			s, err := connect(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
-			st, err := c.AuthStatus(cmd.Context())
+			st, err := s.c.AuthStatus(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(env.Stdout, st)
 			}
-			printAuthStatus(env, st)
+			printAuthStatus(env, s.loc, st)
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	jsonFlag(cmd, &asJSON, "every account's status")
 	return cmd
 }
 
-func printAuthStatus(env *Env, st api.AuthStatus) {
+func printAuthStatus(env *Env, loc *time.Location, st api.AuthStatus) {
 	w := env.Stdout
+	c := stdoutColors(env)
 	switch {
 	case !st.App.Configured:
-		fmt.Fprintln(w, "X app: not configured (run `psnd setup`)")
+		fmt.Fprintf(w, "X app: %s (run `psnd setup`)\n", c.yellow("not configured"))
 	default:
 		fmt.Fprintf(w, "X app: client id %s (%s", st.App.ClientID, st.App.ClientType)
 		if st.App.Source == "daemon_env" {
@@ -130,14 +141,14 @@ func printAuthStatus(env *Env, st api.AuthStatus) {
 		fmt.Fprintf(w, "Callback URL: %s\n", st.App.CallbackURL)
 	}
 	if st.App.CallbackError != "" {
-		fmt.Fprintf(w, "Callback: %s\n", st.App.CallbackError)
+		fmt.Fprintf(w, "Callback: %s\n", c.red(st.App.CallbackError))
 	}
 	if len(st.Accounts) == 0 {
 		fmt.Fprintln(w, "\nNo X account connected: run `psnd auth login`.")
 		return
 	}
 	for _, a := range st.Accounts {
-		fmt.Fprintf(w, "\n%s", describeAccount(a.Account))
+		fmt.Fprintf(w, "\n%s", c.bold(describeAccount(a.Account)))
 		if a.Default {
 			fmt.Fprint(w, " — default")
 		}
@@ -145,31 +156,25 @@ func printAuthStatus(env *Env, st api.AuthStatus) {
 		fmt.Fprintf(w, "  id:            %s\n", a.ID)
 		fmt.Fprintf(w, "  subscription:  %s\n", a.SubscriptionType)
 		if a.LoggedIn {
-			fmt.Fprintf(w, "  logged in:     %s\n", authTime(env, a.LoggedInAt))
-			fmt.Fprintf(w, "  token expires: %s\n", authTime(env, a.TokenExpiresAt))
-			fmt.Fprintf(w, "  last refresh:  %s\n", authTime(env, a.LastRefreshAt))
+			fmt.Fprintf(w, "  logged in:     %s\n", authTime(env, loc, a.LoggedInAt))
+			fmt.Fprintf(w, "  token expires: %s\n", authTime(env, loc, a.TokenExpiresAt))
+			fmt.Fprintf(w, "  last refresh:  %s\n", authTime(env, loc, a.LastRefreshAt))
 		}
 		if len(a.Problems) == 0 {
-			fmt.Fprintln(w, "  status:        ok")
+			fmt.Fprintf(w, "  status:        %s\n", c.green("ok"))
 		}
 		for _, p := range a.Problems {
-			fmt.Fprintf(w, "  problem:       %s\n", p)
+			fmt.Fprintf(w, "  problem:       %s\n", c.red(p))
 		}
 	}
 }
 
-// authTime shows a time in the user's zone (PSN_TZ, else the system's).
-func authTime(env *Env, t *time.Time) string {
+// authTime shows a time in the user's zone with a relative hint.
+func authTime(env *Env, loc *time.Location, t *time.Time) string {
 	if t == nil {
 		return "never"
 	}
-	loc := time.Local
-	if tz := env.Getenv("PSN_TZ"); tz != "" {
-		if l, err := time.LoadLocation(tz); err == nil {
-			loc = l
-		}
-	}
-	return t.In(loc).Format("2006-01-02 15:04 MST")
+	return fmtWhen(env, loc, t)
 }
 
 func newAuthLogoutCmd(env *Env) *cobra.Command {
@@ -188,16 +193,17 @@ default account. The account and its posts stay; log in again to use it.`,
 			}
 			return nil
 		},
+		ValidArgsFunction: completeAccountArg(env),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := ""
 			if len(args) == 1 {
 				name = args[0]
 			}
-			c, err := client(env)
+			s, err := connect(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
-			res, err := c.Logout(cmd.Context(), name)
+			res, err := s.c.Logout(cmd.Context(), name)
 			if err != nil {
 				return err
 			}
@@ -212,12 +218,12 @@ default account. The account and its posts stay; log in again to use it.`,
 				fmt.Fprintf(env.Stdout, "Logged out %s: tokens revoked at X and deleted.\n", who)
 			default:
 				fmt.Fprintf(env.Stdout, "Logged out %s: tokens deleted.\n", who)
-				fmt.Fprintf(env.Stderr, "psnd: warning: X did not confirm revoking them (%s); you can remove psnd's access at https://x.com/settings/connected_apps\n", res.RevokeError)
+				warn(env, fmt.Sprintf("X did not confirm revoking them (%s); you can remove psnd's access at https://x.com/settings/connected_apps", res.RevokeError))
 			}
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	jsonFlag(cmd, &asJSON, "the result")
 	return cmd
 }
 

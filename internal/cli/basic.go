@@ -13,7 +13,12 @@ func newVersionCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print psnd's version",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `Print this binary's version. Every client command also compares it with the
+running daemon's and warns when they differ (restart the daemon after an
+upgrade).`,
+		Example: `  psnd version
+  psnd version --json`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON {
 				return writeJSON(env.Stdout, map[string]string{"version": env.Version})
@@ -22,7 +27,7 @@ func newVersionCmd(env *Env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	jsonFlag(cmd, &asJSON, "the version")
 	return cmd
 }
 
@@ -65,8 +70,20 @@ func newListCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List posts: failed first, then scheduled, drafts and published",
+		Long: `List posts, one line each: failed posts first, then those waiting to retry,
+scheduled, drafts and published. WHEN is the publish time for a published
+post, the next attempt for one waiting to retry, and otherwise the time it is
+scheduled for, shown in your time zone (PSN_TZ) with a hint such as "in 2h".
+A thread shows its first tweet and how many follow ([+3]).
+
+Statuses: draft, scheduled, publishing, published, failed, retry. A
+sub-status in brackets says more: retry_1..retry_3 (which automatic retry is
+next), rate_limited (waiting for X's limit to reset), media_uploading,
+media_uploaded, thread_partial (a thread stopped part-way; psnd retry
+resumes it).`,
 		Example: `  psnd list
-  psnd list --status scheduled --json`,
+  psnd list --status failed
+  psnd list --status scheduled --json | jq -r '.[].id'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := connect(cmd.Context(), env)
@@ -83,18 +100,25 @@ func newListCmd(env *Env) *cobra.Command {
 			return printPostTable(env, s.loc, posts)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (an array of posts)")
+	jsonFlag(cmd, &asJSON, "the posts (an array)")
 	cmd.Flags().StringVar(&status, "status", "", "only posts with this status: draft, scheduled, publishing, published, failed, retry")
+	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(statusCompletions, cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveKeepOrder))
 	return cmd
 }
 
 func newShowCmd(env *Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     "show ID",
-		Short:   "Show one post with every tweet of its thread",
-		Example: `  psnd show 12 --json`,
-		Args:    exactArgs(1, "one post ID"),
+		Use:   "show ID",
+		Short: "Show one post with every tweet of its thread",
+		Long: `Show one post: its status and sub-status, when it is scheduled, published or
+retried next, why it failed, and each tweet of a thread with its X id once
+posted. Times are in your time zone (PSN_TZ) with a relative hint.
+ID is the number 'psnd post' printed and 'psnd list' shows.`,
+		Example: `  psnd show 12
+  psnd show 12 --json | jq -r '.tweets[].platform_post_id'`,
+		Args:              exactArgs(1, "one post ID"),
+		ValidArgsFunction: completePostIDs(env),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -114,7 +138,7 @@ func newShowCmd(env *Env) *cobra.Command {
 			return printPost(env, s.loc, p)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	jsonFlag(cmd, &asJSON, "the post")
 	return cmd
 }
 
@@ -130,4 +154,10 @@ func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// jsonFlag adds --json, worded the same everywhere: what it prints is
+// named, and the output is the API's JSON (SPEC §7) for scripts.
+func jsonFlag(cmd *cobra.Command, v *bool, what string) {
+	cmd.Flags().BoolVar(v, "json", false, "print "+what+" as JSON instead of text")
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -37,7 +38,7 @@ const exitHelp = `Exit status:
   1  error (one line on stderr says what)
   2  usage error (bad flag or arguments)
   3  the daemon is not running (start it with: psnd serve)
-  4  the text is not a valid post (check, split, post)`
+  4  the text is not a valid post (check, split, post, edit)`
 
 // Env is everything a command may touch outside its arguments.
 type Env struct {
@@ -58,6 +59,18 @@ type Env struct {
 	// OpenBrowser opens a URL in the user's browser (login); main wires
 	// pkg/browser. nil means none: the URL is printed to paste instead.
 	OpenBrowser func(url string) error
+	// Now is the clock behind relative hints ("in 2h") and the relative
+	// times users type ("+2h", "09:30"); nil means time.Now. Tests fix it
+	// so that golden output does not depend on when they run.
+	Now func() time.Time
+}
+
+// now is the command's idea of the current time.
+func (e *Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 // usageError marks errors that should print usage and exit 2.
@@ -173,6 +186,10 @@ Start the daemon with 'psnd serve' (or install it as a service with
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitHelp + "\n")
+	root.AddGroup(commandGroups...)
+	// psnd's own completion command: bash, zsh and fish only (psnd runs on
+	// Linux and macOS), with install steps in its help.
+	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(
 		newVersionCmd(env),
 		newServeCmd(env),
@@ -189,6 +206,8 @@ Start the daemon with 'psnd serve' (or install it as a service with
 		newCheckCmd(env),
 		newSplitCmd(env),
 	)
+	root.AddCommand(newCompletionCmd(env))
+	finishTree(root)
 	return root
 }
 
@@ -206,7 +225,7 @@ func client(env *Env) (*apiclient.Client, error) {
 	}
 	c := apiclient.New(cfg.SocketPath(), env.Version)
 	c.OnVersionMismatch = func(v string) {
-		fmt.Fprintf(env.Stderr, "psnd: warning: the daemon runs version %s, this command is %s; restart the daemon\n", v, env.Version)
+		warn(env, fmt.Sprintf("the daemon runs version %s, this command is %s; restart the daemon", v, env.Version))
 	}
 	return c, nil
 }

@@ -40,17 +40,27 @@ func connect(ctx context.Context, env *Env) (*session, error) {
 
 func (s *session) notices(env *Env) {
 	h := s.health
+	c := stderrColors(env)
 	switch h.Status {
 	case api.HealthWaitingForKeyring:
-		fmt.Fprintln(env.Stderr, "psnd: notice: the daemon is waiting for the keyring to unlock; nothing is published until it can read its key")
+		fmt.Fprintln(env.Stderr, "psnd: "+c.yellow("notice:")+" the daemon is waiting for the keyring to unlock; nothing is published until it can read its key")
 	case api.HealthKeyError:
-		fmt.Fprintln(env.Stderr, "psnd: notice: "+h.Keyring.LastError)
+		fmt.Fprintln(env.Stderr, "psnd: "+c.yellow("notice:")+" "+h.Keyring.LastError)
 	}
-	if h.RecentFailures > 0 {
-		plural := "s"
-		if h.RecentFailures == 1 {
-			plural = ""
-		}
-		fmt.Fprintf(env.Stderr, "psnd: notice: %d post%s failed in the last 24 hours; see `psnd list --status failed`\n", h.RecentFailures, plural)
+	failureNotice(env, h)
+}
+
+// failureNotice is the one line about posts that failed in the last day,
+// printed before anything else a client command shows.
+func failureNotice(env *Env, h api.Health) {
+	if h.RecentFailures == 0 {
+		return
 	}
+	plural := "s"
+	if h.RecentFailures == 1 {
+		plural = ""
+	}
+	c := stderrColors(env)
+	fmt.Fprintf(env.Stderr, "psnd: %s %d post%s failed in the last 24 hours; see `psnd list --status failed`\n",
+		c.yellow("notice:"), h.RecentFailures, plural)
 }

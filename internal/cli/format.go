@@ -2,8 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -11,11 +11,33 @@ import (
 	"github.com/psnd/psnd/internal/when"
 )
 
-func fmtWhen(loc *time.Location, t *time.Time) string {
+// fmtWhen shows a time in the user's zone with a relative hint:
+// "2026-11-27 10:30 CET (in 2h)"; "-" when there is none.
+func fmtWhen(env *Env, loc *time.Location, t *time.Time) string {
 	if t == nil {
 		return "-"
 	}
-	return when.Format(*t, time.Now(), loc)
+	return when.Format(*t, env.now(), loc)
+}
+
+// statusText is a post's status with its sub-status: "retry (rate_limited)".
+func statusText(p api.Post) string {
+	if p.SubStatus != nil {
+		return p.Status + " (" + *p.SubStatus + ")"
+	}
+	return p.Status
+}
+
+// listTime is the time that matters for a post in a list: when it was
+// published, when it will be retried, else when it is (or was) due.
+func listTime(p api.Post) *time.Time {
+	switch {
+	case p.PublishedAt != nil:
+		return p.PublishedAt
+	case p.Status == "retry" && p.NextRetryAt != nil:
+		return p.NextRetryAt
+	}
+	return p.ScheduledAt
 }
 
 func printPostTable(env *Env, loc *time.Location, posts []api.Post) error {
@@ -23,17 +45,9 @@ func printPostTable(env *Env, loc *time.Location, posts []api.Post) error {
 		fmt.Fprintln(env.Stdout, "No posts.")
 		return nil
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tWHEN\tACCOUNT\tTEXT")
+	c := stdoutColors(env)
+	rows := [][]string{{"ID", "STATUS", "WHEN", "ACCOUNT", "TEXT"}}
 	for _, p := range posts {
-		status := p.Status
-		if p.SubStatus != nil {
-			status += " (" + *p.SubStatus + ")"
-		}
-		when := p.ScheduledAt
-		if p.PublishedAt != nil {
-			when = p.PublishedAt
-		}
 		text := ""
 		if len(p.Tweets) > 0 {
 			text = truncate(p.Tweets[0].Text, 50)
@@ -41,28 +55,69 @@ func printPostTable(env *Env, loc *time.Location, posts []api.Post) error {
 		if len(p.Tweets) > 1 {
 			text += fmt.Sprintf(" [+%d]", len(p.Tweets)-1)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, status, fmtWhen(loc, when), "@"+p.Account, text)
+		rows = append(rows, []string{fmt.Sprint(p.ID), statusText(p), fmtWhen(env, loc, listTime(p)), "@" + p.Account, text})
 	}
-	return tw.Flush()
+	return writeTable(env.Stdout, rows, func(row, col int, cell string) string {
+		switch {
+		case row == 0:
+			return c.bold(cell)
+		case col == 1:
+			return c.status(posts[row-1].Status, cell)
+		}
+		return cell
+	})
+}
+
+// writeTable prints rows in columns two spaces apart, the first row being
+// the header. Cells are padded before paint colours them, so escape
+// sequences never upset the alignment; the last column is not padded.
+func writeTable(w io.Writer, rows [][]string, paint func(row, col int, cell string) string) error {
+	var widths []int
+	for _, r := range rows {
+		for i, cell := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+	}
+	var b strings.Builder
+	for ri, r := range rows {
+		for ci, cell := range r {
+			if ci < len(r)-1 {
+				cell += strings.Repeat(" ", widths[ci]-utf8.RuneCountInString(cell))
+			}
+			b.WriteString(paint(ri, ci, cell))
+			if ci < len(r)-1 {
+				b.WriteString("  ")
+			}
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func printPost(env *Env, loc *time.Location, p api.Post) error {
 	w := env.Stdout
-	fmt.Fprintf(w, "Post %d by @%s\n", p.ID, p.Account)
-	status := p.Status
-	if p.SubStatus != nil {
-		status += " (" + *p.SubStatus + ")"
-	}
-	fmt.Fprintf(w, "  status:     %s\n", status)
-	fmt.Fprintf(w, "  scheduled:  %s\n", fmtWhen(loc, p.ScheduledAt))
+	c := stdoutColors(env)
+	fmt.Fprintf(w, "%s by @%s\n", c.bold(fmt.Sprintf("Post %d", p.ID)), p.Account)
+	fmt.Fprintf(w, "  status:     %s\n", c.status(p.Status, statusText(p)))
+	fmt.Fprintf(w, "  scheduled:  %s\n", fmtWhen(env, loc, p.ScheduledAt))
 	if p.PublishedAt != nil {
-		fmt.Fprintf(w, "  published:  %s\n", fmtWhen(loc, p.PublishedAt))
+		fmt.Fprintf(w, "  published:  %s\n", fmtWhen(env, loc, p.PublishedAt))
 	}
 	if p.NextRetryAt != nil {
-		fmt.Fprintf(w, "  next retry: %s\n", fmtWhen(loc, p.NextRetryAt))
+		fmt.Fprintf(w, "  next retry: %s\n", fmtWhen(env, loc, p.NextRetryAt))
+	}
+	if p.Attempts > 0 {
+		fmt.Fprintf(w, "  attempts:   %d\n", p.Attempts)
 	}
 	if p.FailReason != nil {
-		fmt.Fprintf(w, "  reason:     %s\n", *p.FailReason)
+		fmt.Fprintf(w, "  reason:     %s\n", c.red(*p.FailReason))
+	}
+	if p.Status == "published" && len(p.PlatformPostIDs) > 0 {
+		fmt.Fprintf(w, "  on X:       https://x.com/%s/status/%s\n", p.Account, p.PlatformPostIDs[0])
 	}
 	n := len(p.Tweets)
 	for _, t := range p.Tweets {
@@ -70,7 +125,7 @@ func printPost(env *Env, loc *time.Location, p api.Post) error {
 		if t.PlatformPostID != nil {
 			id = "x id " + *t.PlatformPostID
 		}
-		fmt.Fprintf(w, "\n  [%d/%d] %s, %s\n", t.Position+1, n, t.Status, id)
+		fmt.Fprintf(w, "\n  [%d/%d] %s, %s\n", t.Position+1, n, c.status(t.Status, t.Status), id)
 		for _, line := range strings.Split(t.Text, "\n") {
 			fmt.Fprintf(w, "    %s\n", line)
 		}

@@ -82,9 +82,11 @@ With --now psnd publishes at once and waits to show the result.`,
 	fl.BoolVar(&f.number, "number", false, "number the tweets of a thread (1/n)")
 	fl.StringArrayVar(&f.media, "media", nil, "attach a file (repeatable)")
 	fl.StringArrayVar(&f.alt, "alt", nil, "alt text for the media, in order (repeatable)")
-	fl.StringVar(&f.account, "account", "", "post as this account (default: the default account)")
-	fl.BoolVar(&f.asJSON, "json", false, "print the post as JSON")
-	fl.BoolVar(&f.wait, "wait", true, "with --now, wait for the result")
+	fl.StringVar(&f.account, "account", "", "post as this account, a username or X id (default: the default account)")
+	jsonFlag(cmd, &f.asJSON, "the post")
+	fl.BoolVar(&f.wait, "wait", true, "with --now, wait for the result (--wait=false returns at once)")
+	_ = cmd.RegisterFlagCompletionFunc("account", completeAccounts(env))
+	noFileFlags(cmd, "at", "alt")
 	return cmd
 }
 
@@ -114,7 +116,7 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 	}
 	req := api.CreatePost{Text: text, Thread: f.thread, Number: f.number, Now: f.now, Draft: f.draft, Account: f.account}
 	if f.at != "" {
-		t, err := when.Parse(f.at, time.Now(), s.loc)
+		t, err := when.Parse(f.at, env.now(), s.loc)
 		if err != nil {
 			return usageError{fmt.Errorf("--at: %w", err)}
 		}
@@ -136,7 +138,7 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 		return err
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintln(env.Stderr, "psnd: warning: "+w)
+		warn(env, w)
 	}
 	if f.now && f.wait {
 		p, err = s.waitSettled(ctx, env, p)
@@ -177,7 +179,7 @@ func (s *session) report(env *Env, p api.Post, asJSON bool) error {
 			return err
 		}
 	} else {
-		fmt.Fprintln(env.Stdout, s.summary(p))
+		fmt.Fprintln(env.Stdout, s.summary(env, p))
 	}
 	if p.Status == "failed" {
 		if asJSON {
@@ -189,33 +191,35 @@ func (s *session) report(env *Env, p api.Post, asJSON bool) error {
 }
 
 // summary is the one-line human report of a post's state.
-func (s *session) summary(p api.Post) string {
-	now := time.Now()
-	what := "Post"
+func (s *session) summary(env *Env, p api.Post) string {
+	now := env.now()
+	c := stdoutColors(env)
+	what := fmt.Sprintf("Post %d", p.ID)
 	if len(p.Tweets) > 1 {
-		what = fmt.Sprintf("Thread of %d tweets", len(p.Tweets))
+		what = fmt.Sprintf("Post %d (a thread of %d tweets)", p.ID, len(p.Tweets))
 	}
+	st := func(word string) string { return c.status(p.Status, word) }
 	switch p.Status {
 	case "published":
 		url := ""
 		if len(p.PlatformPostIDs) > 0 {
 			url = fmt.Sprintf(": https://x.com/%s/status/%s", p.Account, p.PlatformPostIDs[0])
 		}
-		return fmt.Sprintf("%s %d published as @%s%s", what, p.ID, p.Account, url)
+		return fmt.Sprintf("%s %s as @%s%s", what, st("published"), p.Account, url)
 	case "scheduled":
-		return fmt.Sprintf("%s %d scheduled for %s as @%s", what, p.ID, when.Format(*p.ScheduledAt, now, s.loc), p.Account)
+		return fmt.Sprintf("%s %s for %s as @%s", what, st("scheduled"), fmtWhen(env, s.loc, p.ScheduledAt), p.Account)
 	case "draft":
-		return fmt.Sprintf("%s %d saved as a draft", what, p.ID)
+		return fmt.Sprintf("%s saved as a %s", what, st("draft"))
 	case "retry":
 		at := ""
 		if p.NextRetryAt != nil {
 			at = " at " + when.Format(*p.NextRetryAt, now, s.loc)
 		}
-		return fmt.Sprintf("%s %d will be retried%s (%s): %s", what, p.ID, at, deref(p.SubStatus), deref(p.FailReason))
+		return fmt.Sprintf("%s %s%s (%s): %s", what, st("will be retried"), at, deref(p.SubStatus), deref(p.FailReason))
 	case "publishing":
-		return fmt.Sprintf("%s %d is being published; see `psnd show %d`", what, p.ID, p.ID)
+		return fmt.Sprintf("%s %s; see `psnd show %d`", what, st("is being published"), p.ID)
 	}
-	return fmt.Sprintf("%s %d is %s", what, p.ID, p.Status)
+	return fmt.Sprintf("%s is %s", what, st(p.Status))
 }
 
 func deref(s *string) string {
@@ -231,10 +235,23 @@ func newEditCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "edit ID",
 		Short: "Change a post's text or time (refused once publishing has started)",
+		Long: `Change a draft, scheduled, failed or retrying post: new text with --text
+(- reads stdin), a new time with --at, or publish it now with --now. The text
+is checked as for 'psnd post'; a thread stays a thread and its media stay with
+the first tweet. Giving a time schedules a draft or failed post; a failed post
+edited without one stays failed until 'psnd retry'. The text of a thread that
+is partly on X can no longer change.
+
+The edit and a publish can never overlap: once psnd has started publishing
+the post, the edit is refused with a message saying so, and nothing changes.
+Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
+"+90m").`,
 		Example: `  psnd edit 12 --at "2026-12-01 10:00"
   psnd edit 12 --text "Fixed the typo"
-  psnd edit 12 --text - < new.txt`,
-		Args: exactArgs(1, "one post ID"),
+  psnd edit 12 --text - --thread < new.txt
+  psnd edit 12 --now`,
+		Args:              exactArgs(1, "one post ID"),
+		ValidArgsFunction: completePostIDs(env, "draft", "scheduled", "failed", "retry"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -262,7 +279,7 @@ func newEditCmd(env *Env) *cobra.Command {
 				return err
 			}
 			if at != "" {
-				t, err := when.Parse(at, time.Now(), s.loc)
+				t, err := when.Parse(at, env.now(), s.loc)
 				if err != nil {
 					return usageError{fmt.Errorf("--at: %w", err)}
 				}
@@ -273,7 +290,7 @@ func newEditCmd(env *Env) *cobra.Command {
 				return err
 			}
 			for _, w := range p.Warnings {
-				fmt.Fprintln(env.Stderr, "psnd: warning: "+w)
+				warn(env, w)
 			}
 			return s.report(env, p, asJSON)
 		},
@@ -284,17 +301,20 @@ func newEditCmd(env *Env) *cobra.Command {
 	fl.BoolVar(&now, "now", false, "publish now")
 	fl.BoolVar(&thread, "thread", false, "split long text into a thread")
 	fl.BoolVar(&number, "number", false, "number the thread's tweets")
-	fl.BoolVar(&asJSON, "json", false, "print the post as JSON")
+	jsonFlag(cmd, &asJSON, "the post")
+	noFileFlags(cmd, "at", "text")
 	return cmd
 }
 
-func newChangeCmd(env *Env, use, short, example string, op func(ctx context.Context, s *session, id int64) (api.Post, error)) *cobra.Command {
+func newChangeCmd(env *Env, use, short, long, example string, statuses []string, op func(ctx context.Context, s *session, id int64) (api.Post, error)) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     use + " ID",
-		Short:   short,
-		Example: example,
-		Args:    exactArgs(1, "one post ID"),
+		Use:               use + " ID",
+		Short:             short,
+		Long:              long,
+		Example:           example,
+		Args:              exactArgs(1, "one post ID"),
+		ValidArgsFunction: completePostIDs(env, statuses...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -311,17 +331,31 @@ func newChangeCmd(env *Env, use, short, example string, op func(ctx context.Cont
 			return s.report(env, p, asJSON)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the post as JSON")
+	jsonFlag(cmd, &asJSON, "the post")
 	return cmd
 }
 
 func newCancelCmd(env *Env) *cobra.Command {
-	return newChangeCmd(env, "cancel", "Unschedule a post: it goes back to draft, text kept", "  psnd cancel 12",
+	return newChangeCmd(env, "cancel", "Unschedule a post: it goes back to draft, text kept",
+		`Unschedule a scheduled, retrying or failed post. It becomes a draft with its
+text, media and thread kept; schedule it again with 'psnd edit ID --at WHEN'.
+Refused once psnd has started publishing it, or when part of a thread is
+already on X (retry or delete it instead).`,
+		`  psnd cancel 12
+  psnd cancel 12 && psnd edit 12 --at "2026-12-01 09:00"`,
+		[]string{"scheduled", "retry", "failed"},
 		func(ctx context.Context, s *session, id int64) (api.Post, error) { return s.c.CancelPost(ctx, id) })
 }
 
 func newRetryCmd(env *Env) *cobra.Command {
-	return newChangeCmd(env, "retry", "Publish a failed post now (a thread resumes where it stopped)", "  psnd retry 12",
+	return newChangeCmd(env, "retry", "Publish a failed post now (a thread resumes where it stopped)",
+		`Publish a failed post (or one waiting for an automatic retry) now. A thread
+that stopped part-way (thread_partial) resumes after the last tweet X
+accepted: no tweet is posted twice. To publish later instead, use
+'psnd edit ID --at WHEN'.`,
+		`  psnd retry 12
+  psnd list --status failed --json | jq -r '.[].id' | xargs -n1 psnd retry`,
+		[]string{"failed", "retry"},
 		func(ctx context.Context, s *session, id int64) (api.Post, error) { return s.c.RetryPost(ctx, id) })
 }
 
@@ -330,9 +364,14 @@ func newDeleteCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete ID",
 		Short: "Delete a post; a published one is deleted on X too (asks first)",
+		Long: `Delete a post from psnd. If any of its tweets is on X, psnd asks first and
+then deletes them on X too, last tweet first; without a terminal, pass --yes.
+A tweet already gone from X counts as deleted, so an interrupted delete can
+simply be run again. Refused while the post is being published.`,
 		Example: `  psnd delete 12
   psnd delete 12 --yes     # no question, also deletes it on X`,
-		Args: exactArgs(1, "one post ID"),
+		Args:              exactArgs(1, "one post ID"),
+		ValidArgsFunction: completePostIDs(env),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -378,6 +417,6 @@ func newDeleteCmd(env *Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before deleting on X")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	jsonFlag(cmd, &asJSON, "the result")
 	return cmd
 }

@@ -54,6 +54,6 @@ Then run 'psnd setup' (or 'psnd auth login') to log in again.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the daemon's health as JSON")
+	jsonFlag(cmd, &asJSON, "the daemon's health")
 	return cmd
 }

@@ -16,7 +16,13 @@ func newServiceCmd(env *Env) *cobra.Command {
 (~/.config/systemd/user/psnd.service) or a launchd agent on macOS
 (~/Library/LaunchAgents/` + service.Label + `.plist). The service runs this binary's
 'psnd serve', restarts it if it fails, and carries PSN_HOME, PSN_KEYRING,
-PSN_TZ and the PSN_X_* variables of the shell you install from.`,
+PSN_TZ and the PSN_X_* variables of the shell you install from.
+
+Logs go where the platform keeps them: journalctl --user -u psnd on Linux,
+~/Library/Logs/psnd/psnd.log on macOS.`,
+		Example: `  psnd service install
+  psnd service status
+  psnd service uninstall`,
 		Args: exactArgs(0, "a subcommand: install, uninstall or status"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usagef("psnd service needs a subcommand: install, uninstall or status")
@@ -86,7 +92,9 @@ func newServiceInstallCmd(env *Env) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&print, "print", false, "print the unit (or plist) instead of installing it")
 	cmd.Flags().StringVar(&flavour, "flavour", "", "with --print: systemd or launchd (default: this platform's)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the resulting status as JSON")
+	_ = cmd.RegisterFlagCompletionFunc("flavour", cobra.FixedCompletions([]cobra.Completion{
+		cobra.CompletionWithDesc("systemd", "Linux user unit"), cobra.CompletionWithDesc("launchd", "macOS agent")}, cobra.ShellCompDirectiveNoFileComp))
+	jsonFlag(cmd, &asJSON, "the service's status")
 	return cmd
 }
 
@@ -107,7 +115,9 @@ func newServiceUninstallCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "uninstall",
 		Short: "Stop the service and remove its file (your data stays)",
-		Args:  exactArgs(0, "no arguments"),
+		Example: `  psnd service uninstall
+  psnd service uninstall --json`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := serviceConfig(env)
 			if err != nil {
@@ -127,7 +137,7 @@ func newServiceUninstallCmd(env *Env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	jsonFlag(cmd, &asJSON, "the result")
 	return cmd
 }
 
@@ -136,7 +146,9 @@ func newServiceStatusCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Say whether the service is installed, enabled, running, and which binary it runs",
-		Args:  exactArgs(0, "no arguments"),
+		Example: `  psnd service status
+  psnd service status --json`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := serviceConfig(env)
 			if err != nil {
@@ -174,6 +186,6 @@ func newServiceStatusCmd(env *Env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	jsonFlag(cmd, &asJSON, "the service's status")
 	return cmd
 }

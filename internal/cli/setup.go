@@ -73,7 +73,7 @@ exits non-zero.
 		},
 	}
 	cmd.Flags().BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser to log in; paste the redirect URL instead")
-	cmd.Flags().BoolVar(&o.asJSON, "json", false, `print each step as a JSON object per line: {"step","status","message"}`)
+	jsonFlag(cmd, &o.asJSON, "each step (one object per line)")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 0, "how long to wait for the browser's redirect when logging in (default 2m)")
 	return cmd
 }
@@ -119,7 +119,9 @@ func (s *setupRun) emit(step, status, msg string) {
 	label := map[string]string{stepDataDir: "data directory", stepKeyring: "keyring", stepApp: "X app",
 		stepLogin: "login", stepCheck: "check"}[step]
 	mark := map[string]string{statusSuccess: "ok", statusSkipped: "done", statusNeedInput: "needed", statusError: "FAILED"}[status]
-	fmt.Fprintf(s.env.Stdout, "%-7s %-15s %s\n", mark, label, msg)
+	c := stdoutColors(s.env)
+	paint := map[string]func(string) string{statusSuccess: c.green, statusSkipped: c.green, statusNeedInput: c.yellow, statusError: c.red}[status]
+	fmt.Fprintf(s.env.Stdout, "%s %-15s %s\n", paint(fmt.Sprintf("%-7s", mark)), label, msg)
 }
 
 // info prints guidance: to stderr with --json (stdout is JSON lines), to
@@ -161,6 +163,7 @@ func runSetup(ctx context.Context, env *Env, o setupOptions) error {
 		s.emit(stepDataDir, statusError, err.Error())
 		return s.result()
 	}
+	failureNotice(env, h) // the keyring's state is the next step's
 	s.emit(stepDataDir, statusSuccess, fmt.Sprintf("%s with database psn.db (daemon %s, pid %d)", h.Home, h.Version, h.PID))
 
 	// 2. The data key.

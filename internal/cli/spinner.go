@@ -18,7 +18,7 @@ type spinner struct {
 }
 
 func spinnerEnabled(env *Env) bool {
-	return env.StderrIsTerminal && env.Getenv("NO_COLOR") == "" && env.Getenv("TERM") != "dumb"
+	return env.StderrIsTerminal && stylesAllowed(env)
 }
 
 func startSpinner(env *Env, format string, a ...any) *spinner {

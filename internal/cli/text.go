@@ -92,7 +92,7 @@ with "error" and the rest continue.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	jsonFlag(cmd, &asJSON, "the result")
 	cmd.Flags().BoolVar(&batch, "batch", false, "check JSON Lines from stdin, one result per line")
 	cmd.Flags().IntVar(&max, "max", 0, "length limit (default 280; 25000 for Premium accounts)")
 	return cmd
@@ -132,7 +132,7 @@ mention, hashtag or emoji. A line holding only --- forces a split there.
 			return tweettext.FormatSplit(env.Stdout, res)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	jsonFlag(cmd, &asJSON, "the tweets")
 	cmd.Flags().BoolVar(&number, "number", false, "append \" i/n\" to each tweet")
 	cmd.Flags().IntVar(&max, "max", 0, "length limit per tweet (default 280; 25000 for Premium accounts)")
 	return cmd
