@@ -180,20 +180,21 @@ func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk, free
 		if _, err := bw.Write(c.out); err != nil {
 			return fmt.Errorf("check batch: write: %w", err)
 		}
-		if c.err == nil && cap(c.data) <= 4*chunkBytes {
-			select { // recycle; a chunk that held a huge line is dropped
+		cerr := c.err
+		if cerr == nil && cap(c.data) <= 4*chunkBytes {
+			select { // recycle (c is the reader's from here on); a chunk that held a huge line is dropped
 			case free <- c:
 			default:
 			}
 		}
-		if c.err != nil {
+		if cerr != nil {
 			if ferr := bw.Flush(); ferr != nil {
 				return fmt.Errorf("check batch: write: %w", ferr)
 			}
-			if errors.Is(c.err, io.EOF) {
+			if errors.Is(cerr, io.EOF) {
 				return nil
 			}
-			return c.err
+			return cerr
 		}
 	}
 }
