@@ -69,8 +69,9 @@ func printPostTable(env *Env, loc *time.Location, posts []api.Post) error {
 }
 
 // writeTable prints rows in columns two spaces apart, the first row being
-// the header. Cells are padded before paint colours them, so escape
-// sequences never upset the alignment; the last column is not padded.
+// the header. paint may colour a cell: the padding is added outside it and
+// measured on the plain text, so escape sequences never upset the
+// alignment. The last column is not padded.
 func writeTable(w io.Writer, rows [][]string, paint func(row, col int, cell string) string) error {
 	var widths []int
 	for _, r := range rows {
@@ -84,12 +85,9 @@ func writeTable(w io.Writer, rows [][]string, paint func(row, col int, cell stri
 	var b strings.Builder
 	for ri, r := range rows {
 		for ci, cell := range r {
-			if ci < len(r)-1 {
-				cell += strings.Repeat(" ", widths[ci]-utf8.RuneCountInString(cell))
-			}
 			b.WriteString(paint(ri, ci, cell))
 			if ci < len(r)-1 {
-				b.WriteString("  ")
+				b.WriteString(strings.Repeat(" ", widths[ci]-utf8.RuneCountInString(cell)+2))
 			}
 		}
 		b.WriteString("\n")
@@ -127,6 +125,10 @@ func printPost(env *Env, loc *time.Location, p api.Post) error {
 		}
 		fmt.Fprintf(w, "\n  [%d/%d] %s, %s\n", t.Position+1, n, c.status(t.Status, t.Status), id)
 		for _, line := range strings.Split(t.Text, "\n") {
+			if line == "" {
+				fmt.Fprintln(w)
+				continue
+			}
 			fmt.Fprintf(w, "    %s\n", line)
 		}
 		for _, m := range t.Media {
