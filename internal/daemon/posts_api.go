@@ -228,7 +228,7 @@ func nearDuplicate(tweets, recent []string) (string, bool) {
 	for i, t := range tweets {
 		if ok, m := tweettext.NearDuplicate(t, recent); ok {
 			match := recent[m.Index]
-			where := ""
+			where := "this post "
 			if len(tweets) > 1 {
 				where = fmt.Sprintf("tweet %d/%d ", i+1, len(tweets))
 			}
