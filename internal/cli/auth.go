@@ -116,6 +116,9 @@ about it — for example "needs to log in again" when X revoked psnd's access.`,
 			if asJSON {
 				return writeJSON(env.Stdout, st)
 			}
+			if s.health.Sandbox {
+				fmt.Fprintln(env.Stdout, "Sandbox: this daemon publishes to psnd's built-in offline X as @sandbox, which needs no login.")
+			}
 			printAuthStatus(env, s.loc, st)
 			return nil
 		},

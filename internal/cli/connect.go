@@ -18,8 +18,8 @@ type session struct {
 }
 
 // connect reaches the daemon, prints the one-line notices every client
-// command shows (recent failures, a locked keyring, the sandbox), and
-// resolves the user's time zone.
+// command shows before its own output (recent failures, a locked keyring
+// or a key that does not match), and resolves the user's time zone.
 func connect(ctx context.Context, env *Env) (*session, error) {
 	c, err := client(env)
 	if err != nil {

@@ -215,7 +215,11 @@ func (s *session) summary(env *Env, p api.Post) string {
 		if p.NextRetryAt != nil {
 			at = " at " + when.Format(*p.NextRetryAt, now, s.loc)
 		}
-		return fmt.Sprintf("%s %s%s (%s): %s", what, st("will be retried"), at, deref(p.SubStatus), deref(p.FailReason))
+		sub := ""
+		if p.SubStatus != nil {
+			sub = " (" + *p.SubStatus + ")"
+		}
+		return fmt.Sprintf("%s %s%s%s: %s", what, st("will be retried"), at, sub, deref(p.FailReason))
 	case "publishing":
 		return fmt.Sprintf("%s %s; see `psnd show %d`", what, st("is being published"), p.ID)
 	}
