@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/fakex/xspec"
 	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 // psndBin is the binary under test, built once by TestMain.
@@ -223,3 +225,15 @@ func (w *logBuffer) String() string {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// newFakeX returns the fake X, validating every request against X's
+// OpenAPI document when the reference data is present (always in CI). On a
+// plain clone without it the end-to-end tests still run, unvalidated.
+func newFakeX(t *testing.T, opts fakex.Options) *fakex.Server {
+	t.Helper()
+	if _, ok := testutil.LookupShared(t, "x-api/openapi.json"); ok {
+		return xspec.NewServer(t, opts)
+	}
+	t.Log("../shared/x-api/openapi.json absent: fake X runs without request validation")
+	return fakex.New(opts)
+}

@@ -64,3 +64,24 @@ func RepoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// LookupShared returns the path of a reference file and whether it exists,
+// without skipping, for tests that can run without it but check more with
+// it. Under PSN_REQUIRE_SHARED=1 a missing file fails the test.
+func LookupShared(t testing.TB, rel string) (string, bool) {
+	t.Helper()
+	dir := os.Getenv("PSN_SHARED_DIR")
+	if dir == "" {
+		if root, err := RepoRoot(); err == nil {
+			dir = filepath.Join(root, "..", "shared")
+		}
+	}
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("PSN_REQUIRE_SHARED") == "1" {
+			t.Fatalf("reference file %s missing: %v", p, err)
+		}
+		return "", false
+	}
+	return p, true
+}
