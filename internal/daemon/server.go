@@ -20,6 +20,7 @@ func (d *Daemon) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+api.PathHealth, d.handleHealth)
 	mux.HandleFunc("POST "+api.PathKeyReset, d.handleResetKey)
+	mux.HandleFunc("GET "+api.PathDoctor, d.handleDoctor)
 	mux.HandleFunc("GET "+api.PathPosts, d.handleListPosts)
 	mux.HandleFunc("GET "+api.PathPost, d.handleGetPost)
 	d.postRoutes(mux)

@@ -1,0 +1,47 @@
+package daemon
+
+import (
+	"net/http"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/doctor"
+	"github.com/psnd/psnd/internal/doctor/storecheck"
+)
+
+// handleDoctor answers the daemon's half of `psnd doctor`: the checks that
+// need the open database, the data key in memory, or the callback address
+// of the daemon's own environment (the one logins listen on). The CLI adds
+// what it can see itself: file modes, the daemon's version, the clock and
+// the service.
+func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	checks := []api.DoctorCheck{storecheck.Integrity(ctx, d.store), storecheck.Schema(ctx, d.store)}
+	checks = append(checks, doctor.CheckDaemonKey(d.keys.doctorState())...)
+	if d.cfg.Sandbox {
+		const why = "the sandbox needs no X app or login"
+		checks = append(checks, doctor.Skip(doctor.NameApp, why), doctor.Skip(doctor.NameAccounts, why))
+	} else {
+		if app, err := d.app(r); err != nil {
+			checks = append(checks, doctor.Skip(doctor.NameApp, "could not read the X app: "+err.Error()))
+		} else {
+			checks = append(checks, doctor.CheckApp(app))
+		}
+		checks = append(checks, storecheck.Accounts(ctx, d.store, d.clock.Now())...)
+	}
+	checks = append(checks,
+		doctor.CheckCallback(doctor.ProbeCallback(ctx, d.cfg.Env.CallbackAddr)),
+		storecheck.FailedPosts(ctx, d.store))
+	writeJSON(w, http.StatusOK, doctor.Report(checks))
+}
+
+// doctorState is the key as `psnd doctor` reports it.
+func (k *keys) doctorState() doctor.DaemonKey {
+	st := k.provider.State()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := doctor.DaemonKey{Mode: k.mode, State: string(st.State), LastError: st.LastError, Bound: k.bound}
+	if k.bindErr != nil {
+		out.BindError = k.bindErr.Error()
+	}
+	return out
+}
