@@ -251,6 +251,12 @@ func (d *Daemon) handleStartLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("timeout_ms must not be negative"))
 		return
 	}
+	if d.cfg.Sandbox {
+		// The sandbox's fake X has no consent page a browser could open.
+		writeError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
+			Message: "the sandbox needs no login: it posts as @sandbox; stop it and run `psnd serve` to log in to X"})
+		return
+	}
 	if _, err := oauth.ParseCallbackAddr(d.cfg.Env.CallbackAddr); err != nil {
 		writeError(w, badRequest(err.Error()))
 		return

@@ -134,3 +134,14 @@ func itoa64(n int64) string {
 	b[i] = byte('0' + n)
 	return string(b[i:])
 }
+
+func TestSandboxRefusesLogin(t *testing.T) {
+	h := home(t)
+	environ := []string{"PSN_HOME=" + h, "HOME=" + filepath.Dir(h), "PATH=" + os.Getenv("PATH")}
+	d := startDaemonArgs(t, environ, "serve", "--sandbox")
+	defer d.stop(t)
+	_, errs, code := run(t, environ, "", "auth", "login", "--no-browser")
+	if code == 0 || !strings.Contains(errs, "sandbox needs no login") {
+		t.Fatalf("auth login in sandbox: exit %d, %s", code, errs)
+	}
+}
