@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X $(PKG)/internal/version.Version=$(VERSION)
 ARGS     ?=
 
-.PHONY: help build run test test-long bench lint fmt clean
+.PHONY: help build run test test-long bench bench-go bench-idle lint fmt clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -24,8 +24,32 @@ test: ## run every test
 test-long: ## run the long tests too (more crash-test iterations, longer fuzzing)
 	PSN_TEST_LONG=1 $(GO) test -count=1 -timeout 60m ./...
 
-bench: ## run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Benchmarks (figures in BENCHMARKS.md). Each runs BENCH_COUNT times so the
+# spread shows; raw output goes to BENCH_OUT, summarised with benchstat when
+# the module proxy serves it. The publish benchmarks use the real clock, so
+# their op counts are fixed (200 posts; one burst of 1,000 per op). BENCH_RUN
+# pipes through tee without losing go test's exit status.
+BENCH_COUNT ?= 5
+BENCH_OUT   ?= /tmp/psnd-bench
+BENCHSTAT   ?= $(GO) run golang.org/x/perf/cmd/benchstat@latest
+BENCH_RUN    = bash -o pipefail -c
+BENCH_PKGS   = $(filter-out $(PKG)/internal/daemon $(PKG)/internal/e2e,$(shell $(GO) list ./...))
+
+bench: bench-go bench-idle ## run every benchmark, then the 60 s idle-daemon measurement
+
+bench-go: ## the Go benchmarks only (publish lateness, psnd list, text counting)
+	@mkdir -p $(BENCH_OUT)
+	$(BENCH_RUN) "$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) $(BENCH_PKGS) | tee $(BENCH_OUT)/text.txt"
+	$(BENCH_RUN) "$(GO) test -run '^$$' -bench 'PublishLateness/single' -benchtime=200x -count=$(BENCH_COUNT) ./internal/daemon | tee $(BENCH_OUT)/lateness.txt"
+	$(BENCH_RUN) "$(GO) test -run '^$$' -bench 'PublishLateness/burst1000' -benchtime=1x -count=$(BENCH_COUNT) ./internal/daemon | tee -a $(BENCH_OUT)/lateness.txt"
+	$(BENCH_RUN) "$(GO) test -run '^$$' -bench 'ListPostsAPI' -benchtime=3x -benchmem -count=$(BENCH_COUNT) ./internal/daemon | tee $(BENCH_OUT)/list.txt"
+	$(BENCH_RUN) "$(GO) test -run '^$$' -bench 'ListJSON' -benchtime=3x -benchmem -count=$(BENCH_COUNT) ./internal/e2e | tee -a $(BENCH_OUT)/list.txt"
+	-$(BENCHSTAT) $(BENCH_OUT)/lateness.txt
+	-$(BENCHSTAT) $(BENCH_OUT)/list.txt
+
+bench-idle: ## `psnd serve` idle with 10,000 scheduled posts: CPU, RSS, wake-ups over 3 x 60 s
+	@mkdir -p $(BENCH_OUT)
+	$(BENCH_RUN) "PSN_BENCH_IDLE=1 $(GO) test -count=1 -run '^TestIdleDaemon$$' -v -timeout 30m ./internal/e2e | tee $(BENCH_OUT)/idle.txt"
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
