@@ -15,9 +15,11 @@ import (
 	"github.com/pkg/browser"
 	"golang.org/x/term"
 
+	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/cli"
 	"github.com/psnd/psnd/internal/config"
 	"github.com/psnd/psnd/internal/daemon"
+	"github.com/psnd/psnd/internal/doctor/storecheck"
 	"github.com/psnd/psnd/internal/version"
 )
 
@@ -37,6 +39,7 @@ func main() {
 		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		Serve:            serve,
 		OpenBrowser:      browser.OpenURL,
+		DiagnoseOffline:  diagnoseOffline,
 	}
 	code := cli.Main(ctx, os.Args[1:], env)
 	stop()
@@ -63,4 +66,12 @@ func serve(ctx context.Context, opts cli.ServeOptions) error {
 		// Only when an API client asks: the CLI opens the browser itself.
 		OpenBrowser: browser.OpenURL,
 	})
+}
+
+// diagnoseOffline is `psnd doctor`'s look at the database and the data key
+// when no daemon runs: the database opened read-only, the key read (never
+// created) from the keyring PSN_KEYRING selects, each OS keyring call under
+// a timeout.
+func diagnoseOffline(ctx context.Context, cfg config.Config) []api.DoctorCheck {
+	return storecheck.Offline(ctx, storecheck.Options{Env: cfg})
 }

@@ -59,6 +59,11 @@ type Env struct {
 	// OpenBrowser opens a URL in the user's browser (login); main wires
 	// pkg/browser. nil means none: the URL is printed to paste instead.
 	OpenBrowser func(url string) error
+	// DiagnoseOffline examines the database and the data key for `psnd
+	// doctor` when no daemon runs (read-only; it never creates a key); main
+	// wires internal/doctor/storecheck. A function, like Serve, so that this
+	// package does not link the store. nil: those checks are skipped.
+	DiagnoseOffline func(ctx context.Context, cfg config.Config) []api.DoctorCheck
 	// Now is the clock behind relative hints ("in 2h") and the relative
 	// times users type ("+2h", "09:30"); nil means time.Now. Tests fix it
 	// so that golden output does not depend on when they run.
@@ -205,6 +210,7 @@ Start the daemon with 'psnd serve' (or install it as a service with
 		newSetupCmd(env),
 		newCheckCmd(env),
 		newSplitCmd(env),
+		newDoctorCmd(env),
 	)
 	root.AddCommand(newCompletionCmd(env))
 	finishTree(root)

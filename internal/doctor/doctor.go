@@ -124,8 +124,9 @@ func shellQuote(s string) string {
 
 // human renders a duration the way people say it: 45s, 12m, 3h10m, 2d4h.
 func human(d time.Duration) string {
-	if d < 0 {
-		d = -d
+	d = d.Abs()
+	if d >= time.Minute {
+		d = d.Round(time.Minute) // 1h59m59s reads as 2h
 	}
 	switch {
 	case d < time.Minute:
