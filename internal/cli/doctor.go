@@ -31,8 +31,8 @@ port, the clock (compared with X's), the background service, and failed posts
 waiting for you.
 
 With the daemon running, it reports on the database and key it holds; without
-it, psnd doctor opens the database read-only and reads the key itself (it never
-creates or changes anything).
+it, psnd doctor opens the database read-only and reads the key itself: it never
+writes the database and never creates a key.
 
 Exit status 1 when any check fails; warnings alone leave it 0.`,
 		Example: `  psnd doctor
@@ -65,7 +65,7 @@ Exit status 1 when any check fails; warnings alone leave it 0.`,
 const (
 	doctorHealthTimeout  = 10 * time.Second
 	doctorDaemonTimeout  = 2 * time.Minute // integrity_check reads the whole file
-	doctorClockTimeout   = 10 * time.Second
+	doctorClockTimeout   = 5 * time.Second
 	doctorServiceTimeout = 15 * time.Second
 )
 

@@ -441,3 +441,58 @@ func TestDoctorBadEnvironment(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// fakeDaemon serves h on the home's socket in place of a real daemon.
+func (w *doctorWorld) fakeDaemon(h http.Handler) {
+	w.t.Helper()
+	sock := filepath.Join(w.home, "psnd.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	os.Chmod(sock, 0o600)
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	w.t.Cleanup(func() { srv.Close() })
+}
+
+func TestDoctorOddDaemons(t *testing.T) {
+	t.Parallel()
+	notFound := func(rw http.ResponseWriter) {
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(rw, `{"error":{"code":"not_found","message":"no such endpoint"}}`)
+	}
+	t.Run("older daemon without /v1/doctor", func(t *testing.T) {
+		t.Parallel()
+		w := newDoctorWorld(t)
+		w.fakeDaemon(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			rw.Header().Set(apiclient.VersionHeader, "0.1.0")
+			if r.URL.Path != api.PathHealth {
+				notFound(rw)
+				return
+			}
+			json.NewEncoder(rw).Encode(api.Health{Status: api.HealthOK, Version: "0.1.0", PID: 7, StartedAt: time.Now()})
+		}))
+		r, rep := w.doctor()
+		if got := offDoctorChecks(rep); !slices.Equal(got, []string{"daemon=fail", "daemon_checks=skip"}) || r.code != 1 {
+			t.Fatalf("exit %d, off %v\n%s", r.code, got, r.stdout)
+		}
+		if c := checkNamed(rep, "daemon_checks"); !strings.Contains(c.Message, "psnd 0.1.0) is too old") {
+			t.Errorf("%+v", c)
+		}
+	})
+	t.Run("daemon answering nonsense", func(t *testing.T) {
+		t.Parallel()
+		w := newDoctorWorld(t)
+		w.fakeDaemon(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { fmt.Fprint(rw, "<html>") }))
+		r, rep := w.doctor()
+		if got := offDoctorChecks(rep); !slices.Equal(got, []string{"daemon=fail", "daemon_checks=skip"}) || r.code != 1 {
+			t.Fatalf("exit %d, off %v\n%s", r.code, got, r.stdout)
+		}
+		if c := checkNamed(rep, "daemon"); !strings.Contains(c.Message, "but not properly: decode daemon response") ||
+			!strings.Contains(c.Fix, "restart") {
+			t.Errorf("%+v", c)
+		}
+	})
+}

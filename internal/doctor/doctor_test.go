@@ -396,6 +396,9 @@ func TestService(t *testing.T) {
 	other := s
 	other.Status.Binary, other.Status.MatchesThisBinary = "/opt/old/psnd", false
 	expect(t, CheckService(other), NameService, api.CheckFail, "runs /opt/old/psnd, not this psnd (/usr/local/bin/psnd)", "psnd service install")
+	gorun := other
+	gorun.ThisBinary = "/tmp/go-build123/b001/exe/psnd"
+	expect(t, CheckService(gorun), NameService, api.CheckOK, "temporary build")
 	other.Status.Detail += "; binary /opt/old/psnd is missing; run `psnd service install` again"
 	expect(t, CheckService(other), NameService, api.CheckFail, "no longer exists")
 

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 
 	"github.com/psnd/psnd/internal/api"
@@ -36,7 +37,7 @@ func CheckService(s Service) api.DoctorCheck {
 	case st.Binary == "":
 		return fail(NameService, st.UnitPath+" names no psnd binary it can read: "+st.Detail,
 			"`psnd service install` rewrites it")
-	case !st.MatchesThisBinary:
+	case !st.MatchesThisBinary && !temporaryBuild(s.ThisBinary):
 		msg := st.UnitPath + " runs " + st.Binary + ", not this psnd (" + s.ThisBinary + ")"
 		if strings.Contains(st.Detail, "missing") {
 			msg = st.UnitPath + " runs " + st.Binary + ", which no longer exists"
@@ -52,5 +53,20 @@ func CheckService(s Service) api.DoctorCheck {
 		return warn(NameService, "installed and enabled but not running ("+st.Detail+")",
 			"start it with "+start+"; if it keeps stopping, read "+logs)
 	}
+	if !st.MatchesThisBinary {
+		return okc(NameService, "installed (%s), enabled, running %s (this psnd is a temporary build, so not compared)", st.UnitPath, st.Binary)
+	}
 	return okc(NameService, "installed (%s), enabled, running %s", st.UnitPath, st.Binary)
+}
+
+// temporaryBuild spots a binary of `go run` or `go test`, which lives in a
+// go-build* directory that disappears when the command ends: nobody would
+// point the service at it, so a service running another binary is no news.
+func temporaryBuild(bin string) bool {
+	for dir := filepath.Dir(bin); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if strings.HasPrefix(filepath.Base(dir), "go-build") {
+			return true
+		}
+	}
+	return false
 }

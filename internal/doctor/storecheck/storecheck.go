@@ -236,6 +236,10 @@ func ReadKey(ctx context.Context, kr secrets.Keyring, mode, home string, check [
 		return k
 	}
 	key, _, err := secrets.LoadOrCreateKey(ctx, lookOnly{kr}, id)
+	if err != nil && !errors.Is(err, errNoCreate) {
+		// The check names the operation itself.
+		err = &trimmed{msg: strings.TrimPrefix(err.Error(), "read data key: "), err: err}
+	}
 	switch {
 	case err == nil:
 		k.Read = doctor.KeyFound
@@ -249,9 +253,7 @@ func ReadKey(ctx context.Context, kr secrets.Keyring, mode, home string, check [
 		}
 	case errors.Is(err, secrets.ErrUnavailable):
 		// Keep the cause: "locked or unavailable" is the check's own words.
-		msg := strings.TrimPrefix(err.Error(), "read data key: ")
-		msg = strings.TrimPrefix(msg, secrets.ErrUnavailable.Error()+": ")
-		k.Read, k.Err = doctor.KeyUnavailable, errors.New(msg)
+		k.Read, k.Err = doctor.KeyUnavailable, errors.New(strings.TrimPrefix(err.Error(), secrets.ErrUnavailable.Error()+": "))
 	case errors.Is(err, secrets.ErrMalformed):
 		k.Read, k.Err = doctor.KeyMalformed, err
 	default:
@@ -272,3 +274,13 @@ func match(key secrets.Key, check []byte) doctor.KeyMatch {
 	}
 	return doctor.MatchBadRecord
 }
+
+// trimmed is an error with a shorter message that still matches what it
+// wraps.
+type trimmed struct {
+	msg string
+	err error
+}
+
+func (t *trimmed) Error() string { return t.msg }
+func (t *trimmed) Unwrap() error { return t.err }
