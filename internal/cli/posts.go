@@ -63,8 +63,8 @@ GIF, or 1 video) attach to the first tweet; --alt gives alt texts in the same
 order. The text is checked against X's rules before anything is stored.
 
 Times are read in your time zone (PSN_TZ, else the configured one, else the
-system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m".
-With --now psnd publishes at once and waits to show the result.`,
+system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
+"+2h", "+1d". With --now psnd publishes at once and waits to show the result.`,
 		Example: `  psnd post "Hello, X" --now
   psnd post "Launch day!" --at "2026-12-01 09:00"
   psnd post --thread --number --at +2h - < thread.txt
@@ -235,12 +235,13 @@ func deref(s *string) string {
 
 func newEditCmd(env *Env) *cobra.Command {
 	var text, at string
-	var now, thread, number, asJSON bool
+	var now, thread, number, asJSON, wait bool
 	cmd := &cobra.Command{
 		Use:   "edit ID",
 		Short: "Change a post's text or time (refused once publishing has started)",
 		Long: `Change a draft, scheduled, failed or retrying post: new text with --text
-(- reads stdin), a new time with --at, or publish it now with --now. The text
+(- reads stdin), a new time with --at, or publish it now with --now (which
+waits for the result, as 'psnd post --now' does). The text
 is checked as for 'psnd post'; a thread stays a thread and its media stay with
 the first tweet. Giving a time schedules a draft or failed post; a failed post
 edited without one stays failed until 'psnd retry'. The text of a thread that
@@ -249,7 +250,7 @@ is partly on X can no longer change.
 The edit and a publish can never overlap: once psnd has started publishing
 the post, the edit is refused with a message saying so, and nothing changes.
 Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
-"+90m").`,
+"+90m", "+2h", "+1d").`,
 		Example: `  psnd edit 12 --at "2026-12-01 10:00"
   psnd edit 12 --text "Fixed the typo"
   psnd edit 12 --text - --thread < new.txt
@@ -296,6 +297,11 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 			for _, w := range p.Warnings {
 				warn(env, w)
 			}
+			if now && wait {
+				if p, err = s.waitSettled(cmd.Context(), env, p); err != nil {
+					return err
+				}
+			}
 			return s.report(env, p, asJSON)
 		},
 	}
@@ -303,6 +309,7 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 	fl.StringVar(&text, "text", "", "new text (- reads stdin)")
 	fl.StringVar(&at, "at", "", "new time")
 	fl.BoolVar(&now, "now", false, "publish now")
+	fl.BoolVar(&wait, "wait", true, "with --now, wait for the result (--wait=false returns at once)")
 	fl.BoolVar(&thread, "thread", false, "split long text into a thread")
 	fl.BoolVar(&number, "number", false, "number the thread's tweets")
 	jsonFlag(cmd, &asJSON, "the post")
@@ -310,8 +317,10 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 	return cmd
 }
 
-func newChangeCmd(env *Env, use, short, long, example string, statuses []string, op func(ctx context.Context, s *session, id int64) (api.Post, error)) *cobra.Command {
-	var asJSON bool
+// newChangeCmd builds cancel and retry. publishes: the change publishes the
+// post now, so the command waits for the result as post --now does.
+func newChangeCmd(env *Env, use, short, long, example string, statuses []string, publishes bool, op func(ctx context.Context, s *session, id int64) (api.Post, error)) *cobra.Command {
+	var asJSON, wait bool
 	cmd := &cobra.Command{
 		Use:               use + " ID",
 		Short:             short,
@@ -332,10 +341,18 @@ func newChangeCmd(env *Env, use, short, long, example string, statuses []string,
 			if err != nil {
 				return err
 			}
+			if publishes && wait {
+				if p, err = s.waitSettled(cmd.Context(), env, p); err != nil {
+					return err
+				}
+			}
 			return s.report(env, p, asJSON)
 		},
 	}
 	jsonFlag(cmd, &asJSON, "the post")
+	if publishes {
+		cmd.Flags().BoolVar(&wait, "wait", true, "wait for the result (--wait=false returns at once)")
+	}
 	return cmd
 }
 
@@ -347,19 +364,19 @@ Refused once psnd has started publishing it, or when part of a thread is
 already on X (retry or delete it instead).`,
 		`  psnd cancel 12
   psnd cancel 12 && psnd edit 12 --at "2026-12-01 09:00"`,
-		[]string{"scheduled", "retry", "failed"},
+		[]string{"scheduled", "retry", "failed"}, false,
 		func(ctx context.Context, s *session, id int64) (api.Post, error) { return s.c.CancelPost(ctx, id) })
 }
 
 func newRetryCmd(env *Env) *cobra.Command {
 	return newChangeCmd(env, "retry", "Publish a failed post now (a thread resumes where it stopped)",
-		`Publish a failed post (or one waiting for an automatic retry) now. A thread
-that stopped part-way (thread_partial) resumes after the last tweet X
-accepted: no tweet is posted twice. To publish later instead, use
-'psnd edit ID --at WHEN'.`,
+		`Publish a failed post (or one waiting for an automatic retry) now, and wait
+to show the result as 'psnd post --now' does. A thread that stopped
+part-way (thread_partial) resumes after the last tweet X accepted: no tweet
+is posted twice. To publish later instead, use 'psnd edit ID --at WHEN'.`,
 		`  psnd retry 12
   psnd list --status failed --json | jq -r '.[].id' | xargs -n1 psnd retry`,
-		[]string{"failed", "retry"},
+		[]string{"failed", "retry"}, true,
 		func(ctx context.Context, s *session, id int64) (api.Post, error) { return s.c.RetryPost(ctx, id) })
 }
 
