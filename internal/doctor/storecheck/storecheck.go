@@ -208,10 +208,12 @@ func Offline(ctx context.Context, o Options) []api.DoctorCheck {
 // errNoCreate stops LoadOrCreateKey from making a key: doctor only looks.
 var errNoCreate = errors.New("psnd doctor never creates a key")
 
-// lookOnly is a keyring that refuses to store anything.
+// lookOnly is a keyring that refuses to store or delete anything.
 type lookOnly struct{ secrets.Keyring }
 
 func (lookOnly) Set(context.Context, string, string, string) error { return errNoCreate }
+
+func (lookOnly) Delete(context.Context, string, string) error { return errNoCreate }
 
 func (l lookOnly) String() string { return describe(l.Keyring) }
 
