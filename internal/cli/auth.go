@@ -23,7 +23,7 @@ and stores the tokens encrypted. Tokens refresh themselves from then on.`,
 		Example: `  psnd auth login
   psnd auth status
   psnd auth logout @alice`,
-		Args: exactArgs(0, "a subcommand: login, status or logout"),
+		Args: exactArgs(0, "a subcommand: login, status, logout or reset-key"),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newAuthLoginCmd(env), newAuthStatusCmd(env), newAuthLogoutCmd(env), newAuthResetKeyCmd(env))

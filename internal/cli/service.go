@@ -24,9 +24,7 @@ Logs go where the platform keeps them: journalctl --user -u psnd on Linux,
   psnd service status
   psnd service uninstall`,
 		Args: exactArgs(0, "a subcommand: install, uninstall or status"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("psnd service needs a subcommand: install, uninstall or status")
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newServiceInstallCmd(env), newServiceUninstallCmd(env), newServiceStatusCmd(env))
 	return cmd
