@@ -54,7 +54,23 @@ func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 		Sandbox:        d.cfg.Sandbox,
 		Keyring:        kr,
 		RecentFailures: failures,
+		Timezone:       d.timezone(),
 	})
+}
+
+// timezone is the zone the daemon was configured with (its PSN_TZ, which
+// `psnd service install` carries), for clients that have none of their
+// own; "" when unset or not a zone Go knows, so clients fall back to the
+// system's rather than fail.
+func (d *Daemon) timezone() string {
+	tz := d.cfg.Env.TZ
+	if tz == "" {
+		return ""
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return ""
+	}
+	return tz
 }
 
 func (d *Daemon) recentFailures(r *http.Request) (int, error) {
