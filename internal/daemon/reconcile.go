@@ -57,8 +57,22 @@ func (p *publisher) findLanded(ctx context.Context, pst *post.Post, tw *post.Twe
 		// is ours.
 		tweets := page.Tweets
 		sort.SliceStable(tweets, func(i, j int) bool { return idLess(tweets[i].ID, tweets[j].ID) })
+		// A tweet another post (or another tweet of this one) already owns
+		// is never ours: the same text may have been posted twice.
+		ids := make([]string, len(tweets))
+		for i, t := range tweets {
+			ids[i] = t.ID
+		}
+		var known map[string]bool
+		if err := p.store.View(ctx, func(tx *sqlstore.Tx) error {
+			var err error
+			known, err = tx.KnownPlatformIDs(ids)
+			return err
+		}); err != nil {
+			return "", err
+		}
 		for _, t := range tweets {
-			if matchesReply(t, prevID) && sameText(tw.Text, t) {
+			if !known[t.ID] && matchesReply(t, prevID) && sameText(tw.Text, len(tw.Media) > 0, t) {
 				return t.ID, nil
 			}
 		}
@@ -93,33 +107,41 @@ func matchesReply(t xapi.Tweet, prevID string) bool {
 // their text.
 const placeholder = "\uFFFCurl\uFFFC"
 
-// sameText reports whether X's rendering of a post is the text psnd sent.
-func sameText(ours string, t xapi.Tweet) bool {
+// sameText reports whether X's rendering of a post is the text psnd sent
+// (withMedia: psnd attached media, for which X appends a link). A long post's
+// full text is in note_tweet; its text field is cut short.
+func sameText(ours string, withMedia bool, t xapi.Tweet) bool {
 	theirs := t.Text
 	var urls []xapi.URLEntity
 	if t.Entities != nil {
 		urls = t.Entities.URLs
 	}
+	if t.NoteTweet != nil && t.NoteTweet.Text != "" {
+		theirs, urls = t.NoteTweet.Text, nil
+		if t.NoteTweet.Entities != nil {
+			urls = t.NoteTweet.Entities.URLs
+		}
+	}
+	// Only a post that carries media can have X's media link appended.
+	mediaLink := withMedia && t.Attachments != nil && len(t.Attachments.MediaKeys) > 0
 	// Replace t.co links in X's text, last first so offsets stay valid.
 	// Entity offsets count code points.
 	rs := []rune(theirs)
 	ents := append([]xapi.URLEntity(nil), urls...)
 	sort.Slice(ents, func(i, j int) bool { return ents[i].Start > ents[j].Start })
 	oursRest := ours
-	var matched []xapi.URLEntity
 	for _, e := range ents {
 		if e.Start < 0 || e.End > len(rs) || e.Start >= e.End {
 			continue
 		}
 		repl := placeholder
 		if !replaceURL(&oursRest, e.ExpandedURL) {
-			if e.End == len(rs) || strings.TrimSpace(string(rs[e.End:])) == "" {
-				repl = "" // the link X appends for attached media
-			} else {
+			trailing := e.End == len(rs) || strings.TrimSpace(string(rs[e.End:])) == ""
+			if !mediaLink || !trailing {
 				return false
 			}
-		} else {
-			matched = append(matched, e)
+			repl = "" // the link X appends for attached media
+			mediaLink = false
 		}
 		rs = append(rs[:e.Start], append([]rune(repl), rs[e.End:]...)...)
 	}

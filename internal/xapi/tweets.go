@@ -31,6 +31,15 @@ type Tweet struct {
 	Entities            *Entities         `json:"entities,omitempty"`
 	Attachments         *Attachments      `json:"attachments,omitempty"`
 	EditHistoryTweetIDs []string          `json:"edit_history_tweet_ids,omitempty"`
+	// NoteTweet holds the full text of a long (Premium) post, whose Text
+	// is cut at 280 characters.
+	NoteTweet *NoteTweet `json:"note_tweet,omitempty"`
+}
+
+// NoteTweet is the full content of a post longer than 280 characters.
+type NoteTweet struct {
+	Text     string    `json:"text"`
+	Entities *Entities `json:"entities,omitempty"`
 }
 
 // ReferencedTweet links a post to the one it replies to, quotes or reposts.
@@ -235,8 +244,9 @@ type TimelineMeta struct {
 }
 
 // userTweetFields is what reconciliation needs: when, what it replies to,
+// the full text of a long post, its media,
 // and the expanded URLs to compare text.
-const userTweetFields = "author_id,conversation_id,created_at,entities,referenced_tweets"
+const userTweetFields = "attachments,author_id,conversation_id,created_at,entities,note_tweet,referenced_tweets"
 
 // UserTweets reads a page of the user's posts, newest first, for
 // reconciliation after an ambiguous create. Ask for few results: owned reads
