@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
+	"time"
 )
 
 // Command is one invocation of a service-manager tool.
@@ -44,12 +46,23 @@ func (ExecRunner) Run(ctx context.Context, c Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	cmd := exec.CommandContext(ctx, path, c.Args...)
-	cmd.Args[0] = c.Name
-	cmd.Env = c.Env
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	// ETXTBSY: a script written a moment ago can still be open for writing
+	// in a child another goroutine is forking (until that child execs and
+	// its close-on-exec descriptors go). It clears at once; try again.
+	for attempt := 0; ; attempt++ {
+		stdout.Reset()
+		stderr.Reset()
+		cmd := exec.CommandContext(ctx, path, c.Args...)
+		cmd.Args[0] = c.Name
+		cmd.Env = c.Env
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err = cmd.Run()
+		if !errors.Is(err, syscall.ETXTBSY) || attempt == 20 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
 	var exit *exec.ExitError
 	switch {
