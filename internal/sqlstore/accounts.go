@@ -16,14 +16,14 @@ func (t *Tx) UpsertAccount(a post.Account, now time.Time) error {
 	if sub == "" {
 		sub = "None"
 	}
-	if _, err := t.tx.Exec(`INSERT INTO accounts (id, username, display_name, subscription_type, created_at, updated_at)
+	if _, err := t.exec(`INSERT INTO accounts (id, username, display_name, subscription_type, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET username = excluded.username, display_name = excluded.display_name,
 			subscription_type = excluded.subscription_type, updated_at = excluded.updated_at`,
 		a.ID, a.Username, a.DisplayName, sub, ts, ts); err != nil {
 		return fmt.Errorf("save account %s: %w", a.Username, mapErr(err))
 	}
-	if _, err := t.tx.Exec(`UPDATE settings SET default_account_id = ?, updated_at = ?
+	if _, err := t.exec(`UPDATE settings SET default_account_id = ?, updated_at = ?
 		WHERE id = 1 AND default_account_id IS NULL`, a.ID, ts); err != nil {
 		return fmt.Errorf("set default account: %w", mapErr(err))
 	}
@@ -32,7 +32,7 @@ func (t *Tx) UpsertAccount(a post.Account, now time.Time) error {
 
 // Accounts lists connected accounts, the default first.
 func (t *Tx) Accounts() ([]post.Account, error) {
-	rows, err := t.tx.Query(`SELECT a.id, a.username, a.display_name, a.subscription_type, a.created_at,
+	rows, err := t.query(`SELECT a.id, a.username, a.display_name, a.subscription_type, a.created_at,
 			a.id = COALESCE(s.default_account_id, '')
 		FROM accounts a LEFT JOIN settings s ON s.id = 1
 		ORDER BY a.id = COALESCE(s.default_account_id, '') DESC, a.username`)
@@ -113,7 +113,7 @@ func (t *Tx) Settings() (Settings, error) {
 	var s Settings
 	var def sql.NullString
 	var updated string
-	err := t.tx.QueryRow(`SELECT timezone, default_account_id, x_client_id, x_client_secret_enc, key_check, updated_at
+	err := t.queryRow(`SELECT timezone, default_account_id, x_client_id, x_client_secret_enc, key_check, updated_at
 		FROM settings WHERE id = 1`).Scan(&s.Timezone, &def, &s.ClientID, &s.ClientSecretEnc, &s.KeyCheck, &updated)
 	if err != nil {
 		return Settings{}, fmt.Errorf("read settings: %w", mapErr(err))
@@ -127,7 +127,7 @@ func (t *Tx) Settings() (Settings, error) {
 
 // SetKeyCheck binds a data key to this database (see secrets.KeyCheck).
 func (t *Tx) SetKeyCheck(check []byte, now time.Time) error {
-	if _, err := t.tx.Exec(`UPDATE settings SET key_check = ?, updated_at = ? WHERE id = 1`, check, fmtTime(now)); err != nil {
+	if _, err := t.exec(`UPDATE settings SET key_check = ?, updated_at = ? WHERE id = 1`, check, fmtTime(now)); err != nil {
 		return fmt.Errorf("save key check: %w", mapErr(err))
 	}
 	return nil
@@ -135,7 +135,7 @@ func (t *Tx) SetKeyCheck(check []byte, now time.Time) error {
 
 // SetTimezone stores the user's IANA timezone ("" = the system's).
 func (t *Tx) SetTimezone(tz string, now time.Time) error {
-	if _, err := t.tx.Exec(`UPDATE settings SET timezone = ?, updated_at = ? WHERE id = 1`, tz, fmtTime(now)); err != nil {
+	if _, err := t.exec(`UPDATE settings SET timezone = ?, updated_at = ? WHERE id = 1`, tz, fmtTime(now)); err != nil {
 		return fmt.Errorf("save timezone: %w", mapErr(err))
 	}
 	return nil
@@ -143,7 +143,7 @@ func (t *Tx) SetTimezone(tz string, now time.Time) error {
 
 // SetDefaultAccount makes the account the default.
 func (t *Tx) SetDefaultAccount(id string, now time.Time) error {
-	if _, err := t.tx.Exec(`UPDATE settings SET default_account_id = ?, updated_at = ? WHERE id = 1`, id, fmtTime(now)); err != nil {
+	if _, err := t.exec(`UPDATE settings SET default_account_id = ?, updated_at = ? WHERE id = 1`, id, fmtTime(now)); err != nil {
 		return fmt.Errorf("set default account: %w", mapErr(err))
 	}
 	return nil
@@ -152,7 +152,7 @@ func (t *Tx) SetDefaultAccount(id string, now time.Time) error {
 // SetClientCredentials stores the X app's client id and the sealed secret
 // (nil for a public client).
 func (t *Tx) SetClientCredentials(clientID string, secretEnc []byte, now time.Time) error {
-	if _, err := t.tx.Exec(`UPDATE settings SET x_client_id = ?, x_client_secret_enc = ?, updated_at = ? WHERE id = 1`,
+	if _, err := t.exec(`UPDATE settings SET x_client_id = ?, x_client_secret_enc = ?, updated_at = ? WHERE id = 1`,
 		clientID, secretEnc, fmtTime(now)); err != nil {
 		return fmt.Errorf("save client credentials: %w", mapErr(err))
 	}
@@ -163,10 +163,10 @@ func (t *Tx) SetClientCredentials(clientID string, secretEnc []byte, now time.Ti
 // tokens, the client secret) and binds the new key's check, in one
 // transaction. Accounts, the client id and posts are kept.
 func (t *Tx) ResetSealed(check []byte, now time.Time) error {
-	if _, err := t.tx.Exec(`DELETE FROM oauth_tokens`); err != nil {
+	if _, err := t.exec(`DELETE FROM oauth_tokens`); err != nil {
 		return fmt.Errorf("discard tokens: %w", mapErr(err))
 	}
-	if _, err := t.tx.Exec(`UPDATE settings SET x_client_secret_enc = NULL, key_check = ?, updated_at = ? WHERE id = 1`,
+	if _, err := t.exec(`UPDATE settings SET x_client_secret_enc = NULL, key_check = ?, updated_at = ? WHERE id = 1`,
 		check, fmtTime(now)); err != nil {
 		return fmt.Errorf("discard client secret: %w", mapErr(err))
 	}

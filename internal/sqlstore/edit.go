@@ -68,20 +68,20 @@ func (t *Tx) UpdatePost(id int64, u PostUpdate, now time.Time) (*post.Post, erro
 		if len(u.Tweets) == 0 {
 			return nil, fmt.Errorf("edit post %d: no text", id)
 		}
-		if _, err := t.tx.Exec(`DELETE FROM posts WHERE parent_post_id = ?`, id); err != nil {
+		if _, err := t.exec(`DELETE FROM posts WHERE parent_post_id = ?`, id); err != nil {
 			return nil, fmt.Errorf("replace thread: %w", mapErr(err))
 		}
-		if _, err := t.tx.Exec(`DELETE FROM media WHERE post_id = ?`, id); err != nil {
+		if _, err := t.exec(`DELETE FROM media WHERE post_id = ?`, id); err != nil {
 			return nil, fmt.Errorf("replace media: %w", mapErr(err))
 		}
-		if _, err := t.tx.Exec(`UPDATE posts SET content = ? WHERE id = ?`, u.Tweets[0].Text, id); err != nil {
+		if _, err := t.exec(`UPDATE posts SET content = ? WHERE id = ?`, u.Tweets[0].Text, id); err != nil {
 			return nil, fmt.Errorf("update text: %w", mapErr(err))
 		}
 		if err := t.insertMedia(id, u.Tweets[0].Media, ts); err != nil {
 			return nil, err
 		}
 		for i, tw := range u.Tweets[1:] {
-			res, err := t.tx.Exec(`INSERT INTO posts (account_id, parent_post_id, thread_position, content, status,
+			res, err := t.exec(`INSERT INTO posts (account_id, parent_post_id, thread_position, content, status,
 					scheduled_at, run_id, created_at, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				p.AccountID, id, i+1, tw.Text, string(status), fmtTimePtr(sched), p.RunID, ts, ts)
@@ -106,7 +106,7 @@ func (t *Tx) UpdatePost(id int64, u PostUpdate, now time.Time) (*post.Post, erro
 func (t *Tx) reset(id int64, status post.Status, sched *time.Time, ts string) error {
 	runID := NewRunID()
 	fresh := status == post.StatusDraft || status == post.StatusScheduled
-	if _, err := t.tx.Exec(`UPDATE posts SET status = ?1, scheduled_at = ?2, run_id = ?3,
+	if _, err := t.exec(`UPDATE posts SET status = ?1, scheduled_at = ?2, run_id = ?3,
 			sub_status = CASE WHEN NOT ?4 OR sub_status = 'thread_partial' THEN sub_status ELSE '' END,
 			fail_reason = CASE WHEN ?4 THEN '' ELSE fail_reason END,
 			next_retry_at = CASE WHEN ?4 THEN NULL ELSE next_retry_at END,
@@ -114,7 +114,7 @@ func (t *Tx) reset(id int64, status post.Status, sched *time.Time, ts string) er
 		WHERE id = ?6`, string(status), fmtTimePtr(sched), runID, fresh, ts, id); err != nil {
 		return fmt.Errorf("update post: %w", mapErr(err))
 	}
-	if _, err := t.tx.Exec(`UPDATE posts SET status = ?, scheduled_at = ?, run_id = ?, updated_at = ?
+	if _, err := t.exec(`UPDATE posts SET status = ?, scheduled_at = ?, run_id = ?, updated_at = ?
 		WHERE parent_post_id = ? AND platform_post_id IS NULL`, string(status), fmtTimePtr(sched), runID, ts, id); err != nil {
 		return fmt.Errorf("update thread: %w", mapErr(err))
 	}
@@ -193,7 +193,7 @@ func (t *Tx) DeletePublished(id int64) error {
 
 func (t *Tx) deleteRows(id int64) error {
 	// Children and media go by ON DELETE CASCADE.
-	if _, err := t.tx.Exec(`DELETE FROM posts WHERE id = ? AND parent_post_id IS NULL`, id); err != nil {
+	if _, err := t.exec(`DELETE FROM posts WHERE id = ? AND parent_post_id IS NULL`, id); err != nil {
 		return fmt.Errorf("delete post %d: %w", id, mapErr(err))
 	}
 	return nil

@@ -56,7 +56,7 @@ func (t *Tx) CreatePost(np NewPost, now time.Time) (*post.Post, error) {
 		if i > 0 {
 			parent = rootID
 		}
-		res, err := t.tx.Exec(`INSERT INTO posts
+		res, err := t.exec(`INSERT INTO posts
 			(account_id, parent_post_id, thread_position, content, status, scheduled_at, run_id, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			np.AccountID, parent, i, tw.Text, string(np.Status), fmtTimePtr(np.ScheduledAt), runID, ts, ts)
@@ -79,7 +79,7 @@ func (t *Tx) CreatePost(np NewPost, now time.Time) (*post.Post, error) {
 
 func (t *Tx) insertMedia(rowID int64, media []post.Media, ts string) error {
 	for i, m := range media {
-		if _, err := t.tx.Exec(`INSERT INTO media
+		if _, err := t.exec(`INSERT INTO media
 			(post_id, position, path, sha256, mime_type, size_bytes, alt_text, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			rowID, i, m.Path, m.SHA256, m.MimeType, m.Size, m.AltText, ts); err != nil {
@@ -177,7 +177,7 @@ func addRow(p *post.Post, r row) error {
 // GetPost returns the post whose root row is id, with all its tweets and
 // media. A child row's id is not a post id: ErrNotFound.
 func (t *Tx) GetPost(id int64) (*post.Post, error) {
-	rows, err := t.tx.Query(`SELECT `+postColumns+` FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
+	rows, err := t.query(`SELECT `+postColumns+` FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
 		WHERE p.id = ? AND p.parent_post_id IS NULL
 		   OR p.parent_post_id = ?
 		ORDER BY p.thread_position`, id, id)
@@ -247,7 +247,7 @@ func (t *Tx) attachMedia(posts []*post.Post) error {
 	// Media are rare; one query for the whole page keeps list fast. Large
 	// pages go through json_each so the statement stays small.
 	idsJSON, _ := json.Marshal(ids)
-	rows, err := t.tx.Query(`SELECT id, post_id, path, sha256, mime_type, size_bytes, alt_text,
+	rows, err := t.query(`SELECT id, post_id, path, sha256, mime_type, size_bytes, alt_text,
 			x_media_id, x_media_expires_at
 		FROM media WHERE post_id IN (SELECT value FROM json_each(?)) ORDER BY post_id, position`, string(idsJSON))
 	if err != nil {
@@ -307,6 +307,7 @@ func (t *Tx) ListPosts(f ListFilter) ([]*post.Post, error) {
 		JOIN posts p ON p.id = roots.id OR p.parent_post_id = roots.id
 		LEFT JOIN accounts a ON a.id = p.account_id
 		ORDER BY roots.rank, roots.sched IS NULL, roots.sched, roots.pub DESC, roots.id, p.thread_position`
+	// Not prepared: the text varies with the filter.
 	rows, err := t.tx.Query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list posts: %w", mapErr(err))
@@ -324,7 +325,7 @@ func (t *Tx) ListPosts(f ListFilter) ([]*post.Post, error) {
 // CountFailedSince counts posts that failed at or after since.
 func (t *Tx) CountFailedSince(since time.Time) (int, error) {
 	var n int
-	err := t.tx.QueryRow(`SELECT count(*) FROM posts WHERE parent_post_id IS NULL AND status = 'failed' AND updated_at >= ?`,
+	err := t.queryRow(`SELECT count(*) FROM posts WHERE parent_post_id IS NULL AND status = 'failed' AND updated_at >= ?`,
 		fmtTime(since)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count failed posts: %w", mapErr(err))
@@ -335,7 +336,7 @@ func (t *Tx) CountFailedSince(since time.Time) (int, error) {
 // RecentTexts returns the texts of the account's tweets created since, newest
 // first, for the near-duplicate warning.
 func (t *Tx) RecentTexts(accountID string, since time.Time, limit int) ([]string, error) {
-	rows, err := t.tx.Query(`SELECT content FROM posts WHERE account_id = ? AND created_at >= ?
+	rows, err := t.query(`SELECT content FROM posts WHERE account_id = ? AND created_at >= ?
 		ORDER BY created_at DESC LIMIT ?`, accountID, fmtTime(since), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read recent posts: %w", mapErr(err))

@@ -25,7 +25,7 @@ const notOurs = `NOT (status = 'publishing' AND lease_owner IS ?)`
 func (t *Tx) NextDue(owner string) (DueRef, bool, error) {
 	var r DueRef
 	var due string
-	err := t.tx.QueryRow(`SELECT id, run_id, due_at FROM posts
+	err := t.queryRow(`SELECT id, run_id, due_at FROM posts
 		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND `+notOurs+`
 		ORDER BY due_at, id LIMIT 1`, owner).Scan(&r.ID, &r.RunID, &due)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -42,7 +42,7 @@ func (t *Tx) NextDue(owner string) (DueRef, bool, error) {
 
 // DueAt lists posts due at or before now, earliest first.
 func (t *Tx) DueAt(owner string, now time.Time, limit int) ([]DueRef, error) {
-	rows, err := t.tx.Query(`SELECT id, run_id, due_at FROM posts
+	rows, err := t.query(`SELECT id, run_id, due_at FROM posts
 		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND `+notOurs+`
 		ORDER BY due_at, id LIMIT ?`, fmtTime(now), owner, limit)
 	if err != nil {
@@ -69,7 +69,7 @@ func (t *Tx) DueAt(owner string, now time.Time, limit int) ([]DueRef, error) {
 // fence) or is no longer due.
 func (t *Tx) Claim(ref DueRef, owner string, now, leaseUntil time.Time) (*post.Post, error) {
 	ts := fmtTime(now)
-	res, err := t.tx.Exec(`UPDATE posts SET status = 'publishing', lease_owner = ?, lease_expires_at = ?,
+	res, err := t.exec(`UPDATE posts SET status = 'publishing', lease_owner = ?, lease_expires_at = ?,
 			attempts = attempts + 1, updated_at = ?
 		WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND due_at IS NOT NULL AND due_at <= ?
 			AND `+notOurs,
@@ -89,7 +89,7 @@ func (t *Tx) Claim(ref DueRef, owner string, now, leaseUntil time.Time) (*post.P
 // setOpenRows gives every tweet of the thread that has no X id yet the
 // status st (the root's row included).
 func (t *Tx) setOpenRows(rootID int64, st post.Status, ts string) error {
-	if _, err := t.tx.Exec(`UPDATE posts SET status = ?, updated_at = ?
+	if _, err := t.exec(`UPDATE posts SET status = ?, updated_at = ?
 		WHERE parent_post_id = ? AND platform_post_id IS NULL`, string(st), ts, rootID); err != nil {
 		return fmt.Errorf("update thread rows: %w", mapErr(err))
 	}
@@ -100,7 +100,7 @@ func (t *Tx) setOpenRows(rootID int64, st post.Status, ts string) error {
 func (t *Tx) checkLease(rootID int64, owner string) error {
 	var st string
 	var lo sql.NullString
-	err := t.tx.QueryRow(`SELECT status, lease_owner FROM posts WHERE id = ? AND parent_post_id IS NULL`, rootID).Scan(&st, &lo)
+	err := t.queryRow(`SELECT status, lease_owner FROM posts WHERE id = ? AND parent_post_id IS NULL`, rootID).Scan(&st, &lo)
 	if err != nil {
 		return fmt.Errorf("post %d: %w", rootID, mapErr(err))
 	}
@@ -116,14 +116,14 @@ func (t *Tx) ExtendLease(rootID int64, owner string, until time.Time) error {
 	if err := t.checkLease(rootID, owner); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(`UPDATE posts SET lease_expires_at = ? WHERE id = ?`, fmtTime(until), rootID)
+	_, err := t.exec(`UPDATE posts SET lease_expires_at = ? WHERE id = ?`, fmtTime(until), rootID)
 	return mapErr(err)
 }
 
 // ResetForeignLeases makes posts left in publishing by an earlier daemon
 // (one that died; the data-dir lock guarantees it is not running) due now.
 func (t *Tx) ResetForeignLeases(owner string, now time.Time) (int64, error) {
-	res, err := t.tx.Exec(`UPDATE posts SET lease_expires_at = ?
+	res, err := t.exec(`UPDATE posts SET lease_expires_at = ?
 		WHERE parent_post_id IS NULL AND status = 'publishing' AND lease_owner IS NOT ?`, fmtTime(now), owner)
 	if err != nil {
 		return 0, fmt.Errorf("reset stale leases: %w", mapErr(err))
@@ -137,7 +137,7 @@ func (t *Tx) MarkSending(rootID, rowID int64, owner string, now time.Time) error
 	if err := t.checkLease(rootID, owner); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(`UPDATE posts SET send_started_at = COALESCE(send_started_at, ?) WHERE id = ?`, fmtTime(now), rowID)
+	_, err := t.exec(`UPDATE posts SET send_started_at = COALESCE(send_started_at, ?) WHERE id = ?`, fmtTime(now), rowID)
 	return mapErr(err)
 }
 
@@ -145,7 +145,7 @@ func (t *Tx) MarkSending(rootID, rowID int64, owner string, now time.Time) error
 // or nil if never.
 func (t *Tx) SendStartedAt(rowID int64) (*time.Time, error) {
 	var s sql.NullString
-	if err := t.tx.QueryRow(`SELECT send_started_at FROM posts WHERE id = ?`, rowID).Scan(&s); err != nil {
+	if err := t.queryRow(`SELECT send_started_at FROM posts WHERE id = ?`, rowID).Scan(&s); err != nil {
 		return nil, fmt.Errorf("read send mark: %w", mapErr(err))
 	}
 	return parseTimePtr(s)
@@ -158,7 +158,7 @@ func (t *Tx) RecordTweetID(rootID, rowID int64, xid string, now time.Time) error
 	ts := fmtTime(now)
 	// The root row's status is the whole post's: only FinishPublished
 	// changes it. A child row is published once it has its id.
-	res, err := t.tx.Exec(`UPDATE posts SET platform_post_id = ?,
+	res, err := t.exec(`UPDATE posts SET platform_post_id = ?,
 			status = CASE WHEN parent_post_id IS NULL THEN status ELSE 'published' END,
 			published_at = ?, send_started_at = NULL, updated_at = ?
 		WHERE id = ? AND (id = ? OR parent_post_id = ?) AND (platform_post_id IS NULL OR platform_post_id = ?)`,
@@ -173,7 +173,7 @@ func (t *Tx) RecordTweetID(rootID, rowID int64, xid string, now time.Time) error
 }
 
 func (t *Tx) refreshIDList(rootID int64, ts string) error {
-	_, err := t.tx.Exec(`UPDATE posts SET platform_post_ids = (
+	_, err := t.exec(`UPDATE posts SET platform_post_ids = (
 			SELECT json_group_array(platform_post_id) FROM (
 				SELECT platform_post_id FROM posts
 				WHERE (id = ?1 OR parent_post_id = ?1) AND platform_post_id IS NOT NULL
@@ -191,7 +191,7 @@ func (t *Tx) SetSubStatus(rootID int64, owner string, sub post.SubStatus, now ti
 	if err := t.checkLease(rootID, owner); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(`UPDATE posts SET sub_status = ?, updated_at = ? WHERE id = ?`, string(sub), fmtTime(now), rootID)
+	_, err := t.exec(`UPDATE posts SET sub_status = ?, updated_at = ? WHERE id = ?`, string(sub), fmtTime(now), rootID)
 	return mapErr(err)
 }
 
@@ -201,7 +201,7 @@ func (t *Tx) FinishPublished(rootID int64, owner string, now time.Time) error {
 		return err
 	}
 	var open int
-	if err := t.tx.QueryRow(`SELECT count(*) FROM posts WHERE (id = ?1 OR parent_post_id = ?1) AND platform_post_id IS NULL`,
+	if err := t.queryRow(`SELECT count(*) FROM posts WHERE (id = ?1 OR parent_post_id = ?1) AND platform_post_id IS NULL`,
 		rootID).Scan(&open); err != nil {
 		return mapErr(err)
 	}
@@ -209,7 +209,7 @@ func (t *Tx) FinishPublished(rootID int64, owner string, now time.Time) error {
 		return fmt.Errorf("finish post %d: %d tweets have no X id", rootID, open)
 	}
 	ts := fmtTime(now)
-	_, err := t.tx.Exec(`UPDATE posts SET status = 'published', sub_status = '', fail_reason = '',
+	_, err := t.exec(`UPDATE posts SET status = 'published', sub_status = '', fail_reason = '',
 			published_at = ?, next_retry_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ?`, ts, ts, rootID)
 	return mapErr(err)
@@ -222,7 +222,7 @@ func (t *Tx) ScheduleRetry(rootID int64, owner string, sub post.SubStatus, next 
 		return err
 	}
 	ts := fmtTime(now)
-	if _, err := t.tx.Exec(`UPDATE posts SET status = 'retry', sub_status = ?, next_retry_at = ?, fail_reason = ?,
+	if _, err := t.exec(`UPDATE posts SET status = 'retry', sub_status = ?, next_retry_at = ?, fail_reason = ?,
 			lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ?`, string(sub), fmtTime(next), reason, ts, rootID); err != nil {
 		return fmt.Errorf("schedule retry: %w", mapErr(err))
@@ -237,7 +237,7 @@ func (t *Tx) FailPost(rootID int64, owner string, reason string, now time.Time) 
 		return err
 	}
 	ts := fmtTime(now)
-	if _, err := t.tx.Exec(`UPDATE posts SET status = 'failed',
+	if _, err := t.exec(`UPDATE posts SET status = 'failed',
 			sub_status = CASE WHEN EXISTS (SELECT 1 FROM posts c WHERE (c.id = ?1 OR c.parent_post_id = ?1)
 				AND c.platform_post_id IS NOT NULL) THEN 'thread_partial' ELSE '' END,
 			fail_reason = ?2, next_retry_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?3
@@ -249,7 +249,7 @@ func (t *Tx) FailPost(rootID int64, owner string, reason string, now time.Time) 
 
 // RecordMediaUpload stores the X media id of an attached file.
 func (t *Tx) RecordMediaUpload(mediaID int64, xid string, expires *time.Time) error {
-	_, err := t.tx.Exec(`UPDATE media SET x_media_id = ?, x_media_expires_at = ? WHERE id = ?`, xid, fmtTimePtr(expires), mediaID)
+	_, err := t.exec(`UPDATE media SET x_media_id = ?, x_media_expires_at = ? WHERE id = ?`, xid, fmtTimePtr(expires), mediaID)
 	if err != nil {
 		return fmt.Errorf("record media id: %w", mapErr(err))
 	}

@@ -73,7 +73,7 @@ func scanToken(sc interface{ Scan(...any) error }) (Token, error) {
 // Token reads an account's tokens; ErrNotFound when it has none (never
 // logged in, or logged out).
 func (t *Tx) Token(accountID string) (Token, error) {
-	tok, err := scanToken(t.tx.QueryRow(`SELECT `+tokenColumns+` FROM oauth_tokens WHERE account_id = ?`, accountID))
+	tok, err := scanToken(t.queryRow(`SELECT `+tokenColumns+` FROM oauth_tokens WHERE account_id = ?`, accountID))
 	if err != nil {
 		return Token{}, fmt.Errorf("read token of account %s: %w", accountID, mapErr(err))
 	}
@@ -82,7 +82,7 @@ func (t *Tx) Token(accountID string) (Token, error) {
 
 // Tokens reads every account's tokens.
 func (t *Tx) Tokens() ([]Token, error) {
-	rows, err := t.tx.Query(`SELECT ` + tokenColumns + ` FROM oauth_tokens ORDER BY account_id`)
+	rows, err := t.query(`SELECT ` + tokenColumns + ` FROM oauth_tokens ORDER BY account_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", mapErr(err))
 	}
@@ -106,7 +106,7 @@ func (t *Tx) PutToken(tok Token, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("encode token metadata: %w", err)
 	}
-	if _, err := t.tx.Exec(`INSERT INTO oauth_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	if _, err := t.exec(`INSERT INTO oauth_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (account_id) DO UPDATE SET access_token_enc = excluded.access_token_enc,
 			refresh_token_enc = excluded.refresh_token_enc, token_type = excluded.token_type,
 			expires_at = excluded.expires_at, scopes = excluded.scopes, metadata = excluded.metadata,
@@ -128,7 +128,7 @@ func (t *Tx) ReplaceToken(prevRefreshEnc []byte, tok Token, now time.Time) error
 	if err != nil {
 		return fmt.Errorf("encode token metadata: %w", err)
 	}
-	res, err := t.tx.Exec(`UPDATE oauth_tokens SET access_token_enc = ?, refresh_token_enc = ?, token_type = ?,
+	res, err := t.exec(`UPDATE oauth_tokens SET access_token_enc = ?, refresh_token_enc = ?, token_type = ?,
 			expires_at = ?, scopes = ?, metadata = ?, updated_at = ?
 		WHERE account_id = ? AND refresh_token_enc IS ?`,
 		tok.AccessEnc, blob(tok.RefreshEnc), tokenType(tok.TokenType), fmtTimePtr(tok.ExpiresAt), tok.Scopes,
@@ -143,7 +143,7 @@ func (t *Tx) SetTokenMeta(accountID string, prevRefreshEnc []byte, meta TokenMet
 	if err != nil {
 		return fmt.Errorf("encode token metadata: %w", err)
 	}
-	res, err := t.tx.Exec(`UPDATE oauth_tokens SET metadata = ?, updated_at = ?
+	res, err := t.exec(`UPDATE oauth_tokens SET metadata = ?, updated_at = ?
 		WHERE account_id = ? AND refresh_token_enc IS ?`, string(b), fmtTime(now), accountID, blob(prevRefreshEnc))
 	return changedOne(res, err, "save token metadata of account "+accountID)
 }
@@ -151,7 +151,7 @@ func (t *Tx) SetTokenMeta(accountID string, prevRefreshEnc []byte, meta TokenMet
 // DeleteToken removes an account's tokens (logout); the account row and
 // its posts stay. It reports whether there was anything to delete.
 func (t *Tx) DeleteToken(accountID string) (bool, error) {
-	res, err := t.tx.Exec(`DELETE FROM oauth_tokens WHERE account_id = ?`, accountID)
+	res, err := t.exec(`DELETE FROM oauth_tokens WHERE account_id = ?`, accountID)
 	if err != nil {
 		return false, fmt.Errorf("delete token of account %s: %w", accountID, mapErr(err))
 	}
