@@ -115,19 +115,20 @@ func (p *publisher) publish(ctx context.Context, pst *post.Post) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	now := p.clock.Now()
-	err := p.store.Update(rctx, func(tx *sqlstore.Tx) error {
-		switch o.kind {
-		case outPublished:
-			if o.finished {
-				return nil // committed with the last tweet's id
+	var err error
+	// A post finished with its last tweet's id needs no further write.
+	if o.kind != outPublished || !o.finished {
+		err = p.store.Update(rctx, func(tx *sqlstore.Tx) error {
+			switch o.kind {
+			case outPublished:
+				return tx.FinishPublished(pst.ID, p.owner, now)
+			case outRetry:
+				return tx.ScheduleRetry(pst.ID, p.owner, o.sub, o.at, o.reason, now)
+			default:
+				return tx.FailPost(pst.ID, p.owner, o.reason, now)
 			}
-			return tx.FinishPublished(pst.ID, p.owner, now)
-		case outRetry:
-			return tx.ScheduleRetry(pst.ID, p.owner, o.sub, o.at, o.reason, now)
-		default:
-			return tx.FailPost(pst.ID, p.owner, o.reason, now)
-		}
-	})
+		})
+	}
 	switch {
 	case err != nil:
 		log.Error("record publish outcome", "err", err)
@@ -196,10 +197,11 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logge
 			created, _, err := p.x.CreateTweet(ctx, token, req)
 			if err == nil {
 				last := i == len(pst.Tweets)-1
-				if err := p.record(ctx, pst.ID, tw, created.ID, last); err != nil {
+				fin, err := p.record(ctx, pst.ID, tw, created.ID, last)
+				if err != nil {
 					return p.storeFailure(ctx, err)
 				}
-				finished = last && p.isPublished(ctx, pst.ID)
+				finished = fin
 				prevID = created.ID
 				log.Debug("tweet posted", "position", tw.Position, "x_id", created.ID)
 				break
@@ -221,7 +223,7 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logge
 				// attempt whose answer was lost, record it and go on.
 				id, lerr := p.findLanded(ctx, pst, tw, prevID, token)
 				if lerr == nil && id != "" {
-					if err := p.record(ctx, pst.ID, tw, id, false); err != nil {
+					if _, err := p.record(ctx, pst.ID, tw, id, false); err != nil {
 						return p.storeFailure(ctx, err)
 					}
 					log.Info("duplicate answer: found the tweet on X and recorded it", "position", tw.Position, "x_id", id)
@@ -310,12 +312,14 @@ func (p *publisher) storeFailure(ctx context.Context, err error) outcome {
 }
 
 // record commits a tweet's X id with a context shutdown cannot cancel: the
-// tweet exists on X, so its id must not be lost. For the last tweet the
-// post is marked published in the same transaction.
-func (p *publisher) record(ctx context.Context, rootID int64, tw *post.Tweet, xid string, finish bool) error {
+// tweet exists on X, so its id must not be lost. For the last tweet
+// (finish) the post is marked published in the same transaction; finished
+// reports whether that happened (when the status change fails, the id is
+// recorded alone and the caller finishes the post separately).
+func (p *publisher) record(ctx context.Context, rootID int64, tw *post.Tweet, xid string, finish bool) (finished bool, err error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	err := p.store.Update(rctx, func(tx *sqlstore.Tx) error {
+	err = p.store.Update(rctx, func(tx *sqlstore.Tx) error {
 		now := p.clock.Now()
 		if err := tx.RecordTweetID(rootID, tw.RowID, xid, now); err != nil {
 			return err
@@ -328,13 +332,14 @@ func (p *publisher) record(ctx context.Context, rootID int64, tw *post.Tweet, xi
 	if err != nil && finish {
 		// Never let the status change cost the id: record it alone.
 		p.log.Warn("finish post with its last id", "post", rootID, "err", err)
-		return p.record(ctx, rootID, tw, xid, false)
+		_, err = p.record(ctx, rootID, tw, xid, false)
+		return false, err
 	}
 	if err == nil {
 		tw.PlatformPostID = xid
 		p.changed(rootID)
 	}
-	return err
+	return finish && err == nil, err
 }
 
 func (p *publisher) extendLease(ctx context.Context, id int64) error {
@@ -371,7 +376,7 @@ func (p *publisher) reconcileIfSent(ctx context.Context, pst *post.Post, tw *pos
 		log.Info("interrupted tweet not found on X; posting it", "position", tw.Position)
 		return "", outcome{}, true
 	}
-	if err := p.record(ctx, pst.ID, tw, id, false); err != nil {
+	if _, err := p.record(ctx, pst.ID, tw, id, false); err != nil {
 		return "", p.storeFailure(ctx, err), false
 	}
 	log.Info("interrupted tweet found on X; recorded its id", "position", tw.Position, "x_id", id)
@@ -380,17 +385,3 @@ func (p *publisher) reconcileIfSent(ctx context.Context, pst *post.Post, tw *pos
 
 // jitter is the default random source.
 func jitter() float64 { return rand.Float64() }
-
-// isPublished re-reads whether the post's status is published (after the
-// last id was recorded together with the status change).
-func (p *publisher) isPublished(ctx context.Context, id int64) bool {
-	var st post.Status
-	_ = p.store.View(context.WithoutCancel(ctx), func(tx *sqlstore.Tx) error {
-		got, err := tx.GetPost(id)
-		if err == nil {
-			st = got.Status
-		}
-		return err
-	})
-	return st == post.StatusPublished
-}
