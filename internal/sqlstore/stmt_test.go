@@ -37,7 +37,8 @@ func TestPreparedStatementsReused(t *testing.T) {
 		}
 		return id
 	}
-	ids := []int64{create(0)}
+	first := create(0)
+	ids := []int64{first}
 	prepared := len(s.stmts)
 	if prepared == 0 {
 		t.Fatal("no statement was prepared")
@@ -48,7 +49,7 @@ func TestPreparedStatementsReused(t *testing.T) {
 		wg.Go(func() {
 			for i := range 20 {
 				err := s.View(ctx, func(tx *Tx) error {
-					p, err := tx.GetPost(ids[0])
+					p, err := tx.GetPost(first)
 					if err == nil && p.Tweets[0].Text != "post 0" {
 						err = fmt.Errorf("read %q", p.Tweets[0].Text)
 					}
