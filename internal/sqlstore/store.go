@@ -42,8 +42,12 @@ type Store struct {
 	// wmu serialises write transactions in this process. SQLite allows one
 	// writer at a time anyway; queueing here instead of in SQLite's busy
 	// handler (which sleeps and polls) keeps commit latency flat when many
-	// publishes finish at once.
+	// publishes finish at once, and lets one commit serve many writes.
 	wmu sync.Mutex
+	// queue holds Updates waiting for wmu; the holder commits them all
+	// (group commit, see Update).
+	qmu   sync.Mutex
+	queue []*write
 
 	// stmts holds every query prepared once on the pool (see prepared).
 	stmtMu sync.Mutex
@@ -308,14 +312,161 @@ func (t *Tx) queryRow(query string, args ...any) singleRow {
 }
 
 // Update runs fn in a write transaction (BEGIN IMMEDIATE), committing if fn
-// returns nil and rolling back otherwise.
+// returns nil and rolling back otherwise; when it returns nil, fn's writes
+// are durable.
+//
+// Writes are group-committed: callers queue, and whoever holds the write
+// lock commits everything queued so far in one transaction, each fn inside
+// its own savepoint. A fn that fails is rolled back alone, so each caller
+// still sees its own writes applied all together or not at all, in lock
+// order, and nothing returns before its COMMIT (and fsync) is done. One
+// COMMIT per batch instead of one per write is what lets a burst of
+// publishes — each records a send mark and a tweet id — keep up. A write
+// queued alone runs exactly as a plain transaction.
+//
+// Because of that, fn may run on another caller's goroutine, one that may
+// hold that caller's locks: fn must do database work only (reading a clock
+// is fine), never take a lock or wait for another goroutine. A write whose
+// ctx ends before its turn is refused; once its fn has started in a group it
+// runs to the end.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if s.readOnly {
 		return ErrReadOnlyStore
 	}
+	w := &write{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
+	s.qmu.Lock()
+	s.queue = append(s.queue, w)
+	s.qmu.Unlock()
+
 	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	return s.run(ctx, false, fn)
+	select {
+	case r := <-w.done: // committed (or refused) by an earlier lock holder
+		s.wmu.Unlock()
+		return r.get()
+	default:
+	}
+	s.qmu.Lock()
+	batch := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	s.commitBatch(batch)
+	s.wmu.Unlock()
+	return (<-w.done).get()
+}
+
+// maxBatch bounds how many queued writes share one transaction.
+const maxBatch = 64
+
+// write is one queued Update.
+type write struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan writeResult
+}
+
+type writeResult struct {
+	err   error
+	panic any // fn panicked: re-raised in the caller's goroutine
+}
+
+func (r writeResult) get() error {
+	if r.panic != nil {
+		panic(r.panic)
+	}
+	return r.err
+}
+
+// commitBatch commits the queued writes, batch by batch. It is called with
+// wmu held and delivers one result to every write.
+func (s *Store) commitBatch(ws []*write) {
+	for len(ws) > 0 {
+		n := min(len(ws), maxBatch)
+		s.commitGroup(ws[:n])
+		ws = ws[n:]
+	}
+}
+
+func (s *Store) commitGroup(ws []*write) {
+	if len(ws) == 1 {
+		w := ws[0]
+		var r writeResult
+		func() {
+			defer func() { r.panic = recover() }()
+			r.err = s.run(w.ctx, false, w.fn)
+		}()
+		w.done <- r
+		return
+	}
+	live := ws[:0:0]
+	for _, w := range ws {
+		if err := w.ctx.Err(); err != nil {
+			w.done <- writeResult{err: fmt.Errorf("begin transaction: %w", err)}
+			continue
+		}
+		live = append(live, w)
+	}
+	if len(live) == 0 {
+		return
+	}
+	deliver := func(ws []*write, err error) {
+		for _, w := range ws {
+			w.done <- writeResult{err: err}
+		}
+	}
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		deliver(live, fmt.Errorf("begin transaction: %w", mapErr(err)))
+		return
+	}
+	t := &Tx{tx: tx, s: s}
+	var ok []*write
+	for i, w := range live {
+		if _, err := t.exec(`SAVEPOINT w`); err != nil {
+			_ = tx.Rollback()
+			deliver(ok, fmt.Errorf("commit: %w", mapErr(err)))
+			deliver(live[i:], fmt.Errorf("begin transaction: %w", mapErr(err)))
+			return
+		}
+		var r writeResult
+		func() {
+			defer func() { r.panic = recover() }()
+			r.err = w.fn(t)
+		}()
+		end := `RELEASE w`
+		if r.err != nil || r.panic != nil {
+			end = `ROLLBACK TO w` // then RELEASE, below
+		}
+		_, err := t.exec(end)
+		if err == nil && end != `RELEASE w` {
+			_, err = t.exec(`RELEASE w`)
+		}
+		if err != nil {
+			// The transaction is gone (SQLite rolls back on some errors):
+			// nothing in it was committed.
+			_ = tx.Rollback()
+			if r.err == nil && r.panic == nil {
+				r.err = fmt.Errorf("commit: %w", mapErr(err))
+			}
+			w.done <- r
+			deliver(ok, fmt.Errorf("commit: %w", mapErr(err)))
+			deliver(live[i+1:], fmt.Errorf("begin transaction: %w", mapErr(err)))
+			return
+		}
+		if r.err != nil || r.panic != nil {
+			w.done <- r
+			continue
+		}
+		ok = append(ok, w)
+	}
+	if len(ok) == 0 {
+		_ = tx.Rollback()
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		deliver(ok, fmt.Errorf("commit: %w", mapErr(err)))
+		return
+	}
+	deliver(ok, nil)
 }
 
 // View runs fn in a read-only transaction.
@@ -328,6 +479,12 @@ func (s *Store) run(ctx context.Context, readOnly bool, fn func(*Tx) error) erro
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", mapErr(err))
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback() // else the connection stays in a transaction
+			panic(p)
+		}
+	}()
 	if err := fn(&Tx{tx: tx, s: s}); err != nil {
 		_ = tx.Rollback()
 		return err
