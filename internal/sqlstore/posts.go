@@ -1,13 +1,14 @@
 package sqlstore
 
 import (
+	"cmp"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/psnd/psnd/internal/post"
@@ -244,8 +245,8 @@ func (t *Tx) attachMedia(posts []*post.Post) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	// Media are rare; one query for the whole page keeps list fast. Large
-	// pages go through json_each so the statement stays small.
+	// Media are rare: one query for all the tweets, their ids passed as one
+	// JSON array so the statement text stays fixed.
 	idsJSON, _ := json.Marshal(ids)
 	rows, err := t.query(`SELECT id, post_id, path, sha256, mime_type, size_bytes, alt_text,
 			x_media_id, x_media_expires_at
@@ -253,6 +254,13 @@ func (t *Tx) attachMedia(posts []*post.Post) error {
 	if err != nil {
 		return fmt.Errorf("read media: %w", mapErr(err))
 	}
+	return scanMedia(rows, idx)
+}
+
+// scanMedia attaches media rows (id, post_id, path, sha256, mime_type,
+// size_bytes, alt_text, x_media_id, x_media_expires_at; ordered by tweet
+// and position) to the tweets in idx; rows of other tweets are skipped.
+func scanMedia(rows *sql.Rows, idx map[int64]*post.Tweet) error {
 	defer rows.Close()
 	for rows.Next() {
 		var m post.Media
@@ -261,15 +269,17 @@ func (t *Tx) attachMedia(posts []*post.Post) error {
 		if err := rows.Scan(&m.ID, &rowID, &m.Path, &m.SHA256, &m.MimeType, &m.Size, &m.AltText, &xid, &xexp); err != nil {
 			return fmt.Errorf("read media: %w", mapErr(err))
 		}
+		tw := idx[rowID]
+		if tw == nil {
+			continue
+		}
 		m.XMediaID = xid.String
 		exp, err := parseTimePtr(xexp)
 		if err != nil {
 			return err
 		}
 		m.MediaExpiresAt = exp
-		if tw := idx[rowID]; tw != nil {
-			tw.Media = append(tw.Media, m)
-		}
+		tw.Media = append(tw.Media, m)
 	}
 	return mapErr(rows.Err())
 }
@@ -282,33 +292,31 @@ type ListFilter struct {
 
 // ListPosts returns posts needing attention first (failed, retry), then in
 // flight, scheduled by time, drafts, and published ones newest first.
+//
+// It reads root rows and thread rows with two plain scans and orders the
+// posts in Go. Ordering in SQL made SQLite sort every joined row, text
+// included, through temporary files: most of the time of a list over
+// 100,000 posts.
 func (t *Tx) ListPosts(f ListFilter) ([]*post.Post, error) {
-	var where []string
+	rootsQ := `SELECT ` + postColumns + ` FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
+		WHERE p.parent_post_id IS NULL`
+	childrenQ := `SELECT ` + postColumns + ` FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
+		WHERE p.parent_post_id IS NOT NULL`
+	mediaQ := `SELECT m.id, m.post_id, m.path, m.sha256, m.mime_type, m.size_bytes, m.alt_text,
+			m.x_media_id, m.x_media_expires_at
+		FROM media m JOIN posts t ON t.id = m.post_id JOIN posts r ON r.id = COALESCE(t.parent_post_id, t.id)
+		WHERE r.parent_post_id IS NULL`
 	var args []any
-	where = append(where, "r.parent_post_id IS NULL")
 	if f.Status != "" {
-		where = append(where, "r.status = ?")
+		rootsQ += ` AND p.status = ?`
+		childrenQ += ` AND p.parent_post_id IN (SELECT id FROM posts WHERE parent_post_id IS NULL AND status = ?)`
+		mediaQ += ` AND r.status = ?`
 		args = append(args, string(f.Status))
 	}
-	limit := ""
-	if f.Limit > 0 {
-		limit = fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
-	q := `WITH roots AS (
-			SELECT r.id,
-				CASE r.status WHEN 'failed' THEN 0 WHEN 'retry' THEN 1 WHEN 'publishing' THEN 2
-					WHEN 'scheduled' THEN 3 WHEN 'draft' THEN 4 ELSE 5 END AS rank,
-				CASE WHEN r.status = 'published' THEN NULL ELSE r.scheduled_at END AS sched,
-				r.published_at AS pub
-			FROM posts r WHERE ` + strings.Join(where, " AND ") + `
-			ORDER BY rank, sched IS NULL, sched, pub DESC, r.id` + limit + `)
-		SELECT ` + postColumns + `
-		FROM roots
-		JOIN posts p ON p.id = roots.id OR p.parent_post_id = roots.id
-		LEFT JOIN accounts a ON a.id = p.account_id
-		ORDER BY roots.rank, roots.sched IS NULL, roots.sched, roots.pub DESC, roots.id, p.thread_position`
-	// Not prepared: the text varies with the filter.
-	rows, err := t.tx.Query(q, args...)
+	childrenQ += ` ORDER BY p.parent_post_id, p.thread_position`
+	mediaQ += ` ORDER BY m.post_id, m.position`
+
+	rows, err := t.query(rootsQ, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list posts: %w", mapErr(err))
 	}
@@ -316,10 +324,111 @@ func (t *Tx) ListPosts(f ListFilter) ([]*post.Post, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list posts: %w", err)
 	}
-	if err := t.attachMedia(posts); err != nil {
+	byID := make(map[int64]*post.Post, len(posts))
+	for _, p := range posts {
+		byID[p.ID] = p
+	}
+	rows, err = t.query(childrenQ, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list posts: %w", mapErr(err))
+	}
+	if err := addChildren(rows, byID); err != nil {
+		return nil, fmt.Errorf("list posts: %w", err)
+	}
+	sortPosts(posts)
+	if f.Limit > 0 && len(posts) > f.Limit {
+		posts = posts[:f.Limit]
+	}
+	idx := map[int64]*post.Tweet{}
+	for _, p := range posts {
+		for i := range p.Tweets {
+			idx[p.Tweets[i].RowID] = &p.Tweets[i]
+		}
+	}
+	rows, err = t.query(mediaQ, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read media: %w", mapErr(err))
+	}
+	if err := scanMedia(rows, idx); err != nil {
 		return nil, err
 	}
 	return posts, nil
+}
+
+// addChildren appends thread rows (ordered by root, then position) to
+// their posts; rows of posts not listed are skipped.
+func addChildren(rows *sql.Rows, byID map[int64]*post.Post) error {
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return mapErr(err)
+		}
+		if p := byID[r.parent.Int64]; p != nil {
+			if err := addRow(p, r); err != nil {
+				return err
+			}
+		}
+	}
+	return mapErr(rows.Err())
+}
+
+// listRank orders statuses for ListPosts: what needs attention first.
+func listRank(s post.Status) int {
+	switch s {
+	case post.StatusFailed:
+		return 0
+	case post.StatusRetry:
+		return 1
+	case post.StatusPublishing:
+		return 2
+	case post.StatusScheduled:
+		return 3
+	case post.StatusDraft:
+		return 4
+	}
+	return 5
+}
+
+// sortPosts puts posts in list order: by rank; then by scheduled time,
+// earliest first, posts without one (and published posts) after those with
+// one; then by publish time, newest first, posts without one last; then by
+// id.
+func sortPosts(ps []*post.Post) {
+	sched := func(p *post.Post) *time.Time {
+		if p.Status == post.StatusPublished {
+			return nil
+		}
+		return p.ScheduledAt
+	}
+	slices.SortFunc(ps, func(a, b *post.Post) int {
+		if c := cmp.Compare(listRank(a.Status), listRank(b.Status)); c != 0 {
+			return c
+		}
+		sa, sb := sched(a), sched(b)
+		switch {
+		case sa == nil && sb != nil:
+			return 1
+		case sa != nil && sb == nil:
+			return -1
+		case sa != nil && sb != nil:
+			if c := sa.Compare(*sb); c != 0 {
+				return c
+			}
+		}
+		pa, pb := a.PublishedAt, b.PublishedAt
+		switch {
+		case pa == nil && pb != nil:
+			return 1
+		case pa != nil && pb == nil:
+			return -1
+		case pa != nil && pb != nil:
+			if c := pb.Compare(*pa); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
 }
 
 // CountFailedSince counts posts that failed at or after since.
