@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,11 +105,38 @@ func (d *Daemon) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "list posts", err)
 		return
 	}
-	out := make([]api.Post, 0, len(posts))
-	for _, p := range posts {
-		out = append(out, d.wire(p))
+	writeJSONArray(w, len(posts), func(i int) any {
+		v := d.wire(posts[i])
+		posts[i] = nil // sent: let the collector have it
+		return v
+	})
+}
+
+// writeJSONArray answers 200 with a JSON array of n elements, encoding one
+// element at a time straight into the response: a list of 100,000 posts
+// never exists as one []api.Post nor as one 60 MB buffer. The bytes are
+// those json.Encoder writes for the whole slice.
+func writeJSONArray(w http.ResponseWriter, n int, elem func(i int) any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	bw.WriteByte('[')
+	for i := range n {
+		buf.Reset()
+		if err := enc.Encode(elem(i)); err != nil {
+			return // cannot happen with the API's types; the client sees a cut answer
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if _, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+			return // the client went away
+		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	bw.WriteString("]\n")
+	_ = bw.Flush()
 }
 
 func (d *Daemon) handleGetPost(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,37 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
+)
+
+// The streamed list is byte for byte what encoding the whole slice gives.
+func TestWriteJSONArrayMatchesEncoder(t *testing.T) {
+	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	sub := "retry_1"
+	all := []api.Post{
+		{ID: 1, Account: "alice", Status: "scheduled", ScheduledAt: &at, Tweets: []api.Tweet{{Text: "a <b> & \"c\"\n", WeightedLength: 13}}},
+		{ID: 2, Status: "retry", SubStatus: &sub, Tweets: []api.Tweet{{Text: "x"}, {Position: 1, Text: "y"}}},
+		{ID: 3, Status: "draft", Tweets: []api.Tweet{}},
+	}
+	for n := range len(all) + 1 {
+		posts := all[:n]
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(posts); err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		writeJSONArray(rec, len(posts), func(i int) any { return posts[i] })
+		if got := rec.Body.String(); got != want.String() {
+			t.Errorf("%d posts:\n got %s\nwant %s", n, got, want.String())
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json" || rec.Code != 200 {
+			t.Errorf("%d posts: status %d, content type %q", n, rec.Code, ct)
+		}
+	}
+}
