@@ -105,9 +105,9 @@ const (
 )
 
 // publish runs one attempt for a claimed post and records how it ended.
-func (p *publisher) publish(ctx context.Context, pst *post.Post) {
+func (p *publisher) publish(ctx context.Context, pst *post.Post, due time.Time) {
 	log := p.log.With("post", pst.ID, "account", pst.Account)
-	o := p.attempt(ctx, pst, log)
+	o := p.attempt(ctx, pst, due, log)
 	if o.kind == outAbandoned {
 		log.Info("publish interrupted by shutdown; it resumes at the next start")
 		return
@@ -143,8 +143,10 @@ func (p *publisher) publish(ctx context.Context, pst *post.Post) {
 }
 
 // attempt posts every tweet that has no X id yet, in order, each as a reply
-// to the one before. Each id is committed before the next request.
-func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logger) outcome {
+// to the one before. Each id is committed before the next request. The
+// first request waits for due: the scheduler claims a post a little early
+// so that everything before the request is done by then.
+func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, log *slog.Logger) outcome {
 	token, o, ok := p.token(ctx, pst)
 	if !ok {
 		return o
@@ -193,6 +195,9 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, log *slog.Logge
 				return tx.MarkSending(pst.ID, tw.RowID, p.owner, p.clock.Now())
 			}); err != nil {
 				return p.storeFailure(ctx, err)
+			}
+			if !p.waitUntil(ctx, due) {
+				return outcome{kind: outAbandoned}
 			}
 			created, _, err := p.x.CreateTweet(ctx, token, req)
 			if err == nil {
@@ -381,6 +386,24 @@ func (p *publisher) reconcileIfSent(ctx context.Context, pst *post.Post, tw *pos
 	}
 	log.Info("interrupted tweet found on X; recorded its id", "position", tw.Position, "x_id", id)
 	return id, outcome{}, true
+}
+
+// waitUntil returns at t (at once if t has passed), or false if ctx ends
+// first. t is at most the scheduler's lead ahead, so a Go timer (which
+// stops while the machine sleeps) is precise enough.
+func (p *publisher) waitUntil(ctx context.Context, t time.Time) bool {
+	d := t.Sub(p.clock.Now())
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // jitter is the default random source.

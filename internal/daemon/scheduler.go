@@ -24,13 +24,16 @@ type scheduler struct {
 	alarm   alarm
 	owner   string // this daemon instance, the lease holder
 	lease   time.Duration
+	lead    time.Duration // claim this long before the due time (see schedulerConfig)
 	workers int
 	log     *slog.Logger
-	publish func(ctx context.Context, p *post.Post)
+	// publish publishes a claimed post, sending nothing to X before due.
+	publish func(ctx context.Context, p *post.Post, due time.Time)
 	// ready blocks until publishing may start (the data key is readable).
 	ready func(ctx context.Context) error
-	// onArm, if set, is called after every round with the next wake time
-	// (zero: nothing scheduled). Tests synchronise on it.
+	// onArm, if set, is called after every round with the next due time
+	// (zero: nothing scheduled); the alarm is set a lead before it. Tests
+	// synchronise on it.
 	onArm func(next time.Time)
 
 	kick   chan struct{}
@@ -39,14 +42,19 @@ type scheduler struct {
 }
 
 type schedulerConfig struct {
-	Store   *sqlstore.Store
-	Clock   clock.Clock
-	Alarm   alarm
-	Owner   string
-	Lease   time.Duration
+	Store *sqlstore.Store
+	Clock clock.Clock
+	Alarm alarm
+	Owner string
+	Lease time.Duration
+	// Lead is how long before its due time a post is claimed: the claim's
+	// commit, the token and the send mark are then done when the due
+	// instant comes, and the publisher only waits for it. Zero claims at
+	// the due time.
+	Lead    time.Duration
 	Workers int
 	Logger  *slog.Logger
-	Publish func(ctx context.Context, p *post.Post)
+	Publish func(ctx context.Context, p *post.Post, due time.Time)
 	Ready   func(ctx context.Context) error
 	OnArm   func(next time.Time)
 }
@@ -59,7 +67,7 @@ func newScheduler(c schedulerConfig) *scheduler {
 		c.Lease = 5 * time.Minute
 	}
 	return &scheduler{
-		store: c.Store, clock: c.Clock, alarm: c.Alarm, owner: c.Owner, lease: c.Lease, workers: c.Workers,
+		store: c.Store, clock: c.Clock, alarm: c.Alarm, owner: c.Owner, lease: c.Lease, lead: max(c.Lead, 0), workers: c.Workers,
 		log: c.Logger, publish: c.Publish, ready: c.Ready, onArm: c.OnArm,
 		kick:  make(chan struct{}, 1),
 		slots: make(chan struct{}, c.Workers),
@@ -112,7 +120,11 @@ func (s *scheduler) run(ctx context.Context) {
 		} else {
 			backoff = 0
 		}
-		s.alarm.Set(next)
+		wake := next
+		if !wake.IsZero() {
+			wake = wake.Add(-s.lead)
+		}
+		s.alarm.Set(wake)
 		if s.onArm != nil {
 			s.onArm(next)
 		}
@@ -125,31 +137,36 @@ func (s *scheduler) run(ctx context.Context) {
 	}
 }
 
-// round claims every due post there is a worker for and returns when the
-// scheduler must next wake: the next due time, or zero if nothing is
-// scheduled. When all workers are busy it returns zero too: a finishing
+// round claims every post due within the lead there is a worker for and
+// returns the next due time (the alarm is set a lead earlier), or zero if
+// nothing is scheduled. When all workers are busy it returns zero too: a finishing
 // publish kicks the scheduler.
 func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 	free := s.workers - len(s.slots)
 	now := s.clock.Now()
-	var claimed []*post.Post
+	dueBy := now.Add(s.lead)
+	type claim struct {
+		p   *post.Post
+		due time.Time
+	}
+	var claimed []claim
 	var next time.Time
 	err := s.store.Update(ctx, func(tx *sqlstore.Tx) error {
 		claimed = claimed[:0]
 		if free > 0 {
-			due, err := tx.DueAt(s.owner, now, free)
+			due, err := tx.DueAt(s.owner, dueBy, free)
 			if err != nil {
 				return err
 			}
 			for _, ref := range due {
-				p, err := tx.Claim(ref, s.owner, now, now.Add(s.lease))
+				p, err := tx.ClaimDueBy(ref, s.owner, now, dueBy, now.Add(s.lease))
 				if errors.Is(err, sqlstore.ErrStale) {
 					continue // changed under us; the next round sees the new version
 				}
 				if err != nil {
 					return err
 				}
-				claimed = append(claimed, p)
+				claimed = append(claimed, claim{p, ref.DueAt})
 			}
 		}
 		ref, ok, err := tx.NextDue(s.owner)
@@ -164,22 +181,22 @@ func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	for _, p := range claimed {
+	for _, c := range claimed {
 		s.slots <- struct{}{}
 		s.active.Add(1)
-		go func(p *post.Post) {
+		go func() {
 			defer func() {
 				<-s.slots
 				s.active.Done()
 				s.Kick()
 			}()
-			s.publish(ctx, p)
-		}(p)
+			s.publish(ctx, c.p, c.due)
+		}()
 	}
 	if len(s.slots) >= s.workers {
 		return time.Time{}, nil
 	}
-	if !next.IsZero() && !next.After(now) && len(claimed) == 0 {
+	if !next.IsZero() && !next.After(dueBy) && len(claimed) == 0 {
 		// Due but not claimable now (all claims were stale): look again
 		// after the kick that the change came with, or in a moment.
 		return now.Add(time.Second), nil

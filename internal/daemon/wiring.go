@@ -43,12 +43,19 @@ func (d *Daemon) setupX() error {
 		al = newSystemAlarm(d.clock.Now, d.log)
 	}
 	d.sched = newScheduler(schedulerConfig{
-		Store: d.store, Clock: d.clock, Alarm: al, Owner: d.owner, Lease: pub.lease, Workers: d.cfg.Workers,
+		Store: d.store, Clock: d.clock, Alarm: al, Owner: d.owner, Lease: pub.lease, Lead: claimLead, Workers: d.cfg.Workers,
 		Logger: d.log, Publish: pub.publish, OnArm: d.cfg.OnArm,
 		Ready: d.waitForKey,
 	})
 	return nil
 }
+
+// claimLead is how early the scheduler claims a post: enough for the claim
+// and the send mark (two commits, each with an fsync that can take tens of
+// milliseconds on a busy disk) to be done when the post is due, so that
+// only the request itself remains. Edits in that last moment are refused
+// as for any post being published.
+const claimLead = 100 * time.Millisecond
 
 // waitForKey blocks until the data key is readable: nothing is published
 // while the keyring is locked (tokens cannot be decrypted), and posts that

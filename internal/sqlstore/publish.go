@@ -68,12 +68,20 @@ func (t *Tx) DueAt(owner string, now time.Time, limit int) ([]DueRef, error) {
 // fails with ErrStale if the post changed since ref was read (the run_id
 // fence) or is no longer due.
 func (t *Tx) Claim(ref DueRef, owner string, now, leaseUntil time.Time) (*post.Post, error) {
+	return t.ClaimDueBy(ref, owner, now, now, leaseUntil)
+}
+
+// ClaimDueBy is Claim for a post due at or before dueBy, which may lie a
+// little after now: the scheduler claims a post just before it is due, so
+// that the claim's commit is done when the due instant comes (the publisher
+// then waits for that instant).
+func (t *Tx) ClaimDueBy(ref DueRef, owner string, now, dueBy, leaseUntil time.Time) (*post.Post, error) {
 	ts := fmtTime(now)
 	res, err := t.exec(`UPDATE posts SET status = 'publishing', lease_owner = ?, lease_expires_at = ?,
 			attempts = attempts + 1, updated_at = ?
 		WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND due_at IS NOT NULL AND due_at <= ?
 			AND `+notOurs,
-		owner, fmtTime(leaseUntil), ts, ref.ID, ref.RunID, ts, owner)
+		owner, fmtTime(leaseUntil), ts, ref.ID, ref.RunID, fmtTime(dueBy), owner)
 	if err != nil {
 		return nil, fmt.Errorf("claim post %d: %w", ref.ID, mapErr(err))
 	}
