@@ -256,6 +256,9 @@ func reportLateness(b *testing.B, late []time.Duration) {
 		b.Fatal("no lateness samples")
 	}
 	slices.Sort(late)
+	if late[0] < 0 {
+		b.Errorf("a post reached X %v before it was due", -late[0])
+	}
 	var sum time.Duration
 	for _, l := range late {
 		sum += l

@@ -275,10 +275,12 @@ func threads(tb testing.TB, pid int) map[int]thread {
 // measurement, not a test: it runs only with PSN_BENCH_IDLE=1 (make
 // bench-idle), and fails only if the daemon cannot be run.
 //
-// PSN_BENCH_IDLE_WINDOW (seconds, default 60) and PSN_BENCH_IDLE_RUNS
-// (default 3) set the windows; the daemon runs with GODEBUG=gctrace=1 so
-// the garbage collections inside each window are counted (the runtime
-// forces one every two minutes).
+// It measures twice: right after start, and after one `psnd list --json`
+// over the 10,000 posts. PSN_BENCH_IDLE_WINDOW (seconds, default 60) and
+// PSN_BENCH_IDLE_RUNS (windows per phase, default 3) set the windows; the
+// daemon runs with GODEBUG=gctrace=1 so the garbage collections inside each
+// window are counted (the runtime forces one every two minutes once it has
+// collected at all).
 func TestIdleDaemon(t *testing.T) {
 	if os.Getenv("PSN_BENCH_IDLE") != "1" {
 		t.Skip("idle measurement: set PSN_BENCH_IDLE=1 (make bench-idle)")
@@ -310,37 +312,51 @@ func TestIdleDaemon(t *testing.T) {
 	environ := append(env(h, srv.URL), "GODEBUG=gctrace=1")
 	cmd := serve(t, h, environ, gc)
 	pid := cmd.Process.Pid
-	t.Logf("idle: pid %d, 10,000 posts, next due %s; settling %v, then %d windows of %v", pid, first.Format(time.RFC3339), settle, runs, window)
-	time.Sleep(settle)
+	t.Logf("idle: pid %d, 10,000 posts, next due %s; settling %v, then %d windows of %v, twice", pid, first.Format(time.RFC3339), settle, runs, window)
 
-	for run := 1; run <= runs; run++ {
-		th0, cpu0, tk0, gc0 := threads(t, pid), procCPU(t, pid), statTicks(t, pid), gc.count()
-		time.Sleep(window)
-		th1, cpu1, tk1, gc1 := threads(t, pid), procCPU(t, pid), statTicks(t, pid), gc.count()
-		st := procStatus(t, pid)
-		var vol, nonvol int64
-		var per []string
-		tids := make([]int, 0, len(th1))
-		for tid := range th1 {
-			tids = append(tids, tid)
-		}
-		sort.Ints(tids)
-		for _, tid := range tids {
-			a, b := th0[tid], th1[tid]
-			dv, dn := b.vol-a.vol, b.nonvol-a.nonvol
-			vol += dv
-			nonvol += dn
-			if dv+dn > 0 {
-				per = append(per, fmt.Sprintf("tid %d: %d+%d cpu %v wchan %s", tid, dv, dn, (b.cpu-a.cpu).Round(time.Microsecond), b.wchan))
+	measure := func(phase string) {
+		for run := 1; run <= runs; run++ {
+			th0, cpu0, tk0, gc0 := threads(t, pid), procCPU(t, pid), statTicks(t, pid), gc.count()
+			time.Sleep(window)
+			th1, cpu1, tk1, gc1 := threads(t, pid), procCPU(t, pid), statTicks(t, pid), gc.count()
+			st := procStatus(t, pid)
+			var vol, nonvol int64
+			var per []string
+			tids := make([]int, 0, len(th1))
+			for tid := range th1 {
+				tids = append(tids, tid)
+			}
+			sort.Ints(tids)
+			for _, tid := range tids {
+				a, b := th0[tid], th1[tid]
+				dv, dn := b.vol-a.vol, b.nonvol-a.nonvol
+				vol += dv
+				nonvol += dn
+				if dv+dn > 0 {
+					per = append(per, fmt.Sprintf("tid %d: %d+%d cpu %v wchan %s", tid, dv, dn, (b.cpu-a.cpu).Round(time.Microsecond), b.wchan))
+				}
+			}
+			t.Logf("IDLE %s run %d: window %v cpu %.3f ms (schedstat) %d ticks (stat) ctxsw %d voluntary + %d involuntary over %d threads; gc %d; VmRSS %d kB VmHWM %d kB RssAnon %d kB RssFile %d kB",
+				phase, run, window, float64(cpu1-cpu0)/1e6, tk1-tk0, vol, nonvol, len(th1), gc1-gc0,
+				st["VmRSS"], st["VmHWM"], st["RssAnon"], st["RssFile"])
+			for _, p := range per {
+				t.Logf("IDLE %s run %d:   %s", phase, run, p)
 			}
 		}
-		t.Logf("IDLE run %d: window %v cpu %.3f ms (schedstat) %d ticks (stat) ctxsw %d voluntary + %d involuntary over %d threads; gc %d; VmRSS %d kB VmHWM %d kB RssAnon %d kB RssFile %d kB",
-			run, window, float64(cpu1-cpu0)/1e6, tk1-tk0, vol, nonvol, len(th1), gc1-gc0,
-			st["VmRSS"], st["VmHWM"], st["RssAnon"], st["RssFile"])
-		for _, p := range per {
-			t.Logf("IDLE run %d:   %s", run, p)
-		}
 	}
+
+	// Fresh: the daemon has only started (it may never have collected
+	// garbage, and Go forces a collection every two minutes only after a
+	// first one).
+	time.Sleep(settle)
+	measure("fresh")
+	// After work: list the 10,000 posts once, as `psnd list --json` does,
+	// then let it settle and measure again.
+	if out, errs, code := run(t, environ, "", "list", "--json"); code != 0 || len(out) == 0 {
+		t.Fatalf("psnd list --json: exit %d: %s", code, errs)
+	}
+	time.Sleep(settle)
+	measure("after-list")
 	t.Logf("gctrace lines:\n%s", gc.lines())
 }
 
