@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -13,7 +14,8 @@ import (
 // ensureMedia uploads the tweet's media unless a still-valid X media id is
 // recorded, sets alt text, and returns the ids to attach. Media are uploaded
 // at publish time because X media ids expire (typically after 24 hours).
-func (p *publisher) ensureMedia(ctx context.Context, pst *post.Post, tw *post.Tweet, token string, log *slog.Logger) ([]string, outcome, bool) {
+func (p *publisher) ensureMedia(ctx context.Context, xs *xsession, tw *post.Tweet, log *slog.Logger) ([]string, outcome, bool) {
+	pst := xs.pst
 	if len(tw.Media) == 0 {
 		return nil, outcome{}, true
 	}
@@ -39,23 +41,26 @@ func (p *publisher) ensureMedia(ctx context.Context, pst *post.Post, tw *post.Tw
 		if m.XMediaID != "" {
 			log.Info("media id expired; uploading again", "path", m.Path)
 		}
-		up, err := p.x.Upload(ctx, token, f, func(sent, total int64) {
-			if p.progress != nil {
-				p.progress(pst.ID, sent, total)
-			}
+		var up xapi.Media
+		err = xs.call(ctx, func(token string) error {
+			var err error
+			up, err = p.x.Upload(ctx, token, f, func(sent, total int64) {
+				if p.progress != nil {
+					p.progress(pst.ID, sent, total)
+				}
+			})
+			return err
 		})
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, outcome{kind: outAbandoned}, false
-			}
-			return nil, p.classify(pst, tw, fmt.Errorf("upload %s: %w", m.Path, err)), false
+			return nil, p.xFailure(ctx, xs, tw, fmt.Errorf("upload %s: %w", m.Path, err)), false
 		}
 		if m.AltText != "" {
-			if _, err := p.x.SetAltText(ctx, token, up.ID, m.AltText); err != nil {
-				if ctx.Err() != nil {
-					return nil, outcome{kind: outAbandoned}, false
-				}
-				return nil, p.classify(pst, tw, fmt.Errorf("set alt text: %w", err)), false
+			err := xs.call(ctx, func(token string) error {
+				_, err := p.x.SetAltText(ctx, token, up.ID, m.AltText)
+				return err
+			})
+			if err != nil {
+				return nil, p.xFailure(ctx, xs, tw, fmt.Errorf("set alt text: %w", err)), false
 			}
 		}
 		var exp = &up.ExpiresAt
@@ -86,4 +91,17 @@ func (p *publisher) setSub(ctx context.Context, id int64, sub post.SubStatus) er
 		p.changed(id)
 	}
 	return err
+}
+
+// xFailure turns the error of an X call other than the create into an
+// outcome.
+func (p *publisher) xFailure(ctx context.Context, xs *xsession, tw *post.Tweet, err error) outcome {
+	if ctx.Err() != nil {
+		return outcome{kind: outAbandoned}
+	}
+	var te tokenError
+	if errors.As(err, &te) {
+		return p.tokenFailure(xs.pst, te.err)
+	}
+	return p.classify(xs.pst, tw, xs.refreshed, err)
 }

@@ -376,14 +376,25 @@ func (d *Daemon) handleDeletePost(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "delete post", err)
 		return
 	}
+	if hasAnyID(p) && !remote {
+		d.fail(w, "delete post", &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
+			Message: fmt.Sprintf("post %d is on X; deleting it removes it from X too (confirm, or pass --yes)", id)})
+		return
+	}
+	// Take the post out of the schedule first (run_id fence), so that no
+	// retry can publish more of it while its tweets are deleted on X.
+	err = d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+		var err error
+		p, err = tx.PrepareDelete(id, d.clock.Now())
+		return err
+	})
+	if err != nil {
+		d.fail(w, "delete post", err)
+		return
+	}
+	d.postChanged(id)
 	res := api.DeleteResult{ID: id}
-	ids := p.PlatformPostIDs()
-	if len(ids) > 0 || hasAnyID(p) {
-		if !remote {
-			d.fail(w, "delete post", &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
-				Message: fmt.Sprintf("post %d is on X; deleting it removes it from X too (confirm, or pass --yes)", id)})
-			return
-		}
+	if hasAnyID(p) {
 		gone, already, err := d.deleteOnX(r.Context(), p)
 		res.DeletedOnX, res.AlreadyGone = gone, already
 		if err != nil {
@@ -391,12 +402,7 @@ func (d *Daemon) handleDeletePost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	err = d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
-		if hasAnyID(p) {
-			return tx.DeletePublished(id)
-		}
-		return tx.DeletePost(id)
-	})
+	err = d.store.Update(r.Context(), func(tx *sqlstore.Tx) error { return tx.DeletePrepared(id, p.RunID) })
 	if err != nil {
 		d.fail(w, "delete post", err)
 		return

@@ -414,7 +414,7 @@ func TestEditRacesPublish(t *testing.T) {
 			return err
 		},
 		func(tx *sqlstore.Tx) error { _, err := tx.CancelPost(p.ID, t0); return err },
-		func(tx *sqlstore.Tx) error { return tx.DeletePost(p.ID) },
+		func(tx *sqlstore.Tx) error { _, err := tx.PrepareDelete(p.ID, t0); return err },
 	} {
 		if err := s.Update(ctx, op); !errors.Is(err, sqlstore.ErrNotEditable) || !strings.Contains(err.Error(), "being published") {
 			t.Fatalf("change during publish: %v", err)

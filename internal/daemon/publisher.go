@@ -60,19 +60,6 @@ func retryDelay(n int, rnd func() float64) time.Duration {
 	return d - time.Duration(float64(d)*0.25*rnd())
 }
 
-// retryNumber reads which automatic retry a post is on from its sub-status.
-func retryNumber(sub post.SubStatus) int {
-	switch sub {
-	case post.SubRetry1:
-		return 1
-	case post.SubRetry2:
-		return 2
-	case post.SubRetry3:
-		return 3
-	}
-	return 0
-}
-
 type publisher struct {
 	store    *sqlstore.Store
 	clock    clock.Clock
@@ -92,6 +79,7 @@ type outcome struct {
 	reason   string
 	at       time.Time // retry time
 	sub      post.SubStatus
+	retries  int  // with outRetry: the post's count of transient failures
 	finished bool // published and already recorded as such
 }
 
@@ -117,17 +105,28 @@ func (p *publisher) publish(ctx context.Context, pst *post.Post, due time.Time) 
 	now := p.clock.Now()
 	var err error
 	// A post finished with its last tweet's id needs no further write.
-	if o.kind != outPublished || !o.finished {
+	// Otherwise the outcome must land, or the post stays "publishing"
+	// until its lease lapses: try a few times (a busy or full disk).
+	for try := 0; o.kind != outPublished || !o.finished; try++ {
 		err = p.store.Update(rctx, func(tx *sqlstore.Tx) error {
 			switch o.kind {
 			case outPublished:
 				return tx.FinishPublished(pst.ID, p.owner, now)
 			case outRetry:
-				return tx.ScheduleRetry(pst.ID, p.owner, o.sub, o.at, o.reason, now)
+				return tx.ScheduleRetry(pst.ID, p.owner, o.sub, o.at, o.reason, o.retries, now)
 			default:
 				return tx.FailPost(pst.ID, p.owner, o.reason, now)
 			}
 		})
+		if err == nil || errors.Is(err, sqlstore.ErrStale) || try == 3 {
+			break
+		}
+		select {
+		case <-rctx.Done():
+		case <-time.After(time.Duration(1<<try) * time.Second):
+			continue
+		}
+		break
 	}
 	switch {
 	case err != nil:
@@ -151,7 +150,7 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 	if !ok {
 		return o
 	}
-	refreshed := false
+	xs := &xsession{p: p, pst: pst, token: token}
 	prevID := ""
 	// The claim gave a full lease; extend it only once a quarter of it has
 	// gone (long threads, slow media), sparing a commit per tweet.
@@ -174,18 +173,18 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 		}
 		// A long thread or slow media can outlast a token: ask each time
 		// (the source returns its cached token while it is fresh).
-		if token, o, ok = p.token(ctx, pst); !ok {
+		if xs.token, o, ok = p.token(ctx, pst); !ok {
 			return o
 		}
 		// A create that may have reached X before a crash or a dropped
 		// connection is looked up first, so it is never posted twice.
-		if found, o, ok := p.reconcileIfSent(ctx, pst, tw, prevID, token, log); !ok {
+		if found, o, ok := p.reconcileIfSent(ctx, xs, tw, prevID, log); !ok {
 			return o
 		} else if found != "" {
 			prevID = found
 			continue
 		}
-		mediaIDs, o, ok := p.ensureMedia(ctx, pst, tw, token, log)
+		mediaIDs, o, ok := p.ensureMedia(ctx, xs, tw, log)
 		if !ok {
 			return o
 		}
@@ -199,12 +198,17 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 			if !p.waitUntil(ctx, due) {
 				return outcome{kind: outAbandoned}
 			}
-			created, _, err := p.x.CreateTweet(ctx, token, req)
+			var created xapi.Tweet
+			err := xs.call(ctx, func(token string) error {
+				var err error
+				created, _, err = p.x.CreateTweet(ctx, token, req)
+				return err
+			})
 			if err == nil {
 				last := i == len(pst.Tweets)-1
 				fin, err := p.record(ctx, pst.ID, tw, created.ID, last)
 				if err != nil {
-					return p.storeFailure(ctx, err)
+					return p.recordFailure(ctx, pst, err)
 				}
 				finished = fin
 				prevID = created.ID
@@ -214,29 +218,30 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 			if ctx.Err() != nil {
 				return outcome{kind: outAbandoned}
 			}
-			if xapi.IsUnauthorized(err) && !refreshed {
-				refreshed = true
-				nt, rerr := p.tokens.ForceRefresh(ctx, pst.AccountID, token)
-				if rerr != nil {
-					return p.tokenFailure(pst, rerr)
-				}
-				token = nt
-				continue
+			var te tokenError
+			if errors.As(err, &te) {
+				return p.tokenFailure(pst, te.err)
 			}
 			if xapi.IsDuplicate(err) {
 				// X already has this text: if it is our tweet from an
 				// attempt whose answer was lost, record it and go on.
-				id, lerr := p.findLanded(ctx, pst, tw, prevID, token)
+				id, lerr := p.findLanded(ctx, xs, tw, prevID)
 				if lerr == nil && id != "" {
 					if _, err := p.record(ctx, pst.ID, tw, id, false); err != nil {
-						return p.storeFailure(ctx, err)
+						return p.recordFailure(ctx, pst, err)
 					}
 					log.Info("duplicate answer: found the tweet on X and recorded it", "position", tw.Position, "x_id", id)
 					prevID = id
 					break
 				}
 			}
-			return p.classify(pst, tw, err)
+			// X refused for certain (a 4xx answer), or the request never
+			// left: no tweet can exist, so no lookup is owed before the
+			// next attempt, and the user may edit the post again.
+			if definitelyNotCreated(err) {
+				p.clearSendMark(ctx, tw)
+			}
+			return p.classify(pst, tw, xs.refreshed, err)
 		}
 	}
 	return outcome{kind: outPublished, finished: finished}
@@ -261,7 +266,8 @@ func (p *publisher) tokenFailure(pst *post.Post, err error) outcome {
 	case errors.Is(err, errNeedsReauth):
 		return outcome{kind: outFailed, reason: fmt.Sprintf("account @%s must log in again (run `psnd auth login`), then `psnd retry %d`: %v", pst.Account, pst.ID, err)}
 	case errors.Is(err, secrets.ErrWaiting):
-		return outcome{kind: outRetry, sub: post.SubNone, at: now.Add(keyWait), reason: "waiting for the keyring to unlock: " + err.Error()}
+		return outcome{kind: outRetry, sub: post.SubNone, at: now.Add(keyWait), retries: pst.Retries,
+			reason: "waiting for the keyring to unlock: " + err.Error()}
 	case errors.Is(err, ErrKeyMismatch):
 		return outcome{kind: outFailed, reason: err.Error()}
 	}
@@ -270,12 +276,12 @@ func (p *publisher) tokenFailure(pst *post.Post, err error) outcome {
 }
 
 // classify turns an X error into an outcome (SPEC §6).
-func (p *publisher) classify(pst *post.Post, tw *post.Tweet, err error) outcome {
+func (p *publisher) classify(pst *post.Post, tw *post.Tweet, refreshed bool, err error) outcome {
 	if at, ok := xapi.IsRateLimited(err); ok {
 		if at.IsZero() || at.Before(p.clock.Now()) {
 			at = p.clock.Now().Add(time.Minute)
 		}
-		return outcome{kind: outRetry, sub: post.SubRateLimited, at: at.Add(time.Second),
+		return outcome{kind: outRetry, sub: post.SubRateLimited, at: at.Add(time.Second), retries: pst.Retries,
 			reason: fmt.Sprintf("rate limited by X until %s", at.UTC().Format(time.RFC3339))}
 	}
 	if xapi.IsTransient(err) {
@@ -287,7 +293,11 @@ func (p *publisher) classify(pst *post.Post, tw *post.Tweet, err error) outcome 
 		msg = xe.Message()
 	}
 	if xapi.IsUnauthorized(err) {
-		msg = "X refused the access token even after a refresh: " + msg + " (try `psnd auth login`)"
+		if refreshed {
+			msg = "X refused the access token even after a refresh: " + msg + " (try `psnd auth login`)"
+		} else {
+			msg = "X refused the access token: " + msg + " (try `psnd auth login`)"
+		}
 	}
 	if pst.IsThread() {
 		msg = fmt.Sprintf("tweet %d/%d: %s", tw.Position+1, len(pst.Tweets), msg)
@@ -297,11 +307,11 @@ func (p *publisher) classify(pst *post.Post, tw *post.Tweet, err error) outcome 
 
 // transient schedules the next automatic retry, or fails after the third.
 func (p *publisher) transient(pst *post.Post, err error) outcome {
-	n := retryNumber(pst.SubStatus) + 1
+	n := pst.Retries + 1
 	if n > post.MaxAutoRetries {
 		return outcome{kind: outFailed, reason: fmt.Sprintf("gave up after %d retries: %v", post.MaxAutoRetries, err)}
 	}
-	return outcome{kind: outRetry, sub: post.RetrySub(n), at: p.clock.Now().Add(retryDelay(n, p.rand)), reason: err.Error()}
+	return outcome{kind: outRetry, sub: post.RetrySub(n), at: p.clock.Now().Add(retryDelay(n, p.rand)), retries: n, reason: err.Error()}
 }
 
 // storeFailure: the database refused a write mid-publish. The lease makes
@@ -313,7 +323,68 @@ func (p *publisher) storeFailure(ctx context.Context, err error) outcome {
 	if errors.Is(err, sqlstore.ErrStale) {
 		return outcome{kind: outAbandoned}
 	}
-	return outcome{kind: outRetry, sub: post.SubNone, at: p.clock.Now().Add(time.Minute), reason: "database error: " + err.Error()}
+	return outcome{kind: outRetry, sub: post.SubNone, at: p.clock.Now().Add(time.Minute), retries: 0,
+		reason: "database error: " + err.Error()}
+}
+
+// recordFailure: an X id could not be recorded. A constraint violation
+// means the id already belongs to another tweet — never retry that; other
+// errors are retried, and the send mark makes the retry look the tweet up.
+func (p *publisher) recordFailure(ctx context.Context, pst *post.Post, err error) outcome {
+	if errors.Is(err, sqlstore.ErrConstraint) {
+		return outcome{kind: outFailed, reason: "X answered with the id of a tweet psnd already recorded for another post: " + err.Error()}
+	}
+	return p.storeFailure(ctx, err)
+}
+
+// definitelyNotCreated reports errors after which X certainly holds no new
+// tweet: a 4xx refusal, or a request that never left.
+func definitelyNotCreated(err error) bool {
+	var xe *xapi.Error
+	if errors.As(err, &xe) {
+		return xe.StatusCode >= 400 && xe.StatusCode < 500
+	}
+	return xapi.NotSent(err)
+}
+
+// clearSendMark forgets a tweet's send mark (best effort: a mark left
+// behind only costs a lookup).
+func (p *publisher) clearSendMark(ctx context.Context, tw *post.Tweet) {
+	err := p.store.Update(context.WithoutCancel(ctx), func(tx *sqlstore.Tx) error { return tx.ClearSendMark(tw.RowID) })
+	if err != nil {
+		p.log.Warn("clear send mark", "err", err)
+	}
+}
+
+// xsession carries an attempt's access token and refreshes it once when X
+// answers 401, for every call of the attempt (create, media, lookups).
+type xsession struct {
+	p         *publisher
+	pst       *post.Post
+	token     string
+	refreshed bool
+}
+
+// tokenError wraps a failure to get a fresh token after a 401.
+type tokenError struct{ err error }
+
+func (e tokenError) Error() string { return e.err.Error() }
+func (e tokenError) Unwrap() error { return e.err }
+
+// call runs fn with the current token; on a 401 it refreshes once and runs
+// fn again.
+func (s *xsession) call(ctx context.Context, fn func(token string) error) error {
+	err := fn(s.token)
+	if err == nil || !xapi.IsUnauthorized(err) || s.refreshed {
+		return err
+	}
+	s.refreshed = true
+	nt, rerr := s.p.tokens.ForceRefresh(ctx, s.pst.AccountID, s.token)
+	if rerr != nil {
+		return tokenError{rerr}
+	}
+	s.token = nt
+	return fn(s.token)
 }
 
 // record commits a tweet's X id with a context shutdown cannot cancel: the
@@ -355,7 +426,8 @@ func (p *publisher) extendLease(ctx context.Context, id int64) error {
 
 // reconcileIfSent looks up a tweet whose create may already have reached X
 // (its send mark is set). It returns the id found, or "" to post it.
-func (p *publisher) reconcileIfSent(ctx context.Context, pst *post.Post, tw *post.Tweet, prevID, token string, log *slog.Logger) (string, outcome, bool) {
+func (p *publisher) reconcileIfSent(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string, log *slog.Logger) (string, outcome, bool) {
+	pst := xs.pst
 	var sent *time.Time
 	err := p.store.View(ctx, func(tx *sqlstore.Tx) error {
 		var err error
@@ -368,21 +440,25 @@ func (p *publisher) reconcileIfSent(ctx context.Context, pst *post.Post, tw *pos
 	if sent == nil {
 		return "", outcome{}, true
 	}
-	id, err := p.findLanded(ctx, pst, tw, prevID, token)
+	id, err := p.findLanded(ctx, xs, tw, prevID)
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", outcome{kind: outAbandoned}, false
 		}
+		var te tokenError
+		if errors.As(err, &te) {
+			return "", p.tokenFailure(pst, te.err), false
+		}
 		// Without the lookup we cannot know whether the tweet landed;
 		// posting blindly could duplicate it. Retry later.
-		return "", p.classify(pst, tw, fmt.Errorf("check whether an interrupted post reached X: %w", err)), false
+		return "", p.classify(pst, tw, xs.refreshed, fmt.Errorf("check whether an interrupted post reached X: %w", err)), false
 	}
 	if id == "" {
 		log.Info("interrupted tweet not found on X; posting it", "position", tw.Position)
 		return "", outcome{}, true
 	}
 	if _, err := p.record(ctx, pst.ID, tw, id, false); err != nil {
-		return "", p.storeFailure(ctx, err), false
+		return "", p.recordFailure(ctx, pst, err), false
 	}
 	log.Info("interrupted tweet found on X; recorded its id", "position", tw.Position, "x_id", id)
 	return id, outcome{}, true

@@ -28,7 +28,8 @@ const (
 // findLanded returns the id of the account's post that matches tw: the
 // same text (as X renders it: URLs as t.co links, & as &amp;) and, inside a
 // thread, a reply to prevID. "" means not found.
-func (p *publisher) findLanded(ctx context.Context, pst *post.Post, tw *post.Tweet, prevID, token string) (string, error) {
+func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string) (string, error) {
+	pst := xs.pst
 	params := xapi.UserTweetsParams{MaxResults: reconcilePageSize}
 	if prevID != "" {
 		params.SinceID = prevID
@@ -49,7 +50,12 @@ func (p *publisher) findLanded(ctx context.Context, pst *post.Post, tw *post.Twe
 		params.StartTime = from.UTC().Truncate(time.Second)
 	}
 	for range reconcileMaxPages {
-		page, _, err := p.x.UserTweets(ctx, token, pst.AccountID, params)
+		var page xapi.UserTweetsPage
+		err := xs.call(ctx, func(token string) error {
+			var err error
+			page, _, err = p.x.UserTweets(ctx, token, pst.AccountID, params)
+			return err
+		})
 		if err != nil {
 			return "", err
 		}

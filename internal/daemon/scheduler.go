@@ -36,6 +36,11 @@ type scheduler struct {
 	// synchronise on it.
 	onArm func(next time.Time)
 
+	// busy holds the posts a publish goroutine is working on: never
+	// claimed again meanwhile, whatever their lease says.
+	busyMu sync.Mutex
+	busy   map[int64]bool
+
 	kick   chan struct{}
 	slots  chan struct{}
 	active sync.WaitGroup
@@ -70,6 +75,7 @@ func newScheduler(c schedulerConfig) *scheduler {
 		store: c.Store, clock: c.Clock, alarm: c.Alarm, owner: c.Owner, lease: c.Lease, lead: max(c.Lead, 0), workers: c.Workers,
 		log: c.Logger, publish: c.Publish, ready: c.Ready, onArm: c.OnArm,
 		kick:  make(chan struct{}, 1),
+		busy:  map[int64]bool{},
 		slots: make(chan struct{}, c.Workers),
 	}
 }
@@ -151,10 +157,11 @@ func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 	}
 	var claimed []claim
 	var next time.Time
+	busy := s.busyIDs()
 	err := s.store.Update(ctx, func(tx *sqlstore.Tx) error {
 		claimed = claimed[:0]
 		if free > 0 {
-			due, err := tx.DueAt(s.owner, dueBy, free)
+			due, err := tx.DueAt(busy, dueBy, free)
 			if err != nil {
 				return err
 			}
@@ -169,7 +176,10 @@ func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 				claimed = append(claimed, claim{p, ref.DueAt})
 			}
 		}
-		ref, ok, err := tx.NextDue(s.owner)
+		for _, c := range claimed {
+			busy = append(busy, c.p.ID)
+		}
+		ref, ok, err := tx.NextDue(busy)
 		if err != nil {
 			return err
 		}
@@ -184,8 +194,10 @@ func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 	for _, c := range claimed {
 		s.slots <- struct{}{}
 		s.active.Add(1)
+		s.setBusy(c.p.ID, true)
 		go func() {
 			defer func() {
+				s.setBusy(c.p.ID, false)
 				<-s.slots
 				s.active.Done()
 				s.Kick()
@@ -202,4 +214,24 @@ func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 		return now.Add(time.Second), nil
 	}
 	return next, nil
+}
+
+func (s *scheduler) setBusy(id int64, on bool) {
+	s.busyMu.Lock()
+	defer s.busyMu.Unlock()
+	if on {
+		s.busy[id] = true
+	} else {
+		delete(s.busy, id)
+	}
+}
+
+func (s *scheduler) busyIDs() []int64 {
+	s.busyMu.Lock()
+	defer s.busyMu.Unlock()
+	ids := make([]int64, 0, len(s.busy))
+	for id := range s.busy {
+		ids = append(ids, id)
+	}
+	return ids
 }

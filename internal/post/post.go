@@ -139,7 +139,8 @@ type Post struct {
 	PublishedAt *time.Time // UTC; set when the last tweet is published
 	FailReason  string
 	RunID       string // changes on every schedule/edit/cancel: the fence
-	Attempts    int
+	Attempts    int    // publish attempts (claims)
+	Retries     int    // consecutive transient failures, for the retry limit
 	NextRetryAt *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time

@@ -30,6 +30,20 @@ func notEditable(p *post.Post, what string) error {
 
 func hasPublishedTweets(p *post.Post) bool { return len(p.PlatformPostIDs()) > 0 }
 
+// checkNoPendingSend refuses a change that would lose track of a tweet
+// whose create may have reached X unanswered: a retry must look it up first.
+func (t *Tx) checkNoPendingSend(p *post.Post, what string) error {
+	n, err := t.PendingSends(p.ID)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("psnd cannot tell yet whether post %d reached X (its last request went unanswered), so it cannot be %s; `psnd retry %d` checks X first: %w",
+			p.ID, what, p.ID, ErrNotEditable)
+	}
+	return nil
+}
+
 // UpdatePost applies a user's edit under the run_id fence: it succeeds only
 // if the post is not being published, and it gives the post a new run_id so
 // that any publish attempt or timer holding the old one cannot act on it.
@@ -44,8 +58,13 @@ func (t *Tx) UpdatePost(id int64, u PostUpdate, now time.Time) (*post.Post, erro
 	if !p.Status.Editable() {
 		return nil, notEditable(p, "edited")
 	}
-	if u.Tweets != nil && hasPublishedTweets(p) {
+	if (u.Tweets != nil || u.Status == post.StatusDraft) && hasPublishedTweets(p) {
 		return nil, fmt.Errorf("post %d is partly published on X; its text can no longer change (retry it with `psnd retry %d`): %w", id, id, ErrNotEditable)
+	}
+	if u.Tweets != nil || u.Status == post.StatusDraft {
+		if err := t.checkNoPendingSend(p, "edited"); err != nil {
+			return nil, err
+		}
 	}
 	ts := fmtTime(now)
 	status := p.Status
@@ -109,6 +128,7 @@ func (t *Tx) reset(id int64, status post.Status, sched *time.Time, ts string) er
 	if _, err := t.exec(`UPDATE posts SET status = ?1, scheduled_at = ?2, run_id = ?3,
 			sub_status = CASE WHEN NOT ?4 OR sub_status = 'thread_partial' THEN sub_status ELSE '' END,
 			fail_reason = CASE WHEN ?4 THEN '' ELSE fail_reason END,
+			retries = CASE WHEN ?4 THEN 0 ELSE retries END,
 			next_retry_at = CASE WHEN ?4 THEN NULL ELSE next_retry_at END,
 			lease_owner = NULL, lease_expires_at = NULL, updated_at = ?5
 		WHERE id = ?6`, string(status), fmtTimePtr(sched), runID, fresh, ts, id); err != nil {
@@ -138,6 +158,9 @@ func (t *Tx) CancelPost(id int64, now time.Time) (*post.Post, error) {
 	if hasPublishedTweets(p) {
 		return nil, fmt.Errorf("post %d is partly published on X; retry it (`psnd retry %d`) or delete it (`psnd delete %d`): %w", id, id, id, ErrNotEditable)
 	}
+	if err := t.checkNoPendingSend(p, "cancelled"); err != nil {
+		return nil, err
+	}
 	if err := t.reset(id, post.StatusDraft, p.ScheduledAt, fmtTime(now)); err != nil {
 		return nil, err
 	}
@@ -162,31 +185,56 @@ func (t *Tx) RetryPost(id int64, now time.Time) (*post.Post, error) {
 	return t.GetPost(id)
 }
 
-// DeletePost removes a post that has nothing on X. Posts with published
-// tweets are deleted at X first (the daemon does that), then with
-// DeletePublished.
-func (t *Tx) DeletePost(id int64) error {
+// PrepareDelete takes a post out of the schedule before its tweets are
+// deleted on X, under the run_id fence: a new run_id, and a scheduled or
+// waiting post becomes a draft, so no publish attempt can start (or resume
+// a thread) while the deletions are under way. It refuses a post being
+// published or one whose last create went unanswered. The caller deletes
+// the tweets on X, then the rows with DeletePrepared and the returned
+// post's run_id.
+func (t *Tx) PrepareDelete(id int64, now time.Time) (*post.Post, error) {
 	p, err := t.GetPost(id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if p.Status == post.StatusPublishing {
-		return notEditable(p, "deleted")
+		return nil, notEditable(p, "deleted")
 	}
-	if hasPublishedTweets(p) {
-		return fmt.Errorf("post %d has tweets on X; delete them there first: %w", id, ErrNotEditable)
+	if err := t.checkNoPendingSend(p, "deleted"); err != nil {
+		return nil, err
 	}
-	return t.deleteRows(id)
+	// A post with tweets on X becomes failed (if the deletion stops half
+	// way, `psnd retry` or `psnd delete` again are both still possible);
+	// one with nothing on X becomes a draft.
+	status := p.Status
+	switch {
+	case hasPublishedTweets(p) && status != post.StatusPublished:
+		status = post.StatusFailed
+	case status == post.StatusScheduled || status == post.StatusRetry:
+		status = post.StatusDraft
+	}
+	runID := NewRunID()
+	ts := fmtTime(now)
+	if _, err := t.exec(`UPDATE posts SET status = ?, run_id = ?, next_retry_at = NULL,
+			lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE id = ?`, string(status), runID, ts, id); err != nil {
+		return nil, fmt.Errorf("prepare delete: %w", mapErr(err))
+	}
+	if _, err := t.exec(`UPDATE posts SET run_id = ?, updated_at = ? WHERE parent_post_id = ?`, runID, ts, id); err != nil {
+		return nil, fmt.Errorf("prepare delete: %w", mapErr(err))
+	}
+	return t.GetPost(id)
 }
 
-// DeletePublished removes a post whose tweets were deleted at X.
-func (t *Tx) DeletePublished(id int64) error {
+// DeletePrepared removes the rows of a post prepared for deletion, unless
+// it changed since (its run_id is no longer runID).
+func (t *Tx) DeletePrepared(id int64, runID string) error {
 	p, err := t.GetPost(id)
 	if err != nil {
 		return err
 	}
-	if p.Status == post.StatusPublishing {
-		return notEditable(p, "deleted")
+	if p.RunID != runID {
+		return fmt.Errorf("post %d changed while it was being deleted: %w", id, ErrStale)
 	}
 	return t.deleteRows(id)
 }

@@ -93,7 +93,7 @@ func (t *Tx) insertMedia(rowID int64, media []post.Media, ts string) error {
 // postColumns are the columns read for every row, in rowScanner's order.
 const postColumns = `p.id, p.account_id, COALESCE(a.username, ''), p.parent_post_id, p.thread_position,
 	p.content, p.status, p.sub_status, p.scheduled_at, p.published_at, p.fail_reason,
-	p.platform_post_id, p.run_id, p.attempts, p.next_retry_at, p.created_at, p.updated_at`
+	p.platform_post_id, p.run_id, p.attempts, p.retries, p.next_retry_at, p.created_at, p.updated_at`
 
 type row struct {
 	id, parent           sql.NullInt64
@@ -105,7 +105,7 @@ type row struct {
 	failReason           string
 	platformID           sql.NullString
 	runID                string
-	attempts             int
+	attempts, retries    int
 	nextRetry            sql.NullString
 	created, updated     string
 }
@@ -123,7 +123,7 @@ func newRowScanner() *rowScanner {
 	r := &s.r
 	s.dest = []any{&r.id, &r.accountID, &r.username, &r.parent, &r.position,
 		&r.content, &r.status, &r.subStatus, &r.scheduled, &r.published, &r.failReason,
-		&r.platformID, &r.runID, &r.attempts, &r.nextRetry, &r.created, &r.updated}
+		&r.platformID, &r.runID, &r.attempts, &r.retries, &r.nextRetry, &r.created, &r.updated}
 	return s
 }
 
@@ -181,6 +181,7 @@ func addRow(p *post.Post, r *row) error {
 			FailReason:  r.failReason,
 			RunID:       r.runID,
 			Attempts:    r.attempts,
+			Retries:     r.retries,
 			NextRetryAt: next,
 			CreatedAt:   created,
 			UpdatedAt:   updated,

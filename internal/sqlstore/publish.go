@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,17 +18,27 @@ type DueRef struct {
 	DueAt time.Time
 }
 
-// notOurs excludes posts this daemon instance is publishing right now: their
-// due_at is the lease expiry, which the publisher keeps pushing forward.
-const notOurs = `NOT (status = 'publishing' AND lease_owner IS ?)`
+// notBusy excludes the posts a live publish in this process is working on
+// (a JSON array of ids): their due_at is the lease expiry, which that publish
+// keeps pushing forward. A post whose lease lapsed with no live publish
+// behind it — whoever held it — is due again.
+const notBusy = `id NOT IN (SELECT value FROM json_each(?))`
+
+func busyJSON(busy []int64) string {
+	if len(busy) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(busy)
+	return string(b)
+}
 
 // NextDue returns the post the scheduler must act on first, if any.
-func (t *Tx) NextDue(owner string) (DueRef, bool, error) {
+func (t *Tx) NextDue(busy []int64) (DueRef, bool, error) {
 	var r DueRef
 	var due string
 	err := t.queryRow(`SELECT id, run_id, due_at FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND `+notOurs+`
-		ORDER BY due_at, id LIMIT 1`, owner).Scan(&r.ID, &r.RunID, &due)
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND `+notBusy+`
+		ORDER BY due_at, id LIMIT 1`, busyJSON(busy)).Scan(&r.ID, &r.RunID, &due)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DueRef{}, false, nil
 	}
@@ -41,10 +52,10 @@ func (t *Tx) NextDue(owner string) (DueRef, bool, error) {
 }
 
 // DueAt lists posts due at or before now, earliest first.
-func (t *Tx) DueAt(owner string, now time.Time, limit int) ([]DueRef, error) {
+func (t *Tx) DueAt(busy []int64, now time.Time, limit int) ([]DueRef, error) {
 	rows, err := t.query(`SELECT id, run_id, due_at FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND `+notOurs+`
-		ORDER BY due_at, id LIMIT ?`, fmtTime(now), owner, limit)
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND `+notBusy+`
+		ORDER BY due_at, id LIMIT ?`, fmtTime(now), busyJSON(busy), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list due posts: %w", mapErr(err))
 	}
@@ -66,7 +77,8 @@ func (t *Tx) DueAt(owner string, now time.Time, limit int) ([]DueRef, error) {
 
 // Claim moves a due post to publishing under a lease held by owner. It
 // fails with ErrStale if the post changed since ref was read (the run_id
-// fence) or is no longer due.
+// fence) or is no longer due. The caller must not pass a post a live
+// publish holds (see DueAt's busy list).
 func (t *Tx) Claim(ref DueRef, owner string, now, leaseUntil time.Time) (*post.Post, error) {
 	return t.ClaimDueBy(ref, owner, now, now, leaseUntil)
 }
@@ -79,9 +91,8 @@ func (t *Tx) ClaimDueBy(ref DueRef, owner string, now, dueBy, leaseUntil time.Ti
 	ts := fmtTime(now)
 	res, err := t.exec(`UPDATE posts SET status = 'publishing', lease_owner = ?, lease_expires_at = ?,
 			attempts = attempts + 1, updated_at = ?
-		WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND due_at IS NOT NULL AND due_at <= ?
-			AND `+notOurs,
-		owner, fmtTime(leaseUntil), ts, ref.ID, ref.RunID, fmtTime(dueBy), owner)
+		WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND due_at IS NOT NULL AND due_at <= ?`,
+		owner, fmtTime(leaseUntil), ts, ref.ID, ref.RunID, fmtTime(dueBy))
 	if err != nil {
 		return nil, fmt.Errorf("claim post %d: %w", ref.ID, mapErr(err))
 	}
@@ -218,21 +229,22 @@ func (t *Tx) FinishPublished(rootID int64, owner string, now time.Time) error {
 	}
 	ts := fmtTime(now)
 	_, err := t.exec(`UPDATE posts SET status = 'published', sub_status = '', fail_reason = '',
-			published_at = ?, next_retry_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+			published_at = ?, next_retry_at = NULL, retries = 0, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
 		WHERE id = ?`, ts, ts, rootID)
 	return mapErr(err)
 }
 
 // ScheduleRetry puts the post back in the queue for an automatic retry at
 // next (a transient error, or a rate limit until its reset).
-func (t *Tx) ScheduleRetry(rootID int64, owner string, sub post.SubStatus, next time.Time, reason string, now time.Time) error {
+// retries is the post's new count of consecutive transient failures.
+func (t *Tx) ScheduleRetry(rootID int64, owner string, sub post.SubStatus, next time.Time, reason string, retries int, now time.Time) error {
 	if err := t.checkLease(rootID, owner); err != nil {
 		return err
 	}
 	ts := fmtTime(now)
 	if _, err := t.exec(`UPDATE posts SET status = 'retry', sub_status = ?, next_retry_at = ?, fail_reason = ?,
-			lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-		WHERE id = ?`, string(sub), fmtTime(next), reason, ts, rootID); err != nil {
+			retries = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+		WHERE id = ?`, string(sub), fmtTime(next), reason, retries, ts, rootID); err != nil {
 		return fmt.Errorf("schedule retry: %w", mapErr(err))
 	}
 	return t.setOpenRows(rootID, post.StatusRetry, ts)
