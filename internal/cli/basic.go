@@ -120,15 +120,7 @@ ID is the number 'psnd post' printed and 'psnd list' shows.`,
 		Args:              exactArgs(1, "one post ID"),
 		ValidArgsFunction: completePostIDs(env),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			s, err := connect(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			p, err := s.c.GetPost(cmd.Context(), id)
+			s, p, err := fetchPost(cmd.Context(), env, args[0])
 			if err != nil {
 				return err
 			}

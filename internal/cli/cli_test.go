@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/psnd/psnd/internal/config"
 	"github.com/psnd/psnd/internal/daemon"
 	"github.com/psnd/psnd/internal/secrets"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 type result struct {
@@ -39,12 +39,7 @@ func run(t *testing.T, vars map[string]string, stdin string, args ...string) res
 
 func shortHome(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("/tmp", "psnd-cli-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, "home")
+	return filepath.Join(testutil.ShortDir(t), "home")
 }
 
 // startDaemon runs a real daemon on a fresh home and returns the variables

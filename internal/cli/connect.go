@@ -64,3 +64,17 @@ func failureNotice(env *Env, h api.Health) {
 	fmt.Fprintf(env.Stderr, "psnd: %s %d post%s failed in the last 24 hours; see `psnd list --status failed`\n",
 		c.yellow("notice:"), h.RecentFailures, plural)
 }
+
+// fetchPost parses a post ID argument, connects, and reads the post.
+func fetchPost(ctx context.Context, env *Env, arg string) (*session, api.Post, error) {
+	id, err := parseID(arg)
+	if err != nil {
+		return nil, api.Post{}, err
+	}
+	s, err := connect(ctx, env)
+	if err != nil {
+		return nil, api.Post{}, err
+	}
+	p, err := s.c.GetPost(ctx, id)
+	return s, p, err
+}

@@ -394,18 +394,11 @@ simply be run again. Refused while the post is being published.`,
 		Args:              exactArgs(1, "one post ID"),
 		ValidArgsFunction: completePostIDs(env),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
+			s, p, err := fetchPost(cmd.Context(), env, args[0])
 			if err != nil {
 				return err
 			}
-			s, err := connect(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			p, err := s.c.GetPost(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
+			id := p.ID
 			onX := 0
 			for _, t := range p.Tweets {
 				if t.PlatformPostID != nil {

@@ -108,6 +108,15 @@ func pickFlavour(name, goos string) (service.Flavour, error) {
 	return "", usagef("--flavour must be systemd or launchd, not %q", name)
 }
 
+// serviceManager is the service manager for this machine.
+func serviceManager(env *Env) (*service.Manager, error) {
+	cfg, err := serviceConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	return service.New(cfg)
+}
+
 func newServiceUninstallCmd(env *Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -117,11 +126,7 @@ func newServiceUninstallCmd(env *Env) *cobra.Command {
   psnd service uninstall --json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := serviceConfig(env)
-			if err != nil {
-				return err
-			}
-			m, err := service.New(cfg)
+			m, err := serviceManager(env)
 			if err != nil {
 				return err
 			}
@@ -148,11 +153,7 @@ func newServiceStatusCmd(env *Env) *cobra.Command {
   psnd service status --json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := serviceConfig(env)
-			if err != nil {
-				return err
-			}
-			m, err := service.New(cfg)
+			m, err := serviceManager(env)
 			if err != nil {
 				return err
 			}

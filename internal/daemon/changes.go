@@ -8,7 +8,6 @@ import (
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/post"
-	"github.com/psnd/psnd/internal/sqlstore"
 )
 
 // changes broadcasts "some post changed" to long-polling readers: the
@@ -94,12 +93,7 @@ func (d *Daemon) getPostWaiting(w http.ResponseWriter, r *http.Request, id int64
 	defer deadline.Stop()
 	for {
 		ch := d.changes.wait()
-		var p *post.Post
-		err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
-			var err error
-			p, err = tx.GetPost(id)
-			return err
-		})
+		p, err := d.readPost(r.Context(), id)
 		if err != nil {
 			d.fail(w, "get post", err)
 			return

@@ -19,18 +19,14 @@ import (
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 // shortHome returns a data dir under /tmp: t.TempDir paths can exceed the
 // Unix socket path limit on macOS.
 func shortHome(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("/tmp", "psnd-t-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, "home")
+	return filepath.Join(testutil.ShortDir(t), "home")
 }
 
 type running struct {

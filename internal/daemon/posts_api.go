@@ -366,12 +366,7 @@ func (d *Daemon) handleDeletePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	remote := r.URL.Query().Get("remote") == "true"
-	var p *post.Post
-	err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
-		var err error
-		p, err = tx.GetPost(id)
-		return err
-	})
+	p, err := d.readPost(r.Context(), id)
 	if err != nil {
 		d.fail(w, "delete post", err)
 		return

@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -154,11 +155,7 @@ func (d *Daemon) handleGetPost(w http.ResponseWriter, r *http.Request) {
 		d.getPostWaiting(w, r, id, wait)
 		return
 	}
-	var p *post.Post
-	err = d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
-		p, err = tx.GetPost(id)
-		return err
-	})
+	p, err := d.readPost(r.Context(), id)
 	if err != nil {
 		d.fail(w, "get post", err)
 		return
@@ -252,4 +249,15 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// readPost reads one post in its own read transaction.
+func (d *Daemon) readPost(ctx context.Context, id int64) (*post.Post, error) {
+	var p *post.Post
+	err := d.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		p, err = tx.GetPost(id)
+		return err
+	})
+	return p, err
 }

@@ -45,12 +45,7 @@ func TestMain(m *testing.M) {
 // home is a data directory with a short path (Unix socket limits).
 func home(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("/tmp", "psnd-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, "h")
+	return filepath.Join(testutil.ShortDir(t), "home")
 }
 
 // env is the environment of a psnd process pointed at the fake X.

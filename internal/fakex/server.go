@@ -12,7 +12,6 @@ package fakex
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -326,7 +325,7 @@ func (s *Server) serve(r *http.Request, body []byte) (*recorder, outcome) {
 	if f != nil {
 		kind = f.kind()
 		entry.Fault = kind
-		if f.Delay > 0 && !waitCtx(r.Context(), f.Delay) {
+		if f.Delay > 0 && clock.Sleep(r.Context(), f.Delay) != nil {
 			entry.Dropped = true
 			s.record(entry)
 			return rec, outcomeDrop
@@ -370,17 +369,6 @@ func (s *Server) record(e Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, e)
 	s.mu.Unlock()
-}
-
-func waitCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // handle dispatches to the OAuth endpoints and the API.

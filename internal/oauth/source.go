@@ -113,7 +113,7 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.sleep == nil {
-		s.sleep = sleepCtx
+		s.sleep = clock.Sleep
 	}
 	if s.margin <= 0 {
 		s.margin = 5 * time.Minute
@@ -138,17 +138,6 @@ func defaultBackoff(n int) time.Duration {
 		d *= 2
 	}
 	return min(d, 30*time.Second)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Token returns a valid access token for the account (X user id),

@@ -85,3 +85,16 @@ func LookupShared(t testing.TB, rel string) (string, bool) {
 	}
 	return p, true
 }
+
+// ShortDir returns a new directory directly under /tmp, removed when the
+// test ends. Unix socket paths are limited (104 bytes on macOS), and
+// t.TempDir's paths can be longer than that.
+func ShortDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "psnd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

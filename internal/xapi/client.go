@@ -110,7 +110,7 @@ func New(cfg Config) (*Client, error) {
 		c.clock = clock.System{}
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = clock.Sleep
 	}
 	if c.chunk <= 0 {
 		c.chunk = defaultChunkSize
@@ -122,17 +122,6 @@ func New(cfg Config) (*Client, error) {
 		c.userAgent = defaultUserAgent
 	}
 	return c, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // ErrInvalidArgument marks a request refused by the client before sending,
