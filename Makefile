@@ -24,12 +24,13 @@ test: ## run every test
 test-long: ## run the long tests too (more crash-test iterations, longer fuzzing)
 	PSN_TEST_LONG=1 $(GO) test -count=1 -timeout 60m ./...
 
-# Benchmarks (figures in BENCHMARKS.md). Each runs BENCH_COUNT times so the
-# spread shows; raw output goes to BENCH_OUT, summarised with benchstat when
-# the module proxy serves it. The publish benchmarks use the real clock, so
-# their op counts are fixed (200 posts; one burst of 1,000 per op). BENCH_RUN
-# pipes through tee without losing go test's exit status.
-BENCH_COUNT ?= 5
+# Benchmarks (figures in BENCHMARKS.md). Each runs BENCH_COUNT times (6, the
+# fewest for which benchstat gives a 95% interval); raw output goes to
+# BENCH_OUT, summarised with benchstat when the module proxy serves it. The
+# publish benchmarks use the real clock, so their op counts are fixed (200
+# posts; one burst of 1,000 per op). BENCH_RUN pipes through tee without
+# losing go test's exit status.
+BENCH_COUNT ?= 6
 BENCH_OUT   ?= /tmp/psnd-bench
 BENCHSTAT   ?= $(GO) run golang.org/x/perf/cmd/benchstat@latest
 BENCH_RUN    = bash -o pipefail -c
