@@ -121,6 +121,12 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	if out == nil {
 		return nil
 	}
+	if raw, ok := out.(rawBody); ok {
+		if _, err := io.Copy(raw.w, resp.Body); err != nil {
+			return fmt.Errorf("copy daemon response: %w", err)
+		}
+		return nil
+	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("decode daemon response: %w", err)
 	}
@@ -137,6 +143,20 @@ func (c *Client) Health(ctx context.Context) (api.Health, error) {
 	var h api.Health
 	err := c.send(ctx, http.MethodGet, api.PathHealth, nil, nil, &h)
 	return h, err
+}
+
+// rawBody, passed as send's out, receives the response body unparsed.
+type rawBody struct{ w io.Writer }
+
+// ListPostsJSON copies the daemon's JSON array of posts to w as it
+// arrives: a script asking for 100,000 posts gets them without the client
+// decoding and re-encoding every one.
+func (c *Client) ListPostsJSON(ctx context.Context, status string, w io.Writer) error {
+	q := url.Values{}
+	if status != "" {
+		q.Set("status", status)
+	}
+	return c.send(ctx, http.MethodGet, api.PathPosts, q, nil, rawBody{w})
 }
 
 // ListPosts lists posts, optionally of one status.

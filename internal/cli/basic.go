@@ -90,12 +90,13 @@ resumes it).`,
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				// The daemon's array as it streams in (compact, one line).
+				return s.c.ListPostsJSON(cmd.Context(), status, env.Stdout)
+			}
 			posts, err := s.c.ListPosts(cmd.Context(), status)
 			if err != nil {
 				return err
-			}
-			if asJSON {
-				return writeJSON(env.Stdout, posts)
 			}
 			return printPostTable(env, s.loc, posts)
 		},
