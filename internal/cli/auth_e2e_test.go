@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/fakex"
 	"github.com/psnd/psnd/internal/fakex/xspec"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 // TestLoginEndToEnd is the login's done-when: the real psnd binary, `psnd
@@ -170,32 +170,15 @@ func gobuild(t *testing.T, out, pkg string) {
 
 type serveProc struct {
 	cmd  *exec.Cmd
-	log  *lockedBuf
+	log  *testutil.SyncBuffer
 	done chan error
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startServe runs `psnd serve` and waits until it answers with its key
 // ready.
 func startServe(t *testing.T, bin string, environ []string, home string) *serveProc {
 	t.Helper()
-	p := &serveProc{cmd: exec.Command(bin, "serve"), log: &lockedBuf{}, done: make(chan error, 1)}
+	p := &serveProc{cmd: exec.Command(bin, "serve"), log: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	p.cmd.Env = environ
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/apiclient"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 // spinnerFrame is the spinner's first frame, which it always draws.
@@ -153,7 +154,7 @@ func runInPTY(t *testing.T, bin string, environ []string, args ...string) string
 // startSandbox runs `psnd serve --sandbox` until the test ends.
 func startSandbox(t *testing.T, bin string, environ []string, home string) {
 	t.Helper()
-	log := &lockedBuf{}
+	log := &testutil.SyncBuffer{}
 	cmd := exec.Command(bin, "serve", "--sandbox")
 	cmd.Env = environ
 	cmd.Stdout, cmd.Stderr = log, log

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"github.com/psnd/psnd/internal/fakex/xspec"
 	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/secrets"
-	"github.com/psnd/psnd/internal/testutil"
 )
 
 const (
@@ -29,31 +27,6 @@ const (
 	authClientID = "conf-client-id"
 	authSecret   = "conf-client-secret-value"
 )
-
-// authFakeX serves a fake X on loopback, checked against X's OpenAPI
-// document when the reference data is present.
-func authFakeX(t *testing.T, opts fakex.Options) (*fakex.Server, *httptest.Server) {
-	t.Helper()
-	if authSharedPresent() {
-		return xspec.NewTestServer(t, opts)
-	}
-	srv := fakex.New(opts)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return srv, ts
-}
-
-func authSharedPresent() bool {
-	if os.Getenv("PSN_SHARED_DIR") != "" || os.Getenv("PSN_REQUIRE_SHARED") == "1" {
-		return true
-	}
-	root, err := testutil.RepoRoot()
-	if err != nil {
-		return false
-	}
-	_, err = os.Stat(filepath.Join(root, "..", "shared", "x-api", "openapi.json"))
-	return err == nil
-}
 
 type authHarness struct {
 	x   *fakex.Server
@@ -67,7 +40,7 @@ type authHarness struct {
 func startAuthDaemon(t *testing.T, configure func(*Config)) *authHarness {
 	t.Helper()
 	h := &authHarness{}
-	h.x, h.ts = authFakeX(t, fakex.Options{})
+	h.x, h.ts = xspec.NewTestServerIfSpec(t, fakex.Options{})
 	h.x.AddUser(fakex.User{ID: authUserID, Username: authUsername, Name: "Psnd Test"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

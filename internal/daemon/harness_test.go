@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
-	"github.com/psnd/psnd/internal/testutil"
 )
 
 // fakeAlarm is driven by the test: Set records the wake time, Fire wakes
@@ -114,7 +112,7 @@ func newHarnessX(t *testing.T, xo fakex.Options, opts ...func(*harness)) *harnes
 	t.Helper()
 	h := &harness{t: t, clock: clock.NewFake(t0), alarm: newFakeAlarm(), arms: make(chan time.Time, 1000)}
 	xo.Clock = h.clock
-	x, srv := newTestX(t, xo)
+	x, srv := xspec.NewTestServerIfSpec(t, xo)
 	x.AddUser(fakex.User{ID: testUser, Username: "alice", Name: "Alice"})
 	h.x = x
 	h.tokens = &fakeTokens{x: x, tok: map[string]string{}}
@@ -271,18 +269,3 @@ func lines(n int, f string) []string {
 }
 
 var _ = strings.Contains
-
-// newTestX serves the fake X on loopback, validating every request against
-// X's OpenAPI document when the reference data is present (always in CI);
-// on a plain clone the publishing tests still run, unvalidated.
-func newTestX(t *testing.T, xo fakex.Options) (*fakex.Server, *httptest.Server) {
-	t.Helper()
-	if _, ok := testutil.LookupShared(t, "x-api/openapi.json"); ok {
-		return xspec.NewTestServer(t, xo)
-	}
-	t.Log("../shared/x-api/openapi.json absent: fake X runs without request validation")
-	x := fakex.New(xo)
-	srv := httptest.NewServer(x)
-	t.Cleanup(srv.Close)
-	return x, srv
-}

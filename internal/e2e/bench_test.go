@@ -33,6 +33,7 @@ import (
 	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/fakex"
 	"github.com/psnd/psnd/internal/sqlstore/sqlstoretest"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 // benchHome is a short data directory (Unix socket limits) removed when tb
@@ -368,7 +369,7 @@ func envInt(k string, def int) int {
 }
 
 // gcCounter counts gctrace lines ("gc N @...") in the daemon's stderr.
-type gcCounter struct{ logBuffer }
+type gcCounter struct{ testutil.SyncBuffer }
 
 func (g *gcCounter) count() int {
 	n := 0

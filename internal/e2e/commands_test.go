@@ -9,6 +9,7 @@ import (
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/fakex/xspec"
 )
 
 // TestSandboxPostNow is the first thing the README tells a new user to do:
@@ -38,7 +39,7 @@ func TestSandboxPostNow(t *testing.T) {
 // TestPostingCommands drives every posting command of the real binary
 // against a running daemon and a fake X.
 func TestPostingCommands(t *testing.T) {
-	x := newFakeX(t, fakex.Options{})
+	x := xspec.NewServerIfSpec(t, fakex.Options{})
 	user := fakex.User{ID: "7001", Username: "writer", Name: "Writer"}
 	x.AddUser(user)
 	srv := httptest.NewServer(x)

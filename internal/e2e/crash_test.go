@@ -13,6 +13,7 @@ import (
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/fakex/xspec"
 )
 
 // killer kills the current daemon with SIGKILL: at a random moment, or
@@ -106,7 +107,7 @@ func crashRound(t *testing.T, seed uint64) int {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	// X's per-user limits (100 creates per 15 minutes) would turn this
 	// into a rate-limit test; those paths are tested in internal/daemon.
-	x := newFakeX(t, fakex.Options{RateLimits: map[string]int{
+	x := xspec.NewServerIfSpec(t, fakex.Options{RateLimits: map[string]int{
 		fakex.EndpointCreateTweet: 100000, fakex.EndpointUserTweets: 100000, fakex.EndpointMe: 100000}})
 	user := fakex.User{ID: "2244994945", Username: "crashy", Name: "Crash Test"}
 	x.AddUser(user)

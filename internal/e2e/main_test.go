@@ -8,13 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/psnd/psnd/internal/fakex"
-	"github.com/psnd/psnd/internal/fakex/xspec"
 	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/secrets"
@@ -67,7 +65,7 @@ type daemon struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when the process has exited
 	err    error         // its exit status, once exited
-	log    *logBuffer
+	log    *testutil.SyncBuffer
 }
 
 func startDaemon(t *testing.T, environ []string) *daemon {
@@ -79,7 +77,7 @@ func startDaemonArgs(t *testing.T, environ []string, args ...string) *daemon {
 	t.Helper()
 	cmd := exec.Command(psndBin, args...)
 	cmd.Env = environ
-	log := &logBuffer{}
+	log := &testutil.SyncBuffer{}
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -201,34 +199,4 @@ func seedLogin(t *testing.T, h string, x *fakex.Server, user fakex.User) {
 	}
 }
 
-// logBuffer collects a daemon's stderr; safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *logBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *logBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
-
-// newFakeX returns the fake X, validating every request against X's
-// OpenAPI document when the reference data is present (always in CI). On a
-// plain clone without it the end-to-end tests still run, unvalidated.
-func newFakeX(t *testing.T, opts fakex.Options) *fakex.Server {
-	t.Helper()
-	if _, ok := testutil.LookupShared(t, "x-api/openapi.json"); ok {
-		return xspec.NewServer(t, opts)
-	}
-	t.Log("../shared/x-api/openapi.json absent: fake X runs without request validation")
-	return fakex.New(opts)
-}

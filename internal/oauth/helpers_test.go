@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"github.com/psnd/psnd/internal/fakex/xspec"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
-	"github.com/psnd/psnd/internal/testutil"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -32,31 +30,6 @@ const (
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-
-// newFakeX serves a fake X on loopback, validating requests against X's
-// OpenAPI document when the reference data is present.
-func newFakeX(t *testing.T, opts fakex.Options) (*fakex.Server, *httptest.Server) {
-	t.Helper()
-	if sharedPresent() {
-		return xspec.NewTestServer(t, opts)
-	}
-	srv := fakex.New(opts)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return srv, ts
-}
-
-func sharedPresent() bool {
-	if os.Getenv("PSN_SHARED_DIR") != "" || os.Getenv("PSN_REQUIRE_SHARED") == "1" {
-		return true
-	}
-	root, err := testutil.RepoRoot()
-	if err != nil {
-		return false
-	}
-	_, err = os.Stat(filepath.Join(root, "..", "shared", "x-api", "openapi.json"))
-	return err == nil
-}
 
 // testKeys is a KeySource whose key can be withheld.
 type testKeys struct {
@@ -122,7 +95,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if o.ttl != 0 {
 		fo.AccessTokenTTL = o.ttl
 	}
-	e.x, e.ts = newFakeX(t, fo)
+	e.x, e.ts = xspec.NewTestServerIfSpec(t, fo)
 	e.x.AddUser(fakex.User{ID: testUserID, Username: testUsername, Name: "Psnd Test"})
 	redirect := "http://" + e.cb + "/callback"
 	e.x.AddClient(confID, confSecret, redirect)

@@ -294,3 +294,25 @@ func NewTestServer(t testing.TB, opts fakex.Options) (*fakex.Server, *httptest.S
 	t.Cleanup(ts.Close) // runs before the violation check registered above
 	return srv, ts
 }
+
+// NewServerIfSpec is NewServer when X's OpenAPI document is present, and an
+// unvalidated fake X otherwise (a plain clone has no ../shared), so tests
+// of psnd's own behaviour still run there. Under PSN_REQUIRE_SHARED=1 a
+// missing document fails the test instead.
+func NewServerIfSpec(t testing.TB, opts fakex.Options) *fakex.Server {
+	t.Helper()
+	if _, ok := testutil.LookupShared(t, "x-api/openapi.json"); ok {
+		return NewServer(t, opts)
+	}
+	t.Log("../shared/x-api/openapi.json absent: the fake X runs without request validation")
+	return fakex.New(opts)
+}
+
+// NewTestServerIfSpec is NewServerIfSpec behind a loopback httptest server.
+func NewTestServerIfSpec(t testing.TB, opts fakex.Options) (*fakex.Server, *httptest.Server) {
+	t.Helper()
+	srv := NewServerIfSpec(t, opts)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts
+}
