@@ -51,25 +51,7 @@ func startDaemon(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- daemon.Run(ctx, daemon.Config{Env: cfg, Version: "test", Keyring: &secrets.Memory{}, Ready: func() { close(ready) }})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("daemon: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-	})
+	runDaemon(t, daemon.Config{Env: cfg, Version: "test", Keyring: &secrets.Memory{}})
 	return vars
 }
 
@@ -151,4 +133,28 @@ func TestClientDoesNotLinkStore(t *testing.T) {
 			}
 		}
 	}
+}
+
+// runDaemon runs daemon.Run in process until the test ends, returning once
+// its socket accepts connections.
+func runDaemon(t *testing.T, cfg daemon.Config) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	cfg.Ready = func() { close(ready) }
+	go func() { done <- daemon.Run(ctx, cfg) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("daemon: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+	})
 }

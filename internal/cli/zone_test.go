@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 	_ "time/tzdata"
 
 	"github.com/psnd/psnd/internal/config"
@@ -21,25 +19,7 @@ func startSandboxDaemon(t *testing.T, dvars map[string]string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- daemon.Run(ctx, daemon.Config{Env: cfg, Version: "test", Sandbox: true, Ready: func() { close(ready) }})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("daemon: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-	})
+	runDaemon(t, daemon.Config{Env: cfg, Version: "test", Sandbox: true})
 	return dvars["PSN_HOME"]
 }
 
