@@ -2,6 +2,10 @@
 // "YYYY-MM-DD HH:MM" in the user's time zone, a time of day ("09:30", the
 // next one to come), or a duration from now ("+90m", "+2h", "+1d"). It
 // also formats times back for people, with a relative hint ("in 2h").
+//
+// Wall times go through Resolve, which decides clock-change nights as
+// SPEC §6 says (time.Date leaves that choice open), and times more than
+// two years ahead are refused (CheckHorizon, shared with the daemon).
 package when
 
 import (
