@@ -19,6 +19,7 @@ import (
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
 	"github.com/psnd/psnd/internal/tweettext"
+	"github.com/psnd/psnd/internal/when"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -134,6 +135,11 @@ func textError(err error) error {
 
 // scheduleFor decides the status and time of a new or edited post.
 func scheduleFor(at *time.Time, now bool, draft bool, clockNow time.Time) (post.Status, *time.Time, error) {
+	if at != nil {
+		if err := when.CheckHorizon(*at, clockNow, time.UTC); err != nil {
+			return "", nil, badRequest(err.Error())
+		}
+	}
 	switch {
 	case now && at != nil:
 		return "", nil, badRequest("give either a time or now, not both")
@@ -276,6 +282,10 @@ func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
 	case req.At != nil:
 		if req.At.Before(now.Add(-pastGrace)) {
 			d.fail(w, "edit post", badRequest(fmt.Sprintf("%s is in the past; give a future time, or now", req.At.UTC().Format(time.RFC3339))))
+			return
+		}
+		if err := when.CheckHorizon(*req.At, now, time.UTC); err != nil {
+			d.fail(w, "edit post", badRequest(err.Error()))
 			return
 		}
 		t := req.At.UTC()

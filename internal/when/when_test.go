@@ -77,3 +77,38 @@ func TestRelative(t *testing.T) {
 		}
 	}
 }
+
+// TestParseHorizon: psnd schedules up to two years ahead; beyond that (a
+// typo such as +99999d, a year like 2300) or a duration too long to
+// represent, Parse refuses with one clear sentence instead of wrapping.
+func TestParseHorizon(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	for _, ok := range []string{"+730d", "2028-11-27 09:00", "2028-11-27T09:00:00+01:00", "+17520h"} {
+		if _, err := Parse(ok, now, paris); err != nil {
+			t.Errorf("Parse(%q) = %v; want within the horizon", ok, err)
+		}
+	}
+	cases := map[string]string{
+		"+99999d":                `2300-09-11 10:00 CEST is more than 2 years ahead; psnd schedules up to 2 years ahead`,
+		"+732d":                  `2028-11-28 09:00 CET is more than 2 years ahead; psnd schedules up to 2 years ahead`,
+		"2028-11-27 09:01":       `2028-11-27 09:01 CET is more than 2 years ahead; psnd schedules up to 2 years ahead`,
+		"2300-01-01T00:00:00Z":   `2300-01-01 01:00 CET is more than 2 years ahead; psnd schedules up to 2 years ahead`,
+		"+999999999d":            `"+999999999d" is more than 2 years ahead; psnd schedules up to 2 years ahead`,
+		"+99999999999999999999d": `"+99999999999999999999d" is more than 2 years ahead; psnd schedules up to 2 years ahead`,
+		"+9999999999h":           `"+9999999999h" is more than 2 years ahead; psnd schedules up to 2 years ahead`,
+		"+106751d23h59m":         `"+106751d23h59m" is more than 2 years ahead; psnd schedules up to 2 years ahead`,
+	}
+	for in, want := range cases {
+		got, err := Parse(in, now, paris)
+		if !errors.Is(err, ErrTooFar) || err.Error() != want {
+			t.Errorf("Parse(%q) = %v, %v; want error %q", in, got, err, want)
+		}
+	}
+	if err := CheckHorizon(now.AddDate(2, 0, 0), now, time.UTC); err != nil {
+		t.Errorf("exactly two years ahead: %v", err)
+	}
+}
