@@ -71,7 +71,7 @@ func serve(ctx context.Context, opts cli.ServeOptions) error {
 // diagnoseOffline is `psnd doctor`'s look at the database and the data key
 // when no daemon runs: the database opened read-only, the key read (never
 // created) from the keyring PSN_KEYRING selects, each OS keyring call under
-// a timeout.
-func diagnoseOffline(ctx context.Context, cfg config.Config) []api.DoctorCheck {
-	return storecheck.Offline(ctx, storecheck.Options{Env: cfg})
+// a timeout; or the sandbox's database and key file.
+func diagnoseOffline(ctx context.Context, cfg config.Config, sandbox bool) []api.DoctorCheck {
+	return storecheck.Offline(ctx, storecheck.Options{Env: cfg, Sandbox: sandbox})
 }

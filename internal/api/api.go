@@ -62,10 +62,13 @@ type Media struct {
 // Health is the daemon's state, for `psnd doctor`, scripts and the CLI's
 // version check.
 type Health struct {
-	Status    string    `json:"status"` // "ok", or "waiting_for_keyring" etc.
-	Version   string    `json:"version"`
-	PID       int       `json:"pid"`
-	Home      string    `json:"home"`
+	Status  string `json:"status"` // "ok", or "waiting_for_keyring" etc.
+	Version string `json:"version"`
+	PID     int    `json:"pid"`
+	Home    string `json:"home"`
+	// DataDir holds the database and the key: Home, or Home/sandbox for
+	// a sandbox daemon. Older daemons leave it empty (meaning Home).
+	DataDir   string    `json:"data_dir"`
 	StartedAt time.Time `json:"started_at"`
 	Sandbox   bool      `json:"sandbox"`
 	Keyring   Keyring   `json:"keyring"`

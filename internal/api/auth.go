@@ -127,6 +127,9 @@ type Account struct {
 type AuthStatus struct {
 	Accounts []AccountStatus `json:"accounts"`
 	App      App             `json:"app"`
+	// Sandbox: the daemon publishes to the built-in offline X, where
+	// @sandbox is always logged in and no X app is needed.
+	Sandbox bool `json:"sandbox"`
 }
 
 // AccountStatus is one account's login.

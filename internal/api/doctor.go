@@ -30,4 +30,8 @@ type DoctorCheck struct {
 type DoctorReport struct {
 	Checks []DoctorCheck `json:"checks"`
 	OK     bool          `json:"ok"`
+	// Home is the data directory whose database and key were examined:
+	// $PSN_HOME, or $PSN_HOME/sandbox (Sandbox true). Set by the CLI.
+	Home    string `json:"home,omitempty"`
+	Sandbox bool   `json:"sandbox"`
 }

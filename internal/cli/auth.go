@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -100,7 +101,10 @@ func newAuthStatusCmd(env *Env) *cobra.Command {
 default, its subscription (Premium accounts may post long texts), when it
 logged in, when its access token expires and was last refreshed (in your
 time zone, with a hint such as "in 1h50m"), and any problem with what to do
-about it — for example "needs to log in again" when X revoked psnd's access.`,
+about it — for example "needs to log in again" when X revoked psnd's access.
+
+In the sandbox (psnd serve --sandbox), @sandbox is always logged in and no X
+app is needed; the status says so and where the sandbox's data lives.`,
 		Example: `  psnd auth status
   psnd auth status --json | jq '.accounts[] | {username, needs_reauth}'`,
 		Args: exactArgs(0, "no arguments"),
@@ -116,8 +120,9 @@ about it — for example "needs to log in again" when X revoked psnd's access.`,
 			if asJSON {
 				return writeJSON(env.Stdout, st)
 			}
-			if s.health.Sandbox {
-				fmt.Fprintln(env.Stdout, "Sandbox: this daemon publishes to psnd's built-in offline X as @sandbox, which needs no login.")
+			if st.Sandbox || s.health.Sandbox {
+				printSandboxStatus(env, s.health, st)
+				return nil
 			}
 			printAuthStatus(env, s.loc, st)
 			return nil
@@ -162,6 +167,37 @@ func printAuthStatus(env *Env, loc *time.Location, st api.AuthStatus) {
 			fmt.Fprintf(w, "  logged in:     %s\n", authTime(env, loc, a.LoggedInAt))
 			fmt.Fprintf(w, "  token expires: %s\n", authTime(env, loc, a.TokenExpiresAt))
 			fmt.Fprintf(w, "  last refresh:  %s\n", authTime(env, loc, a.LastRefreshAt))
+		}
+		if len(a.Problems) == 0 {
+			fmt.Fprintf(w, "  status:        %s\n", c.green("ok"))
+		}
+		for _, p := range a.Problems {
+			fmt.Fprintf(w, "  problem:       %s\n", c.red(p))
+		}
+	}
+}
+
+// printSandboxStatus is auth status in the sandbox, where @sandbox is
+// always logged in and there is no X app, login or token expiry to show.
+func printSandboxStatus(env *Env, h api.Health, st api.AuthStatus) {
+	w := env.Stdout
+	c := stdoutColors(env)
+	dir := h.DataDir
+	if dir == "" { // an older daemon
+		dir = filepath.Join(h.Home, "sandbox")
+	}
+	fmt.Fprintf(w, "Sandbox: this daemon publishes to psnd's built-in offline X, where @sandbox is always logged in;\n"+
+		"no X app or login is needed. Its data is in %s.\n", dir)
+	for _, a := range st.Accounts {
+		fmt.Fprintf(w, "\n%s", c.bold(describeAccount(a.Account)))
+		if a.Default {
+			fmt.Fprint(w, " — default")
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  id:            %s\n", a.ID)
+		fmt.Fprintf(w, "  subscription:  %s\n", a.SubscriptionType)
+		if a.LoggedIn && !a.NeedsReauth {
+			fmt.Fprintln(w, "  logged in:     always, in the sandbox")
 		}
 		if len(a.Problems) == 0 {
 			fmt.Fprintf(w, "  status:        %s\n", c.green("ok"))

@@ -63,7 +63,8 @@ type Env struct {
 	// doctor` when no daemon runs (read-only; it never creates a key); main
 	// wires internal/doctor/storecheck. A function, like Serve, so that this
 	// package does not link the store. nil: those checks are skipped.
-	DiagnoseOffline func(ctx context.Context, cfg config.Config) []api.DoctorCheck
+	// sandbox: examine the sandbox's home (cfg.SandboxDir()) instead.
+	DiagnoseOffline func(ctx context.Context, cfg config.Config, sandbox bool) []api.DoctorCheck
 	// Now is the clock behind relative hints ("in 2h") and the relative
 	// times users type ("+2h", "09:30"); nil means time.Now. Tests fix it
 	// so that golden output does not depend on when they run.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 )
 
 func newDoctorCmd(env *Env) *cobra.Command {
-	var asJSON bool
+	var asJSON, sandbox bool
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check this machine's psnd setup and say how to fix what is wrong",
@@ -34,17 +35,24 @@ With the daemon running, it reports on the database and key it holds; without
 it, psnd doctor opens the database read-only and reads the key itself: it never
 writes the database and never creates a key.
 
+The first line names the home examined (--json: "home" and "sandbox"): the
+running daemon's, which is the sandbox's ($PSN_HOME/sandbox) while psnd serve
+--sandbox runs, else the real one ($PSN_HOME). --sandbox examines the
+sandbox's home whatever runs: its database, key file and failed posts (the
+sandbox needs no X app or login).
+
 Exit status 1 when any check fails; warnings alone leave it 0.`,
 		Example: `  psnd doctor
+  psnd doctor --sandbox            # the sandbox's home, after the sandbox stopped
   psnd doctor --json | jq '.checks[] | select(.status != "ok")'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := runDoctor(cmd.Context(), env)
+			rep, err := runDoctor(cmd.Context(), env, sandbox)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				if err := writeJSON(env.Stdout, rep); err != nil {
+				if err := writeJSON(env.Stdout, rep.DoctorReport); err != nil {
 					return err
 				}
 			} else {
@@ -56,6 +64,7 @@ Exit status 1 when any check fails; warnings alone leave it 0.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&sandbox, "sandbox", false, "examine the sandbox's home ($PSN_HOME/sandbox) instead of the real one")
 	jsonFlag(cmd, &asJSON, "the checks and an overall ok")
 	return cmd
 }
@@ -69,14 +78,25 @@ const (
 	doctorServiceTimeout = 15 * time.Second
 )
 
+// doctorResult is a report and, for people, the sandbox home it did not
+// examine.
+type doctorResult struct {
+	api.DoctorReport
+	// otherSandbox is the sandbox's home when the real one was examined
+	// and the sandbox has data too.
+	otherSandbox string
+}
+
 // runDoctor makes every check. What needs the database or the key comes
 // from the daemon when it runs, else from env.DiagnoseOffline; the rest
 // (files, version, clock, service, and the callback port without a daemon)
-// is observed here.
-func runDoctor(ctx context.Context, env *Env) (api.DoctorReport, error) {
+// is observed here. The home examined is the running daemon's (the
+// sandbox's while the sandbox runs), else the real one, or the sandbox's
+// with sandbox.
+func runDoctor(ctx context.Context, env *Env, sandbox bool) (doctorResult, error) {
 	cfg, err := loadConfig(env)
 	if err != nil {
-		return api.DoctorReport{}, err
+		return doctorResult{}, err
 	}
 	uid := os.Getuid()
 	home := doctor.ObserveHome(cfg.Home)
@@ -86,13 +106,38 @@ func runDoctor(ctx context.Context, env *Env) (api.DoctorReport, error) {
 	hctx, cancel := context.WithTimeout(ctx, doctorHealthTimeout)
 	h, herr := c.Health(hctx)
 	cancel()
-	d := doctor.Daemon{Socket: cfg.SocketPath(), Running: !errors.Is(herr, apiclient.ErrDaemonNotRunning), Health: h}
+	d := doctor.Daemon{Socket: cfg.SocketPath(), Running: !errors.Is(herr, apiclient.ErrDaemonNotRunning), Health: h,
+		ForSandbox: sandbox}
 	if d.Running {
 		d.Err = herr
 	}
 	checks = append(checks, doctor.CheckDaemon(d, env.Version, env.GOOS, env.now()))
 
+	// The sandbox's home, unless the sandbox is the daemon that answers,
+	// is examined here: no daemon holds it.
+	offline := !d.Running || sandbox && herr == nil && !h.Sandbox
+	examined, inSandbox := cfg.Home, sandbox
 	switch {
+	case herr == nil && !offline:
+		examined, inSandbox = h.DataDir, h.Sandbox
+		if examined == "" { // an older daemon
+			examined = h.Home
+		}
+	case sandbox:
+		examined = cfg.SandboxDir()
+	}
+
+	switch {
+	case offline && sandbox:
+		if _, err := os.Stat(cfg.SandboxDir()); errors.Is(err, os.ErrNotExist) {
+			checks = append(checks, doctor.Skip(doctor.NameDaemonChecks,
+				"there is no sandbox home yet ("+cfg.SandboxDir()+"): `psnd serve --sandbox` makes it"))
+		} else if env.DiagnoseOffline != nil {
+			checks = append(checks, env.DiagnoseOffline(ctx, cfg, true)...)
+		} else {
+			checks = append(checks, doctor.Skip(doctor.NameDaemonChecks,
+				"this psnd cannot examine the sandbox's database without the daemon; start it with `psnd serve --sandbox` and run `psnd doctor` again"))
+		}
 	case herr == nil:
 		dctx, cancel := context.WithTimeout(ctx, doctorDaemonTimeout)
 		rep, err := c.Doctor(dctx)
@@ -111,7 +156,7 @@ func runDoctor(ctx context.Context, env *Env) (api.DoctorReport, error) {
 		}
 	case !d.Running:
 		if env.DiagnoseOffline != nil {
-			checks = append(checks, env.DiagnoseOffline(ctx, cfg)...)
+			checks = append(checks, env.DiagnoseOffline(ctx, cfg, false)...)
 		} else {
 			checks = append(checks, doctor.Skip(doctor.NameDaemonChecks,
 				"this psnd cannot examine the database without the daemon; start it and run `psnd doctor` again"))
@@ -125,7 +170,14 @@ func runDoctor(ctx context.Context, env *Env) (api.DoctorReport, error) {
 	hc := &http.Client{Timeout: doctorClockTimeout}
 	checks = append(checks, doctor.CheckClock(doctor.ProbeClock(ctx, hc, cfg.APIURL, env.now), env.GOOS))
 	checks = append(checks, doctorService(ctx, env))
-	return doctor.Report(checks), nil
+	out := doctorResult{DoctorReport: doctor.Report(checks)}
+	out.Home, out.Sandbox = examined, inSandbox
+	if !inSandbox {
+		if _, err := os.Stat(filepath.Join(cfg.SandboxDir(), filepath.Base(cfg.DBPath()))); err == nil {
+			out.otherSandbox = cfg.SandboxDir()
+		}
+	}
+	return out, nil
 }
 
 func doctorService(ctx context.Context, env *Env) api.DoctorCheck {
@@ -146,8 +198,17 @@ func doctorService(ctx context.Context, env *Env) api.DoctorCheck {
 // printDoctor prints one line per check, and the fix under any that is not
 // ok. Marks are ✓ ! ✗ - on a terminal (coloured unless NO_COLOR), words
 // elsewhere so that logs and pipes stay plain ASCII.
-func printDoctor(env *Env, rep api.DoctorReport) {
+func printDoctor(env *Env, rep doctorResult) {
 	pal := stdoutColors(env)
+	if rep.Sandbox {
+		fmt.Fprintf(env.Stdout, "Examined the sandbox's home %s (psnd serve --sandbox), not your real data.\n", rep.Home)
+	} else {
+		fmt.Fprintf(env.Stdout, "Examined the real home %s.\n", rep.Home)
+	}
+	if rep.otherSandbox != "" {
+		fmt.Fprintf(env.Stdout, "The sandbox's home %s is not examined: `psnd doctor --sandbox` examines it.\n", rep.otherSandbox)
+	}
+	fmt.Fprintln(env.Stdout)
 	fancy := env.StdoutIsTerminal && env.Getenv("TERM") != "dumb"
 	mark := func(status string) string {
 		if !fancy {

@@ -171,8 +171,8 @@ func (w *doctorWorld) env(out, errb *bytes.Buffer) Env {
 		GOOS:    "linux",
 		Version: "test",
 		Now:     w.now,
-		DiagnoseOffline: func(ctx context.Context, cfg config.Config) []api.DoctorCheck {
-			return storecheck.Offline(ctx, storecheck.Options{Env: cfg, Keyring: w.kr})
+		DiagnoseOffline: func(ctx context.Context, cfg config.Config, sandbox bool) []api.DoctorCheck {
+			return storecheck.Offline(ctx, storecheck.Options{Env: cfg, Keyring: w.kr, Sandbox: sandbox})
 		},
 		ServiceConfig: func() (service.Config, error) { return w.svc, nil },
 	}
@@ -247,10 +247,16 @@ func TestDoctorHealthyHome(t *testing.T) {
 
 	h := w.human(false)
 	lines := strings.Split(strings.TrimSuffix(h.stdout, "\n"), "\n")
-	if h.code != 0 || len(lines) != len(allDoctorChecks)+2 {
+	if h.code != 0 || len(lines) != len(allDoctorChecks)+4 {
 		t.Fatalf("human output (exit %d):\n%s", h.code, h.stdout)
 	}
-	for _, l := range lines[:len(allDoctorChecks)] {
+	if want := "Examined the real home " + w.home + "."; lines[0] != want || lines[1] != "" {
+		t.Errorf("header %q, want %q and a blank line", lines[:2], want)
+	}
+	if rep.Home != w.home || rep.Sandbox {
+		t.Errorf("--json home %q sandbox %v, want %s", rep.Home, rep.Sandbox, w.home)
+	}
+	for _, l := range lines[2 : 2+len(allDoctorChecks)] {
 		if !strings.HasPrefix(l, "[ok]   ") {
 			t.Errorf("line %q", l)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -63,6 +64,10 @@ come from X_CLIENT_ID / X_CLIENT_SECRET, or a prompt on a terminal. Without a
 terminal nothing waits for input: the step reports need_input and psnd setup
 exits non-zero.
 
+Against the sandbox (psnd serve --sandbox), setup checks the sandbox's own data
+directory ($PSN_HOME/sandbox) and key file, skips x_app and login, which the
+sandbox does not need (nothing is stored), and checks with its built-in X.
+
 ` + portalSteps("http://127.0.0.1:18923/callback"),
 		Example: `  psnd setup
   X_CLIENT_ID=... X_CLIENT_SECRET=... psnd setup --json
@@ -108,6 +113,12 @@ type setupRun struct {
 }
 
 func (s *setupRun) emit(step, status, msg string) {
+	s.emitMark(step, status, "", msg)
+}
+
+// emitMark is emit with the text mark given (for a skipped step that was
+// not needed rather than done); "" means the status's own.
+func (s *setupRun) emitMark(step, status, mark, msg string) {
 	if status == statusError || status == statusNeedInput {
 		s.failed = true
 	}
@@ -118,7 +129,9 @@ func (s *setupRun) emit(step, status, msg string) {
 	}
 	label := map[string]string{stepDataDir: "data directory", stepKeyring: "keyring", stepApp: "X app",
 		stepLogin: "login", stepCheck: "check"}[step]
-	mark := map[string]string{statusSuccess: "ok", statusSkipped: "done", statusNeedInput: "needed", statusError: "FAILED"}[status]
+	if mark == "" {
+		mark = map[string]string{statusSuccess: "ok", statusSkipped: "done", statusNeedInput: "needed", statusError: "FAILED"}[status]
+	}
 	c := stdoutColors(s.env)
 	paint := map[string]func(string) string{statusSuccess: c.green, statusSkipped: c.green, statusNeedInput: c.yellow, statusError: c.red}[status]
 	fmt.Fprintf(s.env.Stdout, "%s %-15s %s\n", paint(fmt.Sprintf("%-7s", mark)), label, msg)
@@ -164,13 +177,27 @@ func runSetup(ctx context.Context, env *Env, o setupOptions) error {
 		return s.result()
 	}
 	failureNotice(env, h) // the keyring's state is the next step's
-	s.emit(stepDataDir, statusSuccess, fmt.Sprintf("%s with database psn.db (daemon %s, pid %d)", h.Home, h.Version, h.PID))
+	dir := h.DataDir
+	if dir == "" { // an older daemon
+		dir = h.Home
+		if h.Sandbox {
+			dir = filepath.Join(h.Home, "sandbox")
+		}
+	}
+	what := dir
+	if h.Sandbox {
+		what += " (the sandbox's own data directory)"
+	}
+	s.emit(stepDataDir, statusSuccess, fmt.Sprintf("%s with database psn.db (daemon %s, pid %d)", what, h.Version, h.PID))
 
 	// 2. The data key.
 	h = waitKeyring(ctx, c, h)
 	where := "the OS keyring"
-	if h.Keyring.Mode == "file" {
-		where = "the key file " + h.Home + "/master.key (PSN_KEYRING=file)"
+	switch {
+	case h.Sandbox:
+		where = "the sandbox's key file " + filepath.Join(dir, "master.key")
+	case h.Keyring.Mode == "file":
+		where = "the key file " + filepath.Join(dir, "master.key") + " (PSN_KEYRING=file)"
 	}
 	switch h.Keyring.State {
 	case "ready":
@@ -185,6 +212,10 @@ func runSetup(ctx context.Context, env *Env, o setupOptions) error {
 		}
 		s.emit(stepKeyring, statusError, msg+"); unlock the keyring (the daemon retries by itself), or on a machine without one run the daemon with PSN_KEYRING=file, then run `psnd setup` again")
 		return s.result()
+	}
+
+	if h.Sandbox {
+		return setupSandbox(ctx, c, s)
 	}
 
 	// 3. The X app.
@@ -233,6 +264,22 @@ func runSetup(ctx context.Context, env *Env, o setupOptions) error {
 		return s.result()
 	}
 	s.emit(stepCheck, statusSuccess, fmt.Sprintf("X answers for @%s (id %s, subscription %s): psnd is ready to post", a.Username, a.ID, a.SubscriptionType))
+	return s.result()
+}
+
+// setupSandbox ends setup against a sandbox daemon: its built-in offline X
+// needs no app credentials (none are stored, even from X_CLIENT_ID) and no
+// login (@sandbox is always logged in); the check asks that X.
+func setupSandbox(ctx context.Context, c *apiclient.Client, s *setupRun) error {
+	const real = "stop it and run `psnd serve`, then `psnd setup`, to set up the real X"
+	s.emitMark(stepApp, statusSkipped, "skipped", "not needed in the sandbox: it publishes to psnd's built-in offline X; nothing stored ("+real+")")
+	s.emitMark(stepLogin, statusSkipped, "skipped", "not needed in the sandbox: @sandbox is always logged in")
+	a, err := c.VerifyAccount(ctx, "")
+	if err != nil {
+		s.emit(stepCheck, statusError, err.Error())
+		return s.result()
+	}
+	s.emit(stepCheck, statusSuccess, fmt.Sprintf("the sandbox's offline X answers for @%s (id %s): psnd is ready to post there", a.Username, a.ID))
 	return s.result()
 }
 

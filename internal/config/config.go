@@ -104,6 +104,11 @@ func (c Config) MasterKeyPath() string { return filepath.Join(c.Home, "master.ke
 // MediaDir holds psnd's own copies of attached media.
 func (c Config) MediaDir() string { return filepath.Join(c.Home, "media") }
 
+// SandboxDir is the sandbox's own data directory (`psnd serve --sandbox`):
+// its database, key file and media copies, apart from the real ones. The
+// socket and lock stay in Home, where every client looks.
+func (c Config) SandboxDir() string { return filepath.Join(c.Home, "sandbox") }
+
 func orDefault(v, def string) string {
 	if v == "" {
 		return def

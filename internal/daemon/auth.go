@@ -23,6 +23,7 @@ import (
 type auth struct {
 	tokens *oauth.Source
 	logins *oauth.Logins
+	x      *xapi.Client // asks X who a token belongs to
 }
 
 // maxLoginWait caps a long poll of a login.
@@ -60,7 +61,7 @@ func (d *Daemon) setupAuth(ctx context.Context) error {
 		return err
 	}
 	context.AfterFunc(ctx, logins.Close)
-	d.auth = &auth{tokens: tokens, logins: logins}
+	d.auth = &auth{tokens: tokens, logins: logins, x: xc}
 	return nil
 }
 
@@ -160,6 +161,13 @@ func (d *Daemon) handleGetApp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) handlePutApp(w http.ResponseWriter, r *http.Request) {
+	if d.cfg.Sandbox {
+		// Credentials stored here would sit unused in the sandbox's
+		// database while the user believes X is set up.
+		writeError(w, sandboxConflict("the sandbox needs no X app: it publishes to psnd's built-in offline X; "+
+			"stop it and run `psnd serve`, then `psnd setup`, to set up the real X"))
+		return
+	}
 	var req api.SetAppRequest
 	if err := decodeAuthBody(r, &req); err != nil {
 		d.fail(w, "store app", err)
@@ -205,15 +213,19 @@ func (d *Daemon) handleAuthStatus(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "auth status", err)
 		return
 	}
-	out := api.AuthStatus{Accounts: make([]api.AccountStatus, 0, len(all)), App: app}
+	out := api.AuthStatus{Accounts: make([]api.AccountStatus, 0, len(all)), App: app, Sandbox: d.cfg.Sandbox}
 	for _, s := range all {
 		m := s.Meta
-		out.Accounts = append(out.Accounts, api.AccountStatus{
+		st := api.AccountStatus{
 			Account: wireAccount(s.Account), LoggedIn: s.LoggedIn, LoggedInAt: utcPtr(m.ObtainedAt),
 			TokenExpiresAt: utcPtr(s.ExpiresAt), LastRefreshAt: utcPtr(m.LastRefreshAt), Scopes: nonNil(s.Scopes),
 			NeedsReauth: s.NeedsReauth(), ReauthReason: m.ReauthReason, ReauthAt: utcPtr(m.ReauthAt),
 			RefreshFailures: m.RefreshFailures, LastRefreshError: m.LastError, Problems: nonNil(s.Problems),
-		})
+		}
+		if d.cfg.Sandbox && s.Account.ID == sandboxUserID {
+			st = d.sandboxStatus(st.Account)
+		}
+		out.Accounts = append(out.Accounts, st)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -253,8 +265,8 @@ func (d *Daemon) handleStartLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.cfg.Sandbox {
 		// The sandbox's fake X has no consent page a browser could open.
-		writeError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
-			Message: "the sandbox needs no login: it posts as @sandbox; stop it and run `psnd serve` to log in to X"})
+		writeError(w, sandboxConflict("the sandbox needs no login: @"+sandboxUsername+" is always logged in; "+
+			"stop it and run `psnd serve` to log in to X"))
 		return
 	}
 	if _, err := oauth.ParseCallbackAddr(d.cfg.Env.CallbackAddr); err != nil {
@@ -334,6 +346,11 @@ func (d *Daemon) handleLogout(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "logout", err)
 		return
 	}
+	if d.cfg.Sandbox {
+		writeError(w, sandboxConflict("the sandbox's @"+sandboxUsername+" is always logged in: there is nothing to log out; "+
+			"stop the sandbox and run `psnd serve` to manage your X accounts"))
+		return
+	}
 	res, err := d.auth.tokens.Logout(r.Context(), req.Account)
 	if err != nil {
 		d.authFail(w, "logout", err)
@@ -349,7 +366,11 @@ func (d *Daemon) handleVerify(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "verify account", err)
 		return
 	}
-	a, err := d.auth.tokens.Verify(r.Context(), req.Account)
+	verify := d.auth.tokens.Verify
+	if d.cfg.Sandbox {
+		verify = d.sandboxVerify
+	}
+	a, err := verify(r.Context(), req.Account)
 	if err != nil {
 		var xe *xapi.Error
 		var ne *xapi.NetError

@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// lock stay where every client looks.
 	dataDir := home
 	if cfg.Sandbox {
-		dataDir = filepath.Join(home, "sandbox")
+		dataDir = cfg.Env.SandboxDir()
 		if err := ensureHome(dataDir, log); err != nil {
 			return err
 		}

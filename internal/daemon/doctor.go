@@ -16,10 +16,13 @@ import (
 func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	checks := []api.DoctorCheck{storecheck.Integrity(ctx, d.store), storecheck.Schema(ctx, d.store)}
-	checks = append(checks, doctor.CheckDaemonKey(d.keys.doctorState())...)
+	key := d.keys.doctorState()
 	if d.cfg.Sandbox {
-		const why = "the sandbox needs no X app or login"
-		checks = append(checks, doctor.Skip(doctor.NameApp, why), doctor.Skip(doctor.NameAccounts, why))
+		key.Mode = doctor.KeySandbox
+	}
+	checks = append(checks, doctor.CheckDaemonKey(key)...)
+	if d.cfg.Sandbox {
+		checks = append(checks, doctor.SandboxSkips()...)
 	} else {
 		if app, err := d.app(r); err != nil {
 			checks = append(checks, doctor.Skip(doctor.NameApp, "could not read the X app: "+err.Error()))
@@ -27,11 +30,12 @@ func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 			checks = append(checks, doctor.CheckApp(app))
 		}
 		checks = append(checks, storecheck.Accounts(ctx, d.store, d.clock.Now())...)
+		checks = append(checks, doctor.CheckCallback(doctor.ProbeCallback(ctx, d.cfg.Env.CallbackAddr)))
 	}
-	checks = append(checks,
-		doctor.CheckCallback(doctor.ProbeCallback(ctx, d.cfg.Env.CallbackAddr)),
-		storecheck.FailedPosts(ctx, d.store))
-	writeJSON(w, http.StatusOK, doctor.Report(checks))
+	checks = append(checks, storecheck.FailedPosts(ctx, d.store))
+	rep := doctor.Report(checks)
+	rep.Home, rep.Sandbox = d.dataDir, d.cfg.Sandbox
+	writeJSON(w, http.StatusOK, rep)
 }
 
 // doctorState is the key as `psnd doctor` reports it.

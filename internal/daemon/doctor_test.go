@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -191,8 +192,12 @@ func TestDoctorSandboxSkipsLogin(t *testing.T) {
 	r := start(t, cfg)
 	waitHealth(t, r.client, func(h api.Health) bool { return h.Status == api.HealthOK })
 	rep, m := doctorChecks(t, r)
-	if got := offChecks(rep); !slices.Equal(got, []string{"x_app=skip", "accounts=skip"}) {
+	// No X app, login or callback port in the sandbox.
+	if got := offChecks(rep); !slices.Equal(got, []string{"x_app=skip", "accounts=skip", "callback_port=skip"}) {
 		t.Errorf("sandbox checks off %v", got)
+	}
+	if want := filepath.Join(home, "sandbox"); rep.Home != want || !rep.Sandbox {
+		t.Errorf("report of home %q (sandbox %v), want %s", rep.Home, rep.Sandbox, want)
 	}
 	if c := m["data_key"]; c.Status != api.CheckOK || !strings.Contains(m["keyring"].Message, "key file") {
 		t.Errorf("sandbox key: %+v %+v", m["keyring"], c)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 
+	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
 )
@@ -36,6 +39,46 @@ func (d *Daemon) setupSandbox(ctx context.Context) error {
 	}
 	d.log.Info("sandbox: publishing to a built-in offline X as @" + sandboxUsername)
 	return nil
+}
+
+// sandboxStatus is @sandbox's login as `auth status` shows it: always
+// logged in, since the sandbox's tokens come from its fake X on demand and
+// are never stored (so the stored-token view would call it logged out).
+func (d *Daemon) sandboxStatus(a api.Account) api.AccountStatus {
+	since := d.started.UTC()
+	return api.AccountStatus{Account: a, LoggedIn: true, LoggedInAt: &since,
+		Scopes: slices.Clone(oauth.Scopes), Problems: []string{}}
+}
+
+// sandboxVerify is Verify in the sandbox: it asks the fake X who @sandbox's
+// token belongs to, with a token from the sandbox's own source.
+func (d *Daemon) sandboxVerify(ctx context.Context, name string) (post.Account, error) {
+	var a post.Account
+	err := d.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		a, err = tx.Account(name)
+		return err
+	})
+	if err != nil {
+		return a, fmt.Errorf("find account %q: %w", name, err)
+	}
+	tok, err := d.tokens.Token(ctx, a.ID)
+	if err != nil {
+		return a, err
+	}
+	u, _, err := d.auth.x.Me(ctx, tok)
+	if err != nil {
+		return a, fmt.Errorf("check @%s with the sandbox's X: %w", a.Username, err)
+	}
+	if u.ID != a.ID {
+		return a, fmt.Errorf("the sandbox's X says the token of @%s is @%s's", a.Username, u.Username)
+	}
+	return a, nil
+}
+
+// sandboxConflict refuses what the sandbox has no use for, saying why.
+func sandboxConflict(msg string) *api.Error {
+	return &api.Error{Code: api.CodeConflict, Status: http.StatusConflict, Message: msg}
 }
 
 // sandboxTokens issues access tokens from the fake X directly: the sandbox

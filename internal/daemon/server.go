@@ -53,6 +53,7 @@ func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 		Version:        d.cfg.Version,
 		PID:            os.Getpid(),
 		Home:           d.cfg.Env.Home,
+		DataDir:        d.dataDir,
 		StartedAt:      d.started.UTC(),
 		Sandbox:        d.cfg.Sandbox,
 		Keyring:        kr,

@@ -134,9 +134,35 @@ func TestDaemon(t *testing.T) {
 		"launchctl kickstart -k gui/$(id -u)/dev.psnd.psnd")
 	expect(t, CheckDaemon(Daemon{Socket: sock, Running: true, Err: errors.New("decode daemon response: EOF")}, "1.2.0", "linux", now),
 		NameDaemon, api.CheckFail, "not properly: decode daemon response")
+	// doctor --sandbox: the sandbox not running is no failure; another
+	// daemon is not the sandbox.
+	expect(t, CheckDaemon(Daemon{Socket: sock, ForSandbox: true}, "1.2.0", "linux", now), NameDaemon, api.CheckWarn,
+		"not running", "psnd serve --sandbox")
+	expect(t, CheckDaemon(Daemon{Socket: sock, Running: true, Health: h, ForSandbox: true}, "1.2.0", "linux", now), NameDaemon,
+		api.CheckOK, "not the sandbox")
 	h.Sandbox = true
 	expect(t, CheckDaemon(Daemon{Socket: sock, Running: true, Health: h}, "1.2.0", "linux", now), NameDaemon, api.CheckWarn,
-		"sandbox mode", "without --sandbox")
+		"sandbox mode", "without --sandbox", "/h/sandbox")
+	h.DataDir = "/d/sandbox"
+	expect(t, CheckDaemon(Daemon{Socket: sock, Running: true, Health: h}, "1.2.0", "linux", now), NameDaemon, api.CheckWarn,
+		"checks below are of /d/sandbox")
+}
+
+func TestSandboxKey(t *testing.T) {
+	k := Key{Mode: KeySandbox, Where: "key file /h/sandbox/master.key", Read: KeyFound, Match: MatchOK}
+	expect(t, CheckKeyring(k), NameKeyring, api.CheckOK, "/h/sandbox/master.key", "the sandbox keeps its key in a file")
+	k.Read, k.Err = KeyReadError, errors.New("permission denied")
+	expect(t, CheckKeyring(k), NameKeyring, api.CheckFail, "permission denied", "chmod 600 /h/sandbox/master.key")
+	for _, c := range CheckDaemonKey(DaemonKey{Mode: KeySandbox, State: "ready", Bound: true}) {
+		if c.Status != api.CheckOK || !strings.Contains(c.Message, "the sandbox's key file") {
+			t.Errorf("daemon's sandbox key: %+v", c)
+		}
+	}
+	for _, c := range SandboxSkips() {
+		if c.Status != api.CheckSkip || !strings.Contains(c.Message, "not needed in the sandbox") {
+			t.Errorf("sandbox skip: %+v", c)
+		}
+	}
 }
 
 func TestDatabaseAndSchema(t *testing.T) {

@@ -94,9 +94,21 @@ const (
 	MatchBadRecord                 // the record is damaged
 )
 
+// KeySandbox is the key mode of the sandbox's home, whose key is always a
+// file of its own (whatever PSN_KEYRING says).
+const KeySandbox = "sandbox"
+
+// SandboxSkips are the checks that do not apply to the sandbox's home: it
+// publishes to psnd's built-in offline X, which needs no X app, no login
+// and so no callback port.
+func SandboxSkips() []api.DoctorCheck {
+	const why = "not needed in the sandbox: @sandbox is always logged in to psnd's built-in offline X"
+	return []api.DoctorCheck{skip(NameApp, why), skip(NameAccounts, why), skip(NameCallback, why)}
+}
+
 // Key is what reading the data key found while the daemon is not running.
 type Key struct {
-	Mode  string  // "system" or "file"
+	Mode  string  // "system", "file" or KeySandbox
 	Where string  // "the OS keyring", "key file /…/master.key"
 	Read  KeyRead //
 	Err   error   // the read error, for the message
@@ -115,14 +127,17 @@ func CheckKeyring(k Key) api.DoctorCheck {
 }
 
 func keyringOK(where, mode string) api.DoctorCheck {
-	if mode == "file" {
+	switch mode {
+	case KeySandbox:
+		return okc(NameKeyring, "%s is readable (the sandbox keeps its key in a file)", where)
+	case "file":
 		return okc(NameKeyring, "%s is readable (PSN_KEYRING=file)", where)
 	}
 	return okc(NameKeyring, "%s answers (PSN_KEYRING=%s)", where, mode)
 }
 
 func unlockFix(mode string) string {
-	if mode == "file" {
+	if mode == "file" || mode == KeySandbox {
 		return "make the key file readable by you alone: `chmod 600` it"
 	}
 	return "unlock your login keyring (log in to your desktop session) and run `psnd doctor` again; " +
@@ -130,7 +145,7 @@ func unlockFix(mode string) string {
 }
 
 func readFix(k Key) string {
-	if k.Mode == "file" {
+	if k.Mode == "file" || k.Mode == KeySandbox {
 		if p, ok := strings.CutPrefix(k.Where, "key file "); ok {
 			return "the key file must be a regular file of yours with mode 0600: `chmod 600 " + shellQuote(p) + "`"
 		}
@@ -172,7 +187,7 @@ func CheckDataKey(k Key, withDB bool) api.DoctorCheck {
 
 // DaemonKey is the data key as the running daemon holds it.
 type DaemonKey struct {
-	Mode      string // "system" or "file"
+	Mode      string // "system", "file" or KeySandbox
 	State     string // "ready", "waiting_for_keyring" or "error" (secrets.KeyState)
 	LastError string // the keyring's last failure
 	Bound     bool   // checked against the database and accepted
@@ -183,8 +198,11 @@ type DaemonKey struct {
 // view, which is authoritative while it runs: it holds the key in memory.
 func CheckDaemonKey(k DaemonKey) []api.DoctorCheck {
 	where := "the OS keyring"
-	if k.Mode == "file" {
+	switch k.Mode {
+	case "file":
 		where = "the key file"
+	case KeySandbox:
+		where = "the sandbox's key file"
 	}
 	switch k.State {
 	case "waiting_for_keyring":

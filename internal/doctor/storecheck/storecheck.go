@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -141,6 +142,10 @@ type Options struct {
 	// (the OS keyring with its per-call timeout, or the key file).
 	Keyring secrets.Keyring
 	Now     func() time.Time // default time.Now
+	// Sandbox examines the sandbox's home (Env.SandboxDir()) instead:
+	// its database, its key file (Keyring is ignored: the sandbox's key
+	// is always a file) and its failed posts; it needs no X app or login.
+	Sandbox bool
 }
 
 // Offline makes the daemon's checks itself, for when no daemon runs: it
@@ -150,21 +155,28 @@ func Offline(ctx context.Context, o Options) []api.DoctorCheck {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	kr := o.Keyring
+	home, mode, kr := o.Env.Home, o.Env.KeyringMode, o.Keyring
+	if o.Sandbox {
+		home, mode = o.Env.SandboxDir(), doctor.KeySandbox
+		kr = secrets.NewFile(home)
+	}
 	if kr == nil {
 		var err error
 		if kr, err = secrets.KeyringFromEnv(o.Env.KeyringMode, o.Env.Home); err != nil {
 			return []api.DoctorCheck{doctor.Skip(doctor.NameKeyring, err.Error())}
 		}
 	}
-	db := o.Env.DBPath()
+	db := filepath.Join(home, filepath.Base(o.Env.DBPath()))
 	shellApp := api.App{Configured: o.Env.ClientID != "", ClientID: o.Env.ClientID, HasClientSecret: o.Env.ClientSecret != "",
 		Source: doctor.AppShellEnv}
 
 	noDB := func(first api.DoctorCheck, why string) []api.DoctorCheck {
-		key := ReadKey(ctx, kr, o.Env.KeyringMode, o.Env.Home, nil, false)
+		key := ReadKey(ctx, kr, mode, home, nil, false)
 		out := []api.DoctorCheck{first, doctor.Skip(doctor.NameSchema, why),
 			doctor.CheckKeyring(key), doctor.CheckDataKey(key, false)}
+		if o.Sandbox {
+			return append(out, append(doctor.SandboxSkips(), doctor.Skip(doctor.NameFailedPosts, why))...)
+		}
 		if shellApp.Configured {
 			out = append(out, doctor.CheckApp(shellApp))
 		} else {
@@ -190,11 +202,20 @@ func Offline(ctx context.Context, o Options) []api.DoctorCheck {
 	})
 	if err != nil {
 		why := "could not read the settings: " + err.Error()
-		key := ReadKey(ctx, kr, o.Env.KeyringMode, o.Env.Home, nil, false)
-		out = append(out, doctor.CheckKeyring(key), doctor.Skip(doctor.NameDataKey, why), doctor.Skip(doctor.NameApp, why))
+		key := ReadKey(ctx, kr, mode, home, nil, false)
+		out = append(out, doctor.CheckKeyring(key), doctor.Skip(doctor.NameDataKey, why))
+		if !o.Sandbox {
+			out = append(out, doctor.Skip(doctor.NameApp, why))
+		}
 	} else {
-		key := ReadKey(ctx, kr, o.Env.KeyringMode, o.Env.Home, st.KeyCheck, true)
+		key := ReadKey(ctx, kr, mode, home, st.KeyCheck, true)
 		out = append(out, doctor.CheckKeyring(key), doctor.CheckDataKey(key, true))
+	}
+	if o.Sandbox {
+		out = append(out, doctor.SandboxSkips()...)
+		return append(out, FailedPosts(ctx, s))
+	}
+	if err == nil {
 		app := shellApp
 		if st.ClientID != "" {
 			app = api.App{Configured: true, ClientID: st.ClientID, HasClientSecret: len(st.ClientSecretEnc) > 0, Source: doctor.AppStored}
