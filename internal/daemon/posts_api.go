@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,22 +33,18 @@ func (d *Daemon) postRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+api.PathPostRetry, d.handleRetryPost)
 }
 
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("invalid request body: " + err.Error())
-	}
-	return nil
-}
-
 func invalid(msg string) *api.Error {
 	return &api.Error{Code: api.CodeInvalidText, Status: http.StatusUnprocessableEntity, Message: msg}
 }
 
 func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 	var req api.CreatePost
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, bodyRules{}); err != nil {
+		d.fail(w, "create post", err)
+		return
+	}
+	// Refuse a huge explicit thread before checking every tweet of it.
+	if err := threadLength(len(req.Tweets)); err != nil {
 		d.fail(w, "create post", err)
 		return
 	}
@@ -76,6 +71,10 @@ func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 	c, err := compose(req.Text, req.Tweets, req.Thread, req.Number, max)
 	if err != nil {
 		d.fail(w, "create post", textError(err))
+		return
+	}
+	if err := threadLength(len(c.tweets)); err != nil {
+		d.fail(w, "create post", err)
 		return
 	}
 	c.collectWarnings(max)
@@ -113,6 +112,14 @@ func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 	out := d.wire(created)
 	out.Warnings = c.warnings
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// threadLength refuses a thread longer than api.MaxThreadTweets.
+func threadLength(n int) error {
+	if n > api.MaxThreadTweets {
+		return invalid(fmt.Sprintf("the thread has %d tweets; psnd posts at most %d in one thread: split it into several posts", n, api.MaxThreadTweets))
+	}
+	return nil
 }
 
 func noAccount(name string) error {
@@ -261,7 +268,7 @@ func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.EditPost
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, bodyRules{}); err != nil {
 		d.fail(w, "edit post", err)
 		return
 	}
@@ -300,6 +307,9 @@ func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
 			c, err := compose(*req.Text, nil, req.Thread || cur.IsThread(), req.Number, max)
 			if err != nil {
 				return textError(err)
+			}
+			if err := threadLength(len(c.tweets)); err != nil {
+				return err
 			}
 			c.collectWarnings(max)
 			warnings = c.warnings
