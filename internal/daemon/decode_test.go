@@ -163,7 +163,6 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-
 func TestLoneSurrogate(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
