@@ -173,3 +173,10 @@ func TestInvalidUTF8TextRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginTimeoutBounded(t *testing.T) {
+	r := run(t, map[string]string{"PSN_HOME": shortHome(t)}, "", "auth", "login", "--timeout", "11m")
+	if r.code != ExitUsage || !strings.HasPrefix(r.stderr, "psnd: --timeout must be at most 10m0s\n") {
+		t.Fatalf("%+v", r)
+	}
+}
