@@ -17,6 +17,12 @@ const (
 	PathPost     = "/v1/posts/{id}" // GET show
 )
 
+// MaxBodyBytes bounds a request body. The largest real request, a thread of
+// MaxThreadTweets Premium-length tweets (25,000 weighted characters each,
+// up to 3 bytes a character), is under 2 MiB; anything bigger is a mistake,
+// and the daemon need not hold it in memory to say so.
+const MaxBodyBytes = 4 << 20
+
 // Post is a post as SPEC §7 defines it: one tweet or a thread.
 type Post struct {
 	ID              int64      `json:"id"`
@@ -117,5 +123,6 @@ const (
 	CodeConflict    = "conflict" // e.g. the run_id fence refused an edit
 	CodeInvalidText = "invalid_text"
 	CodeUnavailable = "unavailable" // e.g. waiting for the keyring
+	CodeTooLarge    = "too_large"   // a request body over MaxBodyBytes (413)
 	CodeInternal    = "internal"
 )

@@ -53,11 +53,18 @@ type SetAppResult struct {
 	Changed bool `json:"changed"`
 }
 
+// MaxLoginTimeoutMS bounds LoginRequest.TimeoutMS: ten minutes. The callback
+// port stays open that long, and a pasted URL is accepted for ten minutes
+// more; a longer wait helps no one (X's codes expire 30 seconds after
+// approval anyway).
+const MaxLoginTimeoutMS = 10 * 60 * 1000
+
 // LoginRequest starts a login.
 type LoginRequest struct {
 	// TimeoutMS overrides how long the callback listener waits for the
 	// browser (default two minutes) before the login falls back to a
 	// pasted URL.
+	// At most MaxLoginTimeoutMS.
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
 	// OpenBrowser asks the daemon to open the authorize URL itself (the
 	// CLI opens it in the user's session instead).

@@ -2,6 +2,12 @@ package api
 
 import "time"
 
+// MaxThreadTweets is the most tweets one post (a thread) may have, after
+// splitting. X's own composer stops at 25 posts in a thread; psnd posts a
+// thread one create at a time, so 25 also stays well inside X's 100 creates
+// per 15 minutes per user, and a thread cannot exhaust that window alone.
+const MaxThreadTweets = 25
+
 // CreatePost is the body of POST /v1/posts.
 type CreatePost struct {
 	// Text is the whole post. Lines holding only "---" split it into a

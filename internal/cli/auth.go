@@ -55,6 +55,9 @@ seconds after you approve.`,
 			if o.timeout < 0 {
 				return usagef("--timeout must be positive")
 			}
+			if max := api.MaxLoginTimeoutMS * time.Millisecond; o.timeout > max {
+				return usagef("--timeout must be at most %v", max)
+			}
 			s, err := connect(cmd.Context(), env)
 			if err != nil {
 				return err

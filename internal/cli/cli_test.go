@@ -158,3 +158,25 @@ func runDaemon(t *testing.T, cfg daemon.Config) {
 		}
 	})
 }
+
+// Text that is not UTF-8 is refused by the CLI itself: sent as JSON, its
+// bad bytes would silently become U+FFFD.
+func TestInvalidUTF8TextRefused(t *testing.T) {
+	vars := map[string]string{"PSN_HOME": shortHome(t)}
+	for _, args := range [][]string{
+		{"post", "caf\xe9", "--draft"},
+		{"edit", "1", "--text", "\xff\xfe"},
+	} {
+		r := run(t, vars, "", args...)
+		if r.code != ExitInvalidText || r.stderr != "psnd: the text is not valid UTF-8\n" || r.stdout != "" {
+			t.Errorf("%q: %+v", args, r)
+		}
+	}
+}
+
+func TestLoginTimeoutBounded(t *testing.T) {
+	r := run(t, map[string]string{"PSN_HOME": shortHome(t)}, "", "auth", "login", "--timeout", "11m")
+	if r.code != ExitUsage || !strings.HasPrefix(r.stderr, "psnd: --timeout must be at most 10m0s\n") {
+		t.Fatalf("%+v", r)
+	}
+}

@@ -24,7 +24,7 @@ func readText(env *Env, args []string) (string, error) {
 		return "", usagef("give the text as one argument (quote it) or on stdin with -")
 	}
 	if len(args) == 1 && args[0] != "-" {
-		return args[0], nil
+		return args[0], validUTF8(args[0])
 	}
 	if len(args) == 0 && env.StdinIsTerminal {
 		return "", usagef("give the text as an argument, or pipe it in with -")
@@ -40,6 +40,15 @@ func readText(env *Env, args []string) (string, error) {
 		return "", exitError{ExitInvalidText, errors.New("text on stdin is not valid UTF-8")}
 	}
 	return strings.TrimRight(string(b), "\n"), nil
+}
+
+// validUTF8 refuses text that is not UTF-8 before it is sent: encoding it
+// as JSON would silently turn the bad bytes into U+FFFD.
+func validUTF8(text string) error {
+	if !utf8.ValidString(text) {
+		return exitError{ExitInvalidText, errors.New("the text is not valid UTF-8")}
+	}
+	return nil
 }
 
 type postFlags struct {
@@ -275,6 +284,8 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 					if t, err = readText(env, []string{"-"}); err != nil {
 						return err
 					}
+				} else if err := validUTF8(t); err != nil {
+					return err
 				}
 				req.Text = &t
 			}

@@ -2,10 +2,8 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -103,21 +101,9 @@ func (d *Daemon) authFail(w http.ResponseWriter, op string, err error) {
 	writeError(w, e)
 }
 
-// decodeAuthBody reads a small JSON request body; an empty body is the zero
-// value.
-func decodeAuthBody(r *http.Request, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	if err != nil {
-		return badRequest("read request: " + err.Error())
-	}
-	if len(b) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return badRequest("request body is not valid JSON: " + err.Error())
-	}
-	return nil
-}
+// authBody are the auth routes' body rules: every field is optional, so an
+// empty body is the zero value, and unknown fields are ignored.
+var authBody = bodyRules{allowEmpty: true, allowUnknown: true}
 
 func (d *Daemon) app(r *http.Request) (api.App, error) {
 	var st sqlstore.Settings
@@ -169,7 +155,7 @@ func (d *Daemon) handlePutApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.SetAppRequest
-	if err := decodeAuthBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, authBody); err != nil {
 		d.fail(w, "store app", err)
 		return
 	}
@@ -255,12 +241,13 @@ func wireLogin(s oauth.LoginStatus) api.Login {
 
 func (d *Daemon) handleStartLogin(w http.ResponseWriter, r *http.Request) {
 	var req api.LoginRequest
-	if err := decodeAuthBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, authBody); err != nil {
 		d.fail(w, "start login", err)
 		return
 	}
-	if req.TimeoutMS < 0 {
-		writeError(w, badRequest("timeout_ms must not be negative"))
+	if req.TimeoutMS < 0 || req.TimeoutMS > api.MaxLoginTimeoutMS {
+		writeError(w, badRequest(fmt.Sprintf("timeout_ms must be between 0 (the default, two minutes) and %d (ten minutes), not %d",
+			api.MaxLoginTimeoutMS, req.TimeoutMS)))
 		return
 	}
 	if d.cfg.Sandbox {
@@ -328,7 +315,7 @@ func (d *Daemon) handleCancelLogin(w http.ResponseWriter, r *http.Request) {
 
 func (d *Daemon) handleLoginCode(w http.ResponseWriter, r *http.Request) {
 	var req api.LoginCodeRequest
-	if err := decodeAuthBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, authBody); err != nil {
 		d.fail(w, "submit login code", err)
 		return
 	}
@@ -342,7 +329,7 @@ func (d *Daemon) handleLoginCode(w http.ResponseWriter, r *http.Request) {
 
 func (d *Daemon) handleLogout(w http.ResponseWriter, r *http.Request) {
 	var req api.LogoutRequest
-	if err := decodeAuthBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, authBody); err != nil {
 		d.fail(w, "logout", err)
 		return
 	}
@@ -362,7 +349,7 @@ func (d *Daemon) handleLogout(w http.ResponseWriter, r *http.Request) {
 
 func (d *Daemon) handleVerify(w http.ResponseWriter, r *http.Request) {
 	var req api.VerifyRequest
-	if err := decodeAuthBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, authBody); err != nil {
 		d.fail(w, "verify account", err)
 		return
 	}

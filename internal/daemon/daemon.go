@@ -76,6 +76,7 @@ type Daemon struct {
 	x       xClient
 	tokens  tokenSource
 	auth    *auth // logins and the token source (auth.go)
+	media   *mediaFiles
 }
 
 // Run starts the daemon and blocks until ctx is cancelled (SIGINT/SIGTERM)
@@ -163,6 +164,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := d.setupX(); err != nil {
 		return err
 	}
+	d.media = newMediaFiles(filepath.Join(dataDir, "media"), store, log)
+	d.media.startup(ctx)
 
 	ln, err := listenSocket(cfg.Env.SocketPath(), log)
 	if err != nil {

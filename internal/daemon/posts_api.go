@@ -2,14 +2,9 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,22 +30,18 @@ func (d *Daemon) postRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+api.PathPostRetry, d.handleRetryPost)
 }
 
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("invalid request body: " + err.Error())
-	}
-	return nil
-}
-
 func invalid(msg string) *api.Error {
 	return &api.Error{Code: api.CodeInvalidText, Status: http.StatusUnprocessableEntity, Message: msg}
 }
 
 func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 	var req api.CreatePost
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, bodyRules{}); err != nil {
+		d.fail(w, "create post", err)
+		return
+	}
+	// Refuse a huge explicit thread before checking every tweet of it.
+	if err := threadLength(len(req.Tweets)); err != nil {
 		d.fail(w, "create post", err)
 		return
 	}
@@ -79,8 +70,13 @@ func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "create post", textError(err))
 		return
 	}
+	if err := threadLength(len(c.tweets)); err != nil {
+		d.fail(w, "create post", err)
+		return
+	}
 	c.collectWarnings(max)
-	media, err := d.importMedia(req.Media)
+	media, staged, err := d.importMedia(req.Media)
+	defer discard(staged) // whatever was not moved into place
 	if err != nil {
 		d.fail(w, "create post", err)
 		return
@@ -94,16 +90,18 @@ func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 		np.Tweets = append(np.Tweets, nt)
 	}
 	var created *post.Post
-	err = d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
-		recent, err := tx.RecentTexts(acct.ID, now.Add(-tweettext.RecentWindow), 200)
-		if err != nil {
+	err = d.media.commit(r.Context(), staged, func() error {
+		return d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+			recent, err := tx.RecentTexts(acct.ID, now.Add(-tweettext.RecentWindow), 200)
+			if err != nil {
+				return err
+			}
+			if dup, ok := nearDuplicate(c.tweets, recent); ok {
+				c.warnings = append(c.warnings, dup)
+			}
+			created, err = tx.CreatePost(np, now)
 			return err
-		}
-		if dup, ok := nearDuplicate(c.tweets, recent); ok {
-			c.warnings = append(c.warnings, dup)
-		}
-		created, err = tx.CreatePost(np, now)
-		return err
+		})
 	})
 	if err != nil {
 		d.fail(w, "create post", err)
@@ -114,6 +112,14 @@ func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 	out := d.wire(created)
 	out.Warnings = c.warnings
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// threadLength refuses a thread longer than api.MaxThreadTweets.
+func threadLength(n int) error {
+	if n > api.MaxThreadTweets {
+		return invalid(fmt.Sprintf("the thread has %d tweets; psnd posts at most %d in one thread: split it into several posts", n, api.MaxThreadTweets))
+	}
+	return nil
 }
 
 func noAccount(name string) error {
@@ -159,73 +165,42 @@ func scheduleFor(at *time.Time, now bool, draft bool, clockNow time.Time) (post.
 	return post.StatusScheduled, &t, nil
 }
 
-// importMedia checks the files against X's rules and keeps psnd's own copy
-// under $PSN_HOME/media, so that moving or editing the original after
-// scheduling changes nothing.
-func (d *Daemon) importMedia(in []api.MediaInput) ([]post.Media, error) {
+// importMedia checks the files against X's rules and copies them into
+// $PSN_HOME/media under temporary names, so that moving or editing the
+// original after scheduling changes nothing. The create moves the copies to
+// their content names (mediaFiles.commit); the caller discards the rest.
+func (d *Daemon) importMedia(in []api.MediaInput) ([]post.Media, []stagedFile, error) {
 	if len(in) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var files []xapi.MediaFile
 	for _, m := range in {
 		if !filepath.IsAbs(m.Path) {
-			return nil, badRequest(fmt.Sprintf("media path %q must be absolute", m.Path))
+			return nil, nil, badRequest(fmt.Sprintf("media path %q must be absolute", m.Path))
 		}
 		f, err := xapi.InspectMedia(m.Path)
 		if err != nil {
-			return nil, badRequest(err.Error())
+			return nil, nil, badRequest(err.Error())
 		}
 		if err := xapi.CheckAltText(m.AltText); err != nil {
-			return nil, badRequest(err.Error())
+			return nil, nil, badRequest(err.Error())
 		}
 		files = append(files, f)
 	}
 	if err := xapi.CheckPostMedia(files); err != nil {
-		return nil, badRequest(err.Error())
-	}
-	dir := filepath.Join(d.dataDir, "media")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create media directory: %w", err)
+		return nil, nil, badRequest(err.Error())
 	}
 	var out []post.Media
+	var staged []stagedFile
 	for i, f := range files {
-		sum, dst, err := copyMedia(f.Path, dir)
+		sf, err := d.media.stage(f.Path)
 		if err != nil {
-			return nil, err
+			return nil, staged, err
 		}
-		out = append(out, post.Media{Path: dst, SHA256: sum, MimeType: f.MIMEType, Size: f.Size, AltText: in[i].AltText})
+		staged = append(staged, sf)
+		out = append(out, post.Media{Path: d.media.path(sf.sum), SHA256: sf.sum, MimeType: f.MIMEType, Size: f.Size, AltText: in[i].AltText})
 	}
-	return out, nil
-}
-
-// copyMedia copies src into dir as <sha256><ext>, 0600, atomically.
-func copyMedia(src, dir string) (sum, dst string, err error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return "", "", badRequest(fmt.Sprintf("read media: %v", err))
-	}
-	defer in.Close()
-	tmp, err := os.CreateTemp(dir, ".import-*")
-	if err != nil {
-		return "", "", fmt.Errorf("copy media: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), in); err != nil {
-		tmp.Close()
-		return "", "", fmt.Errorf("copy media: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", "", fmt.Errorf("copy media: %w", err)
-	}
-	tmp.Close()
-	sum = hex.EncodeToString(h.Sum(nil))
-	dst = filepath.Join(dir, sum+strings.ToLower(filepath.Ext(src)))
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return "", "", fmt.Errorf("copy media: %w", err)
-	}
-	return sum, dst, nil
+	return out, staged, nil
 }
 
 // nearDuplicate warns when a tweet is nearly the same as a recent post of
@@ -267,7 +242,7 @@ func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.EditPost
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, bodyRules{}); err != nil {
 		d.fail(w, "edit post", err)
 		return
 	}
@@ -310,6 +285,9 @@ func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
 			c, err := compose(*req.Text, nil, req.Thread || cur.IsThread(), req.Number, max)
 			if err != nil {
 				return textError(err)
+			}
+			if err := threadLength(len(c.tweets)); err != nil {
+				return err
 			}
 			c.collectWarnings(max)
 			warnings = c.warnings
@@ -412,10 +390,23 @@ func (d *Daemon) handleDeletePost(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "delete post", err)
 		return
 	}
+	// The rows are gone: their copies go too, unless another post has the
+	// same content. Done even if the client has gone away meanwhile.
+	d.media.release(context.WithoutCancel(r.Context()), mediaPaths(p))
 	res.Deleted = true
 	d.postChanged(id)
 	d.log.Info("post deleted", "post", id, "deleted_on_x", len(res.DeletedOnX))
 	writeJSON(w, http.StatusOK, res)
+}
+
+func mediaPaths(p *post.Post) []string {
+	var out []string
+	for _, t := range p.Tweets {
+		for _, m := range t.Media {
+			out = append(out, m.Path)
+		}
+	}
+	return out
 }
 
 func hasAnyID(p *post.Post) bool {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
+	"strconv"
 )
 
 // ServeHTTP is the loopback callback listener of a login. Only GET
@@ -12,7 +14,19 @@ import (
 // a missing or foreign state, a stray favicon request) gets a 400 page and
 // the login keeps waiting. The pages are tiny and static, with no links or
 // third-party resources, and send no Referer (the URL carried the code).
+//
+// A request whose Host is not the callback's own address and port is
+// refused before anything else (421), so the login is never consumed by
+// it: a web page whose name was rebound to 127.0.0.1 (DNS rebinding)
+// reaches this port from the user's browser, but its requests carry the
+// page's own host name.
 func (l *login) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !hostIs(r.Host, l.cb.Addr) {
+		l.m.log.Warn("callback request for a foreign host refused", "login", l.id, "host", r.Host)
+		page(w, http.StatusMisdirectedRequest, "psnd: wrong address",
+			"This address only receives X's redirect for a psnd login, at "+l.cb.RedirectURI+".")
+		return
+	}
 	if r.Method != http.MethodGet || r.URL.Path != "/callback" {
 		page(w, http.StatusBadRequest, "psnd: not found",
 			"This address only receives X's redirect for a psnd login.")
@@ -61,4 +75,30 @@ func page(w http.ResponseWriter, status int, title, msg string) {
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\"><title>%s</title></head>\n<body><h1>%s</h1><p>%s</p></body></html>\n",
 		html.EscapeString(title), html.EscapeString(title), html.EscapeString(msg))
+}
+
+// hostIs reports whether a request's Host header names addr, the
+// callback's loopback IP and port. Browsers omit the default port 80, and
+// may spell an IPv6 address differently, so both sides are parsed rather
+// than compared as strings; a host name (even "localhost") never matches.
+func hostIs(host, addr string) bool {
+	wantIP, wantPort, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	h, p, err := net.SplitHostPort(host)
+	if err != nil {
+		// No port: only a bare IP (IPv6 in brackets) means port 80.
+		h, p = host, "80"
+		if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
+			h = h[1 : len(h)-1]
+		}
+	}
+	ip, want := net.ParseIP(h), net.ParseIP(wantIP)
+	if ip == nil || want == nil || !ip.Equal(want) {
+		return false
+	}
+	pn, err1 := strconv.Atoi(p)
+	wn, err2 := strconv.Atoi(wantPort)
+	return err1 == nil && err2 == nil && pn == wn && pn > 0
 }

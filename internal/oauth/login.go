@@ -145,6 +145,7 @@ type login struct {
 	state    secrets.Secret // the OAuth state parameter
 	verifier secrets.Secret
 	conf     *oauth2.Config
+	cb       Callback // the loopback address the callback listens on
 
 	// guarded by m.mu
 	st       LoginStatus
@@ -216,6 +217,7 @@ func (m *Logins) Start(ctx context.Context, opts StartOptions) (LoginStatus, err
 		state:    secrets.NewSecret(randomString(32)),
 		verifier: secrets.NewSecret(oauth2.GenerateVerifier()),
 		conf:     app.config(m.cfg.Endpoints, cb.RedirectURI),
+		cb:       cb,
 		changed:  make(chan struct{}),
 	}
 	now := m.cfg.Clock.Now()

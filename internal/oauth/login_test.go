@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -374,5 +375,94 @@ func TestRevokeURL(t *testing.T) {
 	}
 	if _, err := RevokeURL("https://api.x.com/oauth/tok"); err == nil {
 		t.Error("non-token path accepted")
+	}
+}
+
+// A page whose host name was rebound to 127.0.0.1 (DNS rebinding) reaches
+// the callback port from the user's browser with its own Host header. Such
+// a request, even with the right state and code, must neither end nor use
+// the login.
+func TestCallbackRefusesForeignHost(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	st, err := e.logins.Start(context.Background(), StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect := e.addressBar(st.AuthURL) // the real redirect, right state and code
+	_, port, _ := net.SplitHostPort(e.cb)
+	for _, host := range []string{
+		"evil.example:" + port,
+		"evil.example",
+		"localhost:" + port,
+		"127.0.0.1:1",
+		"127.0.0.2:" + port,
+		"[::1]:" + port,
+	} {
+		req, _ := http.NewRequest("GET", redirect, nil)
+		req.Host = host
+		resp, err := browser().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMisdirectedRequest || !strings.Contains(string(body), "wrong address") {
+			t.Errorf("Host %q: %d %s", host, resp.StatusCode, body)
+		}
+	}
+	// HTTP/1.0 allows no Host at all; written by hand, as net/http always
+	// sends one.
+	c, err := net.Dial("tcp", e.cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(redirect)
+	fmt.Fprintf(c, "GET %s HTTP/1.0\r\n\r\n", u.RequestURI())
+	raw, _ := io.ReadAll(c)
+	c.Close()
+	if !strings.HasPrefix(string(raw), "HTTP/1.0 421 ") {
+		t.Errorf("no Host: %.200s", raw)
+	}
+	if got, _ := e.logins.Get(st.ID); got.State != LoginWaiting || !got.Listening {
+		t.Fatalf("login consumed by a foreign host: %+v", got)
+	}
+	if s := e.x.Stats(); s.CodeExchanges != 0 {
+		t.Fatalf("a foreign host made psnd exchange the code: %+v", s)
+	}
+	// The browser's own request (Host 127.0.0.1:port) still completes it.
+	resp, err := browser().Get(redirect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, _ := e.logins.Get(st.ID); resp.StatusCode != http.StatusOK || got.State != LoginSucceeded {
+		t.Fatalf("real callback: %d %+v", resp.StatusCode, got)
+	}
+}
+
+func TestHostIs(t *testing.T) {
+	for _, tc := range []struct {
+		host, addr string
+		want       bool
+	}{
+		{"127.0.0.1:18923", "127.0.0.1:18923", true},
+		{"127.0.0.1:018923", "127.0.0.1:18923", true},
+		{"[::1]:9000", "[::1]:9000", true},
+		{"[0:0:0:0:0:0:0:1]:9000", "[::1]:9000", true},
+		{"127.0.0.2", "127.0.0.2:80", true},
+		{"127.0.0.2:80", "127.0.0.2:80", true},
+		{"[::1]", "[::1]:80", true},
+		{"127.0.0.1", "127.0.0.1:18923", false},
+		{"localhost:18923", "127.0.0.1:18923", false},
+		{"LOCALHOST:18923", "127.0.0.1:18923", false},
+		{"127.0.0.1:18924", "127.0.0.1:18923", false},
+		{"127.0.0.1.evil.example:18923", "127.0.0.1:18923", false},
+		{"127.0.0.1:", "127.0.0.1:18923", false},
+		{"", "127.0.0.1:18923", false},
+		{"2130706433:18923", "127.0.0.1:18923", false},
+	} {
+		if got := hostIs(tc.host, tc.addr); got != tc.want {
+			t.Errorf("hostIs(%q, %q) = %v", tc.host, tc.addr, got)
+		}
 	}
 }
