@@ -79,6 +79,10 @@ type Daemon struct {
 	media   *mediaFiles
 }
 
+// keySettle bounds how long a start waits for the data key before it
+// answers requests (a locked keyring is waited for in the background).
+const keySettle = time.Second
+
 // Run starts the daemon and blocks until ctx is cancelled (SIGINT/SIGTERM)
 // or a fatal error occurs. Shutdown order: stop accepting, let in-flight
 // requests finish, stop background work, close the store last.
@@ -179,9 +183,18 @@ func Run(ctx context.Context, cfg Config) error {
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
+	keySettled := k.changed() // taken before k.run can close it
 	wg.Go(func() { k.run(bg) })
 	wg.Go(func() { d.sched.run(bg) })
 
+	// A key in a file or an unlocked keyring is read in milliseconds: give
+	// it that long before answering, so the first command after a start is
+	// not told "waiting for the keyring" for nothing. The socket already
+	// listens; a client only waits. A locked keyring is not waited for.
+	select {
+	case <-keySettled:
+	case <-time.After(keySettle):
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("psnd daemon started", "version", cfg.Version, "home", home, "socket", cfg.Env.SocketPath(),
