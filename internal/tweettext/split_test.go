@@ -13,7 +13,8 @@ import (
 // splitInvariants checks what Split promises, for the property test, the
 // fuzzer and the 10 MB test:
 //   - every tweet is within the limit, and its weighted_length is exact;
-//   - with numbering, tweet i ends in " i/n";
+//   - with numbering, tweet i of n ends in " i/n" when n > 1, and a single
+//     tweet is unnumbered;
 //   - the tweets, numbering removed, are substrings of the input in order,
 //     and together hold all of it except white space and "---" lines:
 //     nothing lost, nothing reordered.
@@ -35,7 +36,7 @@ func splitInvariants(t testing.TB, text string, opts SplitOptions, res SplitResu
 			t.Fatalf("tweet %d reports %d, weighs %d", i+1, tw.WeightedLength, w)
 		}
 		body := tw.Text
-		if opts.Number {
+		if opts.Number && len(res.Tweets) > 1 {
 			suffix := fmt.Sprintf(" %d/%d", i+1, len(res.Tweets))
 			if !strings.HasSuffix(body, suffix) {
 				t.Fatalf("tweet %d lacks %q: %q", i+1, suffix, body)
@@ -155,8 +156,13 @@ func TestSplitErrors(t *testing.T) {
 			t.Errorf("Split(%q) succeeded", text)
 		}
 	}
-	if _, err := Split("abc", SplitOptions{MaxLength: 4, Number: true}); err == nil {
+	// Two tweets need " 1/2": 4 of a limit of 5 leave 1, too little.
+	if _, err := Split("abcd efgh", SplitOptions{MaxLength: 5, Number: true}); err == nil {
 		t.Error("no room for numbering, but no error")
+	}
+	// One tweet is never numbered, so it needs no room for a number.
+	if res, err := Split("abc", SplitOptions{MaxLength: 4, Number: true}); err != nil || len(res.Tweets) != 1 || res.Tweets[0].Text != "abc" {
+		t.Errorf("Split(abc, max 4, number) = %+v, %v; want one unnumbered tweet", res, err)
 	}
 }
 
