@@ -74,3 +74,22 @@ func TestNumberingOnePostTweet(t *testing.T) {
 		}
 	}
 }
+
+// TestNoNearDuplicateWarningForShortDistinctTexts: "parallel 2" after
+// "parallel 12" is another post, not an accident (issue 10 item 10); a
+// re-post of the same long text still warns.
+func TestNoNearDuplicateWarningForShortDistinctTexts(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	for _, text := range []string{"sandbox run parallel 12", "sandbox run parallel 2", "並列テスト 1", "並列テスト 2"} {
+		if p := h.create(api.CreatePost{Text: text, Draft: true}); len(p.Warnings) != 0 {
+			t.Errorf("%q: warnings %q", text, p.Warnings)
+		}
+	}
+	long := "Our spring sale starts on Monday: everything in the shop is cheaper"
+	h.create(api.CreatePost{Text: long, Draft: true})
+	p := h.create(api.CreatePost{Text: long + "!", Draft: true})
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "nearly the same") {
+		t.Errorf("near-duplicate of a long text: warnings %q", p.Warnings)
+	}
+}

@@ -27,8 +27,10 @@
 // UTF-8 or forbidden characters, and warnings that never block: more than
 // 10 mentions, more than 5 hashtags, and a near-duplicate of a recent post.
 // [NearDuplicate] defines "near": both texts NFC-normalised, case-folded,
-// URLs replaced by one placeholder and white space collapsed, then a Dice
-// similarity of character trigrams of at least 0.9. "Recent" is the
+// URLs replaced by one placeholder and white space collapsed, then equal,
+// or a Dice similarity of character trigrams of at least 0.9 when both have
+// at least [MinDuplicateRunes] characters and the same numbers (texts that
+// differ only in their numbers are a series, not an accident). "Recent" is the
 // caller's choice: the account's posts of the last [RecentWindow] (7 days).
 // X refuses exact duplicates, and near ones are usually an accident.
 // [CheckBatch] checks JSON Lines streams.
