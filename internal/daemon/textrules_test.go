@@ -43,7 +43,7 @@ func TestMediaOnlyPostPublished(t *testing.T) {
 	for i, req := range []api.CreatePost{
 		{Text: "", Now: true},
 		{Text: "  \n---\n", Draft: true},
-		{Tweets: []string{"", "second"}, Draft: true},             // no media for the empty first
+		{Tweets: []string{"", "second"}, Draft: true},               // no media for the empty first
 		{Tweets: []string{"first", " "}, Draft: true, Media: media}, // media only on the first
 	} {
 		err := h.call(http.MethodPost, "/v1/posts", req, nil)
