@@ -106,4 +106,9 @@ func TestPostMediaWithoutText(t *testing.T) {
 	if r := run(t, vars, "", "list", "--json"); strings.Count(r.stdout, `"id"`) != 1 {
 		t.Errorf("posts after the refusal: %s", r.stdout)
 	}
+	for _, args := range [][]string{{"list"}, {"show", "1"}} {
+		if r := run(t, vars, "", args...); r.code != 0 || !strings.Contains(r.stdout, "published") {
+			t.Errorf("%v of a media-only post: %+v", args, r)
+		}
+	}
 }
