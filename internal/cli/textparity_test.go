@@ -107,7 +107,8 @@ func TestPostMediaWithoutText(t *testing.T) {
 		t.Errorf("posts after the refusal: %s", r.stdout)
 	}
 	for _, args := range [][]string{{"list"}, {"show", "1"}} {
-		if r := run(t, vars, "", args...); r.code != 0 || !strings.Contains(r.stdout, "published") {
+		r := run(t, vars, "", args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "published") {
 			t.Errorf("%v of a media-only post: %+v", args, r)
 		}
 	}
