@@ -37,11 +37,13 @@ func compose(text string, explicit []string, thread, number, media bool, max int
 	} else {
 		res, err = tweettext.Compose(text, opts)
 	}
-	if errors.Is(err, tweettext.ErrEmpty) {
+	if errors.Is(err, tweettext.ErrEmpty) && len(explicit) == 0 {
 		return composed{}, &invalidText{"the post is empty: give a text, or media to post without one"}
 	}
 	if err != nil {
-		return composed{}, &invalidText{strings.TrimPrefix(err.Error(), "split: ")}
+		msg := strings.TrimPrefix(err.Error(), "split: ")
+		msg = strings.TrimSuffix(msg, ": "+tweettext.ErrEmpty.Error())
+		return composed{}, &invalidText{msg}
 	}
 	out := composed{warnings: res.Warnings}
 	for _, t := range res.Tweets {

@@ -106,10 +106,13 @@ func ComposeTweets(tweets []string, opts ComposeOptions) (SplitResult, error) {
 		}
 		p := strings.TrimFunc(t, isGap)
 		if isBlank(p) {
-			if i == 0 && opts.Media {
+			switch {
+			case i == 0 && opts.Media:
 				p = ""
-			} else {
-				return SplitResult{}, fmt.Errorf("tweet %d: %w", i+1, ErrEmpty)
+			case i == 0:
+				return SplitResult{}, fmt.Errorf("tweet 1 is empty: give it text, or media: %w", ErrEmpty)
+			default:
+				return SplitResult{}, fmt.Errorf("tweet %d is empty: every tweet after the first needs text (media go on the first): %w", i+1, ErrEmpty)
 			}
 		}
 		parts = append(parts, p)
@@ -173,7 +176,10 @@ func composeParts(parts []string, opts ComposeOptions) (SplitResult, error) {
 	for i, p := range pieces {
 		t := p
 		if opts.Number && n > 1 {
-			t += " " + strconv.Itoa(i+1) + "/" + strconv.Itoa(n)
+			if t != "" { // a media-only first tweet gets the number alone
+				t += " "
+			}
+			t += strconv.Itoa(i+1) + "/" + strconv.Itoa(n)
 		}
 		// Measured again as posted: the count is the exact one.
 		res.Tweets[i] = SplitTweet{Text: t, WeightedLength: WeightedLength(t)}
