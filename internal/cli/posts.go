@@ -67,9 +67,11 @@ func newPostCmd(env *Env) *cobra.Command {
 
 A line holding only --- splits the text into a thread's tweets; with --thread,
 parts too long for one tweet are split automatically at paragraph, sentence and
-word boundaries. --number appends " 1/3" and so on. Media (up to 4 images, or 1
-GIF, or 1 video) attach to the first tweet; --alt gives alt texts in the same
-order. The text is checked against X's rules before anything is stored.
+word boundaries. --number appends " 1/3" and so on to a post of two or more
+tweets (one tweet gets no number). Media (up to 4 images, or 1 GIF, or 1 video)
+attach to the first tweet, which may then have no text (post "" --media ...);
+--alt gives alt texts in the same order. The text is checked against X's rules
+before anything is stored; psnd split previews exactly the tweets stored.
 
 Times are read in your time zone (PSN_TZ, else the configured one, else the
 system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
@@ -88,7 +90,7 @@ system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
 	fl.BoolVar(&f.now, "now", false, "publish now")
 	fl.BoolVar(&f.draft, "draft", false, "save as a draft without scheduling")
 	fl.BoolVar(&f.thread, "thread", false, "split text too long for one tweet into a thread")
-	fl.BoolVar(&f.number, "number", false, "number the tweets of a thread (1/n)")
+	fl.BoolVar(&f.number, "number", false, "number the tweets of a thread (1/n); a single tweet gets no number")
 	fl.StringArrayVar(&f.media, "media", nil, "attach a file (repeatable)")
 	fl.StringArrayVar(&f.alt, "alt", nil, "alt text for the media, in order (repeatable)")
 	fl.StringVar(&f.account, "account", "", "post as this account, a username or X id (default: the default account)")

@@ -107,7 +107,9 @@ func newSplitCmd(env *Env) *cobra.Command {
 		Long: `Split a text into tweets without the daemon, the way 'psnd post --thread' will:
 at paragraph, then sentence, then word boundaries, never inside a word, URL,
 mention, hashtag or emoji. A line holding only --- forces a split there.
---number appends " 1/n"; its room is reserved before splitting.`,
+--number appends " i/n" to every tweet of a thread of two or more; its room is
+reserved before splitting. A text that fits in one tweet stays one tweet, and
+gets no number. The tweets shown are exactly those 'psnd post --thread' stores.`,
 		Example: `  psnd split - < essay.txt
   psnd split --number --json - < essay.txt`,
 		Args: cobra.ArbitraryArgs,
@@ -133,7 +135,7 @@ mention, hashtag or emoji. A line holding only --- forces a split there.
 		},
 	}
 	jsonFlag(cmd, &asJSON, "the tweets")
-	cmd.Flags().BoolVar(&number, "number", false, "append \" i/n\" to each tweet")
+	cmd.Flags().BoolVar(&number, "number", false, "append \" i/n\" to each tweet of a thread (a single tweet gets no number)")
 	cmd.Flags().IntVar(&max, "max", 0, "length limit per tweet (default 280; 25000 for Premium accounts)")
 	return cmd
 }

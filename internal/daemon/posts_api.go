@@ -65,7 +65,7 @@ func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	max := acct.MaxWeightedLength()
-	c, err := compose(req.Text, req.Tweets, req.Thread, req.Number, max)
+	c, err := compose(req.Text, req.Tweets, req.Thread, req.Number, len(req.Media) > 0, max)
 	if err != nil {
 		d.fail(w, "create post", textError(err))
 		return
@@ -282,7 +282,8 @@ func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 			max := acct.MaxWeightedLength()
-			c, err := compose(*req.Text, nil, req.Thread || cur.IsThread(), req.Number, max)
+			hasMedia := len(cur.Tweets) > 0 && len(cur.Tweets[0].Media) > 0
+			c, err := compose(*req.Text, nil, req.Thread || cur.IsThread(), req.Number, hasMedia, max)
 			if err != nil {
 				return textError(err)
 			}

@@ -38,6 +38,17 @@ func TestSameText(t *testing.T) {
 		}(), true},
 		{"media link but no media at X", "Look", true,
 			tco("Look https://t.co/m", xapi.URLEntity{Start: 5, End: 19, URL: "https://t.co/m", ExpandedURL: "https://x.com/a/status/1/photo/1"}), false},
+		// Media without text: X's text is the media link alone.
+		{"media only", "", true, func() xapi.Tweet {
+			t := tco("https://t.co/m", xapi.URLEntity{Start: 0, End: 14, URL: "https://t.co/m", ExpandedURL: "https://x.com/a/status/1/photo/1"})
+			t.Attachments = &xapi.Attachments{MediaKeys: []string{"3_1"}}
+			return t
+		}(), true},
+		{"media only, other post with text", "", true, func() xapi.Tweet {
+			t := tco("Look https://t.co/m", xapi.URLEntity{Start: 5, End: 19, URL: "https://t.co/m", ExpandedURL: "https://x.com/a/status/1/photo/1"})
+			t.Attachments = &xapi.Attachments{MediaKeys: []string{"3_1"}}
+			return t
+		}(), false},
 		{"long post in note_tweet", long, false,
 			xapi.Tweet{Text: long[:270] + "…", NoteTweet: &xapi.NoteTweet{Text: long}}, true},
 	}

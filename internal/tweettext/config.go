@@ -27,8 +27,8 @@ const (
 	// emojiTwitterText: exactly the sequences twitter-text 3.1.0 knows.
 	// Used to diff against the JavaScript library.
 	emojiTwitterText
-	// emojiX: those plus every fully-qualified sequence of the Unicode emoji
-	// data, as X counts them. The default.
+	// emojiX: those plus every fully-qualified sequence of the pinned Emoji
+	// release (emojiDataVersion), as X counts them. The default.
 	emojiX
 )
 

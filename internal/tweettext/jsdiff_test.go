@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/psnd/psnd/internal/testutil"
@@ -212,4 +213,92 @@ func TestJSDiffEmoji(t *testing.T) {
 		texts = append(texts, string(b))
 	}
 	diffAgainstJS(t, "emoji", texts)
+}
+
+// deliberateDiffs are the named categories in which psnd's verdict on a text
+// (Check: weighted length and validity, what a user sees) deliberately
+// differs from twitter-text 3.1.0's parseTweet; doc.go explains each. Each
+// predicts psnd's verdict from the library's, so a difference outside them,
+// or one that does not come out exactly as its category says, fails.
+var deliberateDiffs = []struct {
+	name string
+	// predict adjusts the library's verdict (length, valid) as the
+	// category says, or reports that it does not apply.
+	predict func(text string, js jsResult, length int, valid bool) (int, bool, bool)
+}{
+	{"newer-emoji", func(text string, js jsResult, length int, valid bool) (int, bool, bool) {
+		// Applies only when psnd in twitter-text mode agrees with the
+		// library exactly: then the emoji table is the only difference.
+		if compareJS(goView(text), js) != "" {
+			return length, valid, false
+		}
+		x := Parse(text)
+		if x.WeightedLength == js.WeightedLength {
+			return length, valid, false
+		}
+		if x.WeightedLength > js.WeightedLength {
+			return length, valid, false // newer sequences only ever merge code points
+		}
+		return x.WeightedLength, x.Valid, true
+	}},
+	{"blank", func(text string, js jsResult, length int, valid bool) (int, bool, bool) {
+		if text == "" || !isBlank(text) {
+			return length, valid, false
+		}
+		return 0, false, true // "Tweet is empty": X refuses it
+	}},
+	{"nul", func(text string, js jsResult, length int, valid bool) (int, bool, bool) {
+		if !strings.ContainsRune(text, 0) {
+			return length, valid, false
+		}
+		return length, false, true // X does not store NUL
+	}},
+}
+
+// TestJSDiffDeliberateDifferences diffs psnd's own verdict (Check with the
+// default configuration) against the library: every difference must be
+// one of deliberateDiffs, exactly, and every category must occur (so the
+// list stays true).
+func TestJSDiffDeliberateDifferences(t *testing.T) {
+	n := jsDiffN(20000)
+	texts := corpus.Generate(11, n/4, corpus.Realistic)
+	texts = append(texts, corpus.Generate(12, n/4, corpus.Adversarial)...)
+	// Every sequence X counts as one emoji but the library does not, alone
+	// and in text.
+	for _, e := range emojiSequences {
+		if e.flags&seqTwemoji == 0 {
+			texts = append(texts, e.s, "Hi "+e.s+" there", e.s+"\U0001F3FD", "\u00a0"+e.s)
+		}
+	}
+	texts = append(texts, " ", "\n\t ", "\u200b", "\u3000\u200b\n", "a\x00b", "\x00", "🐦\u200d🔥\x00", "  \x00  ",
+		"🏃🏽\u200d♀️🏾", "👍🏾🏾", "a🏾")
+	js := runJS(t, texts)
+	seen := map[string]int{}
+	for i, text := range texts {
+		r := Check(text, CheckOptions{})
+		length, valid := js[i].WeightedLength, js[i].Valid
+		var applied []string
+		for _, d := range deliberateDiffs {
+			var ok bool
+			if length, valid, ok = d.predict(text, js[i], length, valid); ok {
+				applied = append(applied, d.name)
+			}
+		}
+		if r.WeightedLength != length || r.Valid != valid {
+			t.Errorf("%q: psnd %d valid=%v, library %d valid=%v, deliberate differences %v predict %d valid=%v",
+				text, r.WeightedLength, r.Valid, js[i].WeightedLength, js[i].Valid, applied, length, valid)
+			continue
+		}
+		if r.WeightedLength != js[i].WeightedLength || r.Valid != js[i].Valid {
+			for _, a := range applied {
+				seen[a]++
+			}
+		}
+	}
+	for _, d := range deliberateDiffs {
+		if seen[d.name] == 0 {
+			t.Errorf("deliberate difference %q never occurred: drop it or test it", d.name)
+		}
+	}
+	t.Logf("%d texts; deliberate differences: %v", len(texts), seen)
 }

@@ -21,9 +21,26 @@ var ErrEmpty = errors.New("text is empty")
 type SplitOptions struct {
 	// MaxLength is the limit per tweet; 0 means DefaultMaxLength.
 	MaxLength int
-	// Number appends " i/n" to every tweet; its width is reserved before
-	// splitting.
+	// Number appends " i/n" to every tweet of a thread of two or more; its
+	// width is reserved before splitting. A single tweet is never numbered:
+	// "1/1" is noise.
 	Number bool
+}
+
+// ComposeOptions configure Compose.
+type ComposeOptions struct {
+	// MaxLength is the limit per tweet; 0 means DefaultMaxLength.
+	MaxLength int
+	// Thread splits a part longer than a tweet automatically (as Split
+	// does). Without it every part between "---" lines is one tweet as it
+	// is, and the caller's Check refuses one that is too long.
+	Thread bool
+	// Number appends " i/n" to every tweet when there are two or more.
+	Number bool
+	// Media says the first tweet carries media, which may stand without
+	// text: then an empty text gives one tweet with empty text instead of
+	// ErrEmpty. Every other tweet of a thread still needs text.
+	Media bool
 }
 
 // SplitTweet is one tweet of a thread.
@@ -40,7 +57,9 @@ type SplitResult struct {
 	MaxLength int `json:"max_length"`
 }
 
-// Split cuts text into tweets of at most opts.MaxLength each.
+// Split cuts text into tweets of at most opts.MaxLength each: what
+// `psnd post --thread` stores, so `psnd split` previews exactly that. It is
+// Compose with Thread set.
 //
 // A line holding only "---" is an explicit split point: the parts between
 // such lines are never joined, and the lines themselves are dropped. Within
@@ -50,70 +69,144 @@ type SplitResult struct {
 // emoji sequence. A single word longer than a tweet is cut, as a last
 // resort, between grapheme clusters (keeping any URL in it whole), with a
 // warning. The white space at each cut is dropped; nothing else is lost or
-// reordered. With opts.Number every tweet gets " i/n", and the room for it
-// is reserved before splitting for the final digit count of n.
+// reordered. No-break spaces are not white space here: the writer asked
+// not to break there, so they are kept, also at the ends of a tweet. With
+// opts.Number a thread of two or more tweets gets " i/n" on every tweet,
+// and the room for it is reserved before splitting for the final digit
+// count of n; a text that fits in one tweet stays one tweet, unnumbered.
 //
 // It fails for invalid UTF-8, for a text with nothing to post (ErrEmpty),
 // and for characters X refuses (NUL, U+FFFE, U+FEFF, U+FFFF).
 func Split(text string, opts SplitOptions) (SplitResult, error) {
+	return Compose(text, ComposeOptions{MaxLength: opts.MaxLength, Number: opts.Number, Thread: true})
+}
+
+// Compose turns a post's text into its tweets: the one implementation
+// behind `psnd split` and the daemon's `post` and `edit`. The text is cut
+// at "---" lines (see Split); with opts.Thread long parts are split further,
+// and with opts.Number a post of two or more tweets is numbered " i/n".
+// Without opts.Thread the tweets are not checked against the limit: the
+// caller checks each one (see Check) and refuses the post.
+func Compose(text string, opts ComposeOptions) (SplitResult, error) {
+	if err := checkSplittable(text); err != nil {
+		return SplitResult{}, err
+	}
+	return composeParts(splitAtMarkers(text), opts)
+}
+
+// ComposeTweets is Compose for a thread given tweet by tweet (the API's
+// "tweets"): each is trimmed like a part between "---" lines and never
+// joined with another. A blank one is an error, except the first when it
+// carries media.
+func ComposeTweets(tweets []string, opts ComposeOptions) (SplitResult, error) {
+	parts := make([]string, 0, len(tweets))
+	for i, t := range tweets {
+		if err := checkSplittable(t); err != nil {
+			return SplitResult{}, fmt.Errorf("tweet %d: %w", i+1, err)
+		}
+		p := strings.TrimFunc(t, isGap)
+		if isBlank(p) {
+			switch {
+			case i == 0 && opts.Media:
+				p = ""
+			case i == 0:
+				return SplitResult{}, fmt.Errorf("tweet 1 is empty: give it text, or media: %w", ErrEmpty)
+			default:
+				return SplitResult{}, fmt.Errorf("tweet %d is empty: every tweet after the first needs text (media go on the first): %w", i+1, ErrEmpty)
+			}
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 1 && parts[0] == "" {
+		parts = nil // media alone
+	}
+	return composeParts(parts, opts)
+}
+
+// checkSplittable refuses what no tweet may hold.
+func checkSplittable(text string) error {
+	if !utf8.ValidString(text) {
+		return fmt.Errorf("split: text is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(text))
+	}
+	if i := strings.IndexFunc(text, func(c rune) bool { return c == 0 || c == 0xFFFE || c == 0xFEFF || c == 0xFFFF }); i >= 0 {
+		c, _ := utf8.DecodeRuneInString(text[i:])
+		return fmt.Errorf("split: text contains the invalid character U+%04X at byte offset %d", c, i)
+	}
+	return nil
+}
+
+func composeParts(parts []string, opts ComposeOptions) (SplitResult, error) {
 	max := opts.MaxLength
 	if max <= 0 {
 		max = DefaultMaxLength
 	}
-	if !utf8.ValidString(text) {
-		return SplitResult{}, fmt.Errorf("split: text is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(text))
-	}
-	if i := strings.IndexFunc(text, func(c rune) bool { return c == 0 || c == 0xFFFE || c == 0xFEFF || c == 0xFFFF }); i >= 0 {
-		c, _ := utf8.DecodeRuneInString(text[i:])
-		return SplitResult{}, fmt.Errorf("split: text contains the invalid character U+%04X at byte offset %d", c, i)
-	}
-	parts := splitAtMarkers(text)
 	if len(parts) == 0 {
+		if opts.Media {
+			// Media alone: X accepts a post without text.
+			return SplitResult{Tweets: []SplitTweet{{}}, Warnings: []string{}, MaxLength: max}, nil
+		}
 		return SplitResult{}, fmt.Errorf("split: %w", ErrEmpty)
 	}
-	var s splitter
-	digits := 0
-	if opts.Number {
-		digits = 1
-	}
-	for {
-		reserve := 0
-		if opts.Number {
-			reserve = 2 + 2*digits // " i/n" with i and n of `digits` digits
+	var pieces, warnings []string
+	if !opts.Thread {
+		// Every part is a tweet as it stands; the room for numbering is
+		// not reserved (the caller's check refuses a tweet it overfills).
+		pieces = parts
+	} else {
+		// Unnumbered first: a text that fits in one tweet is one tweet,
+		// and one tweet gets no number, so it needs no room for one.
+		s, err := splitParts(parts, max, 0)
+		if err != nil {
+			return SplitResult{}, err
 		}
-		budget := max - reserve
-		if budget < 2 {
-			// Below 2 a single CJK character or emoji could not be placed.
-			return SplitResult{}, fmt.Errorf("split: a limit of %d leaves no room for the text", max)
-		}
-		s = splitter{budget: budget}
-		for i, p := range parts {
-			before := len(s.pieces)
-			s.splitPart(p)
-			if len(parts) > 1 && len(s.pieces)-before > 1 {
-				s.warnings = append(s.warnings, fmt.Sprintf("part %d (between --- lines) is longer than a tweet; split it automatically into %d tweets", i+1, len(s.pieces)-before))
+		for digits := 1; opts.Number && len(s.pieces) > 1; {
+			if s, err = splitParts(parts, max, 2+2*digits); err != nil { // " i/n" with i and n of `digits` digits
+				return SplitResult{}, err
 			}
-		}
-		if !opts.Number || len(fmt.Sprint(len(s.pieces))) <= digits {
+			if d := len(strconv.Itoa(len(s.pieces))); d > digits {
+				digits = d
+				continue
+			}
 			break
 		}
-		digits = len(fmt.Sprint(len(s.pieces)))
+		pieces, warnings = s.pieces, s.warnings
 	}
-	n := len(s.pieces)
+	n := len(pieces)
 	res := SplitResult{Tweets: make([]SplitTweet, n), Warnings: []string{}, MaxLength: max}
-	for i, p := range s.pieces {
+	for i, p := range pieces {
 		t := p
-		if opts.Number {
-			t += " " + strconv.Itoa(i+1) + "/" + strconv.Itoa(n)
+		if opts.Number && n > 1 {
+			if t != "" { // a media-only first tweet gets the number alone
+				t += " "
+			}
+			t += strconv.Itoa(i+1) + "/" + strconv.Itoa(n)
 		}
 		// Measured again as posted: the count is the exact one.
 		res.Tweets[i] = SplitTweet{Text: t, WeightedLength: WeightedLength(t)}
 	}
-	res.Warnings = append(res.Warnings, s.warnings...)
+	res.Warnings = append(res.Warnings, warnings...)
 	if n > MaxThreadTweets {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("thread has %d tweets (more than %d)", n, MaxThreadTweets))
 	}
 	return res, nil
+}
+
+// splitParts splits every part within max less reserve.
+func splitParts(parts []string, max, reserve int) (splitter, error) {
+	budget := max - reserve
+	if budget < 2 {
+		// Below 2 a single CJK character or emoji could not be placed.
+		return splitter{}, fmt.Errorf("split: a limit of %d leaves no room for the text", max)
+	}
+	s := splitter{budget: budget}
+	for i, p := range parts {
+		before := len(s.pieces)
+		s.splitPart(p)
+		if len(parts) > 1 && len(s.pieces)-before > 1 {
+			s.warnings = append(s.warnings, fmt.Sprintf("part %d (between --- lines) is longer than a tweet; split it automatically into %d tweets", i+1, len(s.pieces)-before))
+		}
+	}
+	return s, nil
 }
 
 // splitAtMarkers cuts text at lines holding only "---" (spaces around it

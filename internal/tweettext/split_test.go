@@ -3,6 +3,7 @@ package tweettext
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -13,7 +14,8 @@ import (
 // splitInvariants checks what Split promises, for the property test, the
 // fuzzer and the 10 MB test:
 //   - every tweet is within the limit, and its weighted_length is exact;
-//   - with numbering, tweet i ends in " i/n";
+//   - with numbering, tweet i of n ends in " i/n" when n > 1, and a single
+//     tweet is unnumbered;
 //   - the tweets, numbering removed, are substrings of the input in order,
 //     and together hold all of it except white space and "---" lines:
 //     nothing lost, nothing reordered.
@@ -35,7 +37,7 @@ func splitInvariants(t testing.TB, text string, opts SplitOptions, res SplitResu
 			t.Fatalf("tweet %d reports %d, weighs %d", i+1, tw.WeightedLength, w)
 		}
 		body := tw.Text
-		if opts.Number {
+		if opts.Number && len(res.Tweets) > 1 {
 			suffix := fmt.Sprintf(" %d/%d", i+1, len(res.Tweets))
 			if !strings.HasSuffix(body, suffix) {
 				t.Fatalf("tweet %d lacks %q: %q", i+1, suffix, body)
@@ -155,8 +157,13 @@ func TestSplitErrors(t *testing.T) {
 			t.Errorf("Split(%q) succeeded", text)
 		}
 	}
-	if _, err := Split("abc", SplitOptions{MaxLength: 4, Number: true}); err == nil {
+	// Two tweets need " 1/2": 4 of a limit of 5 leave 1, too little.
+	if _, err := Split("abcd efgh", SplitOptions{MaxLength: 5, Number: true}); err == nil {
 		t.Error("no room for numbering, but no error")
+	}
+	// One tweet is never numbered, so it needs no room for a number.
+	if res, err := Split("abc", SplitOptions{MaxLength: 4, Number: true}); err != nil || len(res.Tweets) != 1 || res.Tweets[0].Text != "abc" {
+		t.Errorf("Split(abc, max 4, number) = %+v, %v; want one unnumbered tweet", res, err)
 	}
 }
 
@@ -242,5 +249,76 @@ func TestSplitTenMegabytes(t *testing.T) {
 		}
 		splitInvariants(t, text, opts, res)
 		t.Logf("%d bytes → %d tweets (max %d)", len(text), len(res.Tweets), res.MaxLength)
+	}
+}
+
+// TestCompose covers the rules post and split share: one tweet is never
+// numbered, no-break spaces are the writer's and stay, media may stand
+// without text, and without Thread a part is one tweet however long.
+func TestCompose(t *testing.T) {
+	long := strings.Repeat("word ", 70)
+	cases := []struct {
+		name string
+		text string
+		opts ComposeOptions
+		want []string
+		err  string
+	}{
+		{"one tweet, numbered thread", "short", ComposeOptions{Thread: true, Number: true}, []string{"short"}, ""},
+		{"one tweet, numbered post", "short", ComposeOptions{Number: true}, []string{"short"}, ""},
+		{"two parts numbered", "a\n---\nb", ComposeOptions{Number: true}, []string{"a 1/2", "b 2/2"}, ""},
+		{"leading no-break space kept", "\u00a0indented", ComposeOptions{Thread: true}, []string{"\u00a0indented"}, ""},
+		{"no-break space part kept", "a\n---\n\u00a0b\u00a0", ComposeOptions{}, []string{"a", "\u00a0b\u00a0"}, ""},
+		{"blank parts dropped", "a\n---\n \n---\nb", ComposeOptions{}, []string{"a", "b"}, ""},
+		{"long part without thread stays whole", long, ComposeOptions{}, []string{strings.TrimSpace(long)}, ""},
+		{"long part with thread splits", long, ComposeOptions{Thread: true, Number: true}, []string{strings.TrimSpace(strings.Repeat("word ", 55)) + " 1/2", strings.TrimSpace(strings.Repeat("word ", 15)) + " 2/2"}, ""},
+		{"media alone", "", ComposeOptions{Media: true, Number: true, Thread: true}, []string{""}, ""},
+		{"media, blank text", " \n---\n", ComposeOptions{Media: true}, []string{""}, ""},
+		{"no media, no text", "", ComposeOptions{}, nil, "empty"},
+		{"NUL", "a\x00", ComposeOptions{Media: true}, nil, "U+0000"},
+	}
+	for _, c := range cases {
+		res, err := Compose(c.text, c.opts)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: err = %v, want %q", c.name, err, c.err)
+			}
+			continue
+		}
+		var got []string
+		for _, tw := range res.Tweets {
+			got = append(got, tw.Text)
+		}
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %q, %v; want %q", c.name, got, err, c.want)
+		}
+	}
+	tweetCases := []struct {
+		tweets []string
+		media  bool
+		want   []string
+		err    string
+	}{
+		{[]string{" one ", "two"}, false, []string{"one 1/2", "two 2/2"}, ""},
+		{[]string{"", "two"}, true, []string{"1/2", "two 2/2"}, ""},
+		{[]string{""}, true, []string{""}, ""},
+		{[]string{"", "two"}, false, nil, "tweet 1 is empty"},
+		{[]string{"one", "\u200b"}, true, nil, "tweet 2 is empty"},
+	}
+	for _, c := range tweetCases {
+		res, err := ComposeTweets(c.tweets, ComposeOptions{Number: true, Media: c.media})
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, ErrEmpty) {
+				t.Errorf("%q: err = %v, want %q", c.tweets, err, c.err)
+			}
+			continue
+		}
+		var got []string
+		for _, tw := range res.Tweets {
+			got = append(got, tw.Text)
+		}
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%q: got %q, %v; want %q", c.tweets, got, err, c.want)
+		}
 	}
 }

@@ -51,6 +51,7 @@ func TestValidatorRequests(t *testing.T) {
 		{"create text", "POST", "/2/tweets", "application/json", `{"text":"hello"}`, ""},
 		{"create reply with media", "POST", "/2/tweets", "application/json",
 			`{"text":"two","reply":{"in_reply_to_tweet_id":"1860000000000000001"},"media":{"media_ids":["1870000000000000001"]}}`, ""},
+		{"create media without text", "POST", "/2/tweets", "application/json", `{"text":"","media":{"media_ids":["1870000000000000001"]}}`, ""},
 		{"create extra field", "POST", "/2/tweets", "application/json", `{"text":"hello","in_reply_to_tweet_id":"1"}`, "in_reply_to_tweet_id"},
 		{"create reply id pattern", "POST", "/2/tweets", "application/json", `{"text":"x","reply":{"in_reply_to_tweet_id":"abc"}}`, "in_reply_to_tweet_id"},
 		{"create reply without id", "POST", "/2/tweets", "application/json", `{"text":"x","reply":{}}`, "in_reply_to_tweet_id"},

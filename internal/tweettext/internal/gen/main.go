@@ -3,9 +3,18 @@
 //   - tlds_gen.go from twitter-text's tld_lib.yml (the gTLD and ccTLD lists
 //     that its URL extractor accepts, in the order its regular expression
 //     tries them), and
-//   - emoji_gen.go from Unicode's emoji data files (emoji-test.txt,
-//     emoji-data.txt, emoji-variation-sequences.txt), as shipped by Debian's
-//     unicode-data package in /usr/share/unicode/emoji.
+//   - emoji_gen.go from two sources of Unicode emoji data:
+//   - the sequences X counts as one emoji: every sequence of a current Emoji
+//     release (17.0), as listed by the npm package emoji-test-regex-pattern,
+//     pinned with its integrity in emojidata/package-lock.json (run
+//     `npm ci` in emojidata/ to install it);
+//   - the sequences twitter-text 3.1.0 counts as one emoji (twemoji-parser
+//     11, Emoji 11 and its quirks), derived from Unicode 15.0's emoji files
+//     (emoji-test.txt, emoji-data.txt, emoji-variation-sequences.txt) as
+//     shipped by Debian's unicode-data package in /usr/share/unicode/emoji.
+//     That library is frozen, so its table needs no newer data; psnd uses
+//     it to be diffed against the library (jsdiff_test.go) and counts its
+//     quirks, such as a keycap without U+FE0F, as X does.
 //
 // Run it through `go generate ./internal/tweettext` (see gen.go there). The
 // output depends only on the input files: same input, byte-identical output,
@@ -24,22 +33,32 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
 
 func main() {
 	tldLib := flag.String("tld", "", "path of twitter-text's tld_lib.yml")
-	emojiDir := flag.String("emoji", "/usr/share/unicode/emoji", "directory holding Unicode's emoji-*.txt files")
+	emojiDir := flag.String("emoji", "/usr/share/unicode/emoji", "directory holding Unicode 15.0's emoji-*.txt files (for twitter-text 3.1.0's table)")
+	latest := flag.String("emoji-latest", defaultLatest, "index-strings.txt of the pinned emoji-test-regex-pattern, for the Emoji release X counts")
 	out := flag.String("out", ".", "directory to write tlds_gen.go and emoji_gen.go into")
 	flag.Parse()
-	if err := run(*tldLib, *emojiDir, *out); err != nil {
+	if err := run(*tldLib, *emojiDir, *latest, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(tldLib, emojiDir, out string) error {
+// defaultLatest is the pinned Emoji release's list, relative to the package
+// directory (internal/tweettext) where go generate runs.
+const defaultLatest = "internal/gen/emojidata/node_modules/emoji-test-regex-pattern/dist/emoji-" + latestEmojiVersion + "/index-strings.txt"
+
+// latestEmojiVersion is the Emoji release X's count follows; it must be a
+// dist/emoji-* folder of the pinned emoji-test-regex-pattern.
+const latestEmojiVersion = "17.0"
+
+func run(tldLib, emojiDir, latest, out string) error {
 	if tldLib == "" {
 		return errors.New("-tld is required")
 	}
@@ -51,7 +70,7 @@ func run(tldLib, emojiDir, out string) error {
 	if err != nil {
 		return err
 	}
-	in, err := readEmojiInputs(emojiDir)
+	in, err := readEmojiInputs(emojiDir, latest)
 	if err != nil {
 		return err
 	}
@@ -68,22 +87,27 @@ func run(tldLib, emojiDir, out string) error {
 	return nil
 }
 
-// emojiInputs are the three Unicode files the emoji table is built from.
+// emojiInputs are the files the emoji table is built from: Unicode 15.0's
+// three files for twitter-text's table, and the pinned Emoji release's list
+// of sequences (latest, of Emoji latestVersion) for X's.
 type emojiInputs struct {
 	test, data, variations []byte
+	latest                 []byte
+	latestVersion          string
 }
 
-func readEmojiInputs(dir string) (emojiInputs, error) {
-	var in emojiInputs
+func readEmojiInputs(dir, latest string) (emojiInputs, error) {
+	in := emojiInputs{latestVersion: latestEmojiVersion}
 	for _, f := range []struct {
-		name string
+		path string
 		dst  *[]byte
 	}{
-		{"emoji-test.txt", &in.test},
-		{"emoji-data.txt", &in.data},
-		{"emoji-variation-sequences.txt", &in.variations},
+		{filepath.Join(dir, "emoji-test.txt"), &in.test},
+		{filepath.Join(dir, "emoji-data.txt"), &in.data},
+		{filepath.Join(dir, "emoji-variation-sequences.txt"), &in.variations},
+		{latest, &in.latest},
 	} {
-		b, err := os.ReadFile(filepath.Join(dir, f.name))
+		b, err := os.ReadFile(f.path)
 		if err != nil {
 			return in, fmt.Errorf("read emoji data: %w", err)
 		}
@@ -190,6 +214,13 @@ func generateEmoji(in emojiInputs) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if version != twemojiDataVersion {
+		return nil, fmt.Errorf("emoji-test.txt is Emoji %s; twitter-text's table was verified against %s", version, twemojiDataVersion)
+	}
+	latest, err := qualifiedSequences(in.latest)
+	if err != nil {
+		return nil, err
+	}
 	props, err := parseEmojiData(in.data)
 	if err != nil {
 		return nil, err
@@ -215,7 +246,6 @@ func generateEmoji(in emojiInputs) ([]byte, error) {
 	for _, t := range tests {
 		switch t.status {
 		case "fully-qualified":
-			add(t.cps, flagQualified)
 			if t.version > twemojiMaxVersion || slices.Equal(t.cps, unicodeEyeBubbleQualified) {
 				continue
 			}
@@ -271,6 +301,10 @@ func generateEmoji(in emojiInputs) ([]byte, error) {
 	for _, r := range twemojiFE0FOnly {
 		add([]rune{r, fe0f}, flagTwemoji)
 	}
+	// What X counts: the pinned current release.
+	for _, cps := range latest {
+		add(cps, flagQualified)
+	}
 
 	keys := make([]string, 0, len(seqs))
 	for k := range seqs {
@@ -281,7 +315,7 @@ func generateEmoji(in emojiInputs) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(header)
 	b.WriteString("package tweettext\n\n")
-	fmt.Fprintf(&b, "// emojiDataVersion is the Emoji version of the Unicode data the table was built from.\nconst emojiDataVersion = %q\n\n", version)
+	fmt.Fprintf(&b, "// emojiDataVersion is the Emoji release whose sequences seqQualified marks.\nconst emojiDataVersion = %q\n\n", in.latestVersion)
 	b.WriteString("// emojiSequences lists every multi-code-point emoji sequence that counts as\n")
 	b.WriteString("// one emoji, sorted by code points, with flags saying who counts it so.\n")
 	b.WriteString("var emojiSequences = [...]emojiSeq{\n")
@@ -302,6 +336,65 @@ func flagName(f int) string {
 		return "seqTwemoji | seqQualified"
 	}
 	panic("unknown flag " + strconv.Itoa(f))
+}
+
+// twemojiDataVersion is the Unicode emoji data twitter-text 3.1.0's table
+// is derived from; the quirks above were checked against the library with
+// it, so other data is refused rather than silently giving another table.
+const twemojiDataVersion = "15.0"
+
+// qualifiedSequences reads emoji-test-regex-pattern's index-strings.txt (one
+// emoji per line: every sequence of emoji-test.txt, whatever its status,
+// plus the emoji-style variation and modifier sequences of
+// emoji-sequences.txt) and returns the multi-code-point ones X counts as one
+// emoji: of each emoji's variants (the same code points but for U+FE0F),
+// those with the most U+FE0F, which is the fully-qualified form. (The
+// minimally-qualified and unqualified forms are left out as before; see
+// main_test.go for the check of this rule against emoji-test.txt's
+// statuses.)
+func qualifiedSequences(list []byte) ([][]rune, error) {
+	type variant struct {
+		cps   []rune
+		fe0fs int
+	}
+	groups := map[string][]variant{}
+	var order []string
+	sc := bufio.NewScanner(bytes.NewReader(list))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		if !utf8.ValidString(line) {
+			return nil, fmt.Errorf("index-strings.txt:%d: not UTF-8", n)
+		}
+		cps := []rune(line)
+		key := strings.ReplaceAll(line, "\uFE0F", "")
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], variant{cps, strings.Count(line, "\uFE0F")})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(order) < 1000 {
+		return nil, fmt.Errorf("index-strings.txt: only %d emoji; not the list expected", len(order))
+	}
+	var out [][]rune
+	for _, k := range order {
+		vs := groups[k]
+		most := 0
+		for _, v := range vs {
+			most = max(most, v.fe0fs)
+		}
+		for _, v := range vs {
+			if v.fe0fs == most && len(v.cps) > 1 {
+				out = append(out, v.cps)
+			}
+		}
+	}
+	return out, nil
 }
 
 func emojiVersion(test []byte) (string, error) {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/psnd/psnd/internal/testutil"
@@ -26,19 +28,67 @@ func TestTLDsUpToDate(t *testing.T) {
 	compareCommitted(t, "tlds_gen.go", got)
 }
 
-// unicodeEmojiDir is where Debian's unicode-data package installs the
-// emoji files. CI sets PSN_REQUIRE_UNICODE_DATA=1 so that a missing package
+// unicodeEmojiDir is where Debian's unicode-data package installs Unicode
+// 15.0's emoji files (twitter-text 3.1.0's table), and latestList the pinned
+// npm package's list of the current Emoji release (X's table; `npm ci` in
+// emojidata/). CI sets PSN_REQUIRE_UNICODE_DATA=1 so that missing data
 // fails instead of skipping.
-const unicodeEmojiDir = "/usr/share/unicode/emoji"
+const (
+	unicodeEmojiDir = "/usr/share/unicode/emoji"
+	emojiDataDir    = "emojidata"
+	latestList      = emojiDataDir + "/node_modules/emoji-test-regex-pattern/dist/emoji-" + latestEmojiVersion + "/index-strings.txt"
+)
 
-func TestEmojiUpToDate(t *testing.T) {
-	in, err := readEmojiInputs(unicodeEmojiDir)
+func emojiInputsOrSkip(t *testing.T) emojiInputs {
+	t.Helper()
+	in, err := readEmojiInputs(unicodeEmojiDir, latestList)
 	if err != nil {
 		if os.Getenv("PSN_REQUIRE_UNICODE_DATA") == "1" {
-			t.Fatalf("unicode emoji data missing (apt-get install unicode-data): %v", err)
+			t.Fatalf("emoji data missing (apt-get install unicode-data; cd %s && npm ci): %v", filepath.Join("internal/tweettext/internal/gen", emojiDataDir), err)
 		}
-		t.Skipf("unicode emoji data not installed (apt-get install unicode-data): %v", err)
+		t.Skipf("emoji data not installed (apt-get install unicode-data; npm ci in %s): %v", emojiDataDir, err)
 	}
+	checkPinnedInstalled(t)
+	return in
+}
+
+// checkPinnedInstalled: the installed package is the pinned version (npm ci
+// checked its integrity against package-lock.json).
+func checkPinnedInstalled(t *testing.T) {
+	t.Helper()
+	var lock struct {
+		Packages map[string]struct {
+			Version   string `json:"version"`
+			Integrity string `json:"integrity"`
+		} `json:"packages"`
+	}
+	var pkg struct {
+		Version string `json:"version"`
+	}
+	const dep = "node_modules/emoji-test-regex-pattern"
+	for _, f := range []struct {
+		path string
+		v    any
+	}{{emojiDataDir + "/package-lock.json", &lock}, {emojiDataDir + "/" + dep + "/package.json", &pkg}} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, f.v); err != nil {
+			t.Fatalf("%s: %v", f.path, err)
+		}
+	}
+	pinned := lock.Packages[dep]
+	if pinned.Version == "" || !strings.HasPrefix(pinned.Integrity, "sha512-") {
+		t.Fatalf("package-lock.json pins no version and integrity for %s", dep)
+	}
+	if pkg.Version != pinned.Version {
+		t.Fatalf("installed emoji-test-regex-pattern %s, pinned %s: run npm ci in %s", pkg.Version, pinned.Version, emojiDataDir)
+	}
+}
+
+func TestEmojiUpToDate(t *testing.T) {
+	in := emojiInputsOrSkip(t)
 	got, err := generateEmoji(in)
 	if err != nil {
 		t.Fatal(err)
@@ -46,11 +96,52 @@ func TestEmojiUpToDate(t *testing.T) {
 	compareCommitted(t, "emoji_gen.go", got)
 }
 
-func TestGenerateIsDeterministic(t *testing.T) {
-	in, err := readEmojiInputs(unicodeEmojiDir)
+// TestQualifiedRuleMatchesEmojiTest checks the rule qualifiedSequences
+// applies to the pinned list against the statuses of Unicode's own
+// emoji-test.txt, on the release both have (15.0): every fully-qualified
+// sequence is kept, and nothing minimally-qualified or unqualified is; the
+// only additions are emoji-style variation sequences and modifier sequences
+// that emoji-test.txt does not list.
+func TestQualifiedRuleMatchesEmojiTest(t *testing.T) {
+	in := emojiInputsOrSkip(t)
+	list, err := os.ReadFile(emojiDataDir + "/node_modules/emoji-test-regex-pattern/dist/emoji-" + twemojiDataVersion + "/index-strings.txt")
 	if err != nil {
-		t.Skip("unicode emoji data not installed")
+		t.Fatal(err)
 	}
+	derived, err := qualifiedSequences(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests, err := parseEmojiTest(in.test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, e := range tests {
+		status[string(e.cps)] = e.status
+	}
+	got := map[string]bool{}
+	for _, cps := range derived {
+		s := string(cps)
+		got[s] = true
+		switch st := status[s]; {
+		case st == "fully-qualified":
+		case st != "":
+			t.Errorf("%U is %s in emoji-test.txt but kept", cps, st)
+		case len(cps) == 2 && (cps[1] == 0xFE0F || cps[1] >= 0x1F3FB && cps[1] <= 0x1F3FF):
+		default:
+			t.Errorf("%U kept but neither in emoji-test.txt nor a variation or modifier sequence", cps)
+		}
+	}
+	for _, e := range tests {
+		if e.status == "fully-qualified" && len(e.cps) > 1 && !got[string(e.cps)] {
+			t.Errorf("fully-qualified %U missing", e.cps)
+		}
+	}
+}
+
+func TestGenerateIsDeterministic(t *testing.T) {
+	in := emojiInputsOrSkip(t)
 	a, err := generateEmoji(in)
 	if err != nil {
 		t.Fatal(err)
