@@ -70,7 +70,7 @@ func TestPostingCommands(t *testing.T) {
 	if p.Status != "draft" || p.Tweets[1].Text != "two" {
 		t.Fatalf("cancel: %+v", p)
 	}
-	if _, errs, code := run(t, environ, "", "retry", id); code != 1 || !strings.Contains(errs, "only failed") {
+	if _, errs, code := run(t, environ, "", "retry", id); code != 1 || !strings.Contains(errs, "is a draft, so there is nothing to retry") || strings.Contains(errs, "can no longer be changed") {
 		t.Fatalf("retry draft: %d %s", code, errs)
 	}
 	// Text from stdin, published now.

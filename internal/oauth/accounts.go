@@ -120,9 +120,9 @@ func (s *Source) lookup(ctx context.Context, name string) (post.Account, error) 
 	})
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		if name == "" {
-			return a, fmt.Errorf("no account is connected: run `psnd auth login`: %w", sqlstore.ErrNotFound)
+			return a, sqlstore.Explain(sqlstore.ErrNotFound, "no account is connected: run `psnd auth login`")
 		}
-		return a, fmt.Errorf("no connected account %q (see `psnd auth status`): %w", name, sqlstore.ErrNotFound)
+		return a, sqlstore.Explain(sqlstore.ErrNotFound, "no connected account %q: `psnd auth status` lists the connected ones", name)
 	}
 	return a, err
 }
