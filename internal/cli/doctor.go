@@ -44,7 +44,7 @@ Exit status 1 when any check fails; warnings alone leave it 0.`,
 				return err
 			}
 			if asJSON {
-				if err := writeJSON(env.Stdout, rep); err != nil {
+				if err := writeJSON(env, rep); err != nil {
 					return err
 				}
 			} else {

@@ -80,7 +80,7 @@ with "error" and the rest continue.`,
 			}
 			r := tweettext.Check(text, opts)
 			if asJSON {
-				if err := writeJSON(env.Stdout, r); err != nil {
+				if err := writeJSON(env, r); err != nil {
 					return err
 				}
 			} else if err := tweettext.FormatCheck(env.Stdout, r); err != nil {
@@ -127,7 +127,7 @@ mention, hashtag or emoji. A line holding only --- forces a split there.
 				return exitError{ExitInvalidText, err}
 			}
 			if asJSON {
-				return writeJSON(env.Stdout, res)
+				return writeJSON(env, res)
 			}
 			return tweettext.FormatSplit(env.Stdout, res)
 		},
