@@ -12,8 +12,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/apiclient"
 )
 
 // runTTY is run with stdin (and stdout, stderr) on a terminal, as at a
@@ -30,10 +32,22 @@ func runTTY(t *testing.T, vars map[string]string, stdin string, args ...string) 
 	return result{code, out.String(), errb.String()}
 }
 
-// sandboxVars starts a sandbox daemon and returns the CLI's variables.
+// sandboxVars starts a sandbox daemon and returns the CLI's variables once
+// it has read its key (before that, every command prints a keyring notice).
 func sandboxVars(t *testing.T, tz string) map[string]string {
 	t.Helper()
 	home := startSandboxDaemon(t, map[string]string{})
+	c := apiclient.New(filepath.Join(home, "psnd.sock"), "test")
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		h, err := c.Health(context.Background())
+		if err == nil && h.Status == api.HealthOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sandbox daemon never became healthy: %+v %v", h, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return map[string]string{"PSN_HOME": home, "PSN_TZ": tz}
 }
 
