@@ -12,7 +12,10 @@ ARGS     ?=
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
+# The first build on a cold cache downloads modules and compiles every
+# dependency for minutes without a word from go; say so before it starts.
 build: ## build bin/psnd with the version stamped in
+	@echo "Building $(BIN) (the first build downloads and compiles the dependencies: a few minutes; later ones take seconds)..."
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/psnd
 
 run: build ## build, then run the daemon in the foreground (ARGS=--sandbox for the offline X)

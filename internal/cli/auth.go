@@ -64,11 +64,14 @@ seconds after you approve.`,
 			}
 			o.readStdin = true
 			acct, err := runLogin(cmd.Context(), env, s.c, o)
+			if errors.Is(err, errLoginCancelled) {
+				return cancelledLogin(env)
+			}
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(env.Stdout, acct)
+				return writeJSON(env, acct)
 			}
 			fmt.Fprintf(env.Stdout, "Logged in to X as %s.%s\n", describeAccount(acct), defaultNote(acct))
 			return nil
@@ -121,7 +124,7 @@ app is needed; the status says so and where the sandbox's data lives.`,
 				return err
 			}
 			if asJSON {
-				return writeJSON(env.Stdout, st)
+				return writeJSON(env, st)
 			}
 			if st.Sandbox || s.health.Sandbox {
 				printSandboxStatus(env, s.health, st)
@@ -250,7 +253,7 @@ default account. The account and its posts stay; log in again to use it.`,
 				return err
 			}
 			if asJSON {
-				return writeJSON(env.Stdout, res)
+				return writeJSON(env, res)
 			}
 			who := "@" + res.Account.Username
 			switch {
@@ -281,13 +284,29 @@ type loginOptions struct {
 // errNeedInput is a login that cannot finish without the user typing.
 var errNeedInput = errors.New("need input")
 
+// errLoginCancelled is a login the user interrupted (Ctrl-C).
+var errLoginCancelled = errors.New("Login cancelled.")
+
+// cancelledLogin reports an interrupted login in the words the user
+// expects, with the shell's status for Ctrl-C.
+func cancelledLogin(env *Env) error {
+	fmt.Fprintln(env.Stderr, errLoginCancelled.Error())
+	return silentError{ExitInterrupted}
+}
+
 // runLogin drives a login in the daemon: it prints the authorize URL
 // (always), opens the browser unless told not to, then waits for the
 // daemon to catch the redirect — or, with --no-browser, a busy port, a
 // browser that failed to open, or no redirect in time, for a pasted
 // redirect URL or code, which the daemon checks and exchanges. Messages go
 // to stderr; stdout stays for the result.
-func runLogin(ctx context.Context, env *Env, c loginClient, o loginOptions) (api.Account, error) {
+func runLogin(ctx context.Context, env *Env, c loginClient, o loginOptions) (_ api.Account, err error) {
+	defer func() {
+		// Ctrl-C ends the context wherever the login was waiting.
+		if err != nil && ctx.Err() != nil {
+			err = errLoginCancelled
+		}
+	}()
 	l, err := c.StartLogin(ctx, api.LoginRequest{TimeoutMS: o.timeout.Milliseconds()})
 	if err != nil {
 		return api.Account{}, err
@@ -380,6 +399,12 @@ func runLogin(ctx context.Context, env *Env, c loginClient, o loginOptions) (api
 		case r := <-lines:
 			if r.err != nil {
 				lines = nil
+				if o.noBrowser && r.err == errEndOfInput {
+					// No browser will deliver the redirect and nothing
+					// more can be pasted: waiting would only use up the
+					// timeout.
+					return api.Account{}, errors.New("stdin ended before a redirect URL was pasted; run `psnd auth login --no-browser` in a terminal, open the URL in any browser, approve, then paste the address it was sent to")
+				}
 				if l.State == api.LoginAwaitingCode {
 					return api.Account{}, fmt.Errorf("no redirect from the browser and nothing pasted (%v); run `psnd auth login` again", r.err)
 				}
@@ -457,6 +482,9 @@ func pollLogin(ctx context.Context, c loginClient, l api.Login, events chan<- lo
 	}
 }
 
+// errEndOfInput is stdin at its end (a closed pipe, /dev/null).
+var errEndOfInput = errors.New("end of input")
+
 type lineResult struct {
 	line string
 	err  error
@@ -485,7 +513,7 @@ func readLines(r io.Reader) <-chan lineResult {
 					ch <- lineResult{line: string(buf)}
 				}
 				if err == io.EOF {
-					err = errors.New("end of input")
+					err = errEndOfInput
 				}
 				ch <- lineResult{err: err}
 				return

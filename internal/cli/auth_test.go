@@ -164,6 +164,7 @@ type sessionOpts struct {
 	openBrowser func(string) error
 	tty         bool
 	stderrTTY   bool
+	ctx         context.Context // nil: context.Background (Ctrl-C cancels it)
 }
 
 func startSession(t *testing.T, o sessionOpts, args ...string) *cmdRun {
@@ -172,7 +173,11 @@ func startSession(t *testing.T, o sessionOpts, args ...string) *cmdRun {
 	s := &cmdRun{stdin: pw, stdout: &syncBuf{}, stderr: &syncBuf{}, done: make(chan int, 1)}
 	env := Env{Stdin: pr, Stdout: s.stdout, Stderr: s.stderr, Getenv: func(k string) string { return o.vars[k] },
 		GOOS: "linux", Version: "test", StdinIsTerminal: o.tty, StderrIsTerminal: o.stderrTTY, OpenBrowser: o.openBrowser}
-	go func() { s.done <- Main(context.Background(), args, env) }()
+	ctx := o.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	go func() { s.done <- Main(ctx, args, env) }()
 	t.Cleanup(func() { pw.Close() })
 	return s
 }
@@ -348,7 +353,8 @@ func TestAuthLoginWrongStateRejectedThenRight(t *testing.T) {
 		t.Fatalf("rejection not explained:\n%s", s.stderr)
 	}
 	io.WriteString(s.stdin, loc.String()+"\n")
-	if code := s.wait(t); code != 0 || !strings.Contains(s.stdout.String(), `"username": "`+loginUsername+`"`) {
+	var acct api.Account
+	if code := s.wait(t); code != 0 || json.Unmarshal([]byte(s.stdout.String()), &acct) != nil || acct.Username != loginUsername {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, s.stdout, s.stderr)
 	}
 }

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -21,7 +25,7 @@ upgrade).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON {
-				return writeJSON(env.Stdout, map[string]string{"version": env.Version})
+				return writeJSON(env, map[string]string{"version": env.Version})
 			}
 			fmt.Fprintln(env.Stdout, "psnd", env.Version)
 			return nil
@@ -86,13 +90,17 @@ resumes it).`,
   psnd list --status scheduled --json | jq -r '.[].id'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := connect(cmd.Context(), env)
+			if status != "" && !slices.Contains(postStatuses, status) {
+				return usagef("unknown status %q (want one of %s)", status, strings.Join(postStatuses, ", "))
+			}
+			// The failure notice only where the listing hides failed
+			// posts: a plain list shows them first, --status failed is them.
+			s, err := connectNotice(cmd.Context(), env, status != "" && status != "failed")
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				// The daemon's array as it streams in (compact, one line).
-				return s.c.ListPostsJSON(cmd.Context(), status, env.Stdout)
+				return copyJSON(env, func(w io.Writer) error { return s.c.ListPostsJSON(cmd.Context(), status, w) })
 			}
 			posts, err := s.c.ListPosts(cmd.Context(), status)
 			if err != nil {
@@ -125,8 +133,12 @@ ID is the number 'psnd post' printed and 'psnd list' shows.`,
 			if err != nil {
 				return err
 			}
+			// Showing a failed post is looking at the failure already.
+			if p.Status != "failed" {
+				s.failureNotice(env)
+			}
 			if asJSON {
-				return writeJSON(env.Stdout, p)
+				return writeJSON(env, p)
 			}
 			return printPost(env, s.loc, p)
 		},
@@ -134,6 +146,9 @@ ID is the number 'psnd post' printed and 'psnd list' shows.`,
 	jsonFlag(cmd, &asJSON, "the post")
 	return cmd
 }
+
+// postStatuses are the values of list --status.
+var postStatuses = []string{"draft", "scheduled", "publishing", "published", "failed", "retry"}
 
 func parseID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
@@ -143,10 +158,34 @@ func parseID(s string) (int64, error) {
 	return id, nil
 }
 
-func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+// writeJSON prints v as JSON on stdout by psnd's one rule for --json:
+// indented for a person when stdout is a terminal, compact on one line
+// otherwise (a pipe or a file, read by a program). JSON Lines output
+// (check --batch, setup --json) is always one compact object a line.
+func writeJSON(env *Env, v any) error {
+	enc := json.NewEncoder(env.Stdout)
+	if env.StdoutIsTerminal {
+		enc.SetIndent("", "  ")
+	}
 	return enc.Encode(v)
+}
+
+// copyJSON copies a JSON document that arrives compact (the daemon's
+// answer) to stdout by writeJSON's rule: as it streams in when stdout is
+// not a terminal, indented when it is.
+func copyJSON(env *Env, stream func(w io.Writer) error) error {
+	if !env.StdoutIsTerminal {
+		return stream(env.Stdout)
+	}
+	var buf, out bytes.Buffer
+	if err := stream(&buf); err != nil {
+		return err
+	}
+	if err := json.Indent(&out, buf.Bytes(), "", "  "); err != nil {
+		return fmt.Errorf("read the daemon's JSON: %w", err)
+	}
+	_, err := env.Stdout.Write(out.Bytes())
+	return err
 }
 
 // jsonFlag adds --json, worded the same everywhere: what it prints is

@@ -31,14 +31,18 @@ const (
 	ExitUsage       = 2
 	ExitNoDaemon    = 3
 	ExitInvalidText = 4
+	// ExitInterrupted is the shell's status for a command ended by Ctrl-C
+	// (128 + SIGINT).
+	ExitInterrupted = 130
 )
 
 const exitHelp = `Exit status:
-  0  success
-  1  error (one line on stderr says what)
-  2  usage error (bad flag or arguments)
-  3  the daemon is not running (start it with: psnd serve)
-  4  the text is not a valid post (check, split, post, edit)`
+  0    success
+  1    error (one line on stderr says what)
+  2    usage error (bad flag or arguments)
+  3    the daemon is not running (start it with: psnd serve)
+  4    the text is not a valid post (check, split, post, edit)
+  130  interrupted (Ctrl-C)`
 
 // Env is everything a command may touch outside its arguments.
 type Env struct {
@@ -108,13 +112,19 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if err == nil {
 		return ExitOK
 	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) && !isSilent(err) {
+		// Ctrl-C: the user knows; no "context canceled".
+		fmt.Fprintln(env.Stderr, "Cancelled.")
+		return ExitInterrupted
+	}
 	code := exitCode(err)
 	if !isSilent(err) {
 		fmt.Fprintln(env.Stderr, "psnd: "+oneLine(err.Error()))
 	}
 	if code == ExitUsage && cmd != nil {
-		fmt.Fprintln(env.Stderr)
-		fmt.Fprint(env.Stderr, cmd.UsageString())
+		// One line pointing to the help, as git and gh do: the full usage
+		// would bury the error.
+		fmt.Fprintf(env.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
 }
@@ -179,10 +189,15 @@ func newRoot(env *Env) *cobra.Command {
 the minute you chose, from a daemon on your own machine.
 
 Start the daemon with 'psnd serve' (or install it as a service with
-'psnd service install'); every other command talks to it.`,
+'psnd service install'); every other command talks to it.
+
+--json prints the same answer for programs: indented when stdout is a
+terminal, compact on one line when it is a pipe or a file.`,
 		Example: `  psnd serve --sandbox             # try psnd offline against a built-in fake X
   psnd post "hello" --now          # publish at once
   psnd list                        # what is scheduled, failed, published`,
+		// `psnd --version` as well as `psnd version`, in the same words.
+		Version:       env.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -192,6 +207,9 @@ Start the daemon with 'psnd serve' (or install it as a service with
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitHelp + "\n")
+	root.SetVersionTemplate("psnd {{.Version}}\n")
+	// Declared here so that cobra adds no -v (which reads as --verbose).
+	root.Flags().Bool("version", false, "print psnd's version")
 	root.AddGroup(commandGroups...)
 	// psnd's own completion command: bash, zsh and fish only (psnd runs on
 	// Linux and macOS), with install steps in its help.

@@ -80,14 +80,14 @@ func TestNoDaemonOneLine(t *testing.T) {
 	}
 }
 
-func TestUsageErrorsExit2WithUsage(t *testing.T) {
+func TestUsageErrorsExit2WithHelpHint(t *testing.T) {
 	for _, args := range [][]string{{"bogus"}, {"list", "--bogus"}, {"show"}, {"show", "1", "2"}, {"show", "abc"}, {"version", "x"}} {
 		r := run(t, nil, "", args...)
 		if r.code != ExitUsage {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
 		}
-		if !strings.Contains(r.stderr, "Usage:") || !strings.HasPrefix(r.stderr, "psnd: ") {
-			t.Errorf("%v: stderr lacks error line and usage: %q", args, r.stderr)
+		if strings.Contains(r.stderr, "Usage:") || !strings.HasPrefix(r.stderr, "psnd: ") || !strings.HasSuffix(r.stderr, " --help' for usage.\n") {
+			t.Errorf("%v: stderr is not the error and a pointer to --help: %q", args, r.stderr)
 		}
 	}
 }
@@ -110,7 +110,7 @@ func TestListShowAgainstDaemon(t *testing.T) {
 		t.Fatalf("list = %+v", r)
 	}
 	r = run(t, vars, "", "list", "--status", "nope")
-	if r.code != ExitError || !strings.Contains(r.stderr, "unknown status") {
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "unknown status") {
 		t.Fatalf("list --status nope = %+v", r)
 	}
 	r = run(t, vars, "", "show", "9", "--json")

@@ -15,12 +15,22 @@ type session struct {
 	c      *apiclient.Client
 	health api.Health
 	loc    *time.Location
+	// noticed: the failure notice has been printed.
+	noticed bool
 }
 
 // connect reaches the daemon, prints the one-line notices every client
 // command shows before its own output (recent failures, a locked keyring
 // or a key that does not match), and resolves the user's time zone.
 func connect(ctx context.Context, env *Env) (*session, error) {
+	return connectNotice(ctx, env, true)
+}
+
+// connectNotice is connect, printing the failure notice only when
+// failures is set: commands that show failed posts themselves (list,
+// show of a failed post, retry) leave it out, or print it later with
+// s.failureNotice once they know.
+func connectNotice(ctx context.Context, env *Env, failures bool) (*session, error) {
 	c, err := client(env)
 	if err != nil {
 		return nil, err
@@ -34,11 +44,14 @@ func connect(ctx context.Context, env *Env) (*session, error) {
 		return nil, fmt.Errorf("PSN_TZ: %w", err)
 	}
 	s := &session{c: c, health: h, loc: loc}
-	s.notices(env)
+	s.keyNotices(env)
+	if failures {
+		s.failureNotice(env)
+	}
 	return s, nil
 }
 
-func (s *session) notices(env *Env) {
+func (s *session) keyNotices(env *Env) {
 	h := s.health
 	c := stderrColors(env)
 	switch h.Status {
@@ -47,7 +60,15 @@ func (s *session) notices(env *Env) {
 	case api.HealthKeyError:
 		fmt.Fprintln(env.Stderr, "psnd: "+c.yellow("notice:")+" "+h.Keyring.LastError)
 	}
-	failureNotice(env, h)
+}
+
+// failureNotice prints the notice of recent failures, once.
+func (s *session) failureNotice(env *Env) {
+	if s.noticed {
+		return
+	}
+	s.noticed = true
+	failureNotice(env, s.health)
 }
 
 // failureNotice is the one line about posts that failed in the last day,
@@ -71,7 +92,7 @@ func fetchPost(ctx context.Context, env *Env, arg string) (*session, api.Post, e
 	if err != nil {
 		return nil, api.Post{}, err
 	}
-	s, err := connect(ctx, env)
+	s, err := connectNotice(ctx, env, false)
 	if err != nil {
 		return nil, api.Post{}, err
 	}

@@ -52,7 +52,7 @@ Exit status 1 when any check fails; warnings alone leave it 0.`,
 				return err
 			}
 			if asJSON {
-				if err := writeJSON(env.Stdout, rep.DoctorReport); err != nil {
+				if err := writeJSON(env, rep.DoctorReport); err != nil {
 					return err
 				}
 			} else {

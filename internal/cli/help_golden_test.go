@@ -99,7 +99,7 @@ func TestHelpGolden(t *testing.T) {
 			if r.code != 0 || r.stderr != "" {
 				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 			}
-			if !strings.Contains(r.stdout, "Exit status:\n  0  success") {
+			if !strings.Contains(r.stdout, "Exit status:\n  0    success") {
 				t.Error("help does not document the exit statuses")
 			}
 			if len(path) > 0 && !strings.Contains(r.stdout, "Examples:\n") {

@@ -86,7 +86,7 @@ system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.at, "at", "", "when to publish (see above)")
+	fl.StringVar(&f.at, "at", "", atUsage("when to publish"))
 	fl.BoolVar(&f.now, "now", false, "publish now")
 	fl.BoolVar(&f.draft, "draft", false, "save as a draft without scheduling")
 	fl.BoolVar(&f.thread, "thread", false, "split text too long for one tweet into a thread")
@@ -115,7 +115,8 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 		return usagef("say when to publish: --at WHEN, --now, or --draft")
 	}
 	if len(f.alt) > len(f.media) {
-		return usagef("%d --alt texts for %d --media files", len(f.alt), len(f.media))
+		return usagef("%s for %s: give one --alt per --media file, in the same order",
+			plural(len(f.alt), "--alt text", "--alt texts"), plural(len(f.media), "--media file", "--media files"))
 	}
 	text, err := readText(env, args)
 	if err != nil {
@@ -127,9 +128,9 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 	}
 	req := api.CreatePost{Text: text, Thread: f.thread, Number: f.number, Now: f.now, Draft: f.draft, Account: f.account}
 	if f.at != "" {
-		t, err := when.Parse(f.at, env.now(), s.loc)
+		t, err := parseAt(env, s.loc, f.at)
 		if err != nil {
-			return usageError{fmt.Errorf("--at: %w", err)}
+			return err
 		}
 		req.At = &t
 	}
@@ -157,7 +158,38 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 			return err
 		}
 	}
-	return s.report(env, p, f.asJSON)
+	return s.report(env, p, f.asJSON, f.now)
+}
+
+// atUsage describes --at on its own line of help, complete in itself.
+func atUsage(what string) string {
+	return what + `, in your time zone: "2026-12-01 09:00", "09:30" (the next one), "+90m", "+2h", "+1d" or RFC 3339`
+}
+
+// pastGrace matches the daemon's tolerance for a time a little in the past.
+const pastGrace = time.Minute
+
+// parseAt reads --at in the user's zone and refuses a time in the past
+// before asking the daemon, so that the error shows the time as the user
+// wrote it, in their zone, and names the flag to use instead.
+func parseAt(env *Env, loc *time.Location, at string) (time.Time, error) {
+	now := env.now()
+	t, err := when.Parse(at, now, loc)
+	if err != nil {
+		return time.Time{}, usageError{fmt.Errorf("--at: %w", err)}
+	}
+	if t.Before(now.Add(-pastGrace)) {
+		return time.Time{}, usagef("--at %s is in the past; give a future time, or --now", when.Format(t, now, loc))
+	}
+	return t, nil
+}
+
+// plural is "1 tweet" or "3 tweets".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // waitSettled follows a post being published now until it settles,
@@ -182,17 +214,19 @@ func (s *session) waitSettled(ctx context.Context, env *Env, p api.Post) (api.Po
 	return p, nil
 }
 
-// report prints a post after a change, and turns a failed publish into a
-// non-zero exit.
-func (s *session) report(env *Env, p api.Post, asJSON bool) error {
+// report prints a post after a change. published: the change asked for
+// the post to go out now, so a failed post is the change's failure and a
+// non-zero exit; otherwise (an edit of a failed post's text, say) the post
+// was failed before and still is, which is no error of this command.
+func (s *session) report(env *Env, p api.Post, asJSON, published bool) error {
 	if asJSON {
-		if err := writeJSON(env.Stdout, p); err != nil {
+		if err := writeJSON(env, p); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintln(env.Stdout, s.summary(env, p))
+		fmt.Fprintln(env.Stdout, s.summary(env, p, published))
 	}
-	if p.Status == "failed" {
+	if p.Status == "failed" && published {
 		if asJSON {
 			return silentError{ExitError}
 		}
@@ -201,8 +235,9 @@ func (s *session) report(env *Env, p api.Post, asJSON bool) error {
 	return nil
 }
 
-// summary is the one-line human report of a post's state.
-func (s *session) summary(env *Env, p api.Post) string {
+// summary is the one-line human report of a post's state. published:
+// the command asked for the post to go out now.
+func (s *session) summary(env *Env, p api.Post, published bool) string {
 	now := env.now()
 	c := stdoutColors(env)
 	what := fmt.Sprintf("Post %d", p.ID)
@@ -218,7 +253,16 @@ func (s *session) summary(env *Env, p api.Post) string {
 		}
 		return fmt.Sprintf("%s %s as @%s%s", what, st("published"), p.Account, url)
 	case "scheduled":
+		if published {
+			// --wait=false: queued to go out now, not "scheduled for … (now)".
+			return fmt.Sprintf("%s %s as @%s; see `psnd show %d`", what, st("is being published now"), p.Account, p.ID)
+		}
 		return fmt.Sprintf("%s %s for %s as @%s", what, st("scheduled"), fmtWhen(env, s.loc, p.ScheduledAt), p.Account)
+	case "failed":
+		if !published {
+			return fmt.Sprintf("%s: text updated; the post is still %s: run `psnd retry %d`", what, st("failed"), p.ID)
+		}
+		return fmt.Sprintf("%s %s", what, st("has failed"))
 	case "draft":
 		return fmt.Sprintf("%s saved as a %s", what, st("draft"))
 	case "retry":
@@ -292,20 +336,26 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 				req.Text = &t
 			}
 			req.Thread, req.Number, req.Now = thread, number, now
-			s, err := connect(cmd.Context(), env)
+			// The failure notice waits for the answer: editing a failed
+			// post is dealing with the failure already.
+			s, err := connectNotice(cmd.Context(), env, false)
 			if err != nil {
 				return err
 			}
 			if at != "" {
-				t, err := when.Parse(at, env.now(), s.loc)
+				t, err := parseAt(env, s.loc, at)
 				if err != nil {
-					return usageError{fmt.Errorf("--at: %w", err)}
+					return err
 				}
 				req.At = &t
 			}
 			p, err := s.c.EditPost(cmd.Context(), id, req)
 			if err != nil {
+				s.failureNotice(env)
 				return err
+			}
+			if p.Status != "failed" {
+				s.failureNotice(env)
 			}
 			for _, w := range p.Warnings {
 				warn(env, w)
@@ -315,12 +365,12 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 					return err
 				}
 			}
-			return s.report(env, p, asJSON)
+			return s.report(env, p, asJSON, now)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&text, "text", "", "new text (- reads stdin)")
-	fl.StringVar(&at, "at", "", "new time")
+	fl.StringVar(&at, "at", "", atUsage("new time to publish"))
 	fl.BoolVar(&now, "now", false, "publish now")
 	fl.BoolVar(&wait, "wait", true, "with --now, wait for the result (--wait=false returns at once)")
 	fl.BoolVar(&thread, "thread", false, "split long text into a thread")
@@ -346,7 +396,8 @@ func newChangeCmd(env *Env, use, short, long, example string, statuses []string,
 			if err != nil {
 				return err
 			}
-			s, err := connect(cmd.Context(), env)
+			// Retrying is dealing with the failures: no notice about them.
+			s, err := connectNotice(cmd.Context(), env, !publishes)
 			if err != nil {
 				return err
 			}
@@ -359,7 +410,7 @@ func newChangeCmd(env *Env, use, short, long, example string, statuses []string,
 					return err
 				}
 			}
-			return s.report(env, p, asJSON)
+			return s.report(env, p, asJSON, publishes)
 		},
 	}
 	jsonFlag(cmd, &asJSON, "the post")
@@ -401,7 +452,10 @@ func newDeleteCmd(env *Env) *cobra.Command {
 		Long: `Delete a post from psnd. If any of its tweets is on X, psnd asks first and
 then deletes them on X too, last tweet first; without a terminal, pass --yes.
 A tweet already gone from X counts as deleted, so an interrupted delete can
-simply be run again. Refused while the post is being published.`,
+simply be run again. Refused while the post is being published.
+
+Answering anything but y at the question deletes nothing: psnd says
+"Nothing deleted." and exits 0.`,
 		Example: `  psnd delete 12
   psnd delete 12 --yes     # no question, also deletes it on X`,
 		Args:              exactArgs(1, "one post ID"),
@@ -411,6 +465,7 @@ simply be run again. Refused while the post is being published.`,
 			if err != nil {
 				return err
 			}
+			s.failureNotice(env)
 			id := p.ID
 			onX := 0
 			for _, t := range p.Tweets {
@@ -420,12 +475,14 @@ simply be run again. Refused while the post is being published.`,
 			}
 			if onX > 0 && !yes {
 				if !env.StdinIsTerminal {
-					return fmt.Errorf("post %d is on X (%d tweets); pass --yes to delete it there too", id, onX)
+					return fmt.Errorf("post %d is on X (%s); pass --yes to delete it there too", id, plural(onX, "tweet", "tweets"))
 				}
-				fmt.Fprintf(env.Stderr, "Delete post %d from X (%d tweets) and from psnd? [y/N] ", id, onX)
+				fmt.Fprintf(env.Stderr, "Delete post %d from X (%s) and from psnd? [y/N] ", id, plural(onX, "tweet", "tweets"))
 				line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
 				if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-					return errors.New("not deleted")
+					// Declining is an answer, not an error.
+					fmt.Fprintln(env.Stdout, "Nothing deleted.")
+					return nil
 				}
 			}
 			res, err := s.c.DeletePost(cmd.Context(), id, onX > 0)
@@ -433,10 +490,10 @@ simply be run again. Refused while the post is being published.`,
 				return err
 			}
 			if asJSON {
-				return writeJSON(env.Stdout, res)
+				return writeJSON(env, res)
 			}
 			if onX > 0 {
-				fmt.Fprintf(env.Stdout, "Deleted post %d here and %d tweets on X.\n", id, len(res.DeletedOnX)+len(res.AlreadyGone))
+				fmt.Fprintf(env.Stdout, "Deleted post %d here and %s on X.\n", id, plural(len(res.DeletedOnX)+len(res.AlreadyGone), "tweet", "tweets"))
 			} else {
 				fmt.Fprintf(env.Stdout, "Deleted post %d.\n", id)
 			}

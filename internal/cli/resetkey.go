@@ -39,7 +39,9 @@ Then run 'psnd setup' (or 'psnd auth login') to log in again.`,
 				fmt.Fprint(env.Stderr, "Discard the stored tokens and X app secret (they cannot be decrypted) and log in again afterwards? [y/N] ")
 				line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
 				if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-					return errors.New("nothing changed")
+					// Declining is an answer, not an error (as for delete).
+					fmt.Fprintln(env.Stdout, "Nothing changed.")
+					return nil
 				}
 			}
 			h, err := s.c.ResetKey(cmd.Context())
@@ -47,13 +49,20 @@ Then run 'psnd setup' (or 'psnd auth login') to log in again.`,
 				return err
 			}
 			if asJSON {
-				return writeJSON(env.Stdout, h)
+				return writeJSON(env, resetKeyResult{Reset: true, Keyring: h.Keyring})
 			}
 			fmt.Fprintln(env.Stdout, "Key reset. Log in again with `psnd setup` (or `psnd auth login`).")
 			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask")
-	jsonFlag(cmd, &asJSON, "the daemon's health")
+	jsonFlag(cmd, &asJSON, "the result (reset, and the keyring's state now)")
 	return cmd
+}
+
+// resetKeyResult is `psnd auth reset-key --json`: that the key was reset,
+// and the keyring's state now (mode, state "ready").
+type resetKeyResult struct {
+	Reset   bool        `json:"reset"`
+	Keyring api.Keyring `json:"keyring"`
 }

@@ -79,7 +79,7 @@ func newServiceInstallCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return writeJSON(env.Stdout, st)
+				return writeJSON(env, st)
 			}
 			fmt.Fprintf(env.Stdout, "Installed %s and started psnd.\n", m.Path())
 			for _, n := range service.Notes(m.Flavour()) {
@@ -134,7 +134,7 @@ func newServiceUninstallCmd(env *Env) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return writeJSON(env.Stdout, map[string]any{"uninstalled": true, "unit_path": m.Path()})
+				return writeJSON(env, map[string]any{"uninstalled": true, "unit_path": m.Path()})
 			}
 			fmt.Fprintf(env.Stdout, "Removed %s; psnd no longer runs as a service. Your data is untouched.\n", m.Path())
 			return nil
@@ -162,7 +162,7 @@ func newServiceStatusCmd(env *Env) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return writeJSON(env.Stdout, st)
+				return writeJSON(env, st)
 			}
 			yes := func(b bool) string {
 				if b {

@@ -246,6 +246,11 @@ func runSetup(ctx context.Context, env *Env, o setupOptions) error {
 	default:
 		acct, err := runLogin(ctx, env, c, loginOptions{noBrowser: o.noBrowser, timeout: o.timeout})
 		switch {
+		case errors.Is(err, errLoginCancelled):
+			if o.asJSON {
+				s.emit(stepLogin, statusError, "login cancelled")
+			}
+			return cancelledLogin(env)
 		case errors.Is(err, errNeedInput):
 			s.emit(stepLogin, statusNeedInput, strings.TrimPrefix(err.Error(), errNeedInput.Error()+": "))
 			return s.result()

@@ -217,7 +217,9 @@ func TestNoColorOnTerminal(t *testing.T) {
 	stub := &stubDaemon{health: api.Health{Status: api.HealthOK, Version: "test", RecentFailures: 2}, posts: seededPosts(), auth: seededAuthStatus()}
 	vars := stub.start(t)
 	for _, extra := range []map[string]string{{"NO_COLOR": "1"}, {"TERM": "dumb"}, {}} {
-		for _, args := range [][]string{{"list"}, {"show", "7"}, {"auth", "status"}, {"list", "--json"}} {
+		// Commands that print the failure notice (they do not show the
+		// failed posts themselves).
+		for _, args := range [][]string{{"list", "--status", "scheduled"}, {"show", "12"}, {"auth", "status"}, {"list", "--status", "draft", "--json"}} {
 			if len(extra) == 0 && args[len(args)-1] != "--json" {
 				continue
 			}
@@ -245,9 +247,11 @@ func TestNoColorOnTerminal(t *testing.T) {
 	}
 }
 
-// TestFailureNoticeOnEveryClientCommand: every command that talks to the
-// daemon prints the one-line notice before its own output.
-func TestFailureNoticeOnEveryClientCommand(t *testing.T) {
+// TestFailureNoticeWhereItHelps: a command that talks to the daemon prints
+// the one-line notice of recent failures before its own output — except
+// where the user is already looking at the failures: a plain list (failed
+// posts come first), list --status failed, show of a failed post, retry.
+func TestFailureNoticeWhereItHelps(t *testing.T) {
 	stub := &stubDaemon{health: api.Health{Status: api.HealthOK, Version: "test", RecentFailures: 1, Keyring: api.Keyring{State: "ready"}},
 		posts: seededPosts(), auth: seededAuthStatus()}
 	vars := stub.start(t)
@@ -256,13 +260,21 @@ func TestFailureNoticeOnEveryClientCommand(t *testing.T) {
 	// The stub answers only reads; a command that goes on to write fails
 	// after the notice, which is all this test needs.
 	for _, args := range [][]string{
-		{"list"}, {"list", "--json"}, {"show", "3"}, {"auth", "status"}, {"auth", "logout"},
-		{"post", "hi", "--now"}, {"edit", "12", "--at", "+1h"}, {"cancel", "12"}, {"retry", "7"},
+		{"list", "--status", "scheduled"}, {"list", "--status", "draft", "--json"}, {"show", "3"}, {"auth", "status"}, {"auth", "logout"},
+		{"post", "hi", "--now"}, {"edit", "12", "--at", "+1h"}, {"cancel", "12"},
 		{"delete", "14"}, {"auth", "reset-key", "--yes"}, {"auth", "login", "--no-browser"}, {"setup"},
 	} {
 		r := runAt(t, vars, false, args...)
-		if !strings.HasPrefix(r.stderr, notice) {
-			t.Errorf("psnd %s: stderr does not start with the notice: %q", strings.Join(args, " "), r.stderr)
+		if !strings.HasPrefix(r.stderr, notice) || strings.Count(r.stderr, "notice:") != 1 {
+			t.Errorf("psnd %s: stderr does not start with the notice (once): %q", strings.Join(args, " "), r.stderr)
+		}
+	}
+	for _, args := range [][]string{
+		{"list"}, {"list", "--json"}, {"list", "--status", "failed"}, {"show", "7"}, {"retry", "7"},
+	} {
+		r := runAt(t, vars, false, args...)
+		if strings.Contains(r.stderr, "notice:") {
+			t.Errorf("psnd %s: the failure notice where the failures are already shown: %q", strings.Join(args, " "), r.stderr)
 		}
 	}
 }

@@ -80,7 +80,7 @@ with "error" and the rest continue.`,
 			}
 			r := tweettext.Check(text, opts)
 			if asJSON {
-				if err := writeJSON(env.Stdout, r); err != nil {
+				if err := writeJSON(env, r); err != nil {
 					return err
 				}
 			} else if err := tweettext.FormatCheck(env.Stdout, r); err != nil {
@@ -129,7 +129,7 @@ gets no number. The tweets shown are exactly those 'psnd post --thread' stores.`
 				return exitError{ExitInvalidText, err}
 			}
 			if asJSON {
-				return writeJSON(env.Stdout, res)
+				return writeJSON(env, res)
 			}
 			return tweettext.FormatSplit(env.Stdout, res)
 		},

@@ -65,13 +65,22 @@ func FromEnv() (Config, error) { return Load(os.Getenv, runtime.GOOS) }
 // DataDir returns $PSN_HOME, else $XDG_DATA_HOME/psn (default
 // ~/.local/share/psn), or ~/Library/Application Support/psn on macOS. The
 // result is absolute: the keyring entry and the service unit depend on it.
+//
+// A relative PSN_HOME is refused, by the daemon and every command alike:
+// each process would resolve it against its own working directory, so a
+// daemon started in one directory and a command run in another would use
+// two different data directories (and the command would not find the
+// daemon). The error names the absolute path it would have meant here.
 func DataDir(getenv Getenv, goos string) (string, error) {
 	if h := getenv("PSN_HOME"); h != "" {
-		abs, err := filepath.Abs(h)
-		if err != nil {
-			return "", fmt.Errorf("resolve PSN_HOME: %w", err)
+		if !filepath.IsAbs(h) {
+			msg := fmt.Sprintf("PSN_HOME=%q is a relative path, which each psnd command would resolve in its own directory; set an absolute path", h)
+			if abs, err := filepath.Abs(h); err == nil {
+				msg += fmt.Sprintf(" (here: PSN_HOME=%s)", abs)
+			}
+			return "", errors.New(msg)
 		}
-		return abs, nil
+		return filepath.Clean(h), nil
 	}
 	home := getenv("HOME")
 	if goos == "darwin" {

@@ -334,6 +334,12 @@ func (d *Daemon) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.cfg.Sandbox {
+		// An account that is not there is named as such, as outside the
+		// sandbox; only @sandbox itself gets the sandbox's answer.
+		if _, err := d.auth.tokens.Account(r.Context(), req.Account); err != nil {
+			d.authFail(w, "logout", err)
+			return
+		}
 		writeError(w, sandboxConflict("the sandbox's @"+sandboxUsername+" is always logged in: there is nothing to log out; "+
 			"stop the sandbox and run `psnd serve` to manage your X accounts"))
 		return

@@ -284,6 +284,12 @@ func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
 			max := acct.MaxWeightedLength()
 			hasMedia := len(cur.Tweets) > 0 && len(cur.Tweets[0].Media) > 0
 			c, err := compose(*req.Text, nil, req.Thread || cur.IsThread(), req.Number, hasMedia, max)
+			var it *invalidText
+			if errors.As(err, &it) {
+				// The text rules speak of `psnd post --thread`; here the
+				// user is editing.
+				return invalid(strings.ReplaceAll(it.msg, "`psnd post --thread`", fmt.Sprintf("`psnd edit %d --thread`", id)))
+			}
 			if err != nil {
 				return textError(err)
 			}

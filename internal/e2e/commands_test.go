@@ -70,7 +70,7 @@ func TestPostingCommands(t *testing.T) {
 	if p.Status != "draft" || p.Tweets[1].Text != "two" {
 		t.Fatalf("cancel: %+v", p)
 	}
-	if _, errs, code := run(t, environ, "", "retry", id); code != 1 || !strings.Contains(errs, "only failed") {
+	if _, errs, code := run(t, environ, "", "retry", id); code != 1 || !strings.Contains(errs, "is a draft, so there is nothing to retry") || strings.Contains(errs, "can no longer be changed") {
 		t.Fatalf("retry draft: %d %s", code, errs)
 	}
 	// Text from stdin, published now.
@@ -87,14 +87,15 @@ func TestPostingCommands(t *testing.T) {
 	}{
 		{[]string{"post", strings.Repeat("x", 300), "--now"}, 4},
 		{[]string{"post", "no time given"}, 2},
-		{[]string{"post", "past", "--at", "2001-01-01 10:00"}, 1},
+		{[]string{"post", "past", "--at", "2001-01-01 10:00"}, 2},
 		{[]string{"post", "bad time", "--at", "someday"}, 2},
 		{[]string{"post", "x", "--now", "--media", "/does/not/exist.png"}, 1},
 		{[]string{"edit", "999", "--text", "x"}, 1},
 		{[]string{"show", "abc"}, 2},
 	} {
 		_, errs, code := run(t, environ, "", c.args...)
-		if code != c.code || strings.Count(strings.TrimSpace(strings.Split(errs, "\nUsage:")[0]), "\n") != 0 {
+		// One line of error; a usage error adds one pointing to --help.
+		if code != c.code || strings.Count(strings.TrimSpace(strings.Split(errs, "\nRun 'psnd ")[0]), "\n") != 0 {
 			t.Errorf("%v: exit %d (want %d), stderr %q", c.args, code, c.code, errs)
 		}
 	}

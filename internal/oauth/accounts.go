@@ -110,6 +110,12 @@ func problems(st AccountStatus) []string {
 	return p
 }
 
+// Account finds a connected account by id or username ("" is the default
+// one), with the error sentence every command shows when there is none.
+func (s *Source) Account(ctx context.Context, name string) (post.Account, error) {
+	return s.lookup(ctx, name)
+}
+
 // lookup finds an account by id or username; "" is the default account.
 func (s *Source) lookup(ctx context.Context, name string) (post.Account, error) {
 	var a post.Account
@@ -120,9 +126,9 @@ func (s *Source) lookup(ctx context.Context, name string) (post.Account, error) 
 	})
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		if name == "" {
-			return a, fmt.Errorf("no account is connected: run `psnd auth login`: %w", sqlstore.ErrNotFound)
+			return a, sqlstore.Explain(sqlstore.ErrNotFound, "no account is connected: run `psnd auth login`")
 		}
-		return a, fmt.Errorf("no connected account %q (see `psnd auth status`): %w", name, sqlstore.ErrNotFound)
+		return a, sqlstore.Explain(sqlstore.ErrNotFound, "no connected account %q: `psnd auth status` lists the connected ones", name)
 	}
 	return a, err
 }

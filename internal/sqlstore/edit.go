@@ -21,11 +21,11 @@ type PostUpdate struct {
 func notEditable(p *post.Post, what string) error {
 	switch p.Status {
 	case post.StatusPublishing:
-		return fmt.Errorf("post %d is being published right now and can no longer be %s: %w", p.ID, what, ErrNotEditable)
+		return Explain(ErrNotEditable, "post %d is being published right now and can no longer be %s", p.ID, what)
 	case post.StatusPublished:
-		return fmt.Errorf("post %d is already published and cannot be %s (delete it with `psnd delete %d`): %w", p.ID, what, p.ID, ErrNotEditable)
+		return Explain(ErrNotEditable, "post %d is already published and cannot be %s (delete it with `psnd delete %d`)", p.ID, what, p.ID)
 	}
-	return fmt.Errorf("post %d cannot be %s while %s: %w", p.ID, what, p.Status, ErrNotEditable)
+	return Explain(ErrNotEditable, "post %d cannot be %s while %s", p.ID, what, p.Status)
 }
 
 func hasPublishedTweets(p *post.Post) bool { return len(p.PlatformPostIDs()) > 0 }
@@ -38,8 +38,8 @@ func (t *Tx) checkNoPendingSend(p *post.Post, what string) error {
 		return err
 	}
 	if n > 0 {
-		return fmt.Errorf("psnd cannot tell yet whether post %d reached X (its last request went unanswered), so it cannot be %s; `psnd retry %d` checks X first: %w",
-			p.ID, what, p.ID, ErrNotEditable)
+		return Explain(ErrNotEditable, "psnd cannot tell yet whether post %d reached X (its last request went unanswered), so it cannot be %s; `psnd retry %d` checks X first",
+			p.ID, what, p.ID)
 	}
 	return nil
 }
@@ -53,13 +53,13 @@ func (t *Tx) UpdatePost(id int64, u PostUpdate, now time.Time) (*post.Post, erro
 		return nil, err
 	}
 	if u.ExpectRunID != "" && u.ExpectRunID != p.RunID {
-		return nil, fmt.Errorf("post %d changed since it was read: %w", id, ErrStale)
+		return nil, Explain(ErrStale, "post %d changed since it was read; read it again and retry the change", id)
 	}
 	if !p.Status.Editable() {
 		return nil, notEditable(p, "edited")
 	}
 	if (u.Tweets != nil || u.Status == post.StatusDraft) && hasPublishedTweets(p) {
-		return nil, fmt.Errorf("post %d is partly published on X; its text can no longer change (retry it with `psnd retry %d`): %w", id, id, ErrNotEditable)
+		return nil, Explain(ErrNotEditable, "post %d is partly published on X; its text can no longer change (retry it with `psnd retry %d`)", id, id)
 	}
 	if u.Tweets != nil || u.Status == post.StatusDraft {
 		if err := t.checkNoPendingSend(p, "edited"); err != nil {
@@ -156,7 +156,7 @@ func (t *Tx) CancelPost(id int64, now time.Time) (*post.Post, error) {
 		return nil, notEditable(p, "cancelled")
 	}
 	if hasPublishedTweets(p) {
-		return nil, fmt.Errorf("post %d is partly published on X; retry it (`psnd retry %d`) or delete it (`psnd delete %d`): %w", id, id, id, ErrNotEditable)
+		return nil, Explain(ErrNotEditable, "post %d is partly published on X; retry it (`psnd retry %d`) or delete it (`psnd delete %d`)", id, id, id)
 	}
 	if err := t.checkNoPendingSend(p, "cancelled"); err != nil {
 		return nil, err
@@ -176,8 +176,12 @@ func (t *Tx) RetryPost(id int64, now time.Time) (*post.Post, error) {
 	}
 	switch p.Status {
 	case post.StatusFailed, post.StatusRetry:
+	case post.StatusScheduled:
+		return nil, Explain(ErrNotEditable, "post %d is scheduled and has not failed, so there is nothing to retry; to publish it now, run `psnd edit %d --now`", id, id)
+	case post.StatusDraft:
+		return nil, Explain(ErrNotEditable, "post %d is a draft, so there is nothing to retry; to publish it, run `psnd edit %d --now` (or --at WHEN)", id, id)
 	default:
-		return nil, fmt.Errorf("post %d is %s; only failed or waiting posts can be retried: %w", id, p.Status, ErrNotEditable)
+		return nil, notEditable(p, "retried")
 	}
 	if err := t.reset(id, post.StatusScheduled, &now, fmtTime(now)); err != nil {
 		return nil, err

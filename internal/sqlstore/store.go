@@ -34,6 +34,22 @@ var (
 	ErrReadOnlyStore = errors.New("database opened read-only")
 )
 
+// Explain returns an error whose message is one whole sentence for the
+// user (what is wrong and what to do) and which still matches sentinel
+// with errors.Is, so that the API maps it to the right code without the
+// sentinel's words trailing after the sentence.
+func Explain(sentinel error, format string, a ...any) error {
+	return &explained{msg: fmt.Sprintf(format, a...), sentinel: sentinel}
+}
+
+type explained struct {
+	msg      string
+	sentinel error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.sentinel }
+
 // Store is an open psnd database.
 type Store struct {
 	db       *sql.DB

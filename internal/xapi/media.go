@@ -53,7 +53,7 @@ func rejectf(format string, args ...any) error { return invalidf(format, args...
 func InspectMedia(path string) (MediaFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return MediaFile{}, fmt.Errorf("open media: %w", err)
+		return MediaFile{}, openMediaError(path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -61,7 +61,7 @@ func InspectMedia(path string) (MediaFile, error) {
 		return MediaFile{}, fmt.Errorf("stat media: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return MediaFile{}, rejectf("%s is not a regular file", filepath.Base(path))
+		return MediaFile{}, rejectf("%s is not a regular file", path)
 	}
 	m, err := inspect(f, fi.Size())
 	if err != nil {
@@ -69,6 +69,20 @@ func InspectMedia(path string) (MediaFile, error) {
 	}
 	m.Path = path
 	return m, nil
+}
+
+// openMediaError says once which file could not be opened and why (an
+// *os.PathError alone reads "open /x.png: …", which a caller's own "open
+// media" would repeat).
+func openMediaError(path string, err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("media file %s does not exist", path)
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("cannot open media file %s: %w", path, err)
 }
 
 // inspect classifies content of the given size read from r.

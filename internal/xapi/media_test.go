@@ -183,3 +183,18 @@ func TestCheckAltText(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestInspectMediaPathErrors: a missing file or a directory is named by
+// its full path, once, without "open … open …".
+func TestInspectMediaPathErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "x.png")
+	_, err := InspectMedia(missing)
+	if err == nil || err.Error() != "media file "+missing+" does not exist" {
+		t.Errorf("missing file: %v", err)
+	}
+	_, err = InspectMedia(dir)
+	if err == nil || err.Error() != dir+" is not a regular file" {
+		t.Errorf("directory: %v", err)
+	}
+}

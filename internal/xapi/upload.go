@@ -104,7 +104,7 @@ var oneShotMediaTypes = map[string]bool{"image/jpeg": true, "image/png": true, "
 func (c *Client) Upload(ctx context.Context, token string, f MediaFile, progress func(sent, total int64)) (Media, error) {
 	fh, err := os.Open(f.Path)
 	if err != nil {
-		return Media{}, fmt.Errorf("open media: %w", err)
+		return Media{}, openMediaError(f.Path, err)
 	}
 	defer fh.Close()
 	fi, err := fh.Stat()
