@@ -138,7 +138,12 @@ func (p *publisher) lookupFailure(ctx context.Context, pst *post.Post, tw *post.
 	}
 	d = min(d, lookupRetryMax)
 	d -= time.Duration(float64(d) * 0.25 * p.rand())
-	return outcome{kind: outRetry, sub: post.SubNone, at: p.clock.Now().Add(d), retries: pst.Retries,
+	// The retry count and its sub-status stay as they were.
+	sub := post.SubNone
+	if pst.Retries > 0 {
+		sub = post.RetrySub(pst.Retries)
+	}
+	return outcome{kind: outRetry, sub: sub, at: p.clock.Now().Add(d), retries: pst.Retries,
 		reason: err.Error() + "; looking again before posting"}
 }
 
