@@ -93,6 +93,10 @@ func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet
 		}); err != nil {
 			return "", err
 		}
+		// The first unclaimed match, newest first, is taken: X refuses the
+		// same text twice, so a second candidate could only be an older
+		// twin outside X's duplicate window, and reading on to find it
+		// would bill the whole window on every lookup.
 		for _, t := range page.Tweets {
 			if !known[t.ID] && matchesReply(t, prevID) && sameText(tw.Text, len(tw.Media) > 0, t) {
 				return t.ID, nil

@@ -66,11 +66,12 @@ func TestSameText(t *testing.T) {
 	}
 }
 
-// FuzzSameText renders random texts as X does (the fake's Render: t.co
-// links, the media link, HTML escaping) and checks that sameText recognises
-// each as psnd's own text, never panics, and tells it from a longer text.
+// FuzzSameText renders random texts, with links wedged into random
+// Unicode, as X does (the fake's Render: t.co links, the media link, HTML
+// escaping) and checks that sameText recognises each as psnd's own text,
+// never panics, and tells it from a longer text.
 func FuzzSameText(f *testing.F) {
-	for _, s := range []string{
+	texts := []string{
 		"",
 		"hello world",
 		"ȺȺȺȺ https://example.com",
@@ -88,11 +89,16 @@ func FuzzSameText(f *testing.F) {
 		"tabs\tand\nnew lines\r\n  example.com  ",
 		"https://t.co/abcdefghij already short",
 		"bücher.de/path and xn--bcher-kva.de",
-	} {
-		f.Add(s, false)
-		f.Add(s, true)
 	}
-	f.Fuzz(func(t *testing.T, text string, media bool) {
+	urls := []string{"https://Example.com/Yol", "example.org", "HTTP://EXAMPLE.NET/A?b=1&c=İ", "x.co/путь", "www.Example.com/ı/"}
+	for i, s := range texts {
+		// Text alone, and a link wedged between two halves of it.
+		f.Add(s, "", "", i%2 == 0)
+		r := []rune(s)
+		f.Add(string(r[:len(r)/2]), urls[i%len(urls)], string(r[len(r)/2:]), i%2 == 1)
+	}
+	f.Fuzz(func(t *testing.T, before, link, after string, media bool) {
+		text := before + link + after
 		if !utf8.ValidString(text) {
 			t.Skip("psnd refuses invalid UTF-8")
 		}
