@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +75,26 @@ func TestLostAnswerFoundAfterMoreThan100NewerPosts(t *testing.T) {
 	h.alarm.Fire()
 	got = h.waitPost(p.ID, func(p api.Post) bool { return p.Status == "published" || p.Status == "failed" })
 	assertOnceOnX(t, h, got, texts)
+	// The lookup is bounded by time (from just before the send mark), not
+	// by ids, and starts with a small page.
+	lookups := 0
+	for _, r := range h.x.Requests() {
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.Path, "/tweets") {
+			continue
+		}
+		q, _ := url.ParseQuery(r.Query)
+		start, err := time.Parse(time.RFC3339, q.Get("start_time"))
+		if err != nil || start.After(t0) || start.Before(t0.Add(-reconcileSlack)) || q.Get("since_id") != "" {
+			t.Errorf("lookup %s: want start_time just before the send mark, no since_id", r.Query)
+		}
+		if lookups == 0 && q.Get("max_results") != strconv.Itoa(reconcileFirstPage) {
+			t.Errorf("first lookup page %s", r.Query)
+		}
+		lookups++
+	}
+	if lookups < 2 {
+		t.Errorf("%d timeline requests: the lookup did not page", lookups)
+	}
 }
 
 // TestRetryFindsTweetAnOlderPsndLostTrackOf: an older psnd cleared the send
