@@ -71,6 +71,8 @@ type publisher struct {
 	rand     func() float64
 	changed  func(id int64) // a post changed: wake waiters
 	progress func(id int64, sent, total int64)
+	// lookupFails paces lookups that failed (see lookupFailure).
+	lookupFails failCounter
 }
 
 // outcome is how one publish attempt ended.
@@ -225,12 +227,11 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 			if xapi.IsDuplicate(err) {
 				// X already has this text: if it is our tweet from an
 				// attempt whose answer was lost, record it and go on.
-				id, lerr := p.findLanded(ctx, xs, tw, prevID)
-				if lerr == nil && id != "" {
-					if _, err := p.record(ctx, pst.ID, tw, id, false); err != nil {
-						return p.recordFailure(ctx, pst, err)
-					}
-					log.Info("duplicate answer: found the tweet on X and recorded it", "position", tw.Position, "x_id", id)
+				id, o, ok := p.findDuplicate(ctx, xs, tw, prevID, log)
+				if !ok {
+					return o
+				}
+				if id != "" {
 					prevID = id
 					break
 				}
@@ -422,46 +423,6 @@ func (p *publisher) extendLease(ctx context.Context, id int64) error {
 	return p.store.Update(ctx, func(tx *sqlstore.Tx) error {
 		return tx.ExtendLease(id, p.owner, p.clock.Now().Add(p.lease))
 	})
-}
-
-// reconcileIfSent looks up a tweet whose create may already have reached X
-// (its send mark is set). It returns the id found, or "" to post it.
-func (p *publisher) reconcileIfSent(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string, log *slog.Logger) (string, outcome, bool) {
-	pst := xs.pst
-	var sent *time.Time
-	err := p.store.View(ctx, func(tx *sqlstore.Tx) error {
-		var err error
-		sent, err = tx.SendStartedAt(tw.RowID)
-		return err
-	})
-	if err != nil {
-		return "", p.storeFailure(ctx, err), false
-	}
-	if sent == nil {
-		return "", outcome{}, true
-	}
-	id, err := p.findLanded(ctx, xs, tw, prevID)
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", outcome{kind: outAbandoned}, false
-		}
-		var te tokenError
-		if errors.As(err, &te) {
-			return "", p.tokenFailure(pst, te.err), false
-		}
-		// Without the lookup we cannot know whether the tweet landed;
-		// posting blindly could duplicate it. Retry later.
-		return "", p.classify(pst, tw, xs.refreshed, fmt.Errorf("check whether an interrupted post reached X: %w", err)), false
-	}
-	if id == "" {
-		log.Info("interrupted tweet not found on X; posting it", "position", tw.Position)
-		return "", outcome{}, true
-	}
-	if _, err := p.record(ctx, pst.ID, tw, id, false); err != nil {
-		return "", p.recordFailure(ctx, pst, err), false
-	}
-	log.Info("interrupted tweet found on X; recorded its id", "position", tw.Position, "x_id", id)
-	return id, outcome{}, true
 }
 
 // waitUntil returns at t (at once if t has passed), or false if ctx ends

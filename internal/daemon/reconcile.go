@@ -2,54 +2,70 @@ package daemon
 
 import (
 	"context"
-	"html"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/tweettext"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
 // Reconciliation: after an ambiguous create (the connection dropped, the
 // daemon crashed, or X answered "duplicate content"), psnd looks for the
-// tweet in the account's own recent posts before posting it again.
+// tweet in the account's own posts before posting it again.
+//
+// The lookup is bounded by time, never by count: the tweet was created
+// after a known instant (its send mark, or the post's creation), so the
+// account's timeline is read from just before that instant, newest first,
+// however many posts came since, until the tweet is found or the window is
+// exhausted.
 const (
-	reconcilePageSize = 20
-	reconcileMaxPages = 5
-	// reconcileSlack widens the time window for a thread's first tweet
-	// (no earlier id to search after) to cover clock skew with X.
+	// reconcileSlack widens the window to cover clock skew with X.
 	reconcileSlack = 5 * time.Minute
+	// Page sizes: X bills owned reads per post returned, and the window
+	// holds only what came since the mark, so the bill is what lies between
+	// the newest post and ours. The first page is small because a lookup
+	// right after a crash finds its tweet among the newest few; pages then
+	// double up to X's maximum, so a long window (hundreds of posts since)
+	// costs a few requests rather than dozens.
+	reconcileFirstPage = 10
+	reconcileMaxPage   = 100
+	// lookupRetryBase and lookupRetryMax bound the wait before looking
+	// again after a lookup failed (5xx, network): doubling per failure.
+	lookupRetryBase = 20 * time.Second
+	lookupRetryMax  = 10 * time.Minute
 )
 
-// findLanded returns the id of the account's post that matches tw: the
-// same text (as X renders it: URLs as t.co links, & as &amp;) and, inside a
-// thread, a reply to prevID. "" means not found.
-func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string) (string, error) {
+// lookupError marks a failed timeline read: psnd could not learn whether a
+// tweet landed. It is not a failed create and does not count as a retry.
+type lookupError struct{ err error }
+
+func (e lookupError) Error() string {
+	return "check whether an interrupted post reached X: " + e.err.Error()
+}
+func (e lookupError) Unwrap() error { return e.err }
+
+// findLanded returns the id of the account's post that matches tw: created
+// at or after from, the same text (as X renders it, see sameText) and,
+// inside a thread, a reply to prevID. "" means not found in the whole
+// window. Errors are wrapped in lookupError (or are a tokenError).
+func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string, from time.Time) (string, error) {
 	pst := xs.pst
-	params := xapi.UserTweetsParams{MaxResults: reconcilePageSize}
-	if prevID != "" {
-		params.SinceID = prevID
-	} else {
-		var since *time.Time
-		err := p.store.View(ctx, func(tx *sqlstore.Tx) error {
-			var err error
-			since, err = tx.SendStartedAt(tw.RowID)
-			return err
-		})
-		if err != nil {
-			return "", err
-		}
-		from := p.clock.Now().Add(-24 * time.Hour)
-		if since != nil {
-			from = since.Add(-reconcileSlack)
-		}
-		params.StartTime = from.UTC().Truncate(time.Second)
-	}
-	for range reconcileMaxPages {
+	// since_id would take precedence over start_time at X, so the time is
+	// the only lower bound sent; the reply check below pins thread tweets.
+	params := xapi.UserTweetsParams{MaxResults: reconcileFirstPage, StartTime: from.UTC().Truncate(time.Second)}
+	seen := map[string]bool{}
+	for {
 		var page xapi.UserTweetsPage
 		err := xs.call(ctx, func(token string) error {
 			var err error
@@ -57,16 +73,16 @@ func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet
 			return err
 		})
 		if err != nil {
-			return "", err
+			var te tokenError
+			if errors.As(err, &te) {
+				return "", err
+			}
+			return "", lookupError{err}
 		}
-		// Oldest first: if the same text was posted twice, the earlier one
-		// is ours.
-		tweets := page.Tweets
-		sort.SliceStable(tweets, func(i, j int) bool { return idLess(tweets[i].ID, tweets[j].ID) })
 		// A tweet another post (or another tweet of this one) already owns
 		// is never ours: the same text may have been posted twice.
-		ids := make([]string, len(tweets))
-		for i, t := range tweets {
+		ids := make([]string, len(page.Tweets))
+		for i, t := range page.Tweets {
 			ids[i] = t.ID
 		}
 		var known map[string]bool
@@ -77,25 +93,145 @@ func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet
 		}); err != nil {
 			return "", err
 		}
-		for _, t := range tweets {
+		// The first unclaimed match, newest first, is taken: X refuses the
+		// same text twice, so a second candidate could only be an older
+		// twin outside X's duplicate window, and reading on to find it
+		// would bill the whole window on every lookup.
+		for _, t := range page.Tweets {
 			if !known[t.ID] && matchesReply(t, prevID) && sameText(tw.Text, len(tw.Media) > 0, t) {
 				return t.ID, nil
 			}
 		}
-		if page.Meta.NextToken == "" {
-			break
+		next := page.Meta.NextToken
+		if next == "" {
+			return "", nil
 		}
-		params.PaginationToken = page.Meta.NextToken
+		if seen[next] {
+			return "", lookupError{fmt.Errorf("X repeated pagination token %q", next)}
+		}
+		seen[next] = true
+		params.PaginationToken = next
+		params.MaxResults = min(2*params.MaxResults, reconcileMaxPage)
 	}
-	return "", nil
 }
 
-// idLess orders X's numeric string ids.
-func idLess(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
+// lookupFailure is the outcome when a lookup failed. A timeline that could
+// not be read (5xx, network) is looked at again later with a backoff,
+// without counting a failed create: nothing was refused, psnd only does not
+// know yet, and the send mark stays so the next attempt looks before it
+// posts. Rate limits and refusals are classified as for any request.
+func (p *publisher) lookupFailure(ctx context.Context, pst *post.Post, tw *post.Tweet, xs *xsession, err error) outcome {
+	if ctx.Err() != nil {
+		return outcome{kind: outAbandoned}
 	}
-	return a < b
+	var te tokenError
+	if errors.As(err, &te) {
+		return p.tokenFailure(pst, te.err)
+	}
+	var le lookupError
+	if !errors.As(err, &le) {
+		return p.storeFailure(ctx, err)
+	}
+	if _, limited := xapi.IsRateLimited(err); limited || !xapi.IsTransient(err) {
+		return p.classify(pst, tw, xs.refreshed, err)
+	}
+	n := p.lookupFails.add(pst.ID)
+	d := lookupRetryBase
+	for i := 1; i < n && d < lookupRetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, lookupRetryMax)
+	d -= time.Duration(float64(d) * 0.25 * p.rand())
+	// The retry count and its sub-status stay as they were.
+	sub := post.SubNone
+	if pst.Retries > 0 {
+		sub = post.RetrySub(pst.Retries)
+	}
+	return outcome{kind: outRetry, sub: sub, at: p.clock.Now().Add(d), retries: pst.Retries,
+		reason: err.Error() + "; looking again before posting"}
+}
+
+// reconcileIfSent looks up a tweet whose create may already have reached X
+// (its send mark is set). It returns the id found, or "" to post it.
+func (p *publisher) reconcileIfSent(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string, log *slog.Logger) (string, outcome, bool) {
+	pst := xs.pst
+	var sent *time.Time
+	err := p.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		sent, err = tx.SendStartedAt(tw.RowID)
+		return err
+	})
+	if err != nil {
+		return "", p.storeFailure(ctx, err), false
+	}
+	if sent == nil {
+		return "", outcome{}, true
+	}
+	// The tweet cannot be older than its first send.
+	id, err := p.findLanded(ctx, xs, tw, prevID, sent.Add(-reconcileSlack))
+	if err != nil {
+		// Without the lookup we cannot know whether the tweet landed;
+		// posting blindly could duplicate it.
+		return "", p.lookupFailure(ctx, pst, tw, xs, err), false
+	}
+	p.lookupFails.reset(pst.ID)
+	if id == "" {
+		log.Info("interrupted tweet not found on X; posting it", "position", tw.Position)
+		return "", outcome{}, true
+	}
+	if _, err := p.record(ctx, pst.ID, tw, id, false); err != nil {
+		return "", p.recordFailure(ctx, pst, err), false
+	}
+	log.Info("interrupted tweet found on X; recorded its id", "position", tw.Position, "x_id", id)
+	return id, outcome{}, true
+}
+
+// findDuplicate handles X's "duplicate content" answer to a create: the
+// text is on X already, perhaps from an attempt whose answer was lost —
+// even one whose send mark an older psnd cleared, so the window starts at
+// the post's creation (no tweet of a post is older than the post). It
+// returns the id found and recorded, "" if the account holds no such tweet
+// of ours (X refused a genuine duplicate), or ok false with the outcome
+// when the lookup failed.
+func (p *publisher) findDuplicate(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string, log *slog.Logger) (string, outcome, bool) {
+	pst := xs.pst
+	id, err := p.findLanded(ctx, xs, tw, prevID, pst.CreatedAt.Add(-reconcileSlack))
+	if err != nil {
+		return "", p.lookupFailure(ctx, pst, tw, xs, err), false
+	}
+	p.lookupFails.reset(pst.ID)
+	if id == "" {
+		return "", outcome{}, true
+	}
+	if _, err := p.record(ctx, pst.ID, tw, id, false); err != nil {
+		return "", p.recordFailure(ctx, pst, err), false
+	}
+	log.Info("duplicate answer: found the tweet on X and recorded it", "position", tw.Position, "x_id", id)
+	return id, outcome{}, true
+}
+
+// failCounter counts consecutive failed lookups per post, for their
+// backoff. It lives in memory: after a restart the backoff starts afresh,
+// which costs at most a few early requests. The zero value is ready.
+type failCounter struct {
+	mu sync.Mutex
+	n  map[int64]int
+}
+
+func (c *failCounter) add(id int64) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[int64]int{}
+	}
+	c.n[id]++
+	return c.n[id]
+}
+
+func (c *failCounter) reset(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.n, id)
 }
 
 func matchesReply(t xapi.Tweet, prevID string) bool {
@@ -108,78 +244,132 @@ func matchesReply(t xapi.Tweet, prevID string) bool {
 	return replyTo == prevID
 }
 
-// placeholder stands for a URL on both sides of the comparison: X rewrites
-// every link to t.co, so links are compared by what they expand to, not by
-// their text.
-const placeholder = "\uFFFCurl\uFFFC"
-
 // sameText reports whether X's rendering of a post is the text psnd sent
-// (withMedia: psnd attached media, for which X appends a link). A long post's
-// full text is in note_tweet; its text field is cut short.
+// (withMedia: psnd attached media, for which X appends a link). A long
+// post's full text is in note_tweet; its text field is cut short.
+//
+// X rewrites every URL that twitter-text detects to a t.co link (entities
+// give back expanded_url), appends a t.co link for attached media and
+// HTML-escapes &, < and >. Both sides are therefore cut at their links —
+// X's at its entities, psnd's where twitter-text finds URLs — and compared
+// piece by piece: the text between links after undoing the escaping,
+// normalising to NFC and collapsing white space, and the links by what
+// they point to. Nothing is searched or sliced across a case change, so
+// every script compares correctly.
 func sameText(ours string, withMedia bool, t xapi.Tweet) bool {
 	theirs := t.Text
-	var urls []xapi.URLEntity
+	var ents []xapi.URLEntity
 	if t.Entities != nil {
-		urls = t.Entities.URLs
+		ents = t.Entities.URLs
 	}
 	if t.NoteTweet != nil && t.NoteTweet.Text != "" {
-		theirs, urls = t.NoteTweet.Text, nil
+		theirs, ents = t.NoteTweet.Text, nil
 		if t.NoteTweet.Entities != nil {
-			urls = t.NoteTweet.Entities.URLs
+			ents = t.NoteTweet.Entities.URLs
 		}
 	}
-	// Only a post that carries media can have X's media link appended.
-	mediaLink := withMedia && t.Attachments != nil && len(t.Attachments.MediaKeys) > 0
-	// Replace t.co links in X's text, last first so offsets stay valid.
-	// Entity offsets count code points.
-	rs := []rune(theirs)
-	ents := append([]xapi.URLEntity(nil), urls...)
-	sort.Slice(ents, func(i, j int) bool { return ents[i].Start > ents[j].Start })
-	oursRest := ours
-	for _, e := range ents {
-		if e.Start < 0 || e.End > len(rs) || e.Start >= e.End {
-			continue
-		}
-		repl := placeholder
-		if !replaceURL(&oursRest, e.ExpandedURL) {
-			trailing := e.End == len(rs) || strings.TrimSpace(string(rs[e.End:])) == ""
-			if !mediaLink || !trailing {
-				return false
-			}
-			repl = "" // the link X appends for attached media
-			mediaLink = false
-		}
-		rs = append(rs[:e.Start], append([]rune(repl), rs[e.End:]...)...)
-	}
-	theirs = html.UnescapeString(string(rs))
-	return normText(theirs) == normText(oursRest)
-}
-
-// replaceURL replaces the first occurrence of u (or u without its scheme,
-// as a user may type it) in *s with the placeholder.
-func replaceURL(s *string, u string) bool {
-	if u == "" {
+	tSegs, tLinks, ok := cutAtEntities(theirs, ents)
+	if !ok {
 		return false
 	}
-	lower := strings.ToLower(*s)
-	for _, cand := range []string{u, strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")} {
-		if i := strings.Index(lower, strings.ToLower(cand)); i >= 0 {
-			*s = (*s)[:i] + placeholder + (*s)[i+len(cand):]
-			return true
-		}
-		// X may add a trailing slash to a bare host.
-		if c := strings.TrimSuffix(cand, "/"); c != cand {
-			if i := strings.Index(lower, strings.ToLower(c)); i >= 0 {
-				*s = (*s)[:i] + placeholder + (*s)[i+len(c):]
-				return true
-			}
+	oSegs, oLinks := cutAtLinks(ours)
+	// Only a post that carries media can have X's media link appended, and
+	// only at the end.
+	if len(tLinks) == len(oLinks)+1 && withMedia && t.Attachments != nil && len(t.Attachments.MediaKeys) > 0 &&
+		strings.TrimSpace(tSegs[len(tSegs)-1]) == "" {
+		tLinks = tLinks[:len(tLinks)-1]
+		tSegs = tSegs[:len(tSegs)-1]
+	}
+	if len(tLinks) != len(oLinks) {
+		return false
+	}
+	for i := range tSegs {
+		if normText(unescapeX(tSegs[i])) != normText(oSegs[i]) {
+			return false
 		}
 	}
-	return false
+	for i := range tLinks {
+		if canonURL(tLinks[i]) != canonURL(oLinks[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// cutAtEntities splits X's text into the pieces between its links and the
+// links' expanded URLs (len(segs) == len(links)+1). Entity offsets count
+// code points; an entity whose offsets do not point at its t.co link (X
+// has been seen to count them on the unescaped text) is found by its link
+// text after the previous one instead. ok is false if a link cannot be
+// placed.
+func cutAtEntities(text string, ents []xapi.URLEntity) (segs, links []string, ok bool) {
+	rs := []rune(text)
+	es := append([]xapi.URLEntity(nil), ents...)
+	sort.SliceStable(es, func(i, j int) bool { return es[i].Start < es[j].Start })
+	pos := 0 // in runes
+	for _, e := range es {
+		start, end := e.Start, e.End
+		if start < pos || end > len(rs) || start >= end || (e.URL != "" && string(rs[start:end]) != e.URL) {
+			if e.URL == "" {
+				return nil, nil, false
+			}
+			i := strings.Index(string(rs[pos:]), e.URL)
+			if i < 0 {
+				return nil, nil, false
+			}
+			start = pos + utf8.RuneCountInString(string(rs[pos:])[:i])
+			end = start + utf8.RuneCountInString(e.URL)
+		}
+		segs = append(segs, string(rs[pos:start]))
+		u := e.ExpandedURL
+		if u == "" {
+			u = e.URL
+		}
+		links = append(links, u)
+		pos = end
+	}
+	segs = append(segs, string(rs[pos:]))
+	return segs, links, true
+}
+
+// cutAtLinks splits psnd's text where X would link it (twitter-text's URL
+// extraction, the same rules X applies).
+func cutAtLinks(text string) (segs, links []string) {
+	last := 0
+	for _, l := range tweettext.Links(text) {
+		segs = append(segs, text[last:l.Start])
+		links = append(links, l.URL)
+		last = l.End
+	}
+	return append(segs, text[last:]), links
+}
+
+// unescapeX undoes X's escaping of exactly &, < and > (a text holding
+// "&amp;" literally reaches X as "&amp;amp;").
+var unescapeX = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Replace
+
+// canonURL is the form in which a posted URL and X's expanded_url are
+// compared: no scheme (X adds http:// to a bare domain), the host in lower
+// case, no lone trailing slash, the path percent-decoded.
+func canonURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 && i <= len("https") {
+		u = u[i+3:]
+	}
+	host, rest := u, ""
+	if i := strings.IndexAny(u, "/?#"); i >= 0 {
+		host, rest = u[:i], u[i:]
+	}
+	if rest == "/" {
+		rest = ""
+	}
+	if d, err := url.PathUnescape(rest); err == nil {
+		rest = d
+	}
+	return strings.ToLower(host) + rest
 }
 
 // normText folds the differences X introduces that do not change a post:
-// normalisation form and runs of white space at the ends.
+// normalisation form and runs of white space.
 func normText(s string) string {
 	s = norm.NFC.String(s)
 	return strings.Join(strings.Fields(s), " ")

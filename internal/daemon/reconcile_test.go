@@ -1,9 +1,12 @@
 package daemon
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/psnd/psnd/internal/fakex"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -49,6 +52,21 @@ func TestSameText(t *testing.T) {
 			t.Attachments = &xapi.Attachments{MediaKeys: []string{"3_1"}}
 			return t
 		}(), false},
+		// Lower-casing changes the byte length of Ⱥ and İ: nothing may be
+		// sliced at an offset found in a lower-cased copy.
+		{"Ⱥ before a link", "ȺȺȺȺ https://example.com", false,
+			tco("ȺȺȺȺ https://t.co/abcdefghij", xapi.URLEntity{Start: 5, End: 28, URL: "https://t.co/abcdefghij", ExpandedURL: "https://example.com"}), true},
+		{"Turkish, uppercase host", "İstanbul'da buluşalım https://Example.com/Yol", false,
+			tco("İstanbul'da buluşalım https://t.co/abcdefghij", xapi.URLEntity{Start: 22, End: 45, URL: "https://t.co/abcdefghij", ExpandedURL: "https://Example.com/Yol"}), true},
+		{"Turkish, other path", "İstanbul'da buluşalım https://Example.com/Yol", false,
+			tco("İstanbul'da buluşalım https://t.co/abcdefghij", xapi.URLEntity{Start: 22, End: 45, URL: "https://t.co/abcdefghij", ExpandedURL: "https://Example.com/yol"}), false},
+		// Offsets counted on the unescaped text still find their link.
+		{"offsets before escaping", "a & b https://go.dev", false,
+			tco("a &amp; b https://t.co/abcdefghij", xapi.URLEntity{Start: 6, End: 29, URL: "https://t.co/abcdefghij", ExpandedURL: "https://go.dev"}), true},
+		{"link moved", "see go.dev now", false,
+			tco("see now https://t.co/abcdefghij", xapi.URLEntity{Start: 8, End: 31, URL: "https://t.co/abcdefghij", ExpandedURL: "http://go.dev"}), false},
+		{"emoji and RTL around a percent-encoded link", "🧑‍🧑‍🧒 مرحبا example.com/путь שלום", false,
+			tco("🧑‍🧑‍🧒 مرحبا https://t.co/abcdefghij שלום", xapi.URLEntity{Start: 12, End: 35, URL: "https://t.co/abcdefghij", ExpandedURL: "http://example.com/%D0%BF%D1%83%D1%82%D1%8C"}), true},
 		{"long post in note_tweet", long, false,
 			xapi.Tweet{Text: long[:270] + "…", NoteTweet: &xapi.NoteTweet{Text: long}}, true},
 	}
@@ -57,4 +75,72 @@ func TestSameText(t *testing.T) {
 			t.Errorf("%s: sameText = %v, want %v", c.name, got, c.want)
 		}
 	}
+}
+
+// FuzzSameText renders random texts, with links wedged into random
+// Unicode, as X does (the fake's Render: t.co links, the media link, HTML
+// escaping) and checks that sameText recognises each as psnd's own text,
+// never panics, and tells it from a longer text.
+func FuzzSameText(f *testing.F) {
+	texts := []string{
+		"",
+		"hello world",
+		"ȺȺȺȺ https://example.com",
+		"İstanbul'da buluşalım https://Example.com/Yol",
+		"İİİ example.com İ",
+		"東京で会いましょう https://例え.jp/パス と example.co.jp",
+		"مرحبا بالعالم https://example.com/ar שלום עולם",
+		"\u200f\u202eRTL override https://X.COM/A",
+		"emoji 🐦‍🔥 🍋‍🟩 🙂‍↔️ 🧑‍🧑‍🧒 👩🏽‍💻 🏃🏽‍♀️🏾 https://emoji.example/😀",
+		"fish & chips <3 > 2 &amp; https://a.b/c?x=1&y=<2>",
+		"HTTPS://EXAMPLE.COM/UPPER and Www.Example.Org/Path/",
+		"trailing link https://example.com/.",
+		"(see https://en.wikipedia.org/wiki/Foo_(bar)) and t.co/abc",
+		"a\u0301 combining e\u0301 https://é.example/é",
+		"tabs\tand\nnew lines\r\n  example.com  ",
+		"https://t.co/abcdefghij already short",
+		"bücher.de/path and xn--bcher-kva.de",
+	}
+	urls := []string{"https://Example.com/Yol", "example.org", "HTTP://EXAMPLE.NET/A?b=1&c=İ", "x.co/путь", "www.Example.com/ı/"}
+	for i, s := range texts {
+		// Text alone, and a link wedged between two halves of it.
+		f.Add(s, "", "", i%2 == 0)
+		r := []rune(s)
+		f.Add(string(r[:len(r)/2]), urls[i%len(urls)], string(r[len(r)/2:]), i%2 == 1)
+	}
+	f.Fuzz(func(t *testing.T, before, link, after string, media bool) {
+		text := before + link + after
+		if !utf8.ValidString(text) {
+			t.Skip("psnd refuses invalid UTF-8")
+		}
+		n := 0
+		next := func() string { n++; return fmt.Sprintf("https://t.co/%010d", n) }
+		mediaURL := ""
+		if media {
+			mediaURL = "https://x.com/alice/status/1/photo/1"
+		}
+		rendered, ents := fakex.Render(text, mediaURL, next)
+		rs := []rune(rendered)
+		tw := xapi.Tweet{Text: rendered, Entities: &xapi.Entities{}}
+		for _, e := range ents {
+			if e.Start < 0 || e.End > len(rs) || string(rs[e.Start:e.End]) != e.URL {
+				t.Fatalf("fake entity %+v does not point at its link in %q", e, rendered)
+			}
+			tw.Entities.URLs = append(tw.Entities.URLs, xapi.URLEntity{Start: e.Start, End: e.End, URL: e.URL,
+				ExpandedURL: e.ExpandedURL, DisplayURL: e.DisplayURL})
+		}
+		if media {
+			tw.Attachments = &xapi.Attachments{MediaKeys: []string{"3_1"}}
+		}
+		if !sameText(text, media, tw) {
+			t.Fatalf("X's rendering not recognised:\nours   %q\ntheirs %q\nlinks  %+v", text, rendered, ents)
+		}
+		if sameText(text+" zz", media, tw) {
+			t.Fatalf("a longer text matched X's rendering of %q", text)
+		}
+		// Without media on psnd's side, X's media link is someone else's.
+		if media && sameText(text, false, tw) {
+			t.Fatalf("a text without media matched a rendering with a media link: %q", rendered)
+		}
+	})
 }

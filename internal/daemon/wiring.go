@@ -44,7 +44,7 @@ func (d *Daemon) setupX() error {
 	}
 	d.sched = newScheduler(schedulerConfig{
 		Store: d.store, Clock: d.clock, Alarm: al, Owner: d.owner, Lease: pub.lease, Lead: claimLead, Workers: d.cfg.Workers,
-		Logger: d.log, Publish: pub.publish, OnArm: d.cfg.OnArm,
+		Logger: d.log, Publish: pub.publishSafely, OnArm: d.cfg.OnArm,
 		Ready: d.waitForKey,
 	})
 	return nil

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +16,7 @@ import (
 type Tweet struct {
 	ID        string
 	AuthorID  string
-	Text      string // as X returns it: URLs rewritten to t.co links
+	Text      string // as X returns it (see Render): t.co links, HTML-escaped
 	Posted    string // the text exactly as it was sent
 	ReplyToID string
 	QuoteID   string
@@ -33,7 +32,8 @@ type Tweet struct {
 type URLEntity struct {
 	Start, End  int    // code point offsets in Text
 	URL         string // the t.co link in Text
-	ExpandedURL string // what was posted
+	ExpandedURL string // what was posted (http:// added without a scheme), or the media's page
+	DisplayURL  string
 }
 
 // Tweets returns copies of the stored posts in creation order, deleted
@@ -183,34 +183,27 @@ func (s *Server) createTweet(a *apiReq) {
 		t.ReplyToID = parent.ID
 		t.ConversationID = parent.ConversationID
 	}
-	t.Text, t.URLs = s.shortenLocked(text)
+	t.Text, t.URLs = Render(text, s.mediaPageLocked(a.user, id, mediaIDs), func() string {
+		s.nextTco++
+		return tcoLink(s.nextTco)
+	})
 	s.tweets = append(s.tweets, t)
 	s.tweetByID[id] = t
 	a.entry.TweetID, a.entry.ReplyTo = id, t.ReplyToID
 	writeJSON(a.w, http.StatusCreated, map[string]any{"data": map[string]any{"id": id, "text": t.Text}})
 }
 
-var urlPattern = regexp.MustCompile(`https?://[^\s]+`)
-
-// shortenLocked rewrites each URL to a t.co link, as X does, and records
-// the entities that map them back.
-func (s *Server) shortenLocked(text string) (string, []URLEntity) {
-	var out strings.Builder
-	var ents []URLEntity
-	last := 0
-	for _, loc := range urlPattern.FindAllStringIndex(text, -1) {
-		u := strings.TrimRight(text[loc[0]:loc[1]], ".,;:!?)'\"")
-		end := loc[0] + len(u)
-		out.WriteString(text[last:loc[0]])
-		s.nextTco++
-		tco := "https://t.co/" + fmt.Sprintf("%010s", strconv.FormatInt(s.nextTco, 36))
-		start := utf8.RuneCountInString(out.String())
-		out.WriteString(tco)
-		ents = append(ents, URLEntity{Start: start, End: start + utf8.RuneCountInString(tco), URL: tco, ExpandedURL: u})
-		last = end
+// mediaPageLocked is where X's appended media link points: the post's
+// first photo or video.
+func (s *Server) mediaPageLocked(user *User, id string, mediaIDs []string) string {
+	if len(mediaIDs) == 0 {
+		return ""
 	}
-	out.WriteString(text[last:])
-	return out.String(), ents
+	kind := "photo"
+	if m := s.media[mediaIDs[0]]; m != nil && m.category != "tweet_image" {
+		kind = "video"
+	}
+	return "https://x.com/" + user.Username + "/status/" + id + "/" + kind + "/1"
 }
 
 // deleteTweet is DELETE /2/tweets/{id}.
@@ -400,7 +393,7 @@ func (s *Server) tweetJSONLocked(t *Tweet, f map[string]bool) map[string]any {
 		var urls []map[string]any
 		for _, u := range t.URLs {
 			urls = append(urls, map[string]any{"start": u.Start, "end": u.End, "url": u.URL,
-				"expanded_url": u.ExpandedURL, "display_url": displayURL(u.ExpandedURL)})
+				"expanded_url": u.ExpandedURL, "display_url": u.DisplayURL})
 		}
 		d["entities"] = map[string]any{"urls": urls}
 	}
