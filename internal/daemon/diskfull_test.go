@@ -167,7 +167,7 @@ func TestDiskFullOutcomeWrittenWhenSpaceReturns(t *testing.T) {
 			// four for the outcome.
 			disk := &fullDisk{publishStore: store, err: diskFull, refuse: 6}
 			p := &publisher{store: disk, clock: h.clock, x: fillingX{xc, disk}, tokens: h.tokens, owner: "this-daemon",
-				lease: 5 * time.Minute, log: testLogger(t), rand: func() float64 { return 0 },
+				lease: 5 * time.Minute, log: testLogger(t), rand: func() float64 { return 0 }, gate: newRateGate(nil),
 				changed: func(int64) {}, progress: func(int64, int64, int64) {},
 				// The backoff between writes is not what is tested.
 				sleep: func(context.Context, time.Duration) error { return nil }}

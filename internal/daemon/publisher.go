@@ -83,6 +83,9 @@ type publisher struct {
 	rand     func() float64
 	changed  func(id int64) // a post changed: wake waiters
 	progress func(id int64, sent, total int64)
+	// gate holds creates back for X's rate limits (shared with the
+	// scheduler).
+	gate *rateGate
 	// sleep waits between attempts to write an outcome the disk refused;
 	// nil is a real sleep.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -110,6 +113,9 @@ const (
 // publish runs one attempt for a claimed post and records how it ended.
 func (p *publisher) publish(ctx context.Context, pst *post.Post, due time.Time) {
 	log := p.log.With("post", pst.ID, "account", pst.Account)
+	// A create the scheduler reserved for this post and left unused
+	// goes back to the account's window.
+	defer p.gate.done(pst.AccountID, pst.ID)
 	o := p.attempt(ctx, pst, due, log)
 	if o.kind == outAbandoned {
 		log.Info("publish interrupted by shutdown; it resumes at the next start")
@@ -195,18 +201,32 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 		}
 		req := xapi.CreateTweetRequest{Text: tw.Text, ReplyToID: prevID, MediaIDs: mediaIDs}
 		for {
+			// X's rate limit has no request left: wait for its reset
+			// without asking (a thread resumes from this tweet).
+			ok, until, err := p.gate.take(ctx, pst.AccountID, pst.ID, p.clock.Now)
+			if err != nil {
+				return outcome{kind: outAbandoned}
+			}
+			if !ok {
+				return outcome{kind: outRetry, sub: post.SubRateLimited, at: until, retries: pst.Retries,
+					reason: rateLimitedReason(until)}
+			}
 			if err := p.store.Update(ctx, func(tx *sqlstore.Tx) error {
 				return tx.MarkSending(pst.ID, tw.RowID, p.owner, p.clock.Now())
 			}); err != nil {
+				p.gate.answered(pst.AccountID, xapi.RateLimit{}, false) // not sent
 				return p.storeFailure(ctx, err)
 			}
 			if !p.waitUntil(ctx, due) {
+				p.gate.answered(pst.AccountID, xapi.RateLimit{}, false)
 				return outcome{kind: outAbandoned}
 			}
 			var created xapi.Tweet
-			err := xs.call(ctx, func(token string) error {
+			err = xs.call(ctx, func(token string) error {
 				var err error
-				created, _, err = p.x.CreateTweet(ctx, token, req)
+				var rl xapi.RateLimit
+				created, rl, err = p.x.CreateTweet(ctx, token, req)
+				p.noteAnswer(pst.AccountID, rl, err)
 				return err
 			})
 			if err == nil {
@@ -250,6 +270,20 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 		}
 	}
 	return outcome{kind: outPublished, finished: finished}
+}
+
+// noteAnswer tells the rate gate what X said about its windows in the
+// answer to a create (an error answer carries the headers too).
+func (p *publisher) noteAnswer(acct string, rl xapi.RateLimit, err error) {
+	var xe *xapi.Error
+	switch {
+	case err == nil:
+		p.gate.answered(acct, rl, true)
+	case errors.As(err, &xe):
+		p.gate.answered(acct, xe.RateLimit, true)
+	default:
+		p.gate.answered(acct, xapi.RateLimit{}, false)
+	}
 }
 
 // token gets an access token for the post's account, or the outcome when
