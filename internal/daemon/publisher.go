@@ -222,7 +222,13 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 				return outcome{kind: outAbandoned}
 			}
 			var created xapi.Tweet
+			calls := 0
 			err = xs.call(ctx, func(token string) error {
+				if calls++; calls > 1 {
+					// The same create again after a token refresh: a
+					// request of its own in X's window.
+					p.gate.sending(pst.AccountID)
+				}
 				var err error
 				var rl xapi.RateLimit
 				created, rl, err = p.x.CreateTweet(ctx, token, req)

@@ -170,6 +170,15 @@ func (g *rateGate) take(ctx context.Context, acct string, postID int64, now func
 	}
 }
 
+// sending counts a create sent without asking first (the same create
+// again after a 401 and a token refresh), so that its answer is not
+// taken for another post's reservation.
+func (g *rateGate) sending(acct string) {
+	g.mu.Lock()
+	g.state(acct).inflight++
+	g.mu.Unlock()
+}
+
 // answered records X's answer to a create sent under a reservation; rl
 // is the answer's rate-limit headers (zero for a request that got no
 // answer, which gives the reservation back).
