@@ -97,7 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := ensureHome(home, log); err != nil {
 		return err
 	}
-	lock, err := acquireLock(cfg.Env.LockPath())
+	lock, err := acquireLock(home, cfg.Env.LockPath())
 	if err != nil {
 		return err
 	}
