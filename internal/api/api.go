@@ -115,4 +115,7 @@ const (
 	CodeInvalidText = "invalid_text"
 	CodeUnavailable = "unavailable" // e.g. waiting for the keyring
 	CodeInternal    = "internal"
+	// CodeShuttingDown (503): the daemon stopped while the request ran, or
+	// before it started; run it again once psnd is back.
+	CodeShuttingDown = "shutting_down"
 )

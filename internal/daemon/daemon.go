@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/psnd/psnd/internal/clock"
@@ -32,7 +34,9 @@ type Config struct {
 	// KeyBackoff spaces keyring retries while it is locked.
 	KeyBackoff secrets.Backoff
 	Sandbox    bool
-	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	// ShutdownTimeout bounds how long the local API's connections may take
+	// to wind down at shutdown (their requests are cancelled at once);
+	// after it they are closed. The store still waits for the handlers.
 	ShutdownTimeout time.Duration
 	// Ready, if set, is called once the socket accepts connections.
 	Ready func()
@@ -59,6 +63,15 @@ type Config struct {
 	// LoginTimeout is how long a login's callback listener waits for the
 	// browser before falling back to a pasted URL; default 2 minutes.
 	LoginTimeout time.Duration
+
+	hooks testHooks
+}
+
+// testHooks let tests of this package watch the lifecycle from inside.
+type testHooks struct {
+	started      func(*Daemon) // the daemon is built, before it serves
+	storeClosing func()        // just before the store is closed
+	requestEnd   func()        // as a local API handler returns
 }
 
 // Daemon is a running psnd daemon.
@@ -76,6 +89,9 @@ type Daemon struct {
 	x       xClient
 	tokens  tokenSource
 	auth    *auth // logins and the token source (auth.go)
+
+	reqs     *requests   // running local API handlers (shutdown.go)
+	stopping atomic.Bool // shutdown has begun
 }
 
 // Run starts the daemon and blocks until ctx is cancelled (SIGINT/SIGTERM)
@@ -118,6 +134,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer func() {
+		if cfg.hooks.storeClosing != nil {
+			cfg.hooks.storeClosing()
+		}
 		if err := store.Close(); err != nil {
 			log.Error("close database", "err", err)
 		}
@@ -151,7 +170,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now(),
-		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges(), dataDir: dataDir}
+		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges(), dataDir: dataDir,
+		reqs: newRequests()}
 	if cfg.Sandbox {
 		if err := d.setupSandbox(ctx); err != nil {
 			return err
@@ -168,10 +188,19 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	// Requests run under the daemon's context (its values, not its
+	// cancellation, which is explicit below), as Tailscale's LocalAPI
+	// does: shutdown cancels them all at once.
+	reqCtx, cancelReqs := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelReqs(errShuttingDown)
 	srv := &http.Server{
 		Handler:           d.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
+	}
+	if cfg.hooks.started != nil {
+		cfg.hooks.started(d)
 	}
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -195,11 +224,22 @@ func Run(ctx context.Context, cfg Config) error {
 		runErr = fmt.Errorf("serve local API: %w", err)
 	}
 
+	// Cancel every request first: a client long-polling a post gets its
+	// answer now instead of holding shutdown for the whole timeout.
+	d.stopping.Store(true)
+	cancelReqs(errShuttingDown)
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
-		log.Warn("requests still running at shutdown", "err", err)
+		log.Warn("connections still open at shutdown; closing them", "err", err)
+		_ = srv.Close()
 	}
+	// Shutdown returns when connections are idle, or at its timeout with
+	// handlers possibly still running; none may outlive the store.
+	if n := d.reqs.active(); n > 0 {
+		log.Info("waiting for requests to finish", "running", n)
+	}
+	<-d.reqs.close()
 	stopBG()
 	wg.Wait()
 	log.Info("psnd daemon stopped")

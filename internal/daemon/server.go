@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,7 +33,7 @@ func (d *Daemon) routes() http.Handler {
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
 			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
 	})
-	return d.withVersion(mux)
+	return d.withVersion(d.tracked(mux))
 }
 
 func (d *Daemon) withVersion(h http.Handler) http.Handler {
@@ -174,6 +175,10 @@ func (d *Daemon) fail(w http.ResponseWriter, op string, err error) {
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound, Message: err.Error()})
 	case errors.Is(err, sqlstore.ErrStale), errors.Is(err, sqlstore.ErrNotEditable):
 		writeError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict, Message: err.Error()})
+	case d.stopping.Load() && (errors.Is(err, context.Canceled) || errors.Is(err, sql.ErrTxDone)):
+		// Cut short by shutdown, not a fault of the request (database/sql
+		// reports a transaction its context ended as ErrTxDone).
+		writeError(w, shuttingDown(op+" was interrupted; run it again once psnd is back"))
 	default:
 		d.log.Error(op, "err", err)
 		writeError(w, &api.Error{Code: api.CodeInternal, Status: http.StatusInternalServerError,
