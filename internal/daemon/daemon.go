@@ -129,7 +129,13 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	store, err := sqlstore.Open(ctx, filepath.Join(dataDir, filepath.Base(cfg.Env.DBPath())), sqlstore.Options{})
+	dbPath := filepath.Join(dataDir, filepath.Base(cfg.Env.DBPath()))
+	// A directory that had a database and lost it must not quietly get an
+	// empty one (posts and logins gone): see sqlstore/identity.go.
+	if err := sqlstore.CheckPresent(dbPath); err != nil {
+		return err
+	}
+	store, err := sqlstore.Open(ctx, dbPath, sqlstore.Options{})
 	if err != nil {
 		return err
 	}
@@ -147,6 +153,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if len(applied) > 0 {
 		log.Info("database migrated", "applied", applied)
+	}
+	if err := sqlstore.MarkInitialized(dbPath, cfg.Clock.Now()); err != nil {
+		log.Warn("cannot record that this data directory has a database", "err", err)
 	}
 
 	kr := cfg.Keyring

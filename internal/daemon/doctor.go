@@ -1,11 +1,14 @@
 package daemon
 
 import (
+	"errors"
 	"net/http"
+	"runtime"
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/doctor"
 	"github.com/psnd/psnd/internal/doctor/storecheck"
+	"github.com/psnd/psnd/internal/sqlstore"
 )
 
 // handleDoctor answers the daemon's half of `psnd doctor`: the checks that
@@ -15,7 +18,15 @@ import (
 // the service.
 func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	checks := []api.DoctorCheck{storecheck.Integrity(ctx, d.store), storecheck.Schema(ctx, d.store)}
+	var checks []api.DoctorCheck
+	var gone *sqlstore.DatabaseGoneError
+	if errors.As(d.store.CheckFile(), &gone) {
+		// The open file is intact but no longer the one at its path.
+		checks = append(checks, doctor.DatabaseGone(gone.Path, gone.Removed, runtime.GOOS))
+	} else {
+		checks = append(checks, storecheck.Integrity(ctx, d.store))
+	}
+	checks = append(checks, storecheck.Schema(ctx, d.store))
 	checks = append(checks, doctor.CheckDaemonKey(d.keys.doctorState())...)
 	if d.cfg.Sandbox {
 		const why = "the sandbox needs no X app or login"

@@ -49,7 +49,12 @@ func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		d.log.Error("count recent failures", "err", err)
 	}
+	var problem string
+	if err := d.store.CheckFile(); err != nil {
+		status, problem = api.HealthDatabaseGone, err.Error()
+	}
 	writeJSON(w, http.StatusOK, api.Health{
+		Problem:        problem,
 		Status:         status,
 		Version:        d.cfg.Version,
 		PID:            os.Getpid(),
@@ -173,6 +178,9 @@ func (d *Daemon) fail(w http.ResponseWriter, op string, err error) {
 		writeError(w, ae)
 	case errors.Is(err, sqlstore.ErrNotFound):
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound, Message: err.Error()})
+	case errors.Is(err, sqlstore.ErrDatabaseGone):
+		d.log.Error(op, "err", err)
+		writeError(w, &api.Error{Code: api.CodeDatabaseGone, Status: http.StatusServiceUnavailable, Message: err.Error()})
 	case errors.Is(err, sqlstore.ErrStale), errors.Is(err, sqlstore.ErrNotEditable):
 		writeError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict, Message: err.Error()})
 	case d.stopping.Load() && (errors.Is(err, context.Canceled) || errors.Is(err, sql.ErrTxDone)):

@@ -39,6 +39,7 @@ type Store struct {
 	db       *sql.DB
 	path     string
 	readOnly bool
+	ident    os.FileInfo // the file opened, for CheckFile (nil read-only)
 	// wmu serialises write transactions in this process. SQLite allows one
 	// writer at a time anyway; queueing here instead of in SQLite's busy
 	// handler (which sleeps and polls) keeps commit latency flat when many
@@ -115,6 +116,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open database %s: %w (move it aside or point PSN_HOME elsewhere)", path, ErrNotADatabase)
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, mapErr(err))
+	}
+	if !opts.ReadOnly {
+		s.ident, _ = os.Stat(path)
 	}
 	return s, nil
 }
@@ -328,10 +332,14 @@ func (t *Tx) queryRow(query string, args ...any) singleRow {
 // hold that caller's locks: fn must do database work only (reading a clock
 // is fine), never take a lock or wait for another goroutine. A write whose
 // ctx ends before its turn is refused; once its fn has started in a group it
-// runs to the end.
+// runs to the end. Once the database file has been removed or replaced
+// under the store, every write is refused (ErrDatabaseGone, see CheckFile).
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if s.readOnly {
 		return ErrReadOnlyStore
+	}
+	if err := s.CheckFile(); err != nil {
+		return err
 	}
 	w := &write{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
 	s.qmu.Lock()
