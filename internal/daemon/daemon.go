@@ -90,6 +90,7 @@ type Daemon struct {
 	tokens  tokenSource
 	auth    *auth // logins and the token source (auth.go)
 
+	gone     dbGone      // the database file was lost (dbgone.go)
 	reqs     *requests   // running local API handlers (shutdown.go)
 	stopping atomic.Bool // shutdown has begun
 }
@@ -216,6 +217,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { k.run(bg) })
 	wg.Go(func() { d.sched.run(bg) })
+	wg.Go(func() { d.watchDB(bg) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

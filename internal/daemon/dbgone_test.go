@@ -56,10 +56,20 @@ func TestDatabaseGoneUnderDaemon(t *testing.T) {
 			if rep.OK {
 				t.Errorf("doctor ok although the database was %s: %+v", name, rep.Checks)
 			}
+			var dbCheck api.DoctorCheck
 			for _, c := range rep.Checks {
-				if c.Name == "database" && (c.Status != api.CheckFail || !strings.Contains(c.Message, name) || c.Fix == "") {
-					t.Errorf("database check = %+v", c)
+				if c.Name == "database" {
+					dbCheck = c
 				}
+			}
+			if dbCheck.Status != api.CheckFail || !strings.Contains(dbCheck.Message, name) || dbCheck.Fix == "" {
+				t.Errorf("database check = %+v, want a failure saying %s, with a fix", dbCheck, name)
+			}
+			// The daemon saved the data it still had open: the post
+			// created before the loss is in the copy it names.
+			rescued := rescuedCopy(t, home)
+			if !strings.Contains(ae.Message, rescued) || !strings.Contains(h.Problem, rescued) || !strings.Contains(dbCheck.Fix, rescued) {
+				t.Errorf("the rescued copy %s is not named: error %q, health %q, doctor fix %q", rescued, ae.Message, h.Problem, dbCheck.Fix)
 			}
 			r.stop(t)
 			if !removed {
@@ -73,10 +83,23 @@ func TestDatabaseGoneUnderDaemon(t *testing.T) {
 			if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("a refused start created %s: %v", db, err)
 			}
-			// The documented way to start afresh.
-			os.Remove(filepath.Join(home, sqlstore.InitializedName))
+			// Moving the rescued copy into place, as the message says, brings
+			// everything back.
+			if err := os.Rename(rescued, db); err != nil {
+				t.Fatal(err)
+			}
 			r2 := start(t, cfg)
 			posts, err := r2.client.ListPosts(ctx, "")
+			if err != nil || len(posts) != 1 || posts[0].Tweets[0].Text != "kept: שלום 🐦‍🔥" {
+				t.Fatalf("start on the rescued copy: posts = %+v, %v", posts, err)
+			}
+			r2.stop(t)
+
+			// Removing the marker is the documented way to start afresh.
+			os.Remove(db)
+			os.Remove(filepath.Join(home, sqlstore.InitializedName))
+			r3 := start(t, cfg)
+			posts, err = r3.client.ListPosts(ctx, "")
 			if err != nil || len(posts) != 0 {
 				t.Fatalf("fresh start: posts = %v, %v", posts, err)
 			}
@@ -85,4 +108,14 @@ func TestDatabaseGoneUnderDaemon(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rescuedCopy is the one psn.db.rescued-* file in home.
+func rescuedCopy(t *testing.T, home string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(home, "psn.db.rescued-*"))
+	if len(m) != 1 {
+		t.Fatalf("rescued copies: %v, want one", m)
+	}
+	return m[0]
 }

@@ -20,9 +20,14 @@ func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var checks []api.DoctorCheck
 	var gone *sqlstore.DatabaseGoneError
-	if errors.As(d.store.CheckFile(), &gone) {
+	if err := d.checkDB(); errors.As(err, &gone) {
 		// The open file is intact but no longer the one at its path.
-		checks = append(checks, doctor.DatabaseGone(gone.Path, gone.Removed, runtime.GOOS))
+		var rescued *rescuedError
+		saved := ""
+		if errors.As(err, &rescued) {
+			saved = rescued.copy
+		}
+		checks = append(checks, doctor.DatabaseGone(gone.Path, gone.Removed, saved, runtime.GOOS))
 	} else {
 		checks = append(checks, storecheck.Integrity(ctx, d.store))
 	}

@@ -50,7 +50,7 @@ func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 		d.log.Error("count recent failures", "err", err)
 	}
 	var problem string
-	if err := d.store.CheckFile(); err != nil {
+	if err := d.checkDB(); err != nil {
 		status, problem = api.HealthDatabaseGone, err.Error()
 	}
 	writeJSON(w, http.StatusOK, api.Health{
@@ -179,7 +179,10 @@ func (d *Daemon) fail(w http.ResponseWriter, op string, err error) {
 	case errors.Is(err, sqlstore.ErrNotFound):
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound, Message: err.Error()})
 	case errors.Is(err, sqlstore.ErrDatabaseGone):
-		d.log.Error(op, "err", err)
+		// Logged once, by checkDB; the answer says where the data went.
+		if full := d.checkDB(); full != nil {
+			err = full
+		}
 		writeError(w, &api.Error{Code: api.CodeDatabaseGone, Status: http.StatusServiceUnavailable, Message: err.Error()})
 	case errors.Is(err, sqlstore.ErrStale), errors.Is(err, sqlstore.ErrNotEditable):
 		writeError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict, Message: err.Error()})

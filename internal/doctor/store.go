@@ -36,13 +36,19 @@ func MissingDatabase(db, marker string) api.DoctorCheck {
 
 // DatabaseGone is the database check of a daemon whose database file was
 // deleted (removed) or replaced while it ran: it refuses every change.
-func DatabaseGone(db string, removed bool, goos string) api.DoctorCheck {
+// rescued is where the daemon saved the data it still had open ("" if it
+// could not).
+func DatabaseGone(db string, removed bool, rescued, goos string) api.DoctorCheck {
+	keep := ""
+	if rescued != "" {
+		keep = "; to keep the data the daemon had (saved as " + rescued + "), stop it first and move that file to " + shellQuote(db)
+	}
 	if removed {
 		return fail(NameDatabase, db+" was deleted while the daemon was running: it refuses every change, since changes would be lost",
-			"restore "+shellQuote(db)+" from a backup, then "+restartHint(goos))
+			"restore "+shellQuote(db)+" from a backup, then "+restartHint(goos)+keep)
 	}
 	return fail(NameDatabase, db+" was replaced while the daemon was running: it still has the old file open and refuses every change",
-		restartHint(goos)+", to use the file now there")
+		restartHint(goos)+", to use the file now there"+keep)
 }
 
 // CheckOpen reports a database that could not even be opened; notADB says

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -48,11 +49,17 @@ type DatabaseGoneError struct {
 
 func (e *DatabaseGoneError) Error() string {
 	if e.Removed {
-		return fmt.Sprintf("the database file %s was deleted while psnd was running: changes are refused, since they would be lost; "+
-			"restore the file and restart psnd", e.Path)
+		return e.Problem() + "; restore the file and restart psnd"
 	}
-	return fmt.Sprintf("the database file %s was replaced while psnd was running (psnd still has the old one open): changes are refused; "+
-		"restart psnd to use the file now there", e.Path)
+	return e.Problem() + "; restart psnd to use the file now there"
+}
+
+// Problem is what happened, without the advice.
+func (e *DatabaseGoneError) Problem() string {
+	if e.Removed {
+		return fmt.Sprintf("the database file %s was deleted while psnd was running: changes are refused, since they would be lost", e.Path)
+	}
+	return fmt.Sprintf("the database file %s was replaced while psnd was running (psnd still has the old one open): changes are refused", e.Path)
 }
 
 func (e *DatabaseGoneError) Unwrap() error { return ErrDatabaseGone }
@@ -126,4 +133,14 @@ func MarkInitialized(dbPath string, now time.Time) error {
 		return fmt.Errorf("write %s: %w", marker, err)
 	}
 	return nil
+}
+
+// SaveCopy writes a consistent copy of the open database to path (which
+// must not exist), from the file the store has open: after the path was
+// deleted or replaced, this is the only way to the data.
+func (s *Store) SaveCopy(ctx context.Context, path string) error {
+	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("copy database to %s: %w", path, mapErr(err))
+	}
+	return os.Chmod(path, 0o600)
 }
