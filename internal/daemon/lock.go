@@ -29,17 +29,28 @@ var ErrAlreadyRunning = errors.New("psnd is already running")
 //
 // psnd.lock remains, holding the daemon's pid for the "already running"
 // message only; the lock, not the file, decides who runs.
-type dirLock struct{ dir *os.File }
+type dirLock struct{ dir *os.File } // the directory (or, on NFS, psnd.lock)
 
 func acquireLock(home, pidPath string) (*dirLock, error) {
-	dir, err := os.Open(home)
+	lockFile, err := os.Open(home)
 	if err != nil {
 		return nil, fmt.Errorf("lock data directory: %w", err)
 	}
-	if err := unix.Flock(int(dir.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		defer dir.Close()
+	err = unix.Flock(int(lockFile.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if err != nil && !errors.Is(err, unix.EWOULDBLOCK) {
+		// NFS emulates flock with POSIX locks, and an exclusive one needs a
+		// file open for writing: there, fall back to locking psnd.lock
+		// itself (deleting it reopens the old hole, but only there).
+		lockFile.Close()
+		if lockFile, err = os.OpenFile(pidPath, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+			return nil, fmt.Errorf("lock data directory: %w", err)
+		}
+		err = unix.Flock(int(lockFile.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	}
+	if err != nil {
+		defer lockFile.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			if pid := holderPID(dir, pidPath); pid > 0 {
+			if pid := holderPID(lockFile, pidPath); pid > 0 {
 				return nil, fmt.Errorf("%w for this data directory (pid %d); stop it first or use another PSN_HOME", ErrAlreadyRunning, pid)
 			}
 			return nil, fmt.Errorf("%w for this data directory; stop it first or use another PSN_HOME", ErrAlreadyRunning)
@@ -54,7 +65,7 @@ func acquireLock(home, pidPath string) (*dirLock, error) {
 		}
 		f.Close()
 	}
-	return &dirLock{dir: dir}, nil
+	return &dirLock{dir: lockFile}, nil
 }
 
 // holderPID names the daemon holding the lock: from psnd.lock, or, if that
