@@ -46,8 +46,6 @@ func (s *session) notices(env *Env) {
 		fmt.Fprintln(env.Stderr, "psnd: "+c.yellow("notice:")+" the daemon is waiting for the keyring to unlock; nothing is published until it can read its key")
 	case api.HealthKeyError:
 		fmt.Fprintln(env.Stderr, "psnd: "+c.yellow("notice:")+" "+h.Keyring.LastError)
-	case api.HealthDatabaseGone:
-		fmt.Fprintln(env.Stderr, "psnd: "+c.red("error:")+" "+h.Problem)
 	}
 	failureNotice(env, h)
 }

@@ -18,20 +18,24 @@ import (
 // the service.
 func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var checks []api.DoctorCheck
 	var gone *sqlstore.DatabaseGoneError
 	if err := d.checkDB(); errors.As(err, &gone) {
-		// The open file is intact but no longer the one at its path.
+		// The open file is intact but no longer the one at its path, and
+		// nothing more is read from it.
 		var rescued *rescuedError
 		saved := ""
 		if errors.As(err, &rescued) {
 			saved = rescued.copy
 		}
-		checks = append(checks, doctor.DatabaseGone(gone.Path, gone.Removed, saved, runtime.GOOS))
-	} else {
-		checks = append(checks, storecheck.Integrity(ctx, d.store))
+		const why = "the database file is gone"
+		checks := []api.DoctorCheck{doctor.DatabaseGone(gone.Path, gone.Removed, saved, runtime.GOOS), doctor.Skip(doctor.NameSchema, why)}
+		checks = append(checks, doctor.CheckDaemonKey(d.keys.doctorState())...)
+		checks = append(checks, doctor.Skip(doctor.NameApp, why), doctor.Skip(doctor.NameAccounts, why),
+			doctor.CheckCallback(doctor.ProbeCallback(ctx, d.cfg.Env.CallbackAddr)), doctor.Skip(doctor.NameFailedPosts, why))
+		writeJSON(w, http.StatusOK, doctor.Report(checks))
+		return
 	}
-	checks = append(checks, storecheck.Schema(ctx, d.store))
+	checks := []api.DoctorCheck{storecheck.Integrity(ctx, d.store), storecheck.Schema(ctx, d.store)}
 	checks = append(checks, doctor.CheckDaemonKey(d.keys.doctorState())...)
 	if d.cfg.Sandbox {
 		const why = "the sandbox needs no X app or login"

@@ -45,13 +45,12 @@ func (d *Daemon) withVersion(h http.Handler) http.Handler {
 
 func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 	kr, status := d.keys.status()
-	failures, err := d.recentFailures(r)
-	if err != nil {
-		d.log.Error("count recent failures", "err", err)
-	}
+	var failures int
 	var problem string
 	if err := d.checkDB(); err != nil {
 		status, problem = api.HealthDatabaseGone, err.Error()
+	} else if failures, err = d.recentFailures(r); err != nil {
+		d.log.Error("count recent failures", "err", err)
 	}
 	writeJSON(w, http.StatusOK, api.Health{
 		Problem:        problem,

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -16,8 +17,10 @@ import (
 // made a new, empty database (posts and logins gone). Two defences:
 //
 //   - a running Store remembers the file it opened (device and inode) and
-//     refuses writes once the path names another file or none (CheckFile,
-//     called by Update: one stat per write, nothing next to an fsync);
+//     refuses writes and reads once the path names another file or none
+//     (CheckFile, called by Update and View: one stat, nothing next to an
+//     fsync); its connections never create the file (mode=rw), and one
+//     held from Open can still copy the data out (SaveCopy);
 //   - a marker file, psnd.initialized, records that a database was created
 //     in this directory; while it exists, a start without psn.db is refused
 //     (CheckPresent) instead of creating an empty one. The marker, not the
@@ -26,7 +29,8 @@ import (
 //     explicit, documented way to start afresh.
 
 // ErrDatabaseGone means the database file was removed or replaced while
-// this Store had it open; nothing more can be saved to it.
+// this Store had it open; it is neither read nor written any more (only
+// SaveCopy reaches it).
 var ErrDatabaseGone = errors.New("the database file was removed or replaced while psnd was running")
 
 // ErrDatabaseMissing means psn.db is missing (or empty) in a directory that
@@ -57,9 +61,9 @@ func (e *DatabaseGoneError) Error() string {
 // Problem is what happened, without the advice.
 func (e *DatabaseGoneError) Problem() string {
 	if e.Removed {
-		return fmt.Sprintf("the database file %s was deleted while psnd was running: changes are refused, since they would be lost", e.Path)
+		return fmt.Sprintf("the database file %s was deleted while psnd was running: psnd refuses to read or change posts until restarted, since changes would be lost", e.Path)
 	}
-	return fmt.Sprintf("the database file %s was replaced while psnd was running (psnd still has the old one open): changes are refused", e.Path)
+	return fmt.Sprintf("the database file %s was replaced while psnd was running (psnd still has the old one open): psnd refuses to read or change posts until restarted", e.Path)
 }
 
 func (e *DatabaseGoneError) Unwrap() error { return ErrDatabaseGone }
@@ -136,11 +140,35 @@ func MarkInitialized(dbPath string, now time.Time) error {
 }
 
 // SaveCopy writes a consistent copy of the open database to path (which
-// must not exist), from the file the store has open: after the path was
-// deleted or replaced, this is the only way to the data.
+// must not exist), through the connection held since Open, so from the file
+// opened then: after the path was deleted or replaced, the only way to the
+// data.
 func (s *Store) SaveCopy(ctx context.Context, path string) error {
-	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+	if s.pin == nil {
+		return ErrReadOnlyStore
+	}
+	if _, err := s.pin.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return fmt.Errorf("copy database to %s: %w", path, mapErr(err))
 	}
 	return os.Chmod(path, 0o600)
 }
+
+// connector opens the pool's connections, none once the file opened first
+// is gone: a new connection would open the file now at the path (a
+// restored backup, say) and share psn.db-wal and psn.db-shm, named by path,
+// with the connections on the old file — SQLite's "mispaired journal"
+// corruption, of the new file and of the old one's view alike.
+type connector struct {
+	dsn string
+	drv driver.Driver
+	s   *Store
+}
+
+func (c *connector) Connect(context.Context) (driver.Conn, error) {
+	if err := c.s.CheckFile(); err != nil {
+		return nil, err
+	}
+	return c.drv.Open(c.dsn)
+}
+
+func (c *connector) Driver() driver.Driver { return c.drv }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -27,16 +28,17 @@ func countPosts(t *testing.T, s *Store) int {
 		n = len(ps)
 		return err
 	}); err != nil {
-		t.Fatalf("read after the file went: %v", err)
+		t.Fatal(err)
 	}
 	return n
 }
 
-// TestWritesRefusedOnceFileGone deletes, or replaces, the database file
-// under an open store: writes must be refused with ErrDatabaseGone, not
-// "succeed" into a file nobody will see again; reads of what the store had
-// go on.
-func TestWritesRefusedOnceFileGone(t *testing.T) {
+// TestRefusedOnceFileGone deletes, or replaces, the database file under an
+// open store: writes and reads must be refused with ErrDatabaseGone (not
+// "succeed" into a file nobody will see again, nor read another file), no
+// new connection may make an empty database at the path, and the data can
+// still be copied out.
+func TestRefusedOnceFileGone(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		removed bool
@@ -53,6 +55,7 @@ func TestWritesRefusedOnceFileGone(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openTemp(t)
+			ctx := context.Background()
 			mustAccount(t, s)
 			if err := createDraft(s, "before: İstanbul'da 春"); err != nil {
 				t.Fatal(err)
@@ -71,8 +74,35 @@ func TestWritesRefusedOnceFileGone(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.name) || !strings.Contains(err.Error(), "restart psnd") {
 				t.Errorf("message %q does not say what happened and what to do", err)
 			}
-			if n := countPosts(t, s); n != 1 {
-				t.Errorf("posts = %d, want the 1 written before", n)
+			if err := s.View(ctx, func(*Tx) error { return nil }); !errors.Is(err, ErrDatabaseGone) {
+				t.Errorf("read after the file was %s: err = %v, want ErrDatabaseGone", tc.name, err)
+			}
+			// The pool opens new connections under load: none may create
+			// a database where the file was deleted.
+			var conns []*sql.Conn
+			for range 12 {
+				if c, err := s.DB().Conn(ctx); err == nil {
+					c.PingContext(ctx)
+					conns = append(conns, c)
+				}
+			}
+			for _, c := range conns {
+				c.Close()
+			}
+			if fi, err := os.Stat(s.Path()); tc.removed && err == nil {
+				t.Errorf("a new connection created %s (%d bytes)", s.Path(), fi.Size())
+			}
+			cp := filepath.Join(t.TempDir(), "rescued.db")
+			if err := s.SaveCopy(ctx, cp); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Open(ctx, cp, Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if n := countPosts(t, c); n != 1 {
+				t.Errorf("the copy holds %d posts, want the 1 written before", n)
 			}
 		})
 	}
