@@ -84,6 +84,9 @@ type Health struct {
 	// Timezone is the configured IANA zone ("" = the system's), used by
 	// clients to read and show times when PSN_TZ is unset.
 	Timezone string `json:"timezone"`
+	// Problem is one line on what is wrong when Status is not "ok" for a
+	// reason other than the key (e.g. database_gone).
+	Problem string `json:"problem,omitempty"`
 }
 
 // Keyring describes the data key's availability.
@@ -99,6 +102,9 @@ const (
 	HealthOK                = "ok"
 	HealthWaitingForKeyring = "waiting_for_keyring"
 	HealthKeyError          = "key_error"
+	// HealthDatabaseGone: the database file was deleted or replaced under
+	// the running daemon; it refuses every change until restarted.
+	HealthDatabaseGone = "database_gone"
 )
 
 // ErrorBody is the body of every non-2xx response.
@@ -125,4 +131,10 @@ const (
 	CodeUnavailable = "unavailable" // e.g. waiting for the keyring
 	CodeTooLarge    = "too_large"   // a request body over MaxBodyBytes (413)
 	CodeInternal    = "internal"
+	// CodeShuttingDown (503): the daemon stopped while the request ran, or
+	// before it started; run it again once psnd is back.
+	CodeShuttingDown = "shutting_down"
+	// CodeDatabaseGone (503): the database file was deleted or replaced
+	// under the running daemon; nothing was changed (see Health).
+	CodeDatabaseGone = "database_gone"
 )

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -178,5 +179,20 @@ func TestLoginTimeoutBounded(t *testing.T) {
 	r := run(t, map[string]string{"PSN_HOME": shortHome(t)}, "", "auth", "login", "--timeout", "11m")
 	if r.code != ExitUsage || !strings.HasPrefix(r.stderr, "psnd: --timeout must be at most 10m0s\n") {
 		t.Fatalf("%+v", r)
+	}
+}
+
+// TestDatabaseGoneSaysSo: with psn.db deleted under the daemon, reading
+// and changing posts fail with one line saying what happened and where the
+// daemon saved the data.
+func TestDatabaseGoneSaysSo(t *testing.T) {
+	vars := startDaemon(t)
+	os.Remove(filepath.Join(vars["PSN_HOME"], "psn.db"))
+	for _, args := range [][]string{{"list"}, {"post", "--draft", "Ⱥ draft"}} {
+		r := run(t, vars, "", args...)
+		if r.code != ExitError || strings.Count(r.stderr, "\n") != 1 || r.stdout != "" ||
+			!strings.Contains(r.stderr, "was deleted while psnd was running") || !strings.Contains(r.stderr, "psn.db.rescued-") {
+			t.Errorf("%v = %+v, want one line saying the database was deleted", args, r)
+		}
 	}
 }

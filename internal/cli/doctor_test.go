@@ -346,6 +346,17 @@ func TestDoctorBrokenHomes(t *testing.T) {
 		{name: "service runs another binary", off: []string{"service=fail"}, check: "service", exitCode: 1,
 			after: func(w *doctorWorld) { w.installUnit(filepath.Join(w.t.TempDir(), "old", "psnd")) },
 			parts: []string{"/old/psnd, not this psnd", "psnd service install"}},
+		{name: "database deleted under the daemon", check: "database", exitCode: 1,
+			off:   []string{"database=fail", "schema=skip", "x_app=skip", "accounts=skip", "failed_posts=skip"},
+			after: func(w *doctorWorld) { os.Remove(filepath.Join(w.home, "psn.db")) },
+			parts: []string{"psn.db was deleted while the daemon was running", "refuses every change", "psn.db.rescued-"}},
+		{name: "database missing where one was", down: true, check: "database", exitCode: 1,
+			off: []string{"daemon=fail", "database=fail", "schema=skip", "x_app=skip", "accounts=skip", "failed_posts=skip"},
+			prepare: func(w *doctorWorld) {
+				os.WriteFile(filepath.Join(w.home, "psnd.initialized"), []byte("2026-03-01T09:00:00Z psnd created psn.db\n"), 0o600)
+				os.Remove(filepath.Join(w.home, "psn.db"))
+			},
+			parts: []string{"psn.db is missing", "refuses to start", "psnd.initialized"}},
 		{name: "failed posts", off: []string{"failed_posts=warn"}, check: "failed_posts",
 			prepare: func(w *doctorWorld) {
 				doctortest.FailedPost(w.t, w.home, doctortest.AliceID, "hello", "You are not allowed to create a Tweet with duplicate content.", time.Now())

@@ -104,7 +104,8 @@ func (c Config) DBPath() string { return filepath.Join(c.Home, "psn.db") }
 // SocketPath is the daemon's local API socket.
 func (c Config) SocketPath() string { return filepath.Join(c.Home, "psnd.sock") }
 
-// LockPath is the file the running daemon holds locked.
+// LockPath is the file naming the running daemon's pid (the lock itself
+// is on the data directory: see internal/daemon/lock.go).
 func (c Config) LockPath() string { return filepath.Join(c.Home, "psnd.lock") }
 
 // MasterKeyPath is where PSN_KEYRING=file keeps the data key.

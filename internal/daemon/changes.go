@@ -95,6 +95,9 @@ func (d *Daemon) getPostWaiting(w http.ResponseWriter, r *http.Request, id int64
 		ch := d.changes.wait()
 		p, err := d.readPost(r.Context(), id)
 		if err != nil {
+			if d.stopping.Load() && r.Context().Err() != nil {
+				err = waitInterrupted(id)
+			}
 			d.fail(w, "get post", err)
 			return
 		}
@@ -108,7 +111,10 @@ func (d *Daemon) getPostWaiting(w http.ResponseWriter, r *http.Request, id int64
 			writeJSON(w, http.StatusOK, d.wire(p))
 			return
 		case <-r.Context().Done():
-			return
+			if d.stopping.Load() {
+				writeError(w, waitInterrupted(id))
+			}
+			return // else the client went away
 		}
 	}
 }

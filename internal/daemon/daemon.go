@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/psnd/psnd/internal/clock"
@@ -32,7 +34,9 @@ type Config struct {
 	// KeyBackoff spaces keyring retries while it is locked.
 	KeyBackoff secrets.Backoff
 	Sandbox    bool
-	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	// ShutdownTimeout bounds how long the local API's connections may take
+	// to wind down at shutdown (their requests are cancelled at once);
+	// after it they are closed. The store still waits for the handlers.
 	ShutdownTimeout time.Duration
 	// Ready, if set, is called once the socket accepts connections.
 	Ready func()
@@ -59,6 +63,15 @@ type Config struct {
 	// LoginTimeout is how long a login's callback listener waits for the
 	// browser before falling back to a pasted URL; default 2 minutes.
 	LoginTimeout time.Duration
+
+	hooks testHooks
+}
+
+// testHooks let tests of this package watch the lifecycle from inside.
+type testHooks struct {
+	started      func(*Daemon) // the daemon is built, before it serves
+	storeClosing func()        // just before the store is closed
+	requestEnd   func()        // as a local API handler returns
 }
 
 // Daemon is a running psnd daemon.
@@ -77,6 +90,10 @@ type Daemon struct {
 	tokens  tokenSource
 	auth    *auth // logins and the token source (auth.go)
 	media   *mediaFiles
+
+	gone     dbGone      // the database file was lost (dbgone.go)
+	reqs     *requests   // running local API handlers (shutdown.go)
+	stopping atomic.Bool // shutdown has begun
 }
 
 // keySettle bounds how long a start waits for the data key before it
@@ -102,7 +119,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := ensureHome(home, log); err != nil {
 		return err
 	}
-	lock, err := acquireLock(cfg.Env.LockPath())
+	lock, err := acquireLock(home, cfg.Env.LockPath())
 	if err != nil {
 		return err
 	}
@@ -118,11 +135,20 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	store, err := sqlstore.Open(ctx, filepath.Join(dataDir, filepath.Base(cfg.Env.DBPath())), sqlstore.Options{})
+	dbPath := filepath.Join(dataDir, filepath.Base(cfg.Env.DBPath()))
+	// A directory that had a database and lost it must not quietly get an
+	// empty one (posts and logins gone): see sqlstore/identity.go.
+	if err := sqlstore.CheckPresent(dbPath); err != nil {
+		return err
+	}
+	store, err := sqlstore.Open(ctx, dbPath, sqlstore.Options{})
 	if err != nil {
 		return err
 	}
 	defer func() {
+		if cfg.hooks.storeClosing != nil {
+			cfg.hooks.storeClosing()
+		}
 		if err := store.Close(); err != nil {
 			log.Error("close database", "err", err)
 		}
@@ -133,6 +159,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if len(applied) > 0 {
 		log.Info("database migrated", "applied", applied)
+	}
+	if err := sqlstore.MarkInitialized(dbPath, cfg.Clock.Now()); err != nil {
+		log.Warn("cannot record that this data directory has a database", "err", err)
 	}
 
 	kr := cfg.Keyring
@@ -156,7 +185,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now(),
-		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges(), dataDir: dataDir}
+		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges(), dataDir: dataDir,
+		reqs: newRequests()}
 	if cfg.Sandbox {
 		if err := d.setupSandbox(ctx); err != nil {
 			return err
@@ -175,10 +205,19 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	// Requests run under the daemon's context (its values, not its
+	// cancellation, which is explicit below), as Tailscale's LocalAPI
+	// does: shutdown cancels them all at once.
+	reqCtx, cancelReqs := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelReqs(errShuttingDown)
 	srv := &http.Server{
 		Handler:           d.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
+	}
+	if cfg.hooks.started != nil {
+		cfg.hooks.started(d)
 	}
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -186,6 +225,7 @@ func Run(ctx context.Context, cfg Config) error {
 	keySettled := k.changed() // taken before k.run can close it
 	wg.Go(func() { k.run(bg) })
 	wg.Go(func() { d.sched.run(bg) })
+	wg.Go(func() { d.watchDB(bg) })
 
 	// A key in a file or an unlocked keyring is read in milliseconds: give
 	// it that long before answering, so the first command after a start is
@@ -211,11 +251,22 @@ func Run(ctx context.Context, cfg Config) error {
 		runErr = fmt.Errorf("serve local API: %w", err)
 	}
 
+	// Cancel every request first: a client long-polling a post gets its
+	// answer now instead of holding shutdown for the whole timeout.
+	d.stopping.Store(true)
+	cancelReqs(errShuttingDown)
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
-		log.Warn("requests still running at shutdown", "err", err)
+		log.Warn("connections still open at shutdown; closing them", "err", err)
+		_ = srv.Close()
 	}
+	// Shutdown returns when connections are idle, or at its timeout with
+	// handlers possibly still running; none may outlive the store.
+	if n := d.reqs.active(); n > 0 {
+		log.Info("waiting for requests to finish", "running", n)
+	}
+	<-d.reqs.close()
 	stopBG()
 	wg.Wait()
 	log.Info("psnd daemon stopped")

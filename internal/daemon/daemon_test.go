@@ -213,6 +213,42 @@ func TestSecondDaemonRefused(t *testing.T) {
 	}
 }
 
+// TestLockSurvivesDeletedFiles deletes the files a user might clean up
+// under a running daemon: a second daemon on the same home must still be
+// refused, before it opens the database, naming the running one's pid.
+func TestLockSurvivesDeletedFiles(t *testing.T) {
+	for _, files := range [][]string{{"psnd.lock"}, {"psnd.lock", "psnd.sock"}} {
+		t.Run(strings.Join(files, "+"), func(t *testing.T) {
+			home := shortHome(t)
+			kr := &secrets.Memory{}
+			start(t, testConfig(t, home, kr))
+			for _, f := range files {
+				if err := os.Remove(filepath.Join(home, f)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := testConfig(t, home, kr)
+			ready := make(chan struct{})
+			cfg.Ready = func() { close(ready) }
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- Run(ctx, cfg) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-ready:
+				cancel()
+				<-done
+				t.Fatal("a second daemon started on the same data directory")
+			}
+			if !errors.Is(err, ErrAlreadyRunning) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+				t.Fatalf("second daemon: err = %v, want ErrAlreadyRunning naming pid %d", err, os.Getpid())
+			}
+		})
+	}
+}
+
 func TestStaleSocketRemoved(t *testing.T) {
 	home := shortHome(t)
 	if err := os.MkdirAll(home, 0o700); err != nil {

@@ -44,7 +44,9 @@ func realDiskFullError(t *testing.T) error {
 	if err := s.Update(ctx, create("warm-up")); err != nil { // prepares the statements
 		t.Fatal(err)
 	}
-	s.DB().SetMaxOpenConns(1) // the page limit is per connection
+	// One connection besides the one the store pins from Open: the page
+	// limit is per connection.
+	s.DB().SetMaxOpenConns(2)
 	var pages int
 	if err := s.DB().QueryRow("PRAGMA page_count").Scan(&pages); err != nil {
 		t.Fatal(err)

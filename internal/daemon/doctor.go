@@ -1,11 +1,14 @@
 package daemon
 
 import (
+	"errors"
 	"net/http"
+	"runtime"
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/doctor"
 	"github.com/psnd/psnd/internal/doctor/storecheck"
+	"github.com/psnd/psnd/internal/sqlstore"
 )
 
 // handleDoctor answers the daemon's half of `psnd doctor`: the checks that
@@ -15,6 +18,23 @@ import (
 // the service.
 func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	var gone *sqlstore.DatabaseGoneError
+	if err := d.checkDB(); errors.As(err, &gone) {
+		// The open file is intact but no longer the one at its path, and
+		// nothing more is read from it.
+		var rescued *rescuedError
+		saved := ""
+		if errors.As(err, &rescued) {
+			saved = rescued.copy
+		}
+		const why = "the database file is gone"
+		checks := []api.DoctorCheck{doctor.DatabaseGone(gone.Path, gone.Removed, saved, runtime.GOOS), doctor.Skip(doctor.NameSchema, why)}
+		checks = append(checks, doctor.CheckDaemonKey(d.keys.doctorState())...)
+		checks = append(checks, doctor.Skip(doctor.NameApp, why), doctor.Skip(doctor.NameAccounts, why),
+			doctor.CheckCallback(doctor.ProbeCallback(ctx, d.cfg.Env.CallbackAddr)), doctor.Skip(doctor.NameFailedPosts, why))
+		writeJSON(w, http.StatusOK, doctor.Report(checks))
+		return
+	}
 	checks := []api.DoctorCheck{storecheck.Integrity(ctx, d.store), storecheck.Schema(ctx, d.store)}
 	key := d.keys.doctorState()
 	if d.cfg.Sandbox {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,7 +33,7 @@ func (d *Daemon) routes() http.Handler {
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
 			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
 	})
-	return d.withVersion(mux)
+	return d.withVersion(d.tracked(mux))
 }
 
 func (d *Daemon) withVersion(h http.Handler) http.Handler {
@@ -44,11 +45,15 @@ func (d *Daemon) withVersion(h http.Handler) http.Handler {
 
 func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 	kr, status := d.keys.status()
-	failures, err := d.recentFailures(r)
-	if err != nil {
+	var failures int
+	var problem string
+	if err := d.checkDB(); err != nil {
+		status, problem = api.HealthDatabaseGone, err.Error()
+	} else if failures, err = d.recentFailures(r); err != nil {
 		d.log.Error("count recent failures", "err", err)
 	}
 	writeJSON(w, http.StatusOK, api.Health{
+		Problem:        problem,
 		Status:         status,
 		Version:        d.cfg.Version,
 		PID:            os.Getpid(),
@@ -173,8 +178,18 @@ func (d *Daemon) fail(w http.ResponseWriter, op string, err error) {
 		writeError(w, ae)
 	case errors.Is(err, sqlstore.ErrNotFound):
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound, Message: err.Error()})
+	case errors.Is(err, sqlstore.ErrDatabaseGone):
+		// Logged once, by checkDB; the answer says where the data went.
+		if full := d.checkDB(); full != nil {
+			err = full
+		}
+		writeError(w, &api.Error{Code: api.CodeDatabaseGone, Status: http.StatusServiceUnavailable, Message: err.Error()})
 	case errors.Is(err, sqlstore.ErrStale), errors.Is(err, sqlstore.ErrNotEditable):
 		writeError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict, Message: err.Error()})
+	case d.stopping.Load() && (errors.Is(err, context.Canceled) || errors.Is(err, sql.ErrTxDone)):
+		// Cut short by shutdown, not a fault of the request (database/sql
+		// reports a transaction its context ended as ErrTxDone).
+		writeError(w, shuttingDown(op+" was interrupted; run it again once psnd is back"))
 	default:
 		d.log.Error(op, "err", err)
 		writeError(w, &api.Error{Code: api.CodeInternal, Status: http.StatusInternalServerError,

@@ -26,6 +26,31 @@ func NoDatabase(db string) api.DoctorCheck {
 		"run `psnd setup` (or start the daemon with `psnd serve`), which creates it")
 }
 
+// MissingDatabase is the database check when psn.db is missing (or empty)
+// although marker records that this directory had one: the daemon refuses
+// to start rather than create an empty database.
+func MissingDatabase(db, marker string) api.DoctorCheck {
+	return fail(NameDatabase, db+" is missing, but "+marker+" records that a database was created here: the daemon refuses to start with an empty one",
+		"restore "+shellQuote(db)+" from a backup (with its -wal file if there is one); to start afresh with an empty database instead, remove "+shellQuote(marker))
+}
+
+// DatabaseGone is the database check of a daemon whose database file was
+// deleted (removed) or replaced while it ran: it refuses every change.
+// rescued is where the daemon saved the data it still had open ("" if it
+// could not).
+func DatabaseGone(db string, removed bool, rescued, goos string) api.DoctorCheck {
+	keep := ""
+	if rescued != "" {
+		keep = "; to keep the data the daemon had (saved as " + rescued + "), stop it first and move that file to " + shellQuote(db)
+	}
+	if removed {
+		return fail(NameDatabase, db+" was deleted while the daemon was running: it refuses every change, since changes would be lost",
+			"restore "+shellQuote(db)+" from a backup, then "+restartHint(goos)+keep)
+	}
+	return fail(NameDatabase, db+" was replaced while the daemon was running: it still has the old file open and refuses every change",
+		restartHint(goos)+", to use the file now there"+keep)
+}
+
 // CheckOpen reports a database that could not even be opened; notADB says
 // SQLite found no database in the file.
 func CheckOpen(db string, err error, notADB bool) api.DoctorCheck {

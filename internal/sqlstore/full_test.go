@@ -36,8 +36,9 @@ func TestDiskFullMapsToErrFull(t *testing.T) {
 	if err := s.Update(ctx, create("warm-up")); err != nil {
 		t.Fatal(err)
 	}
-	// One connection, so the per-connection limit holds for every write.
-	s.db.SetMaxOpenConns(1)
+	// One connection besides the one the store pins from Open (see
+	// Store.pin), so the per-connection limit holds for every write.
+	s.db.SetMaxOpenConns(2)
 	var pages int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
 		t.Fatal(err)

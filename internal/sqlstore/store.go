@@ -58,6 +58,11 @@ type Store struct {
 	db       *sql.DB
 	path     string
 	readOnly bool
+	ident    os.FileInfo // the file opened, for CheckFile (nil read-only)
+	// pin is a connection held from Open, so surely on the file opened:
+	// after that file is deleted or replaced, the only way to its data
+	// (SaveCopy). nil read-only.
+	pin *sql.Conn
 	// wmu serialises write transactions in this process. SQLite allows one
 	// writer at a time anyway; queueing here instead of in SQLite's busy
 	// handler (which sleeps and polls) keeps commit latency flat when many
@@ -98,6 +103,10 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		q.Add("mode", "ro")
 	} else {
+		// Open creates the file; a connection never does. Else, with the
+		// file deleted under a running store, the next pooled connection
+		// would quietly make a new, empty database at the path.
+		q.Add("mode", "rw")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(FULL)")
 		q.Add("_txlock", "immediate")
@@ -119,12 +128,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	} else if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", dsn(path, opts.ReadOnly))
+	reg, err := sql.Open("sqlite", "")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	s := &Store{path: path, readOnly: opts.ReadOnly, stmts: map[string]*sql.Stmt{}}
+	db := sql.OpenDB(&connector{dsn: dsn(path, opts.ReadOnly), drv: reg.Driver(), s: s})
+	reg.Close()
 	db.SetMaxIdleConns(maxIdleConns)
-	s := &Store{db: db, path: path, readOnly: opts.ReadOnly, stmts: map[string]*sql.Stmt{}}
+	s.db = db
 	// The first query runs the DSN pragmas; a file that is not SQLite fails
 	// here, before anything is written to it.
 	var n int
@@ -134,6 +146,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open database %s: %w (move it aside or point PSN_HOME elsewhere)", path, ErrNotADatabase)
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, mapErr(err))
+	}
+	if !opts.ReadOnly {
+		s.ident, _ = os.Stat(path)
+		if s.pin, err = db.Conn(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open database %s: %w", path, mapErr(err))
+		}
 	}
 	return s, nil
 }
@@ -157,6 +176,9 @@ func (s *Store) Close() error {
 		delete(s.stmts, q)
 	}
 	s.stmtMu.Unlock()
+	if s.pin != nil {
+		s.pin.Close()
+	}
 	return s.db.Close()
 }
 
@@ -347,10 +369,14 @@ func (t *Tx) queryRow(query string, args ...any) singleRow {
 // hold that caller's locks: fn must do database work only (reading a clock
 // is fine), never take a lock or wait for another goroutine. A write whose
 // ctx ends before its turn is refused; once its fn has started in a group it
-// runs to the end.
+// runs to the end. Once the database file has been removed or replaced
+// under the store, every write is refused (ErrDatabaseGone, see CheckFile).
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if s.readOnly {
 		return ErrReadOnlyStore
+	}
+	if err := s.CheckFile(); err != nil {
+		return err
 	}
 	w := &write{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
 	s.qmu.Lock()
@@ -488,8 +514,14 @@ func (s *Store) commitGroup(ws []*write) {
 	deliver(ok, nil)
 }
 
-// View runs fn in a read-only transaction.
+// View runs fn in a read-only transaction. Once the database file has been
+// removed or replaced under the store, reads are refused too
+// (ErrDatabaseGone): a new pooled connection would read another file, or
+// none.
 func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
+	if err := s.CheckFile(); err != nil {
+		return err
+	}
 	return s.run(ctx, true, fn)
 }
 

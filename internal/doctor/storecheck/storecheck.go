@@ -184,6 +184,9 @@ func Offline(ctx context.Context, o Options) []api.DoctorCheck {
 		}
 		return append(out, doctor.Skip(doctor.NameAccounts, why), doctor.Skip(doctor.NameFailedPosts, why))
 	}
+	if err := sqlstore.CheckPresent(db); errors.Is(err, sqlstore.ErrDatabaseMissing) {
+		return noDB(doctor.MissingDatabase(db, sqlstore.InitializedPath(db)), "the database is missing")
+	}
 	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
 		return noDB(doctor.NoDatabase(db), "no database yet")
 	}

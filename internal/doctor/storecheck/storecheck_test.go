@@ -220,3 +220,18 @@ func TestOfflineKeyFile(t *testing.T) {
 	want(t, checks["keyring"], api.CheckFail, "mode 0644", "chmod 600")
 	want(t, checks["data_key"], api.CheckSkip)
 }
+
+// TestOfflineDatabaseMissing: psn.db gone from a directory whose marker
+// says it had one is a failure (the daemon refuses to start), not "no
+// database yet".
+func TestOfflineDatabaseMissing(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	os.MkdirAll(home, 0o700)
+	marker := filepath.Join(home, "psnd.initialized")
+	os.WriteFile(marker, []byte("2026-03-01T09:00:00Z psnd created psn.db in this directory.\n"), 0o600)
+	checks := offline(t, env(t, home), &secrets.Memory{})
+	want(t, checks["database"], api.CheckFail, "is missing", "restore", "remove "+marker)
+	if _, err := os.Stat(filepath.Join(home, "psn.db")); err == nil {
+		t.Error("doctor created a database")
+	}
+}
