@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,11 +118,20 @@ func (s *stubDaemon) start(t *testing.T) map[string]string {
 	mux.HandleFunc("GET "+api.PathHealth, func(w http.ResponseWriter, r *http.Request) { reply(w, s.health) })
 	mux.HandleFunc("GET "+api.PathAuthStatus, func(w http.ResponseWriter, r *http.Request) { reply(w, s.auth) })
 	mux.HandleFunc("GET "+api.PathPosts, func(w http.ResponseWriter, r *http.Request) {
+		// s.posts are in list order; the cursor is an offset here (the
+		// daemon's is opaque anyway).
+		q := r.URL.Query()
 		out := []api.Post{}
 		for _, p := range s.posts {
-			if st := r.URL.Query().Get("status"); st == "" || st == p.Status {
+			if st := q.Get("status"); st == "" || slices.Contains(strings.Split(st, ","), p.Status) {
 				out = append(out, p)
 			}
+		}
+		from, _ := strconv.Atoi(q.Get("cursor"))
+		out = out[min(from, len(out)):]
+		if n, _ := strconv.Atoi(q.Get("limit")); n > 0 && n < len(out) {
+			out = out[:n]
+			w.Header().Set(api.NextCursorHeader, strconv.Itoa(from+n))
 		}
 		reply(w, out)
 	})
@@ -181,6 +191,9 @@ func TestTableGolden(t *testing.T) {
 		{"list.paris", "Europe/Paris", false, []string{"list"}},
 		{"list.failed", "UTC", false, []string{"list", "--status", "failed"}},
 		{"list.empty", "UTC", false, []string{"list", "--status", "publishing"}},
+		{"list.limit", "UTC", false, []string{"list", "--limit", "1"}},
+		{"list.all", "UTC", false, []string{"list", "--all", "--limit", "4"}},
+		{"list.statuses", "UTC", false, []string{"list", "--status", "scheduled,draft"}},
 		{"list.color", "UTC", true, []string{"list"}},
 		{"show.failed_thread", "UTC", false, []string{"show", "7"}},
 		{"show.rate_limited", "UTC", false, []string{"show", "9"}},

@@ -77,6 +77,7 @@ type Daemon struct {
 	tokens  tokenSource
 	auth    *auth // logins and the token source (auth.go)
 	media   *mediaFiles
+	mem     *memRelease // returns memory once the API is quiet (memory.go)
 }
 
 // keySettle bounds how long a start waits for the data key before it
