@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // Europe/Paris in the goldens, on any machine
@@ -98,6 +99,9 @@ type stubDaemon struct {
 	health api.Health
 	posts  []api.Post
 	auth   api.AuthStatus
+
+	mu      sync.Mutex
+	queries []string // of GET /v1/posts, in order
 }
 
 func (s *stubDaemon) start(t *testing.T) map[string]string {
@@ -121,6 +125,9 @@ func (s *stubDaemon) start(t *testing.T) map[string]string {
 		// s.posts are in list order; the cursor is an offset here (the
 		// daemon's is opaque anyway).
 		q := r.URL.Query()
+		s.mu.Lock()
+		s.queries = append(s.queries, r.URL.RawQuery)
+		s.mu.Unlock()
 		out := []api.Post{}
 		for _, p := range s.posts {
 			if st := q.Get("status"); st == "" || slices.Contains(strings.Split(st, ","), p.Status) {
