@@ -353,7 +353,7 @@ func TestListPagePlanUsesIndex(t *testing.T) {
 	for _, q := range []string{listPageAsc, listPageDesc, listChildren} {
 		var plan []string
 		err := s.View(context.Background(), func(tx *Tx) error {
-			args := []any{1, "", "~", "[]", "[]", "", "", "", 0, 10}
+			args := []any{1, "[]", "[]", "", "", "", 0, "~", 10}
 			if q == listChildren {
 				args = []any{"[1,2]"}
 			}
