@@ -43,6 +43,11 @@ const (
 	retryFactor = 4
 	// recordTimeout bounds the write of a result after shutdown began.
 	recordTimeout = 30 * time.Second
+	// persistBackoff and persistMaxBackoff space the attempts to write an
+	// outcome while the disk is full or the database busy: short, so the
+	// post leaves "publishing" within a second of space returning.
+	persistBackoff    = 50 * time.Millisecond
+	persistMaxBackoff = time.Second
 	// mediaMargin: a media id expiring sooner than this is uploaded again.
 	mediaMargin = 10 * time.Minute
 	// keyWait: how long a post waits when the data key is unavailable.
@@ -60,8 +65,15 @@ func retryDelay(n int, rnd func() float64) time.Duration {
 	return d - time.Duration(float64(d)*0.25*rnd())
 }
 
+// publishStore is the part of the store the publisher writes through
+// (*sqlstore.Store).
+type publishStore interface {
+	Update(ctx context.Context, fn func(*sqlstore.Tx) error) error
+	View(ctx context.Context, fn func(*sqlstore.Tx) error) error
+}
+
 type publisher struct {
-	store    *sqlstore.Store
+	store    publishStore
 	clock    clock.Clock
 	x        xClient
 	tokens   tokenSource
@@ -73,6 +85,12 @@ type publisher struct {
 	progress func(id int64, sent, total int64)
 	// lookupFails paces lookups that failed (see lookupFailure).
 	lookupFails failCounter
+	// gate holds creates back for X's rate limits (shared with the
+	// scheduler).
+	gate *rateGate
+	// sleep waits between attempts to write an outcome the disk refused;
+	// nil is a real sleep.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // outcome is how one publish attempt ended.
@@ -97,20 +115,22 @@ const (
 // publish runs one attempt for a claimed post and records how it ended.
 func (p *publisher) publish(ctx context.Context, pst *post.Post, due time.Time) {
 	log := p.log.With("post", pst.ID, "account", pst.Account)
+	// A create the scheduler reserved for this post and left unused
+	// goes back to the account's window.
+	defer p.gate.done(pst.AccountID, pst.ID)
 	o := p.attempt(ctx, pst, due, log)
 	if o.kind == outAbandoned {
 		log.Info("publish interrupted by shutdown; it resumes at the next start")
 		return
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
 	now := p.clock.Now()
 	var err error
 	// A post finished with its last tweet's id needs no further write.
 	// Otherwise the outcome must land, or the post stays "publishing"
-	// until its lease lapses: try a few times (a busy or full disk).
-	for try := 0; o.kind != outPublished || !o.finished; try++ {
-		err = p.store.Update(rctx, func(tx *sqlstore.Tx) error {
+	// until its lease lapses: it is kept here and written as soon as the
+	// disk takes it (see persist).
+	if o.kind != outPublished || !o.finished {
+		err = p.persist(ctx, log, "record publish outcome", func(tx *sqlstore.Tx) error {
 			switch o.kind {
 			case outPublished:
 				return tx.FinishPublished(pst.ID, p.owner, now)
@@ -120,15 +140,6 @@ func (p *publisher) publish(ctx context.Context, pst *post.Post, due time.Time) 
 				return tx.FailPost(pst.ID, p.owner, o.reason, now)
 			}
 		})
-		if err == nil || errors.Is(err, sqlstore.ErrStale) || try == 3 {
-			break
-		}
-		select {
-		case <-rctx.Done():
-		case <-time.After(time.Duration(1<<try) * time.Second):
-			continue
-		}
-		break
 	}
 	switch {
 	case err != nil:
@@ -192,18 +203,38 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 		}
 		req := xapi.CreateTweetRequest{Text: tw.Text, ReplyToID: prevID, MediaIDs: mediaIDs}
 		for {
+			// X's rate limit has no request left: wait for its reset
+			// without asking (a thread resumes from this tweet).
+			ok, until, err := p.gate.take(ctx, pst.AccountID, pst.ID, p.clock.Now)
+			if err != nil {
+				return outcome{kind: outAbandoned}
+			}
+			if !ok {
+				return outcome{kind: outRetry, sub: post.SubRateLimited, at: until, retries: pst.Retries,
+					reason: rateLimitedReason(until)}
+			}
 			if err := p.store.Update(ctx, func(tx *sqlstore.Tx) error {
 				return tx.MarkSending(pst.ID, tw.RowID, p.owner, p.clock.Now())
 			}); err != nil {
+				p.gate.answered(pst.AccountID, xapi.RateLimit{}, false) // not sent
 				return p.storeFailure(ctx, err)
 			}
 			if !p.waitUntil(ctx, due) {
+				p.gate.answered(pst.AccountID, xapi.RateLimit{}, false)
 				return outcome{kind: outAbandoned}
 			}
 			var created xapi.Tweet
-			err := xs.call(ctx, func(token string) error {
+			calls := 0
+			err = xs.call(ctx, func(token string) error {
+				if calls++; calls > 1 {
+					// The same create again after a token refresh: a
+					// request of its own in X's window.
+					p.gate.sending(pst.AccountID)
+				}
 				var err error
-				created, _, err = p.x.CreateTweet(ctx, token, req)
+				var rl xapi.RateLimit
+				created, rl, err = p.x.CreateTweet(ctx, token, req)
+				p.noteAnswer(pst.AccountID, rl, err)
 				return err
 			})
 			if err == nil {
@@ -246,6 +277,20 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 		}
 	}
 	return outcome{kind: outPublished, finished: finished}
+}
+
+// noteAnswer tells the rate gate what X said about its windows in the
+// answer to a create (an error answer carries the headers too).
+func (p *publisher) noteAnswer(acct string, rl xapi.RateLimit, err error) {
+	var xe *xapi.Error
+	switch {
+	case err == nil:
+		p.gate.answered(acct, rl, true)
+	case errors.As(err, &xe):
+		p.gate.answered(acct, xe.RateLimit, true)
+	default:
+		p.gate.answered(acct, xapi.RateLimit{}, false)
+	}
 }
 
 // token gets an access token for the post's account, or the outcome when
@@ -394,9 +439,8 @@ func (s *xsession) call(ctx context.Context, fn func(token string) error) error 
 // reports whether that happened (when the status change fails, the id is
 // recorded alone and the caller finishes the post separately).
 func (p *publisher) record(ctx context.Context, rootID int64, tw *post.Tweet, xid string, finish bool) (finished bool, err error) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	err = p.store.Update(rctx, func(tx *sqlstore.Tx) error {
+	log := p.log.With("post", rootID, "x_id", xid)
+	err = p.persist(ctx, log, "record tweet id", func(tx *sqlstore.Tx) error {
 		now := p.clock.Now()
 		if err := tx.RecordTweetID(rootID, tw.RowID, xid, now); err != nil {
 			return err
@@ -416,7 +460,60 @@ func (p *publisher) record(ctx context.Context, rootID int64, tw *post.Tweet, xi
 		tw.PlatformPostID = xid
 		p.changed(rootID)
 	}
+	if err != nil {
+		// The id is on X but not in the database: say so where the user
+		// can find it (the send mark makes the next attempt look it up).
+		log.Error("tweet is on X but its id could not be recorded", "err", err)
+	}
 	return finish && err == nil, err
+}
+
+// persist runs a write that must not be lost — an X id, or how an attempt
+// ended — until it lands. A full disk or a busy database fails the write
+// whole; the outcome stays in memory and the write is tried again after a
+// short backoff, for as long as the daemon runs and then for recordTimeout
+// after shutdown began (shutdown cannot cancel it). Other errors (a stale
+// lease, a constraint) are returned at once: trying again cannot help.
+func (p *publisher) persist(ctx context.Context, log *slog.Logger, what string, fn func(*sqlstore.Tx) error) error {
+	wctx := context.WithoutCancel(ctx)
+	shutdown := false
+	backoff := persistBackoff
+	for try := 1; ; try++ {
+		if !shutdown && ctx.Err() != nil {
+			// Shutdown began: keep trying, but not forever.
+			shutdown = true
+			var cancel context.CancelFunc
+			wctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+			defer cancel()
+		}
+		err := p.store.Update(wctx, fn)
+		if err == nil {
+			if try > 1 {
+				log.Info(what+": written after the database refused it", "attempts", try)
+			}
+			return nil
+		}
+		if !retryableWrite(err) {
+			return err
+		}
+		if try == 1 {
+			log.Warn(what+": database refused the write; keeping it and trying again", "err", err)
+		}
+		sleep := p.sleep
+		if sleep == nil {
+			sleep = clock.Sleep
+		}
+		if sleep(wctx, backoff) != nil {
+			return err // the allowance after shutdown is spent
+		}
+		backoff = min(2*backoff, persistMaxBackoff)
+	}
+}
+
+// retryableWrite reports database errors after which the same write may
+// succeed later: no room on the disk, or another writer holding the lock.
+func retryableWrite(err error) bool {
+	return errors.Is(err, sqlstore.ErrFull) || errors.Is(err, sqlstore.ErrBusy)
 }
 
 func (p *publisher) extendLease(ctx context.Context, id int64) error {

@@ -35,6 +35,11 @@ type scheduler struct {
 	// (zero: nothing scheduled); the alarm is set a lead before it. Tests
 	// synchronise on it.
 	onArm func(next time.Time)
+	// gate says which due posts X's rate limit lets through now.
+	gate *rateGate
+	// changed reports a post the scheduler changed itself (held back for
+	// a rate limit), so that waiting clients see it.
+	changed func(id int64)
 
 	// busy holds the posts a publish goroutine is working on: never
 	// claimed again meanwhile, whatever their lease says.
@@ -62,6 +67,9 @@ type schedulerConfig struct {
 	Publish func(ctx context.Context, p *post.Post, due time.Time)
 	Ready   func(ctx context.Context) error
 	OnArm   func(next time.Time)
+	// Gate holds posts back for X's rate limits; nil holds nothing back.
+	Gate    *rateGate
+	Changed func(id int64)
 }
 
 func newScheduler(c schedulerConfig) *scheduler {
@@ -71,9 +79,15 @@ func newScheduler(c schedulerConfig) *scheduler {
 	if c.Lease <= 0 {
 		c.Lease = 5 * time.Minute
 	}
+	if c.Gate == nil {
+		c.Gate = newRateGate(nil)
+	}
+	if c.Changed == nil {
+		c.Changed = func(int64) {}
+	}
 	return &scheduler{
 		store: c.Store, clock: c.Clock, alarm: c.Alarm, owner: c.Owner, lease: c.Lease, lead: max(c.Lead, 0), workers: c.Workers,
-		log: c.Logger, publish: c.Publish, ready: c.Ready, onArm: c.OnArm,
+		log: c.Logger, publish: c.Publish, ready: c.Ready, onArm: c.OnArm, gate: c.Gate, changed: c.Changed,
 		kick:  make(chan struct{}, 1),
 		busy:  map[int64]bool{},
 		slots: make(chan struct{}, c.Workers),
@@ -156,18 +170,47 @@ func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 		due time.Time
 	}
 	var claimed []claim
+	var admitted, deferred []sqlstore.DueRef
 	var next time.Time
 	busy := s.busyIDs()
+	// The gate is only asked here (a short in-memory lock, never held
+	// while waiting), in due order, so that at a rate limit's reset the
+	// posts X lets through are the earliest due.
 	err := s.store.Update(ctx, func(tx *sqlstore.Tx) error {
-		claimed = claimed[:0]
+		claimed, admitted, deferred = claimed[:0], admitted[:0], deferred[:0]
 		if free > 0 {
-			due, err := tx.DueAt(busy, dueBy, free)
+			due, err := tx.DueAtExcept(busy, s.gate.waiting(now), dueBy, free)
 			if err != nil {
 				return err
 			}
 			for _, ref := range due {
+				d, until := s.gate.admit(ref.AccountID, ref.ID, now)
+				switch {
+				case d == sendNow:
+					admitted = append(admitted, ref)
+				case d == waitNext:
+					continue // the answer X is about to give kicks the scheduler
+				case ref.Status == post.StatusScheduled || ref.Status == post.StatusRetry:
+					// No request left before the reset: wait for it
+					// without asking X, visibly.
+					err := tx.DeferRateLimited(ref, until, rateLimitedReason(until), now)
+					if errors.Is(err, sqlstore.ErrStale) {
+						continue
+					}
+					if err != nil {
+						return err
+					}
+					deferred = append(deferred, ref)
+					continue
+				}
+				// A post left in publishing by a lapsed lease is claimed
+				// even when held back: its publish records the wait.
 				p, err := tx.ClaimDueBy(ref, s.owner, now, dueBy, now.Add(s.lease))
 				if errors.Is(err, sqlstore.ErrStale) {
+					if d == sendNow {
+						s.gate.done(ref.AccountID, ref.ID)
+						admitted = admitted[:len(admitted)-1]
+					}
 					continue // changed under us; the next round sees the new version
 				}
 				if err != nil {
@@ -179,7 +222,7 @@ func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 		for _, c := range claimed {
 			busy = append(busy, c.p.ID)
 		}
-		ref, ok, err := tx.NextDue(busy)
+		ref, ok, err := tx.NextDueExcept(busy, s.gate.waiting(now))
 		if err != nil {
 			return err
 		}
@@ -189,7 +232,13 @@ func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 		return nil
 	})
 	if err != nil {
+		for _, ref := range admitted {
+			s.gate.done(ref.AccountID, ref.ID)
+		}
 		return time.Time{}, err
+	}
+	for _, ref := range deferred {
+		s.changed(ref.ID)
 	}
 	for _, c := range claimed {
 		s.slots <- struct{}{}

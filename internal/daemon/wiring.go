@@ -32,9 +32,11 @@ func (d *Daemon) setupX() error {
 	if rnd == nil {
 		rnd = jitter
 	}
+	// One view of X's rate limits for the scheduler and the publisher.
+	gate := newRateGate(func() { d.sched.Kick() })
 	pub := &publisher{
 		store: d.store, clock: d.clock, x: d.x, tokens: d.tokens, owner: d.owner, lease: 5 * time.Minute,
-		log: d.log, rand: rnd,
+		log: d.log, rand: rnd, gate: gate,
 		changed:  d.postChanged,
 		progress: func(id, sent, total int64) { d.changes.setUpload(id, sent, total); d.changes.notify() },
 	}
@@ -46,6 +48,7 @@ func (d *Daemon) setupX() error {
 		Store: d.store, Clock: d.clock, Alarm: al, Owner: d.owner, Lease: pub.lease, Lead: claimLead, Workers: d.cfg.Workers,
 		Logger: d.log, Publish: pub.publishSafely, OnArm: d.cfg.OnArm,
 		Ready: d.waitForKey,
+		Gate:  gate, Changed: func(int64) { d.changes.notify() },
 	})
 	return nil
 }

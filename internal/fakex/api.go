@@ -227,14 +227,14 @@ func (s *Server) rateHeaders(w http.ResponseWriter, who, endpoint string, count 
 		w.Header().Set(prefix+"-reset", strconv.FormatInt(reset.Unix(), 10))
 	}
 	if !count {
-		rem, reset := limit-wd.count, wd.start.Add(rateWindow)
+		rem, reset := limit-wd.count, wd.start.Add(s.opts.RateWindow)
 		if wd.start.IsZero() || !now.Before(reset) {
-			rem, reset = limit, now.Add(rateWindow)
+			rem, reset = limit, now.Add(s.opts.RateWindow)
 		}
 		set("x-rate-limit", limit, rem, reset)
 		return true
 	}
-	rem, reset, ok1 := wd.take(now, rateWindow, limit)
+	rem, reset, ok1 := wd.take(now, s.opts.RateWindow, limit)
 	set("x-rate-limit", limit, rem, reset)
 	allowed = ok1
 	if endpoint == EndpointCreateTweet && who != "" && allowed {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -298,5 +299,29 @@ func TestSandboxRestartKeepsStoredTokens(t *testing.T) {
 	id2 := tweet(second)
 	if len(id1) != 19 || len(id2) != 19 || id2 <= id1 {
 		t.Fatalf("ids %s then %s: want increasing 19-digit snowflakes across restarts", id1, id2)
+	}
+}
+
+// A configurable window: X's headers and 429 body, and a fresh window
+// after the reset, on POST /2/tweets.
+func TestRateWindowConfigurable(t *testing.T) {
+	e := newAPIEnv(t, fakex.Options{RateLimits: map[string]int{fakex.EndpointCreateTweet: 5}, RateWindow: 20 * time.Second}, true)
+	start := e.clk.Now()
+	for i := range 5 {
+		resp, _ := e.do("POST", "/2/tweets", fmt.Sprintf(`{"text":"post %d"}`, i))
+		if resp.StatusCode != 201 || resp.Header.Get("x-rate-limit-remaining") != strconv.Itoa(4-i) {
+			t.Fatalf("create %d: %d remaining %s", i, resp.StatusCode, resp.Header.Get("x-rate-limit-remaining"))
+		}
+	}
+	resp, body := e.do("POST", "/2/tweets", `{"text":"one too many"}`)
+	wantReset := strconv.FormatInt(start.Add(20*time.Second).Unix(), 10)
+	if resp.StatusCode != 429 || body["title"] != "Too Many Requests" || body["detail"] != "Too Many Requests" ||
+		resp.Header.Get("x-rate-limit-limit") != "5" || resp.Header.Get("x-rate-limit-remaining") != "0" ||
+		resp.Header.Get("x-rate-limit-reset") != wantReset {
+		t.Fatalf("sixth create: %d %v %v", resp.StatusCode, body, resp.Header)
+	}
+	e.clk.Advance(20 * time.Second)
+	if resp, _ := e.do("POST", "/2/tweets", `{"text":"next window"}`); resp.StatusCode != 201 || resp.Header.Get("x-rate-limit-remaining") != "4" {
+		t.Fatalf("after the reset: %d remaining %s", resp.StatusCode, resp.Header.Get("x-rate-limit-remaining"))
 	}
 }

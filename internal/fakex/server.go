@@ -74,6 +74,9 @@ type Options struct {
 	// like "POST /2/tweets" (see Endpoints). Other endpoints keep X's
 	// published defaults.
 	RateLimits map[string]int
+	// RateWindow is the length of those per-user windows, default X's
+	// 15 minutes (a short one lets tests cross several resets).
+	RateWindow time.Duration
 	// UserDailyTweetLimit and AppDailyTweetLimit, when positive, add X's
 	// 24-hour headers (x-user-limit-24hour-*, x-app-limit-24hour-*) to
 	// POST /2/tweets and refuse creates beyond them with 429.
@@ -133,6 +136,9 @@ func New(opts Options) *Server {
 	}
 	if opts.DuplicateWindow <= 0 {
 		opts.DuplicateWindow = 24 * time.Hour
+	}
+	if opts.RateWindow <= 0 {
+		opts.RateWindow = rateWindow
 	}
 	if opts.MediaTTL <= 0 {
 		opts.MediaTTL = 24 * time.Hour

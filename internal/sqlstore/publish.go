@@ -13,9 +13,11 @@ import (
 // DueRef identifies a post the scheduler may claim, with the run_id it was
 // read with: the claim succeeds only if nobody changed the post since.
 type DueRef struct {
-	ID    int64
-	RunID string
-	DueAt time.Time
+	ID        int64
+	RunID     string
+	DueAt     time.Time
+	AccountID string
+	Status    post.Status
 }
 
 // notBusy excludes the posts a live publish in this process is working on
@@ -23,6 +25,15 @@ type DueRef struct {
 // keeps pushing forward. A post whose lease lapsed with no live publish
 // behind it — whoever held it — is due again.
 const notBusy = `id NOT IN (SELECT value FROM json_each(?))`
+
+// notWaiting excludes the posts of accounts the scheduler holds back for
+// now (a JSON array of account ids: X's rate limit is awaited).
+const notWaiting = `account_id NOT IN (SELECT value FROM json_each(?))`
+
+// dueOrder is the order posts are acted on: due time, then — among posts
+// due at the same instant, such as posts held back together until a rate
+// limit's reset — the time the user chose, then creation.
+const dueOrder = `ORDER BY due_at, scheduled_at, id`
 
 func busyJSON(busy []int64) string {
 	if len(busy) == 0 {
@@ -32,47 +43,89 @@ func busyJSON(busy []int64) string {
 	return string(b)
 }
 
+func accountsJSON(accts []string) string {
+	if len(accts) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(accts)
+	return string(b)
+}
+
+func scanDueRef(sc interface{ Scan(...any) error }) (DueRef, error) {
+	var r DueRef
+	var due, st string
+	if err := sc.Scan(&r.ID, &r.RunID, &due, &r.AccountID, &st); err != nil {
+		return DueRef{}, err
+	}
+	r.Status = post.Status(st)
+	var err error
+	r.DueAt, err = parseTime(due)
+	return r, err
+}
+
 // NextDue returns the post the scheduler must act on first, if any.
 func (t *Tx) NextDue(busy []int64) (DueRef, bool, error) {
-	var r DueRef
-	var due string
-	err := t.queryRow(`SELECT id, run_id, due_at FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND `+notBusy+`
-		ORDER BY due_at, id LIMIT 1`, busyJSON(busy)).Scan(&r.ID, &r.RunID, &due)
+	return t.NextDueExcept(busy, nil)
+}
+
+// NextDueExcept is NextDue ignoring the posts of the accounts in skip.
+func (t *Tx) NextDueExcept(busy []int64, skip []string) (DueRef, bool, error) {
+	r, err := scanDueRef(t.queryRow(`SELECT id, run_id, due_at, account_id, status FROM posts
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND `+notBusy+` AND `+notWaiting+`
+		`+dueOrder+` LIMIT 1`, busyJSON(busy), accountsJSON(skip)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return DueRef{}, false, nil
 	}
 	if err != nil {
 		return DueRef{}, false, fmt.Errorf("find next due post: %w", mapErr(err))
 	}
-	if r.DueAt, err = parseTime(due); err != nil {
-		return DueRef{}, false, err
-	}
 	return r, true, nil
 }
 
 // DueAt lists posts due at or before now, earliest first.
 func (t *Tx) DueAt(busy []int64, now time.Time, limit int) ([]DueRef, error) {
-	rows, err := t.query(`SELECT id, run_id, due_at FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND `+notBusy+`
-		ORDER BY due_at, id LIMIT ?`, fmtTime(now), busyJSON(busy), limit)
+	return t.DueAtExcept(busy, nil, now, limit)
+}
+
+// DueAtExcept is DueAt ignoring the posts of the accounts in skip.
+func (t *Tx) DueAtExcept(busy []int64, skip []string, now time.Time, limit int) ([]DueRef, error) {
+	rows, err := t.query(`SELECT id, run_id, due_at, account_id, status FROM posts
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND `+notBusy+` AND `+notWaiting+`
+		`+dueOrder+` LIMIT ?`, fmtTime(now), busyJSON(busy), accountsJSON(skip), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list due posts: %w", mapErr(err))
 	}
 	defer rows.Close()
 	var out []DueRef
 	for rows.Next() {
-		var r DueRef
-		var due string
-		if err := rows.Scan(&r.ID, &r.RunID, &due); err != nil {
+		r, err := scanDueRef(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list due posts: %w", mapErr(err))
-		}
-		if r.DueAt, err = parseTime(due); err != nil {
-			return nil, err
 		}
 		out = append(out, r)
 	}
 	return out, mapErr(rows.Err())
+}
+
+// DeferRateLimited holds a due post back, unclaimed and unsent, until
+// next: X's rate limit for its account has no request left before its
+// reset. The post shows as retry/rate_limited with the reset in its reason;
+// its count of transient failures is kept. It fails with ErrStale if the
+// post changed since ref was read or is not waiting to be sent (scheduled
+// or retry).
+func (t *Tx) DeferRateLimited(ref DueRef, next time.Time, reason string, now time.Time) error {
+	ts := fmtTime(now)
+	res, err := t.exec(`UPDATE posts SET status = 'retry', sub_status = 'rate_limited', next_retry_at = ?,
+			fail_reason = ?, updated_at = ?
+		WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND status IN ('scheduled', 'retry')`,
+		fmtTime(next), reason, ts, ref.ID, ref.RunID)
+	if err != nil {
+		return fmt.Errorf("hold post %d for the rate limit: %w", ref.ID, mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("hold post %d for the rate limit: %w", ref.ID, ErrStale)
+	}
+	return t.setOpenRows(ref.ID, post.StatusRetry, ts)
 }
 
 // Claim moves a due post to publishing under a lease held by owner. It

@@ -24,8 +24,11 @@ import (
 
 // Sentinel errors, mapped from SQLite result codes in one place (mapErr).
 var (
-	ErrNotFound      = errors.New("not found")
-	ErrBusy          = errors.New("database is busy")
+	ErrNotFound = errors.New("not found")
+	ErrBusy     = errors.New("database is busy")
+	// ErrFull is SQLITE_FULL: the disk (or the database's page limit) has
+	// no room. The write failed whole and may succeed once space returns.
+	ErrFull          = errors.New("database or disk is full")
 	ErrConstraint    = errors.New("constraint violated")
 	ErrNotADatabase  = errors.New("not a SQLite database")
 	ErrSchemaTooNew  = errors.New("database schema is newer than this psnd")
@@ -538,6 +541,8 @@ func mapErr(err error) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return fmt.Errorf("%w: %v", ErrBusy, err)
+		case sqlite3.SQLITE_FULL:
+			return fmt.Errorf("%w: %v", ErrFull, err)
 		case sqlite3.SQLITE_CONSTRAINT:
 			return fmt.Errorf("%w: %v", ErrConstraint, err)
 		case sqlite3.SQLITE_NOTADB:

@@ -1,0 +1,239 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/psnd/psnd/internal/xapi"
+)
+
+// resetSlack is added to X's reset times: X sends them in whole seconds,
+// so the window may still be spent for up to a second after the header's
+// instant.
+const resetSlack = time.Second
+
+// rateGate keeps, per account, what X last said about the windows of
+// POST /2/tweets (the 15-minute window and the 24-hour caps), and decides
+// from it which creates may be sent. Without it every post waiting on a
+// rate limit retried at each reset and all but a few got 429 again (a
+// herd). With it, a post due while no request is left waits for the reset
+// without asking X, and at the reset only as many posts as X allows are
+// released, in due order (the scheduler asks in that order).
+//
+// Until X has answered once, one create per account is let through (a
+// probe) and the others wait for its answer; an account whose answers
+// carry no rate-limit headers is not held back at all.
+type rateGate struct {
+	mu    sync.Mutex
+	accts map[string]*rateState
+	// changed is closed (and replaced) whenever an answer or a release may
+	// let more creates through.
+	changed chan struct{}
+	// kick wakes the scheduler for the same reason.
+	kick func()
+}
+
+type rateState struct {
+	win, user, app xapi.Window // as of the last answer
+	answered       bool        // X has answered a create at least once
+	inflight       int         // creates let through and not yet answered
+	held           map[int64]bool
+}
+
+func newRateGate(kick func()) *rateGate {
+	if kick == nil {
+		kick = func() {}
+	}
+	return &rateGate{accts: map[string]*rateState{}, changed: make(chan struct{}), kick: kick}
+}
+
+func (g *rateGate) state(acct string) *rateState {
+	st := g.accts[acct]
+	if st == nil {
+		st = &rateState{held: map[int64]bool{}}
+		g.accts[acct] = st
+	}
+	return st
+}
+
+// decision is what the gate says about one more create.
+type decision int
+
+const (
+	sendNow  decision = iota // a request is left: it is reserved
+	waitFor                  // nothing left before the time returned
+	waitNext                 // nothing left and the reset is not known yet: wait for an answer
+)
+
+// decide reserves a create for acct if one may be sent now; g.mu held.
+func (g *rateGate) decide(acct string, now time.Time) (decision, time.Time) {
+	st := g.state(acct)
+	if !st.answered {
+		if st.inflight == 0 {
+			st.inflight++
+			return sendNow, time.Time{}
+		}
+		return waitNext, time.Time{}
+	}
+	avail, limited := 0, false
+	var until time.Time
+	for _, w := range []*xapi.Window{&st.win, &st.user, &st.app} {
+		if !w.Known() {
+			continue
+		}
+		if !w.Reset.IsZero() && !now.Before(w.Reset.Add(resetSlack)) {
+			// The window has reset: X allows its full limit again, until a
+			// new answer says when the new window ends.
+			w.Remaining, w.Reset = w.Limit, time.Time{}
+		}
+		left := w.Remaining - st.inflight
+		if !limited || left < avail {
+			avail = left
+		}
+		limited = true
+		if left <= 0 && !w.Reset.IsZero() && w.Reset.Add(resetSlack).After(until) {
+			until = w.Reset.Add(resetSlack)
+		}
+	}
+	switch {
+	case !limited || avail > 0:
+		st.inflight++
+		return sendNow, time.Time{}
+	case !until.IsZero():
+		return waitFor, until
+	}
+	return waitNext, time.Time{}
+}
+
+// admit is the scheduler's question for a due post of acct: sendNow
+// reserves a create that the post's publish then uses (take), or gives
+// back (done).
+func (g *rateGate) admit(acct string, postID int64, now time.Time) (decision, time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	d, until := g.decide(acct, now)
+	if d == sendNow {
+		g.state(acct).held[postID] = true
+	}
+	return d, until
+}
+
+// waiting lists the accounts whose posts wait for an answer (waitNext)
+// now; the scheduler leaves their posts alone until the answer kicks it.
+func (g *rateGate) waiting(now time.Time) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []string
+	for acct, st := range g.accts {
+		if !st.answered && st.inflight > 0 {
+			out = append(out, acct)
+			continue
+		}
+		d, _ := g.decide(acct, now)
+		if d == sendNow {
+			st.inflight-- // only asking
+		} else if d == waitNext {
+			out = append(out, acct)
+		}
+	}
+	return out
+}
+
+// take is the publisher's question before each create of a post: the
+// reservation the scheduler made for it, or a fresh one. With waitNext it
+// waits for the next answer (ctx bounds it) and asks again.
+func (g *rateGate) take(ctx context.Context, acct string, postID int64, now func() time.Time) (bool, time.Time, error) {
+	for {
+		g.mu.Lock()
+		st := g.state(acct)
+		if st.held[postID] {
+			delete(st.held, postID)
+			g.mu.Unlock()
+			return true, time.Time{}, nil
+		}
+		d, until := g.decide(acct, now())
+		ch := g.changed
+		g.mu.Unlock()
+		switch d {
+		case sendNow:
+			return true, time.Time{}, nil
+		case waitFor:
+			return false, until, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, time.Time{}, ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// sending counts a create sent without asking first (the same create
+// again after a 401 and a token refresh), so that its answer is not
+// taken for another post's reservation.
+func (g *rateGate) sending(acct string) {
+	g.mu.Lock()
+	g.state(acct).inflight++
+	g.mu.Unlock()
+}
+
+// answered records X's answer to a create sent under a reservation; rl
+// is the answer's rate-limit headers (zero for a request that got no
+// answer, which gives the reservation back).
+func (g *rateGate) answered(acct string, rl xapi.RateLimit, gotAnswer bool) {
+	g.mu.Lock()
+	st := g.state(acct)
+	st.inflight = max(st.inflight-1, 0)
+	if gotAnswer {
+		st.answered = true
+		merge(&st.win, rl.Window)
+		merge(&st.user, rl.User24h)
+		merge(&st.app, rl.App24h)
+	}
+	g.notifyLocked()
+	g.mu.Unlock()
+	g.kick()
+}
+
+// done gives back the reservation of a post whose publish ended without
+// using it (the tweet was found on X, the token failed, ...).
+func (g *rateGate) done(acct string, postID int64) {
+	g.mu.Lock()
+	st := g.state(acct)
+	if !st.held[postID] {
+		g.mu.Unlock()
+		return
+	}
+	delete(st.held, postID)
+	st.inflight = max(st.inflight-1, 0)
+	g.notifyLocked()
+	g.mu.Unlock()
+	g.kick()
+}
+
+func (g *rateGate) notifyLocked() {
+	close(g.changed)
+	g.changed = make(chan struct{})
+}
+
+// merge folds a newly answered window into what is known. Answers to
+// concurrent requests arrive in any order: within one window the lowest
+// remaining count is the latest; a later reset is a new window; an earlier
+// one is an old answer.
+func merge(cur *xapi.Window, w xapi.Window) {
+	switch {
+	case !w.Known():
+	case cur.Reset.IsZero() || w.Reset.After(cur.Reset):
+		*cur = w
+	case w.Reset.Equal(cur.Reset):
+		cur.Limit = w.Limit
+		cur.Remaining = min(cur.Remaining, w.Remaining)
+	}
+}
+
+// rateLimitedReason is the fail_reason of a post waiting for a reset.
+func rateLimitedReason(until time.Time) string {
+	return fmt.Sprintf("rate limited by X until %s", until.Add(-resetSlack).UTC().Format(time.RFC3339))
+}
