@@ -97,10 +97,11 @@ func decodeCursor(s string) (sqlstore.ListCursor, error) {
 	if len(f) != 4 || f[0] != "1" {
 		return sqlstore.ListCursor{}, errors.New("bad cursor")
 	}
+	// The time is compared as stored text, so it is not parsed: a row a
+	// person edited with sqlite3 may hold another RFC 3339 form.
 	rank, err1 := strconv.Atoi(f[1])
 	id, err2 := strconv.ParseInt(f[3], 10, 64)
-	_, err3 := time.Parse(time.RFC3339Nano, f[2])
-	if err1 != nil || err2 != nil || err3 != nil || rank < sqlstore.RankAttention || rank > sqlstore.RankOther || id <= 0 {
+	if err1 != nil || err2 != nil || rank < sqlstore.RankAttention || rank > sqlstore.RankOther || id <= 0 || f[2] == "" || len(f[2]) > 64 {
 		return sqlstore.ListCursor{}, errors.New("bad cursor")
 	}
 	return sqlstore.ListCursor{Rank: rank, At: f[2], ID: id}, nil
