@@ -58,7 +58,9 @@ func newCompletionCmd(env *Env) *cobra.Command {
 		Long: `Print a script that makes your shell complete psnd's commands and flags, the
 values of --status and --flavour, post IDs (show, edit, cancel, retry,
 delete) and account names (--account, auth logout). IDs and accounts come
-from the running daemon; without it they are simply not offered.
+from the running daemon; without it they are simply not offered. A command
+is offered at most 50 IDs, of the posts it can act on, in list order (what
+needs attention, then the next scheduled, then the latest).
 
 bash (needs the bash-completion package):
   psnd completion bash > ~/.local/share/bash-completion/completions/psnd
