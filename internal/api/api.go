@@ -13,8 +13,16 @@ const (
 	// PathKeyReset (POST) discards data sealed with a lost or wrong key and
 	// binds the keyring's current key; the user logs in again after.
 	PathKeyReset = "/v1/keys/reset"
-	PathPosts    = "/v1/posts"      // GET list (?status=S), POST create
+	PathPosts    = "/v1/posts"      // GET list (filters and a page, see ListMaxLimit), POST create
 	PathPost     = "/v1/posts/{id}" // GET show
+)
+
+// Paging of GET /v1/posts: ?limit=N (1..ListMaxLimit) answers one page
+// and, when more posts follow, names the next page's ?cursor= in the
+// NextCursorHeader response header. Without limit the whole list streams.
+const (
+	ListMaxLimit     = 1000
+	NextCursorHeader = "X-Next-Cursor"
 )
 
 // MaxBodyBytes bounds a request body. The largest real request, a thread of

@@ -127,6 +127,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		}
 		return nil
 	}
+	if read, ok := out.(bodyReader); ok {
+		return read(resp)
+	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("decode daemon response: %w", err)
 	}
@@ -147,28 +150,6 @@ func (c *Client) Health(ctx context.Context) (api.Health, error) {
 
 // rawBody, passed as send's out, receives the response body unparsed.
 type rawBody struct{ w io.Writer }
-
-// ListPostsJSON copies the daemon's JSON array of posts to w as it
-// arrives: a script asking for 100,000 posts gets them without the client
-// decoding and re-encoding every one.
-func (c *Client) ListPostsJSON(ctx context.Context, status string, w io.Writer) error {
-	q := url.Values{}
-	if status != "" {
-		q.Set("status", status)
-	}
-	return c.send(ctx, http.MethodGet, api.PathPosts, q, nil, rawBody{w})
-}
-
-// ListPosts lists posts, optionally of one status.
-func (c *Client) ListPosts(ctx context.Context, status string) ([]api.Post, error) {
-	q := url.Values{}
-	if status != "" {
-		q.Set("status", status)
-	}
-	posts := []api.Post{}
-	err := c.send(ctx, http.MethodGet, api.PathPosts, q, nil, &posts)
-	return posts, err
-}
 
 // GetPost returns one post.
 func (c *Client) GetPost(ctx context.Context, id int64) (api.Post, error) {

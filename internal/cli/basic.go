@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -65,53 +63,6 @@ systemd and launchd run exactly this command (see 'psnd service install').`,
 	}
 	cmd.Flags().BoolVar(&opts.Sandbox, "sandbox", false, "publish to a built-in offline X (data in $PSN_HOME/sandbox)")
 	cmd.Flags().BoolVar(&opts.Verbose, "verbose", false, "log debug detail")
-	return cmd
-}
-
-func newListCmd(env *Env) *cobra.Command {
-	var asJSON bool
-	var status string
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List posts: failed first, then scheduled, drafts and published",
-		Long: `List posts, one line each: failed posts first, then those waiting to retry,
-scheduled, drafts and published. WHEN is the publish time for a published
-post, the next attempt for one waiting to retry, and otherwise the time it is
-scheduled for, shown in your time zone (PSN_TZ) with a hint such as "in 2h".
-A thread shows its first tweet and how many follow ([+3]).
-
-Statuses: draft, scheduled, publishing, published, failed, retry. A
-sub-status in brackets says more: retry_1..retry_3 (which automatic retry is
-next), rate_limited (waiting for X's limit to reset), media_uploading,
-media_uploaded, thread_partial (a thread stopped part-way; psnd retry
-resumes it).`,
-		Example: `  psnd list
-  psnd list --status failed
-  psnd list --status scheduled --json | jq -r '.[].id'`,
-		Args: exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if status != "" && !slices.Contains(postStatuses, status) {
-				return usagef("unknown status %q (want one of %s)", status, strings.Join(postStatuses, ", "))
-			}
-			// The failure notice only where the listing hides failed
-			// posts: a plain list shows them first, --status failed is them.
-			s, err := connectNotice(cmd.Context(), env, status != "" && status != "failed")
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return copyJSON(env, func(w io.Writer) error { return s.c.ListPostsJSON(cmd.Context(), status, w) })
-			}
-			posts, err := s.c.ListPosts(cmd.Context(), status)
-			if err != nil {
-				return err
-			}
-			return printPostTable(env, s.loc, posts)
-		},
-	}
-	jsonFlag(cmd, &asJSON, "the posts (an array)")
-	cmd.Flags().StringVar(&status, "status", "", "only posts with this status: draft, scheduled, publishing, published, failed, retry")
-	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(statusCompletions, cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveKeepOrder))
 	return cmd
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +58,9 @@ func newCompletionCmd(env *Env) *cobra.Command {
 		Long: `Print a script that makes your shell complete psnd's commands and flags, the
 values of --status and --flavour, post IDs (show, edit, cancel, retry,
 delete) and account names (--account, auth logout). IDs and accounts come
-from the running daemon; without it they are simply not offered.
+from the running daemon; without it they are simply not offered. A command
+is offered at most 50 IDs, of the posts it can act on, in list order (what
+needs attention, then the next scheduled, then the latest).
 
 bash (needs the bash-completion package):
   psnd completion bash > ~/.local/share/bash-completion/completions/psnd
@@ -125,9 +126,15 @@ func completionClient(cmd *cobra.Command, env *Env) (*apiclient.Client, context.
 	return apiclient.New(cfg.SocketPath(), env.Version), ctx, cancel, true
 }
 
-// completePostIDs offers the IDs of posts (of the given statuses; none
-// means all) as the command's one positional argument, each described by
-// its status and first words.
+// completeLimit is how many post IDs completion offers: a screenful, so
+// that a TAB costs the same with 100 posts or 100,000.
+const completeLimit = 50
+
+// completePostIDs offers the IDs of posts (of the given statuses, those
+// the command can act on; none means all) as the command's one positional
+// argument, each described by its status and first words. It asks the
+// daemon for one page, in list order: what needs attention, then the next
+// scheduled, then the latest.
 func completePostIDs(env *Env, statuses ...string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if len(args) > 0 {
@@ -138,15 +145,12 @@ func completePostIDs(env *Env, statuses ...string) cobra.CompletionFunc {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		defer cancel()
-		posts, err := c.ListPosts(ctx, "")
+		posts, _, err := c.ListPage(ctx, apiclient.ListQuery{Statuses: statuses, Limit: completeLimit})
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []cobra.Completion
 		for _, p := range posts {
-			if len(statuses) > 0 && !slices.Contains(statuses, p.Status) {
-				continue
-			}
 			id := strconv.FormatInt(p.ID, 10)
 			if !strings.HasPrefix(id, toComplete) {
 				continue

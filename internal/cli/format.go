@@ -40,34 +40,6 @@ func listTime(p api.Post) *time.Time {
 	return p.ScheduledAt
 }
 
-func printPostTable(env *Env, loc *time.Location, posts []api.Post) error {
-	if len(posts) == 0 {
-		fmt.Fprintln(env.Stdout, "No posts.")
-		return nil
-	}
-	c := stdoutColors(env)
-	rows := [][]string{{"ID", "STATUS", "WHEN", "ACCOUNT", "TEXT"}}
-	for _, p := range posts {
-		text := ""
-		if len(p.Tweets) > 0 {
-			text = truncate(p.Tweets[0].Text, 50)
-		}
-		if len(p.Tweets) > 1 {
-			text += fmt.Sprintf(" [+%d]", len(p.Tweets)-1)
-		}
-		rows = append(rows, []string{fmt.Sprint(p.ID), statusText(p), fmtWhen(env, loc, listTime(p)), "@" + p.Account, text})
-	}
-	return writeTable(env.Stdout, rows, func(row, col int, cell string) string {
-		switch {
-		case row == 0:
-			return c.bold(cell)
-		case col == 1:
-			return c.status(posts[row-1].Status, cell)
-		}
-		return cell
-	})
-}
-
 // writeTable prints rows in columns two spaces apart, the first row being
 // the header. paint may colour a cell: the padding is added outside it and
 // measured on the plain text, so escape sequences never upset the

@@ -9,8 +9,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // Europe/Paris in the goldens, on any machine
@@ -97,6 +99,9 @@ type stubDaemon struct {
 	health api.Health
 	posts  []api.Post
 	auth   api.AuthStatus
+
+	mu      sync.Mutex
+	queries []string // of GET /v1/posts, in order
 }
 
 func (s *stubDaemon) start(t *testing.T) map[string]string {
@@ -117,11 +122,23 @@ func (s *stubDaemon) start(t *testing.T) map[string]string {
 	mux.HandleFunc("GET "+api.PathHealth, func(w http.ResponseWriter, r *http.Request) { reply(w, s.health) })
 	mux.HandleFunc("GET "+api.PathAuthStatus, func(w http.ResponseWriter, r *http.Request) { reply(w, s.auth) })
 	mux.HandleFunc("GET "+api.PathPosts, func(w http.ResponseWriter, r *http.Request) {
+		// s.posts are in list order; the cursor is an offset here (the
+		// daemon's is opaque anyway).
+		q := r.URL.Query()
+		s.mu.Lock()
+		s.queries = append(s.queries, r.URL.RawQuery)
+		s.mu.Unlock()
 		out := []api.Post{}
 		for _, p := range s.posts {
-			if st := r.URL.Query().Get("status"); st == "" || st == p.Status {
+			if st := q.Get("status"); st == "" || slices.Contains(strings.Split(st, ","), p.Status) {
 				out = append(out, p)
 			}
+		}
+		from, _ := strconv.Atoi(q.Get("cursor"))
+		out = out[min(from, len(out)):]
+		if n, _ := strconv.Atoi(q.Get("limit")); n > 0 && n < len(out) {
+			out = out[:n]
+			w.Header().Set(api.NextCursorHeader, strconv.Itoa(from+n))
 		}
 		reply(w, out)
 	})
@@ -181,6 +198,9 @@ func TestTableGolden(t *testing.T) {
 		{"list.paris", "Europe/Paris", false, []string{"list"}},
 		{"list.failed", "UTC", false, []string{"list", "--status", "failed"}},
 		{"list.empty", "UTC", false, []string{"list", "--status", "publishing"}},
+		{"list.limit", "UTC", false, []string{"list", "--limit", "1"}},
+		{"list.all", "UTC", false, []string{"list", "--all", "--limit", "4"}},
+		{"list.statuses", "UTC", false, []string{"list", "--status", "scheduled,draft"}},
 		{"list.color", "UTC", true, []string{"list"}},
 		{"show.failed_thread", "UTC", false, []string{"show", "7"}},
 		{"show.rate_limited", "UTC", false, []string{"show", "9"}},

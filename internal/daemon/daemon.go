@@ -90,6 +90,7 @@ type Daemon struct {
 	tokens  tokenSource
 	auth    *auth // logins and the token source (auth.go)
 	media   *mediaFiles
+	mem     *memRelease // returns memory once the API is quiet (memory.go)
 
 	gone     dbGone      // the database file was lost (dbgone.go)
 	reqs     *requests   // running local API handlers (shutdown.go)

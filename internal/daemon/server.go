@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -33,7 +31,8 @@ func (d *Daemon) routes() http.Handler {
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
 			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
 	})
-	return d.withVersion(d.tracked(mux))
+	d.mem = newMemRelease(d.store)
+	return d.withVersion(d.tracked(d.mem.track(mux)))
 }
 
 func (d *Daemon) withVersion(h http.Handler) http.Handler {
@@ -90,60 +89,6 @@ func (d *Daemon) recentFailures(r *http.Request) (int, error) {
 		return err
 	})
 	return n, err
-}
-
-func (d *Daemon) handleListPosts(w http.ResponseWriter, r *http.Request) {
-	var f sqlstore.ListFilter
-	if s := r.URL.Query().Get("status"); s != "" {
-		st, err := post.ParseStatus(s)
-		if err != nil {
-			writeError(w, badRequest(err.Error()))
-			return
-		}
-		f.Status = st
-	}
-	var posts []*post.Post
-	err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
-		var err error
-		posts, err = tx.ListPosts(f)
-		return err
-	})
-	if err != nil {
-		d.fail(w, "list posts", err)
-		return
-	}
-	writeJSONArray(w, len(posts), func(i int) any {
-		v := d.wire(posts[i])
-		posts[i] = nil // sent: let the collector have it
-		return v
-	})
-}
-
-// writeJSONArray answers 200 with a JSON array of n elements, encoding one
-// element at a time straight into the response: a list of 100,000 posts
-// never exists as one []api.Post nor as one 60 MB buffer. The bytes are
-// those json.Encoder writes for the whole slice.
-func writeJSONArray(w http.ResponseWriter, n int, elem func(i int) any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	bw.WriteByte('[')
-	for i := range n {
-		buf.Reset()
-		if err := enc.Encode(elem(i)); err != nil {
-			return // cannot happen with the API's types; the client sees a cut answer
-		}
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		if _, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
-			return // the client went away
-		}
-	}
-	bw.WriteString("]\n")
-	_ = bw.Flush()
 }
 
 func (d *Daemon) handleGetPost(w http.ResponseWriter, r *http.Request) {

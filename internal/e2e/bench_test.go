@@ -15,7 +15,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -25,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,6 +32,7 @@ import (
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore/sqlstoretest"
 	"github.com/psnd/psnd/internal/testutil"
 )
@@ -93,13 +94,13 @@ func serve(tb testing.TB, h string, environ []string, stderr io.Writer) *exec.Cm
 	return nil
 }
 
-// listHome is a data directory whose database holds 100,000 posts
+// listHome is a data directory whose database holds n posts
 // (sqlstoretest.ListSpec) and a daemon serving it, with X pointed at an
 // address that answers nothing (nothing is due).
-func listHome(b *testing.B) (h string, environ []string, pid int) {
+func listHome(b *testing.B, n int) (h string, environ []string, pid int) {
 	b.Helper()
 	h = benchHome(b)
-	if err := sqlstoretest.SeedFile(context.Background(), filepath.Join(h, "psn.db"), sqlstoretest.ListSpec(100_000)); err != nil {
+	if err := sqlstoretest.SeedFile(context.Background(), filepath.Join(h, "psn.db"), sqlstoretest.ListSpec(n)); err != nil {
 		b.Fatal(err)
 	}
 	environ = env(h, "http://127.0.0.1:1")
@@ -107,24 +108,61 @@ func listHome(b *testing.B) (h string, environ []string, pid int) {
 	return h, environ, cmd.Process.Pid
 }
 
-// BenchmarkListJSONCommand runs `psnd list --json` over 100,000 posts.
-// ns/op is the command's wall time; client-cpu-ms and client-maxrss-MB are
-// the subprocess's own; daemon-cpu-ms is the daemon's CPU per command and
-// daemon-hwm-MB its peak RSS after the runs.
-func BenchmarkListJSONCommand(b *testing.B) {
-	_, environ, pid := listHome(b)
+// resetPeakRSS makes /proc/PID/status's VmHWM start again from the current
+// RSS (Linux: writing 5 to clear_refs), so a benchmark can report the peak
+// its own runs caused.
+func resetPeakRSS(tb testing.TB, pid int) {
+	tb.Helper()
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		tb.Logf("cannot reset the peak RSS: %v", err)
+	}
+}
+
+// BenchmarkListCommand runs psnd list commands as a subprocess against a
+// daemon holding 10,000 or 100,000 posts: `list --json` (every post),
+// `list` (the default view), `list --all` (every post as a table) and the
+// completion of post ids (`psnd __complete show ""`). ns/op is the
+// command's wall time; client-cpu-ms and client-maxrss-MB are the
+// subprocess's own; daemon-cpu-ms is the daemon's CPU per command and
+// daemon-peak-growth-MB how far the daemon's peak RSS rose above its RSS
+// before the timed runs.
+func BenchmarkListCommand(b *testing.B) {
+	for _, size := range []int{10_000, 100_000} {
+		// The daemon lives as long as this (parent) benchmark: a
+		// sub-benchmark's cleanup runs after each of its probing runs.
+		_, environ, pid := listHome(b, size)
+		for _, c := range []struct {
+			name string
+			args []string
+		}{
+			{"json", []string{"list", "--json"}},
+			{"table", []string{"list"}},
+			{"all", []string{"list", "--all"}},
+			{"complete", []string{"__complete", "show", ""}},
+		} {
+			if size == 10_000 && c.name != "json" && c.name != "table" {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s-%dk", c.name, size/1000), func(b *testing.B) {
+				runListCommand(b, environ, pid, c.args)
+			})
+		}
+	}
+}
+
+func runListCommand(b *testing.B, environ []string, pid int, args []string) {
 	var outBytes int64
 	var clientCPU time.Duration
 	var maxRSS int64
 	once := func() {
-		cmd := exec.Command(psndBin, "list", "--json")
+		cmd := exec.Command(psndBin, args...)
 		cmd.Env = environ
 		cw := &countWriter{}
 		cmd.Stdout = cw
 		var errb strings.Builder
 		cmd.Stderr = &errb
 		if err := cmd.Run(); err != nil {
-			b.Fatalf("psnd list --json: %v: %s", err, errb.String())
+			b.Fatalf("psnd %v: %v: %s", args, err, errb.String())
 		}
 		outBytes = cw.n
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
@@ -133,6 +171,8 @@ func BenchmarkListJSONCommand(b *testing.B) {
 	}
 	once() // warm the page cache
 	clientCPU, maxRSS = 0, 0
+	rss0 := procStatus(b, pid)["VmRSS"]
+	resetPeakRSS(b, pid)
 	cpu0 := procCPU(b, pid)
 	b.ResetTimer()
 	for b.Loop() {
@@ -143,31 +183,73 @@ func BenchmarkListJSONCommand(b *testing.B) {
 	b.ReportMetric(float64(procCPU(b, pid)-cpu0)/n/1e6, "daemon-cpu-ms")
 	b.ReportMetric(float64(clientCPU)/n/1e6, "client-cpu-ms")
 	b.ReportMetric(float64(maxRSS)/1024, "client-maxrss-MB")
-	b.ReportMetric(float64(procStatus(b, pid)["VmHWM"])/1024, "daemon-hwm-MB")
+	b.ReportMetric(float64(procStatus(b, pid)["VmHWM"]-rss0)/1024, "daemon-peak-growth-MB")
 	b.ReportMetric(float64(outBytes)/(1<<20), "MiB-out")
 }
 
 // BenchmarkListJSONClientSide is what `psnd list --json` does in its own
-// process — GET /v1/posts, decode into []api.Post, print it indented — run
-// in process against the daemon subprocess so that -benchmem counts the
-// client's allocations (the daemon's are in internal/daemon's
-// BenchmarkListPostsAPI).
+// process now — GET /v1/posts and copy the streamed array to stdout as it
+// arrives — run in process against the daemon subprocess (100,000 posts)
+// so that -benchmem counts the client's allocations.
 func BenchmarkListJSONClientSide(b *testing.B) {
-	h, _, _ := listHome(b)
+	h, _, _ := listHome(b, 100_000)
 	c := apiclient.New(filepath.Join(h, "psnd.sock"), "bench")
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		posts, err := c.ListPosts(ctx, "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		enc := json.NewEncoder(io.Discard)
-		enc.SetIndent("", "  ") // as internal/cli's writeJSON
-		if err := enc.Encode(posts); err != nil {
+		if err := c.ListPostsJSON(ctx, apiclient.ListQuery{}, io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkDaemonStart is `psnd serve` from exec to its first answered
+// health check, over a database of 100,000 posts (migrations already
+// applied, as on every start but the first). p50/p95/max are over b.N
+// starts; run with -benchtime=20x or more for a meaningful p95.
+func BenchmarkDaemonStart(b *testing.B) {
+	h, _, pid := listHome(b, 100_000)
+	// The daemon listHome started has applied migrations; stop it.
+	p, _ := os.FindProcess(pid)
+	_ = p.Signal(syscall.SIGTERM)
+	sock := filepath.Join(h, "psnd.sock")
+	for i := 0; i < 500; i++ {
+		if _, err := os.Stat(sock); err != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	environ := env(h, "http://127.0.0.1:1")
+	var took []time.Duration
+	for b.Loop() {
+		cmd := exec.Command(psndBin, "serve")
+		cmd.Env = environ
+		c := apiclient.New(sock, "bench")
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			hl, err := c.Health(ctx)
+			cancel()
+			if err == nil && hl.Status == api.HealthOK {
+				break
+			}
+			if time.Since(t0) > 30*time.Second {
+				b.Fatal("daemon not ready after 30s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		took = append(took, time.Since(t0))
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	q := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
+	b.ReportMetric(float64(q(0.5))/1e6, "p50-ms")
+	b.ReportMetric(float64(q(0.95))/1e6, "p95-ms")
+	b.ReportMetric(float64(took[len(took)-1])/1e6, "max-ms")
 }
 
 type countWriter struct{ n int64 }
@@ -270,18 +352,22 @@ func threads(tb testing.TB, pid int) map[int]thread {
 	return out
 }
 
-// TestIdleDaemon measures an idle `psnd serve` holding 10,000 posts
-// scheduled 30 days ahead or later, logged in to the fake X: CPU time,
-// RSS and context switches per thread over idle windows. It is a
-// measurement, not a test: it runs only with PSN_BENCH_IDLE=1 (make
+// TestIdleDaemon measures an idle `psnd serve` logged in to the fake X:
+// CPU time, RSS and context switches per thread over idle windows. It is
+// a measurement, not a test: it runs only with PSN_BENCH_IDLE=1 (make
 // bench-idle), and fails only if the daemon cannot be run.
 //
-// It measures twice: right after start, and after one `psnd list --json`
-// over the 10,000 posts. PSN_BENCH_IDLE_WINDOW (seconds, default 60) and
-// PSN_BENCH_IDLE_RUNS (windows per phase, default 3) set the windows; the
-// daemon runs with GODEBUG=gctrace=1 so the garbage collections inside each
-// window are counted (the runtime forces one every two minutes once it has
-// collected at all).
+// The database starts with 10,000 posts scheduled 30 days ahead or later
+// and 80,000 published ones. It measures three phases: right after start
+// ("fresh"); after 10,000 more posts are created through the API, four
+// clients at a time, as a script would ("after-api"); and after one
+// `psnd list --json` of all 100,000 posts ("after-list"). Each phase
+// settles (PSN_BENCH_IDLE_SETTLE seconds, default 10), logs the RSS, then
+// measures PSN_BENCH_IDLE_RUNS windows (default 3) of
+// PSN_BENCH_IDLE_WINDOW seconds (default 60). The daemon runs with
+// GODEBUG=gctrace=1 so the garbage collections inside each window are
+// counted (the runtime forces one every two minutes once it has collected
+// at all).
 func TestIdleDaemon(t *testing.T) {
 	if os.Getenv("PSN_BENCH_IDLE") != "1" {
 		t.Skip("idle measurement: set PSN_BENCH_IDLE=1 (make bench-idle)")
@@ -307,13 +393,25 @@ func TestIdleDaemon(t *testing.T) {
 		At: func(i int) time.Time { return first.Add(time.Duration(i) * time.Minute) }}); err != nil {
 		t.Fatal(err)
 	}
+	past := time.Now().Add(-100 * 24 * time.Hour).UTC().Truncate(time.Minute)
+	if _, err := sqlstoretest.SeedPosts(ctx, s, sqlstoretest.Spec{Posts: 80_000, ThreadEvery: 10, ThreadLen: 3,
+		Status: func(int) post.Status { return post.StatusPublished },
+		At:     func(i int) time.Time { return past.Add(time.Duration(i) * time.Minute) }}); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 
 	gc := &gcCounter{}
 	environ := append(env(h, srv.URL), "GODEBUG=gctrace=1")
 	cmd := serve(t, h, environ, gc)
 	pid := cmd.Process.Pid
-	t.Logf("idle: pid %d, 10,000 posts, next due %s; settling %v, then %d windows of %v, twice", pid, first.Format(time.RFC3339), settle, runs, window)
+	t.Logf("idle: pid %d, 10,000 scheduled + 80,000 published posts, next due %s; settling %v, then %d windows of %v, three times", pid, first.Format(time.RFC3339), settle, runs, window)
+	settled := func(phase string) {
+		time.Sleep(settle)
+		st := procStatus(t, pid)
+		t.Logf("IDLE %s settled %v: VmRSS %d kB VmHWM %d kB RssAnon %d kB RssFile %d kB", phase, settle, st["VmRSS"], st["VmHWM"], st["RssAnon"], st["RssFile"])
+		resetPeakRSS(t, pid)
+	}
 
 	measure := func(phase string) {
 		for run := 1; run <= runs; run++ {
@@ -349,14 +447,42 @@ func TestIdleDaemon(t *testing.T) {
 	// Fresh: the daemon has only started (it may never have collected
 	// garbage, and Go forces a collection every two minutes only after a
 	// first one).
-	time.Sleep(settle)
+	settled("fresh")
 	measure("fresh")
-	// After work: list the 10,000 posts once, as `psnd list --json` does,
-	// then let it settle and measure again.
+	// After posts arrive through the API: 10,000 creates, four at a time.
+	c := apiclient.New(filepath.Join(h, "psnd.sock"), "bench")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	at := first.Add(-24 * time.Hour)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < 10_000; i += 4 {
+				when := at.Add(-time.Duration(i) * time.Minute)
+				if _, err := c.CreatePost(ctx, api.CreatePost{Text: fmt.Sprintf("api post %d: notes on posting on time, once — https://example.com/a/%d #golang", i, i), At: &when}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	t0 := time.Now()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("create through the API: %v", err)
+	}
+	t.Logf("IDLE created 10,000 posts through the API in %v", time.Since(t0).Round(time.Millisecond))
+	settled("after-api")
+	measure("after-api")
+	// After a list of every post (100,000), as `psnd list --json` does.
 	if out, errs, code := run(t, environ, "", "list", "--json"); code != 0 || len(out) == 0 {
 		t.Fatalf("psnd list --json: exit %d: %s", code, errs)
+	} else {
+		t.Logf("IDLE listed %d MiB", len(out)>>20)
 	}
-	time.Sleep(settle)
+	settled("after-list")
 	measure("after-list")
 	t.Logf("gctrace lines:\n%s", gc.lines())
 }

@@ -79,3 +79,48 @@ func BenchmarkListPosts(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListPage is the store's part of the paged list over 100,000
+// posts: one page of 20 (a part of `psnd list`'s default view, or a
+// completion), and a walk of every post in pages of 256 (what the daemon
+// streams for `psnd list --json`).
+func BenchmarkListPage(b *testing.B) {
+	s := list100k(b)
+	walk := func(q sqlstore.ListQuery, page int, all bool) int {
+		n := 0
+		var after *sqlstore.ListCursor
+		for {
+			var more bool
+			if err := s.View(context.Background(), func(tx *sqlstore.Tx) error {
+				ps, last, m, err := tx.ListPage(q, after, page)
+				n += len(ps)
+				after, more = &last, m
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+			if !more || !all {
+				return n
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		q    sqlstore.ListQuery
+		page int
+		all  bool
+	}{
+		{"page20-scheduled", sqlstore.ListQuery{Statuses: []post.Status{post.StatusScheduled}}, 20, false},
+		{"page20-published", sqlstore.ListQuery{Statuses: []post.Status{post.StatusDraft, post.StatusPublished}}, 20, false},
+		{"walk-all", sqlstore.ListQuery{}, 256, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				n = walk(c.q, c.page, c.all)
+			}
+			b.ReportMetric(float64(n), "posts")
+		})
+	}
+}

@@ -100,6 +100,11 @@ func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// At most 1 MiB of page cache per connection (SQLite's default is
+	// 2 MB): with up to maxIdleConns pooled connections the cache alone
+	// could otherwise hold 16 MB of a daemon meant to idle under 20 MB,
+	// and the operating system's file cache serves re-reads anyway.
+	q.Add("_pragma", "cache_size(-1024)")
 	if readOnly {
 		q.Add("mode", "ro")
 	} else {
@@ -112,6 +117,14 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_txlock", "immediate")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// ReleaseIdle closes the pooled connections nobody is using, freeing
+// their page caches and prepared statements; they are opened again on
+// demand. The daemon calls it once its API has gone quiet.
+func (s *Store) ReleaseIdle() {
+	s.db.SetMaxIdleConns(0)
+	s.db.SetMaxIdleConns(maxIdleConns)
 }
 
 // Open opens (creating if needed, mode 0600) the database at path and checks

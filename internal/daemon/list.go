@@ -1,0 +1,226 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/sqlstore"
+)
+
+// listChunk is how many posts one read transaction of a streamed list
+// reads: the daemon holds at most this many posts (and their JSON) at a
+// time, and no read transaction stays open while a slow client reads.
+const listChunk = 256
+
+// listParams are the query parameters GET /v1/posts knows.
+var listParams = map[string]bool{"status": true, "account": true, "from": true, "to": true, "limit": true, "cursor": true}
+
+// listRequest is a parsed GET /v1/posts.
+type listRequest struct {
+	q       sqlstore.ListQuery
+	account string // as given, resolved inside the read
+	after   *sqlstore.ListCursor
+	limit   int // 0: everything, streamed
+}
+
+// parseListRequest reads the query; every bad value is a one-line 400.
+func parseListRequest(v url.Values) (listRequest, error) {
+	var lr listRequest
+	for k := range v {
+		if !listParams[k] {
+			return lr, badRequest(fmt.Sprintf("unknown query parameter %q (GET /v1/posts takes status, account, from, to, limit, cursor)", k))
+		}
+	}
+	for _, s := range v["status"] {
+		for _, one := range strings.Split(s, ",") {
+			st, err := post.ParseStatus(strings.TrimSpace(one))
+			if err != nil {
+				return lr, badRequest(err.Error())
+			}
+			lr.q.Statuses = append(lr.q.Statuses, st)
+		}
+	}
+	lr.account = v.Get("account")
+	for _, b := range []struct {
+		name string
+		dst  **time.Time
+	}{{"from", &lr.q.From}, {"to", &lr.q.To}} {
+		if s := v.Get(b.name); s != "" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return lr, badRequest(fmt.Sprintf("%s must be an RFC 3339 time such as 2026-11-27T09:00:00Z, not %q", b.name, s))
+			}
+			*b.dst = &t
+		}
+	}
+	if lr.q.From != nil && lr.q.To != nil && !lr.q.From.Before(*lr.q.To) {
+		return lr, badRequest("from must be before to")
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > api.ListMaxLimit {
+			return lr, badRequest(fmt.Sprintf("limit must be a number from 1 to %d, not %q", api.ListMaxLimit, s))
+		}
+		lr.limit = n
+	}
+	if s := v.Get("cursor"); s != "" {
+		c, err := decodeCursor(s)
+		if err != nil {
+			return lr, badRequest(fmt.Sprintf("cursor %q is not one this daemon gave (pass X-Next-Cursor as it came)", s))
+		}
+		lr.after = &c
+	}
+	return lr, nil
+}
+
+// encodeCursor makes a cursor opaque: clients pass it back as it came.
+func encodeCursor(c sqlstore.ListCursor) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "1|%d|%s|%d", c.Rank, c.At, c.ID))
+}
+
+func decodeCursor(s string) (sqlstore.ListCursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return sqlstore.ListCursor{}, err
+	}
+	f := strings.Split(string(b), "|")
+	if len(f) != 4 || f[0] != "1" {
+		return sqlstore.ListCursor{}, errors.New("bad cursor")
+	}
+	// The time is compared as stored text, so it is not parsed: a row a
+	// person edited with sqlite3 may hold another RFC 3339 form.
+	rank, err1 := strconv.Atoi(f[1])
+	id, err2 := strconv.ParseInt(f[3], 10, 64)
+	if err1 != nil || err2 != nil || rank < sqlstore.RankAttention || rank > sqlstore.RankOther || id <= 0 || f[2] == "" || len(f[2]) > 64 {
+		return sqlstore.ListCursor{}, errors.New("bad cursor")
+	}
+	return sqlstore.ListCursor{Rank: rank, At: f[2], ID: id}, nil
+}
+
+// handleListPosts answers GET /v1/posts: a JSON array of posts in list
+// order (docs/api.md). With limit, one page whose successor is named in
+// X-Next-Cursor; without, every matching post, read listChunk posts per
+// read transaction and written as each chunk is read, so the daemon's
+// memory does not grow with the number of posts.
+func (d *Daemon) handleListPosts(w http.ResponseWriter, r *http.Request) {
+	lr, err := parseListRequest(r.URL.Query())
+	if err != nil {
+		d.fail(w, "list posts", err)
+		return
+	}
+	page := lr.limit
+	if page == 0 {
+		page = listChunk
+	}
+	aw := postArrayWriter{}
+	cursor := lr.after
+	sent := 0
+	for {
+		var posts []*post.Post
+		var last sqlstore.ListCursor
+		var more bool
+		err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+			if lr.account != "" && lr.q.AccountID == "" {
+				a, err := tx.Account(lr.account)
+				if errors.Is(err, sqlstore.ErrNotFound) {
+					return badRequest(fmt.Sprintf("no connected account %q (see `psnd auth status`)", lr.account))
+				}
+				if err != nil {
+					return err
+				}
+				lr.q.AccountID = a.ID
+			}
+			var err error
+			posts, last, more, err = tx.ListPage(lr.q, cursor, page)
+			return err
+		})
+		if err != nil {
+			if !aw.started {
+				d.fail(w, "list posts", err)
+			} else {
+				// Too late for a status: the client sees a cut answer
+				// (no closing bracket), never a complete-looking one.
+				d.log.Error("list posts", "err", err)
+			}
+			return
+		}
+		for _, p := range posts {
+			aw.add(d.wire(p))
+		}
+		sent += len(posts)
+		if !aw.started {
+			if lr.limit > 0 && more {
+				w.Header().Set(api.NextCursorHeader, encodeCursor(last))
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+		}
+		if lr.limit > 0 || !more {
+			aw.finish()
+		}
+		if err := aw.flush(w); err != nil {
+			return // the client went away
+		}
+		if lr.limit > 0 || !more {
+			break
+		}
+		cursor = &last
+	}
+	if sent >= bigList {
+		d.mem.bigRequestDone()
+	}
+}
+
+// bigList is the size of a list after which the daemon returns the memory
+// it used to the OS at once rather than when it next goes quiet.
+const bigList = 2000
+
+// postArrayWriter writes a JSON array of posts in pieces; the bytes are
+// those json.Encoder writes for the whole slice.
+type postArrayWriter struct {
+	buf, one bytes.Buffer
+	n        int
+	started  bool
+}
+
+func (a *postArrayWriter) add(p api.Post) {
+	if a.n == 0 {
+		a.buf.WriteByte('[')
+	} else {
+		a.buf.WriteByte(',')
+	}
+	a.n++
+	a.one.Reset()
+	_ = json.NewEncoder(&a.one).Encode(p) // cannot fail with the API's types
+	a.buf.Write(bytes.TrimSuffix(a.one.Bytes(), []byte("\n")))
+}
+
+func (a *postArrayWriter) finish() {
+	if a.n == 0 {
+		a.buf.WriteByte('[')
+	}
+	a.buf.WriteString("]\n")
+}
+
+// flush sends what is buffered and empties the buffer, keeping at most
+// one chunk's capacity.
+func (a *postArrayWriter) flush(w http.ResponseWriter) error {
+	a.started = true
+	_, err := w.Write(a.buf.Bytes())
+	if a.buf.Cap() > 1<<20 {
+		a.buf = bytes.Buffer{}
+	} else {
+		a.buf.Reset()
+	}
+	return err
+}
