@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -350,7 +349,8 @@ var unescapeX = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Repl
 
 // canonURL is the form in which a posted URL and X's expanded_url are
 // compared: no scheme (X adds http:// to a bare domain), the host in lower
-// case, no lone trailing slash, the path percent-decoded.
+// case, no lone trailing slash, the rest percent-decoded except for the
+// escapes of delimiters (see unescapeURL).
 func canonURL(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 && i <= len("https") {
 		u = u[i+3:]
@@ -362,10 +362,46 @@ func canonURL(u string) string {
 	if rest == "/" {
 		rest = ""
 	}
-	if d, err := url.PathUnescape(rest); err == nil {
-		rest = d
+	return strings.ToLower(host) + unescapeURL(rest)
+}
+
+// unescapeURL decodes the percent escapes of u that do not change which
+// address it is (X escapes non-ASCII, psnd's text may not), and writes the
+// others with upper-case hex. An escaped delimiter stays escaped: "%26" in
+// a query or "%2F" in a path is another address than "&" or "/", so
+// another text.
+func unescapeURL(u string) string {
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if c == '%' && i+2 < len(u) && ishex(u[i+1]) && ishex(u[i+2]) {
+			v := unhex(u[i+1])<<4 | unhex(u[i+2])
+			if v == '%' || strings.IndexByte(":/?#[]@!$&'()*+,;=", v) >= 0 {
+				b.WriteByte('%')
+				b.WriteString(strings.ToUpper(u[i+1 : i+3]))
+			} else {
+				b.WriteByte(v)
+			}
+			i += 2
+			continue
+		}
+		b.WriteByte(c)
 	}
-	return strings.ToLower(host) + rest
+	return b.String()
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }
 
 // normText folds the differences X introduces that do not change a post:

@@ -67,6 +67,17 @@ func TestSameText(t *testing.T) {
 			tco("see now https://t.co/abcdefghij", xapi.URLEntity{Start: 8, End: 31, URL: "https://t.co/abcdefghij", ExpandedURL: "http://go.dev"}), false},
 		{"emoji and RTL around a percent-encoded link", "🧑‍🧑‍🧒 مرحبا example.com/путь שלום", false,
 			tco("🧑‍🧑‍🧒 مرحبا https://t.co/abcdefghij שלום", xapi.URLEntity{Start: 12, End: 35, URL: "https://t.co/abcdefghij", ExpandedURL: "http://example.com/%D0%BF%D1%83%D1%82%D1%8C"}), true},
+		// Percent-decoding must not turn an escaped delimiter into a real
+		// one: these are other addresses, so other texts.
+		{"escaped & in a query", "rock https://a.com/s?q=rock%26roll", false,
+			tco("rock https://t.co/abcdefghij", xapi.URLEntity{Start: 5, End: 28, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/s?q=rock&roll"}), false},
+		{"escaped slash in a path", "see https://a.com/a%2Fb", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/a/b"}), false},
+		{"escaped ? in a path", "see https://a.com/why%3F", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/why?"}), false},
+		// Escapes of anything else are the same address, in either case.
+		{"escaped unreserved and lower-case hex", "see https://a.com/%7euser/caf%c3%a9|x", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/~user/café%7Cx"}), true},
 		{"long post in note_tweet", long, false,
 			xapi.Tweet{Text: long[:270] + "…", NoteTweet: &xapi.NoteTweet{Text: long}}, true},
 	}
