@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/tweettext"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -153,5 +154,51 @@ func FuzzSameText(f *testing.F) {
 		if media && sameText(text, false, tw) {
 			t.Fatalf("a text without media matched a rendering with a media link: %q", rendered)
 		}
+		// Texts that differ inside a link's path (by the case of a
+		// letter, a character more at its end) or by a link left out
+		// are other texts.
+		for _, l := range tweettext.Links(text) {
+			others := []string{text[:l.Start] + text[l.End:]}
+			if i := pathLetter(text[l.Start:l.End]); i >= 0 {
+				i += l.Start
+				others = append(others, text[:i]+string(text[i]^0x20)+text[i+1:])
+			}
+			if strings.Contains(text[l.Start:l.End], "/") {
+				others = append(others, text[:l.End]+"Q"+text[l.End:])
+			}
+			for _, other := range others {
+				n = 0
+				o, oents := fakex.Render(other, mediaURL, next)
+				ot := xapi.Tweet{Text: o, Entities: &xapi.Entities{}, Attachments: tw.Attachments}
+				for _, e := range oents {
+					ot.Entities.URLs = append(ot.Entities.URLs, xapi.URLEntity{Start: e.Start, End: e.End, URL: e.URL, ExpandedURL: e.ExpandedURL})
+				}
+				if sameText(text, media, ot) {
+					t.Fatalf("ours %q matched X's rendering of another text %q", text, other)
+				}
+			}
+		}
 	})
+}
+
+// pathLetter is the index in a URL of the first ASCII letter of its path
+// that is not a percent escape's hex digit, or -1.
+func pathLetter(u string) int {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		i = 0
+	} else {
+		i += 3
+	}
+	j := strings.IndexByte(u[i:], '/')
+	if j < 0 {
+		return -1
+	}
+	for k := i + j; k < len(u); k++ {
+		c := u[k] | 0x20
+		if c >= 'a' && c <= 'z' && !(k >= 1 && u[k-1] == '%') && !(k >= 2 && u[k-2] == '%') {
+			return k
+		}
+	}
+	return -1
 }
