@@ -255,7 +255,20 @@ func matchesReply(t xapi.Tweet, prevID string) bool {
 // normalising to NFC and collapsing white space, and the links by what
 // they point to. Nothing is searched or sliced across a case change, so
 // every script compares correctly.
+//
+// X counts a text in NFC and may store it so, and where a text is not in
+// NFC a link may end elsewhere (a combining mark after it) or hold other
+// code points: psnd's text as sent and its NFC form are both tried.
 func sameText(ours string, withMedia bool, t xapi.Tweet) bool {
+	if sameForm(ours, withMedia, t) {
+		return true
+	}
+	nfc := norm.NFC.String(ours)
+	return nfc != ours && sameForm(nfc, withMedia, t)
+}
+
+// sameForm is sameText for one form of psnd's text.
+func sameForm(ours string, withMedia bool, t xapi.Tweet) bool {
 	theirs := t.Text
 	var ents []xapi.URLEntity
 	if t.Entities != nil {

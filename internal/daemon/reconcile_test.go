@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/psnd/psnd/internal/fakex"
 	"github.com/psnd/psnd/internal/tweettext"
 	"github.com/psnd/psnd/internal/xapi"
@@ -79,6 +81,12 @@ func TestSameText(t *testing.T) {
 		// Escapes of anything else are the same address, in either case.
 		{"escaped unreserved and lower-case hex", "see https://a.com/%7euser/caf%c3%a9|x", false,
 			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/~user/café%7Cx"}), true},
+		// X counts (and may store) the text in NFC, where a link may end
+		// elsewhere than in psnd's decomposed text: either form is ours.
+		{"decomposed accent in a link, X in NFC", "voir https://example.com/cafe\u0301 ici", false,
+			tco("voir https://t.co/abcdefghij ici", xapi.URLEntity{Start: 5, End: 28, URL: "https://t.co/abcdefghij", ExpandedURL: "https://example.com/caf%C3%A9"}), true},
+		{"combining mark after a link, X in NFC", "see example.com\u0301 x", false,
+			tco("see https://t.co/abcdefghij\u1e3f x", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "http://example.co"}), true},
 		{"long post in note_tweet", long, false,
 			xapi.Tweet{Text: long[:270] + "…", NoteTweet: &xapi.NoteTweet{Text: long}}, true},
 	}
@@ -153,6 +161,18 @@ func FuzzSameText(f *testing.F) {
 		// Without media on psnd's side, X's media link is someone else's.
 		if media && sameText(text, false, tw) {
 			t.Fatalf("a text without media matched a rendering with a media link: %q", rendered)
+		}
+		// X may keep the text in NFC: that rendering is ours too.
+		if nfc := norm.NFC.String(text); nfc != text {
+			n = 0
+			o, oents := fakex.Render(nfc, mediaURL, next)
+			ot := xapi.Tweet{Text: o, Entities: &xapi.Entities{}, Attachments: tw.Attachments}
+			for _, e := range oents {
+				ot.Entities.URLs = append(ot.Entities.URLs, xapi.URLEntity{Start: e.Start, End: e.End, URL: e.URL, ExpandedURL: e.ExpandedURL})
+			}
+			if !sameText(text, media, ot) {
+				t.Fatalf("X's rendering of the NFC form not recognised:\nours   %q\ntheirs %q", text, o)
+			}
 		}
 		// Texts that differ inside a link's path (by the case of a
 		// letter, a character more at its end) or by a link left out
