@@ -365,7 +365,9 @@ var unescapeX = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Repl
 // case, no lone trailing slash, the rest percent-decoded except for the
 // escapes of delimiters (see unescapeURL).
 func canonURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 && i <= len("https") {
+	// Only a real scheme is dropped: "://" may stand in a path too
+	// ("x.co/://evil.com" is x.co's address, not evil.com's).
+	if i := strings.Index(u, "://"); i >= 0 && (strings.EqualFold(u[:i], "http") || strings.EqualFold(u[:i], "https")) {
 		u = u[i+3:]
 	}
 	host, rest := u, ""

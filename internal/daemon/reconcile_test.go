@@ -81,6 +81,11 @@ func TestSameText(t *testing.T) {
 		// Escapes of anything else are the same address, in either case.
 		{"escaped unreserved and lower-case hex", "see https://a.com/%7euser/caf%c3%a9|x", false,
 			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/~user/café%7Cx"}), true},
+		// "://" inside a path is not a scheme to drop.
+		{"scheme-like path", "see x.co/://evil.com", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "http://evil.com"}), false},
+		{"scheme-like path, X's rendering", "see x.co/://evil.com", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "http://x.co/://evil.com"}), true},
 		// X counts (and may store) the text in NFC, where a link may end
 		// elsewhere than in psnd's decomposed text: either form is ours.
 		{"decomposed accent in a link, X in NFC", "voir https://example.com/cafe\u0301 ici", false,
