@@ -381,17 +381,18 @@ func canonURL(u string) string {
 }
 
 // unescapeURL decodes the percent escapes of u that do not change which
-// address it is (X escapes non-ASCII, psnd's text may not), and writes the
-// others with upper-case hex. An escaped delimiter stays escaped: "%26" in
-// a query or "%2F" in a path is another address than "&" or "/", so
-// another text.
+// address it is (X escapes non-ASCII, psnd's text may not; parentheses,
+// quotes, ! $ * carry no structure), and writes the others with upper-case
+// hex. An escaped delimiter of paths and queries stays escaped: "%26" in a
+// query or "%2F" in a path is another address than "&" or "/", so another
+// text.
 func unescapeURL(u string) string {
 	var b strings.Builder
 	for i := 0; i < len(u); i++ {
 		c := u[i]
 		if c == '%' && i+2 < len(u) && ishex(u[i+1]) && ishex(u[i+2]) {
 			v := unhex(u[i+1])<<4 | unhex(u[i+2])
-			if v == '%' || strings.IndexByte(":/?#[]@!$&'()*+,;=", v) >= 0 {
+			if v == '%' || strings.IndexByte(":/?#[]@&+,;=", v) >= 0 {
 				b.WriteByte('%')
 				b.WriteString(strings.ToUpper(u[i+1 : i+3]))
 			} else {

@@ -78,6 +78,10 @@ func TestSameText(t *testing.T) {
 			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/a/b"}), false},
 		{"escaped ? in a path", "see https://a.com/why%3F", false,
 			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/why?"}), false},
+		// Parentheses, quotes and the like carry no structure: X may
+		// escape them in expanded_url (a Wikipedia link).
+		{"escaped parentheses", "read https://en.wikipedia.org/wiki/Go_(language)!", false,
+			tco("read https://t.co/abcdefghij!", xapi.URLEntity{Start: 5, End: 28, URL: "https://t.co/abcdefghij", ExpandedURL: "https://en.wikipedia.org/wiki/Go_%28language%29"}), true},
 		// Escapes of anything else are the same address, in either case.
 		{"escaped unreserved and lower-case hex", "see https://a.com/%7euser/caf%c3%a9|x", false,
 			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/~user/café%7Cx"}), true},
