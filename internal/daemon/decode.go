@@ -38,7 +38,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, rules bodyRules) 
 	case err != nil:
 		return badRequest("read request body: " + err.Error())
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	if len(trimJSONSpace(b)) == 0 {
 		if rules.allowEmpty {
 			return nil
 		}
@@ -54,7 +54,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, rules bodyRules) 
 	if err := dec.Decode(v); err != nil {
 		return badRequest("invalid request body: " + err.Error())
 	}
-	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
+	if rest := trimJSONSpace(b[dec.InputOffset():]); len(rest) > 0 {
 		return badRequest(fmt.Sprintf("invalid request body: data after the JSON value (at byte %d)", dec.InputOffset()))
 	}
 	if at, esc := loneSurrogate(b); at >= 0 {
@@ -62,6 +62,11 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, rules bodyRules) 
 	}
 	return nil
 }
+
+// trimJSONSpace trims JSON's white space (RFC 8259: space, tab, CR, LF),
+// not bytes.TrimSpace's Unicode spaces: a no-break space after the value
+// is data, not white space.
+func trimJSONSpace(b []byte) []byte { return bytes.Trim(b, " \t\r\n") }
 
 func invalidUTF8At(b []byte) int {
 	for i := 0; i < len(b); {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -256,7 +255,20 @@ func matchesReply(t xapi.Tweet, prevID string) bool {
 // normalising to NFC and collapsing white space, and the links by what
 // they point to. Nothing is searched or sliced across a case change, so
 // every script compares correctly.
+//
+// X counts a text in NFC and may store it so, and where a text is not in
+// NFC a link may end elsewhere (a combining mark after it) or hold other
+// code points: psnd's text as sent and its NFC form are both tried.
 func sameText(ours string, withMedia bool, t xapi.Tweet) bool {
+	if sameForm(ours, withMedia, t) {
+		return true
+	}
+	nfc := norm.NFC.String(ours)
+	return nfc != ours && sameForm(nfc, withMedia, t)
+}
+
+// sameForm is sameText for one form of psnd's text.
+func sameForm(ours string, withMedia bool, t xapi.Tweet) bool {
 	theirs := t.Text
 	var ents []xapi.URLEntity
 	if t.Entities != nil {
@@ -350,9 +362,12 @@ var unescapeX = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Repl
 
 // canonURL is the form in which a posted URL and X's expanded_url are
 // compared: no scheme (X adds http:// to a bare domain), the host in lower
-// case, no lone trailing slash, the path percent-decoded.
+// case, no lone trailing slash, the rest percent-decoded except for the
+// escapes of delimiters (see unescapeURL).
 func canonURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 && i <= len("https") {
+	// Only a real scheme is dropped: "://" may stand in a path too
+	// ("x.co/://evil.com" is x.co's address, not evil.com's).
+	if i := strings.Index(u, "://"); i >= 0 && (strings.EqualFold(u[:i], "http") || strings.EqualFold(u[:i], "https")) {
 		u = u[i+3:]
 	}
 	host, rest := u, ""
@@ -362,10 +377,47 @@ func canonURL(u string) string {
 	if rest == "/" {
 		rest = ""
 	}
-	if d, err := url.PathUnescape(rest); err == nil {
-		rest = d
+	return strings.ToLower(host) + unescapeURL(rest)
+}
+
+// unescapeURL decodes the percent escapes of u that do not change which
+// address it is (X escapes non-ASCII, psnd's text may not; parentheses,
+// quotes, ! $ * carry no structure), and writes the others with upper-case
+// hex. An escaped delimiter of paths and queries stays escaped: "%26" in a
+// query or "%2F" in a path is another address than "&" or "/", so another
+// text.
+func unescapeURL(u string) string {
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if c == '%' && i+2 < len(u) && ishex(u[i+1]) && ishex(u[i+2]) {
+			v := unhex(u[i+1])<<4 | unhex(u[i+2])
+			if v == '%' || strings.IndexByte(":/?#[]@&+,;=", v) >= 0 {
+				b.WriteByte('%')
+				b.WriteString(strings.ToUpper(u[i+1 : i+3]))
+			} else {
+				b.WriteByte(v)
+			}
+			i += 2
+			continue
+		}
+		b.WriteByte(c)
 	}
-	return strings.ToLower(host) + rest
+	return b.String()
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
 }
 
 // normText folds the differences X introduces that do not change a post:

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/tweettext"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -67,6 +70,32 @@ func TestSameText(t *testing.T) {
 			tco("see now https://t.co/abcdefghij", xapi.URLEntity{Start: 8, End: 31, URL: "https://t.co/abcdefghij", ExpandedURL: "http://go.dev"}), false},
 		{"emoji and RTL around a percent-encoded link", "🧑‍🧑‍🧒 مرحبا example.com/путь שלום", false,
 			tco("🧑‍🧑‍🧒 مرحبا https://t.co/abcdefghij שלום", xapi.URLEntity{Start: 12, End: 35, URL: "https://t.co/abcdefghij", ExpandedURL: "http://example.com/%D0%BF%D1%83%D1%82%D1%8C"}), true},
+		// Percent-decoding must not turn an escaped delimiter into a real
+		// one: these are other addresses, so other texts.
+		{"escaped & in a query", "rock https://a.com/s?q=rock%26roll", false,
+			tco("rock https://t.co/abcdefghij", xapi.URLEntity{Start: 5, End: 28, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/s?q=rock&roll"}), false},
+		{"escaped slash in a path", "see https://a.com/a%2Fb", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/a/b"}), false},
+		{"escaped ? in a path", "see https://a.com/why%3F", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/why?"}), false},
+		// Parentheses, quotes and the like carry no structure: X may
+		// escape them in expanded_url (a Wikipedia link).
+		{"escaped parentheses", "read https://en.wikipedia.org/wiki/Go_(language)!", false,
+			tco("read https://t.co/abcdefghij!", xapi.URLEntity{Start: 5, End: 28, URL: "https://t.co/abcdefghij", ExpandedURL: "https://en.wikipedia.org/wiki/Go_%28language%29"}), true},
+		// Escapes of anything else are the same address, in either case.
+		{"escaped unreserved and lower-case hex", "see https://a.com/%7euser/caf%c3%a9|x", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "https://a.com/~user/café%7Cx"}), true},
+		// "://" inside a path is not a scheme to drop.
+		{"scheme-like path", "see x.co/://evil.com", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "http://evil.com"}), false},
+		{"scheme-like path, X's rendering", "see x.co/://evil.com", false,
+			tco("see https://t.co/abcdefghij", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "http://x.co/://evil.com"}), true},
+		// X counts (and may store) the text in NFC, where a link may end
+		// elsewhere than in psnd's decomposed text: either form is ours.
+		{"decomposed accent in a link, X in NFC", "voir https://example.com/cafe\u0301 ici", false,
+			tco("voir https://t.co/abcdefghij ici", xapi.URLEntity{Start: 5, End: 28, URL: "https://t.co/abcdefghij", ExpandedURL: "https://example.com/caf%C3%A9"}), true},
+		{"combining mark after a link, X in NFC", "see example.com\u0301 x", false,
+			tco("see https://t.co/abcdefghij\u1e3f x", xapi.URLEntity{Start: 4, End: 27, URL: "https://t.co/abcdefghij", ExpandedURL: "http://example.co"}), true},
 		{"long post in note_tweet", long, false,
 			xapi.Tweet{Text: long[:270] + "…", NoteTweet: &xapi.NoteTweet{Text: long}}, true},
 	}
@@ -142,5 +171,63 @@ func FuzzSameText(f *testing.F) {
 		if media && sameText(text, false, tw) {
 			t.Fatalf("a text without media matched a rendering with a media link: %q", rendered)
 		}
+		// X may keep the text in NFC: that rendering is ours too.
+		if nfc := norm.NFC.String(text); nfc != text {
+			n = 0
+			o, oents := fakex.Render(nfc, mediaURL, next)
+			ot := xapi.Tweet{Text: o, Entities: &xapi.Entities{}, Attachments: tw.Attachments}
+			for _, e := range oents {
+				ot.Entities.URLs = append(ot.Entities.URLs, xapi.URLEntity{Start: e.Start, End: e.End, URL: e.URL, ExpandedURL: e.ExpandedURL})
+			}
+			if !sameText(text, media, ot) {
+				t.Fatalf("X's rendering of the NFC form not recognised:\nours   %q\ntheirs %q", text, o)
+			}
+		}
+		// Texts that differ inside a link's path (by the case of a
+		// letter, a character more at its end) or by a link left out
+		// are other texts.
+		for _, l := range tweettext.Links(text) {
+			others := []string{text[:l.Start] + text[l.End:]}
+			if i := pathLetter(text[l.Start:l.End]); i >= 0 {
+				i += l.Start
+				others = append(others, text[:i]+string(text[i]^0x20)+text[i+1:])
+			}
+			if strings.Contains(text[l.Start:l.End], "/") {
+				others = append(others, text[:l.End]+"Q"+text[l.End:])
+			}
+			for _, other := range others {
+				n = 0
+				o, oents := fakex.Render(other, mediaURL, next)
+				ot := xapi.Tweet{Text: o, Entities: &xapi.Entities{}, Attachments: tw.Attachments}
+				for _, e := range oents {
+					ot.Entities.URLs = append(ot.Entities.URLs, xapi.URLEntity{Start: e.Start, End: e.End, URL: e.URL, ExpandedURL: e.ExpandedURL})
+				}
+				if sameText(text, media, ot) {
+					t.Fatalf("ours %q matched X's rendering of another text %q", text, other)
+				}
+			}
+		}
 	})
+}
+
+// pathLetter is the index in a URL of the first ASCII letter of its path
+// that is not a percent escape's hex digit, or -1.
+func pathLetter(u string) int {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		i = 0
+	} else {
+		i += 3
+	}
+	j := strings.IndexByte(u[i:], '/')
+	if j < 0 {
+		return -1
+	}
+	for k := i + j; k < len(u); k++ {
+		c := u[k] | 0x20
+		if c >= 'a' && c <= 'z' && !(k >= 1 && u[k-1] == '%') && !(k >= 2 && u[k-2] == '%') {
+			return k
+		}
+	}
+	return -1
 }

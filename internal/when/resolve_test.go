@@ -145,10 +145,34 @@ func checkTransition(t *testing.T, zone string, loc *time.Location, tr, o1, o2 i
 	}
 	span := d + 2*3600
 	earliest := map[int64]int64{} // wall clock as UTC seconds → earliest instant
+	shows := map[int64][]int64{}  // wall clock → every instant showing it, in order
 	for u := tr - span; u <= tr+span; u += 60 {
 		w := u + offset(loc, u)
 		if e, ok := earliest[w]; !ok || u < e {
 			earliest[w] = u
+		}
+		shows[w] = append(shows[w], u)
+	}
+	// A time of day asked during the change's night is the next instant
+	// showing it: on the night clocks go back, the second of a repeated
+	// time once the first has passed.
+	for _, now := range []int64{tr - 60, tr + 60, tr + d/2, tr + d + 60} {
+		today := time.Unix(now+offset(loc, now), 0).UTC().Format("2006-01-02")
+		for w, us := range shows {
+			wt := time.Unix(w, 0).UTC()
+			if wt.Format("2006-01-02") != today {
+				continue
+			}
+			i := 0
+			for i < len(us) && us[i] <= now {
+				i++
+			}
+			if i == len(us) || i == 0 && us[0]-now > 86400 {
+				continue // the next one lies outside the grid
+			}
+			if p, err := Parse(wt.Format("15:04"), time.Unix(now, 0), loc); err != nil || p.Unix() != us[i] {
+				t.Errorf("%s at %v: Parse(%q) = %v, %v; want %v", zone, time.Unix(now, 0).In(loc), wt.Format("15:04"), p.In(loc), err, time.Unix(us[i], 0).In(loc))
+			}
 		}
 	}
 	lo, hi := tr+min(o1, o2)-3600, tr+max(o1, o2)+3600

@@ -96,6 +96,11 @@ func parse(s string, now time.Time, loc *time.Location) (time.Time, error) {
 			n := now.In(loc)
 			t := Resolve(n.Year(), n.Month(), n.Day(), tod.Hour(), tod.Minute(), tod.Second(), loc)
 			if !t.After(now) {
+				// The night clocks go back, the same wall time comes
+				// round again: that one is still today's, and next.
+				if later, ok := repeated(t, loc); ok && later.After(now) {
+					return later, nil
+				}
 				t = Resolve(n.Year(), n.Month(), n.Day()+1, tod.Hour(), tod.Minute(), tod.Second(), loc)
 			}
 			return t, nil
@@ -158,6 +163,26 @@ func Resolve(year int, month time.Month, day, hour, min, sec int, loc *time.Loca
 	// Unreachable for any zone Go can load; keep Go's choice rather than
 	// panic or return nonsense.
 	return time.Date(year, month, day, hour, min, sec, 0, loc)
+}
+
+// repeated returns the later instant at which the wall clock in loc shows
+// what it shows at t, if clocks go back after t and show it again.
+func repeated(t time.Time, loc *time.Location) (time.Time, bool) {
+	t = t.In(loc)
+	_, end := t.ZoneBounds()
+	if end.IsZero() {
+		return time.Time{}, false
+	}
+	_, before := t.Zone()
+	_, after := end.In(loc).Zone()
+	if after >= before {
+		return time.Time{}, false
+	}
+	later := t.Add(time.Duration(before-after) * time.Second).In(loc)
+	if later.Before(end) || later.Format(time.DateTime) != t.Format(time.DateTime) {
+		return time.Time{}, false
+	}
+	return later, true
 }
 
 // parseDuration accepts Go durations plus a "d" (24h) unit: "90m", "2h",

@@ -112,3 +112,36 @@ func TestParseHorizon(t *testing.T) {
 		t.Errorf("exactly two years ahead: %v", err)
 	}
 }
+
+// TestParseTimeOfDayFallBackNight: a time of day is the next one to come.
+// On the night clocks go back, once the earlier of a repeated wall time
+// has passed, the later one is still to come today, not tomorrow.
+func TestParseTimeOfDayFallBackNight(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no tzdata")
+	}
+	// 2026-11-01: 02:00 EDT becomes 01:00 EST (06:00 UTC).
+	cases := []struct {
+		now  time.Time
+		in   string
+		want time.Time
+	}{
+		// 01:10 EDT, first pass: 01:30 EDT comes first.
+		{time.Date(2026, 11, 1, 5, 10, 0, 0, time.UTC), "01:30", time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC)},
+		// 01:40 EDT: 01:30 EDT has passed; 01:30 EST is 50 minutes away.
+		{time.Date(2026, 11, 1, 5, 40, 0, 0, time.UTC), "01:30", time.Date(2026, 11, 1, 6, 30, 0, 0, time.UTC)},
+		// 01:10 EST, second pass: 01:30 EST is 20 minutes away.
+		{time.Date(2026, 11, 1, 6, 10, 0, 0, time.UTC), "01:30", time.Date(2026, 11, 1, 6, 30, 0, 0, time.UTC)},
+		// 01:40 EST: both have passed; tomorrow's.
+		{time.Date(2026, 11, 1, 6, 40, 0, 0, time.UTC), "01:30", time.Date(2026, 11, 2, 6, 30, 0, 0, time.UTC)},
+		// 01:10 EST: 00:30 happened once and has passed; tomorrow's.
+		{time.Date(2026, 11, 1, 6, 10, 0, 0, time.UTC), "00:30", time.Date(2026, 11, 2, 5, 30, 0, 0, time.UTC)},
+	}
+	for _, c := range cases {
+		got, err := Parse(c.in, c.now, ny)
+		if err != nil || !got.Equal(c.want) {
+			t.Errorf("at %s, Parse(%q) = %v, %v; want %v", c.now.In(ny).Format("15:04 MST"), c.in, got.In(ny), err, c.want.In(ny))
+		}
+	}
+}
