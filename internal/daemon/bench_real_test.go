@@ -37,10 +37,12 @@ const xLatency = 50 * time.Millisecond
 // was answered after the due instant; cpu-ms the whole process's CPU per
 // burst.
 //
-// default runs the daemon's default 16 workers; workers64 shows what the
-// worker count alone changes when each create waits xLatency.
+// default runs the daemon's default workers (defaultWorkers, 128);
+// workers16 and workers64 show what the worker count alone changes when
+// each create waits xLatency (16 was the default before).
 func BenchmarkPublishBurstRealTokens(b *testing.B) {
 	b.Run("default", func(b *testing.B) { burstRealTokens(b, 0) })
+	b.Run("workers16", func(b *testing.B) { burstRealTokens(b, 16) })
 	b.Run("workers64", func(b *testing.B) { burstRealTokens(b, 64) })
 }
 
