@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,34 +37,6 @@ func listTime(p api.Post) *time.Time {
 		return p.NextRetryAt
 	}
 	return p.ScheduledAt
-}
-
-// writeTable prints rows in columns two spaces apart, the first row being
-// the header. paint may colour a cell: the padding is added outside it and
-// measured on the plain text, so escape sequences never upset the
-// alignment. The last column is not padded.
-func writeTable(w io.Writer, rows [][]string, paint func(row, col int, cell string) string) error {
-	var widths []int
-	for _, r := range rows {
-		for i, cell := range r {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
-		}
-	}
-	var b strings.Builder
-	for ri, r := range rows {
-		for ci, cell := range r {
-			b.WriteString(paint(ri, ci, cell))
-			if ci < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[ci]-utf8.RuneCountInString(cell)+2))
-			}
-		}
-		b.WriteString("\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func printPost(env *Env, loc *time.Location, p api.Post) error {

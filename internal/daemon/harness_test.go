@@ -94,7 +94,6 @@ type harness struct {
 	cfg    Config
 	arms   chan time.Time
 	stop   func()
-	store  *sqlstore.Store // read-only view for assertions
 }
 
 const testUser = "1001"

@@ -317,10 +317,10 @@ func statusFile(tb testing.TB, path string) map[string]int64 {
 
 // thread is one task's counters.
 type thread struct {
-	tid           int
-	vol, nonvol   int64
-	cpu           time.Duration
-	wchan, status string
+	tid         int
+	vol, nonvol int64
+	cpu         time.Duration
+	wchan       string
 }
 
 func threads(tb testing.TB, pid int) map[int]thread {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -265,8 +264,6 @@ func (e *env) me(token string) error {
 	_, _, err := e.xc.Me(context.Background(), token)
 	return err
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 func fakexUser(id, username string) fakex.User {
 	return fakex.User{ID: id, Username: username, Name: username}

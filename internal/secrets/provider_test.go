@@ -104,7 +104,7 @@ func TestKeyProviderWaitsForLockedKeyring(t *testing.T) {
 		// Retries at 1s, 2s, 4s, 8s ... capped at 1m: attempts at
 		// t = 0, 1, 3, 7, 15, 31, 63, 123, 183.
 		for _, at := range []time.Duration{1, 3, 7, 15, 31, 63, 123, 183} {
-			time.Sleep(start.Add(at*time.Second).Sub(time.Now()) - time.Millisecond)
+			time.Sleep(time.Until(start.Add(at*time.Second)) - time.Millisecond)
 			synctest.Wait()
 			before := p.State().Attempts
 			time.Sleep(time.Millisecond)
@@ -128,7 +128,7 @@ func TestKeyProviderWaitsForLockedKeyring(t *testing.T) {
 
 		// The user logs in: the next attempt (at 243s) reads the key.
 		m.FailWith(nil)
-		time.Sleep(start.Add(243 * time.Second).Sub(time.Now()))
+		time.Sleep(time.Until(start.Add(243 * time.Second)))
 		synctest.Wait()
 		if err := <-runErr; err != nil {
 			t.Fatalf("Run: %v", err)

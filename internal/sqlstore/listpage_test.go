@@ -16,13 +16,12 @@ import (
 
 // seededPost is what a list test knows of a post it inserted.
 type seededPost struct {
-	id       int64
-	account  string
-	status   post.Status
-	at       string // the list time: published, else scheduled, else created
-	texts    []string
-	media    map[int]int // position -> media count
-	threadOf int
+	id      int64
+	account string
+	status  post.Status
+	at      string // the list time: published, else scheduled, else created
+	texts   []string
+	media   map[int]int // position -> media count
 }
 
 var allStatuses = []post.Status{post.StatusDraft, post.StatusScheduled, post.StatusPublishing, post.StatusPublished, post.StatusFailed, post.StatusRetry}

@@ -208,16 +208,6 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 // asciiScanClass marks the ASCII bytes scanText must look at.
 var asciiScanClass = [128]uint8{'@': 1, '#': 1, 0: 1}
 
-// nfcQuick reports whether s is certainly in NFC already.
-func nfcQuick(s string) bool {
-	for _, r := range s {
-		if !nfcStable(r) {
-			return norm.NFC.QuickSpanString(s) == len(s)
-		}
-	}
-	return true
-}
-
 // nfcStable reports code points of common blocks that are NFC_QC=Yes with
 // canonical combining class 0 and never combine with what precedes them:
 // a text made only of them is in NFC. Anything else goes to the quick check.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -230,14 +229,13 @@ type tzZone struct {
 // the same on every machine whatever its /usr/share/zoneinfo holds.
 func tzdataZones(t *testing.T) []tzZone {
 	t.Helper()
-	root := runtime.GOROOT()
-	if root == "" {
-		out, err := exec.Command("go", "env", "GOROOT").Output()
-		if err != nil {
-			t.Fatalf("find GOROOT: %v", err)
-		}
-		root = strings.TrimSpace(string(out))
+	// The go command that runs the test knows its GOROOT (runtime.GOROOT
+	// is deprecated: it names where the binary was built).
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("find GOROOT: %v", err)
 	}
+	root := strings.TrimSpace(string(out))
 	path := filepath.Join(root, "lib", "time", "zoneinfo.zip")
 	raw, err := os.ReadFile(path)
 	if err != nil {
