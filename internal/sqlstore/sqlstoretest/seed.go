@@ -11,7 +11,6 @@ package sqlstoretest
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/psnd/psnd/internal/post"
@@ -87,8 +86,8 @@ func SeedPosts(ctx context.Context, s *sqlstore.Store, sp Spec) ([]int64, error)
 	defer tx.Rollback()
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO posts
 		(account_id, parent_post_id, thread_position, content, status, sub_status, scheduled_at, published_at,
-		 fail_reason, platform_post_id, platform_post_ids, run_id, attempts, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		 fail_reason, platform_post_id, run_id, attempts, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("seed: prepare: %w", err)
 	}
@@ -109,7 +108,6 @@ func SeedPosts(ctx context.Context, s *sqlstore.Store, sp Spec) ([]int64, error)
 			pub = sched
 		}
 		var rootID int64
-		var xids []string
 		for pos := range n {
 			var parent, platform, published any
 			if pos > 0 {
@@ -121,7 +119,6 @@ func SeedPosts(ctx context.Context, s *sqlstore.Store, sp Spec) ([]int64, error)
 			if st == post.StatusPublished {
 				xid++
 				platform = fmt.Sprint(xid)
-				xids = append(xids, fmt.Sprint(xid))
 				published = pub
 				attempts = 1
 			}
@@ -129,12 +126,8 @@ func SeedPosts(ctx context.Context, s *sqlstore.Store, sp Spec) ([]int64, error)
 				reason = "X refused the post: You are not allowed to create a Tweet with duplicate content."
 				attempts = 1
 			}
-			var ids any
-			if pos == 0 && st == post.StatusPublished && n == 1 {
-				ids = fmt.Sprintf(`["%d"]`, xid)
-			}
 			res, err := ins.ExecContext(ctx, Account.ID, parent, pos, sp.Text(i, pos), string(rowStatus), sub, sched,
-				published, reason, platform, ids, fmt.Sprintf("seed-%d", i), attempts, created, created)
+				published, reason, platform, fmt.Sprintf("seed-%d", i), attempts, created, created)
 			if err != nil {
 				return nil, fmt.Errorf("seed: insert: %w", err)
 			}
@@ -142,12 +135,6 @@ func SeedPosts(ctx context.Context, s *sqlstore.Store, sp Spec) ([]int64, error)
 				if rootID, err = res.LastInsertId(); err != nil {
 					return nil, err
 				}
-			}
-		}
-		if len(xids) > 1 {
-			if _, err := tx.ExecContext(ctx, `UPDATE posts SET platform_post_ids = ? WHERE id = ?`,
-				`["`+strings.Join(xids, `","`)+`"]`, rootID); err != nil {
-				return nil, fmt.Errorf("seed: id list: %w", err)
 			}
 		}
 		ids = append(ids, rootID)
