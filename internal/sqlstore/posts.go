@@ -354,18 +354,21 @@ func (t *Tx) attachMedia(posts []*post.Post) error {
 	// Media are rare: one query for all the tweets, their ids passed as one
 	// JSON array so the statement text stays fixed.
 	idsJSON, _ := json.Marshal(ids)
-	rows, err := t.query(`SELECT id, post_id, path, sha256, mime_type, size_bytes, alt_text,
-			x_media_id, x_media_expires_at
-		FROM media WHERE post_id IN (SELECT value FROM json_each(?)) ORDER BY post_id, position`, string(idsJSON))
+	rows, err := t.query(`SELECT `+mediaColumns+`
+		FROM media m WHERE m.post_id IN (SELECT value FROM json_each(?)) ORDER BY m.post_id, m.position`, string(idsJSON))
 	if err != nil {
 		return fmt.Errorf("read media: %w", mapErr(err))
 	}
 	return scanMedia(rows, idx)
 }
 
-// scanMedia attaches media rows (id, post_id, path, sha256, mime_type,
-// size_bytes, alt_text, x_media_id, x_media_expires_at; ordered by tweet
-// and position) to the tweets in idx; rows of other tweets are skipped.
+// mediaColumns are the media columns scanMedia reads, in its order; queries
+// alias the table m.
+const mediaColumns = `m.id, m.post_id, m.path, m.sha256, m.mime_type, m.size_bytes, m.alt_text,
+	m.x_media_id, m.x_media_expires_at`
+
+// scanMedia attaches media rows (mediaColumns, ordered by tweet and
+// position) to the tweets in idx; rows of other tweets are skipped.
 func scanMedia(rows *sql.Rows, idx map[int64]*post.Tweet) error {
 	defer rows.Close()
 	for rows.Next() {
@@ -408,8 +411,7 @@ func (t *Tx) ListPosts(f ListFilter) ([]*post.Post, error) {
 		WHERE p.parent_post_id IS NULL`
 	childrenQ := `SELECT ` + postColumns + ` FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
 		WHERE p.parent_post_id IS NOT NULL`
-	mediaQ := `SELECT m.id, m.post_id, m.path, m.sha256, m.mime_type, m.size_bytes, m.alt_text,
-			m.x_media_id, m.x_media_expires_at
+	mediaQ := `SELECT ` + mediaColumns + `
 		FROM media m JOIN posts t ON t.id = m.post_id JOIN posts r ON r.id = COALESCE(t.parent_post_id, t.id)
 		WHERE r.parent_post_id IS NULL`
 	var args []any
