@@ -17,6 +17,10 @@ const (
 	PathPost     = "/v1/posts/{id}" // GET show
 )
 
+// VersionHeader carries the daemon's version on every response, so a
+// client can notice a daemon of another version.
+const VersionHeader = "X-Psnd-Version"
+
 // Paging of GET /v1/posts: ?limit=N (1..ListMaxLimit) answers one page
 // and, when more posts follow, names the next page's ?cursor= in the
 // NextCursorHeader response header. Without limit the whole list streams.

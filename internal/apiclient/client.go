@@ -23,8 +23,10 @@ import (
 	"github.com/psnd/psnd/internal/api"
 )
 
-// VersionHeader carries the daemon's version on every response.
-const VersionHeader = "X-Psnd-Version"
+// VersionHeader is api.VersionHeader, where new code should name it. This
+// alias stays only while internal/daemon and the CLI's tests still name it
+// here (not "Deprecated:", which would fail staticcheck on them).
+const VersionHeader = api.VersionHeader
 
 // ErrDaemonNotRunning means nothing listens on the socket.
 var ErrDaemonNotRunning = errors.New("psnd daemon is not running")
@@ -105,7 +107,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		return fmt.Errorf("talk to psnd daemon: %w", err)
 	}
 	defer resp.Body.Close()
-	if v := resp.Header.Get(VersionHeader); v != "" && v != c.version && c.OnVersionMismatch != nil {
+	if v := resp.Header.Get(api.VersionHeader); v != "" && v != c.version && c.OnVersionMismatch != nil {
 		c.warnOnce.Do(func() { c.OnVersionMismatch(v) })
 	}
 	if resp.StatusCode >= 300 {

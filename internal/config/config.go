@@ -111,9 +111,6 @@ func (c Config) LockPath() string { return filepath.Join(c.Home, "psnd.lock") }
 // MasterKeyPath is where PSN_KEYRING=file keeps the data key.
 func (c Config) MasterKeyPath() string { return filepath.Join(c.Home, "master.key") }
 
-// MediaDir holds psnd's own copies of attached media.
-func (c Config) MediaDir() string { return filepath.Join(c.Home, "media") }
-
 // SandboxDir is the sandbox's own data directory (`psnd serve --sandbox`):
 // its database, key file and media copies, apart from the real ones. The
 // socket and lock stay in Home, where every client looks.

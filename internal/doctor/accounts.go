@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // Account is one connected account's login, as stored.
@@ -53,7 +54,7 @@ func CheckAccount(a Account, required []string, now time.Time) api.DoctorCheck {
 	case a.NeedsReauth:
 		msg := "@" + a.Username + " needs to log in again"
 		if a.ReauthReason != "" {
-			msg += ": " + oneLine(a.ReauthReason)
+			msg += ": " + textutil.FirstLine(a.ReauthReason)
 		}
 		if a.ReauthAt != nil {
 			msg += " (since " + a.ReauthAt.UTC().Format(time.RFC3339) + ")"
@@ -72,7 +73,7 @@ func CheckAccount(a Account, required []string, now time.Time) api.DoctorCheck {
 	}
 	if a.RefreshFailures > 0 {
 		return warn(name, fmt.Sprintf("renewing @%s's token has failed %s: %s", a.Username,
-			plural(a.RefreshFailures, "time", "times"), oneLine(a.LastError)),
+			plural(a.RefreshFailures, "time", "times"), textutil.FirstLine(a.LastError)),
 			"check the network and https://api.x.com; psnd keeps trying, and if X refuses the token it says so here: then "+login)
 	}
 	if a.ExpiresAt == nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // Callback is what probing the login callback address found.
@@ -105,7 +106,7 @@ func CheckCallback(c Callback) api.DoctorCheck {
 func listenReason(err error) string {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Err != nil {
-		return oneLine(oe.Err.Error())
+		return textutil.FirstLine(oe.Err.Error())
 	}
 	return errLine(err)
 }

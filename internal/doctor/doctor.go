@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/api"
+
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // Check names, in the order `psnd doctor` prints them. An account's check
@@ -96,20 +98,11 @@ func skip(name, msg string) api.DoctorCheck {
 // Skip is a check that could not be made, with the reason.
 func Skip(name, reason string) api.DoctorCheck { return skip(name, reason) }
 
-// oneLine keeps the first line of an error for a message.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
-}
-
 func errLine(err error) string {
 	if err == nil {
 		return ""
 	}
-	return oneLine(err.Error())
+	return textutil.FirstLine(err.Error())
 }
 
 // shellQuote quotes a path for a fix the user may paste into a shell.

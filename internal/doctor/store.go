@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/psnd/psnd/internal/api"
+
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // keyResetFix is the way out when the database's data key is gone for good
@@ -77,7 +79,7 @@ func CheckIntegrity(db string, rows []string, err error) api.DoctorCheck {
 	if len(rows) > 1 {
 		more = fmt.Sprintf(" (and %d more problems)", len(rows)-1)
 	}
-	return fail(NameDatabase, db+" is damaged: "+oneLine(rows[0])+more, recoverFix(db))
+	return fail(NameDatabase, db+" is damaged: "+textutil.FirstLine(rows[0])+more, recoverFix(db))
 }
 
 // CheckSchema compares the database's migration version with the newest
@@ -233,20 +235,20 @@ func CheckDaemonKey(k DaemonKey) []api.DoctorCheck {
 	case "waiting_for_keyring":
 		msg := "the daemon is waiting for " + where + " (locked or unavailable); nothing is published until it can read the key"
 		if k.LastError != "" {
-			msg += ": " + oneLine(k.LastError)
+			msg += ": " + textutil.FirstLine(k.LastError)
 		}
 		return []api.DoctorCheck{fail(NameKeyring, msg, unlockFix(k.Mode)),
 			skip(NameDataKey, "the keyring could not be read (see keyring)")}
 	case "error":
 		return []api.DoctorCheck{
 			keyringOK(where, k.Mode),
-			fail(NameDataKey, "the data key in "+where+" is unusable: "+oneLine(k.LastError), keyResetFix),
+			fail(NameDataKey, "the data key in "+where+" is unusable: "+textutil.FirstLine(k.LastError), keyResetFix),
 		}
 	}
 	kr := keyringOK(where, k.Mode)
 	switch {
 	case k.BindError != "":
-		return []api.DoctorCheck{kr, fail(NameDataKey, oneLine(k.BindError), keyResetFix)}
+		return []api.DoctorCheck{kr, fail(NameDataKey, textutil.FirstLine(k.BindError), keyResetFix)}
 	case !k.Bound:
 		return []api.DoctorCheck{kr, warn(NameDataKey, "the daemon has read the key and is checking it against the database",
 			"run `psnd doctor` again in a moment")}
@@ -306,18 +308,10 @@ func CheckFailedPosts(posts []FailedPost, err error) api.DoctorCheck {
 			s += " @" + p.Account
 		}
 		if p.Reason != "" {
-			s += " (" + truncate(oneLine(p.Reason), 80) + ")"
+			s += " (" + textutil.Truncate(textutil.FirstLine(p.Reason), 80) + ")"
 		}
 		items = append(items, s)
 	}
 	return warn(NameFailedPosts, plural(len(posts), "failed post waits", "failed posts wait")+": "+list(items),
 		"see them with `psnd list --status failed`; fix the cause, then `psnd retry ID` (or `psnd delete ID`)")
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // Tweet is a post stored by the fake.
@@ -413,9 +414,5 @@ func (s *Server) tweetJSONLocked(t *Tweet, f map[string]bool) map[string]any {
 
 func displayURL(u string) string {
 	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
-	if utf8.RuneCountInString(u) > 26 {
-		r := []rune(u)
-		return string(r[:25]) + "…"
-	}
-	return u
+	return textutil.Truncate(u, 26)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/textutil"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -273,7 +274,7 @@ func (s *Source) revoke(ctx context.Context, app App, tok secrets.Secret, hint s
 	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("revoke %s: %s", hint, oneLine(describe(err)))
+		return fmt.Errorf("revoke %s: %s", hint, textutil.FirstLine(describe(err)))
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

@@ -21,6 +21,7 @@ import (
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // Defaults of a login.
@@ -273,9 +274,9 @@ func (m *Logins) Start(ctx context.Context, opts StartOptions) (LoginStatus, err
 func listenReason(err error) string {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Err != nil {
-		return oneLine(oe.Err.Error())
+		return textutil.FirstLine(oe.Err.Error())
 	}
-	return oneLine(err.Error())
+	return textutil.FirstLine(err.Error())
 }
 
 // openBrowser runs the injected opener without waiting more than
@@ -293,7 +294,7 @@ func (m *Logins) openBrowser(l *login, u string) {
 		select {
 		case err := <-done:
 			if err != nil {
-				m.setBrowserError(l, "could not open a browser: "+oneLine(err.Error()))
+				m.setBrowserError(l, "could not open a browser: "+textutil.FirstLine(err.Error()))
 			}
 		case <-t.C:
 		}
@@ -516,7 +517,7 @@ func (l *login) exchange(ctx context.Context, code secrets.Secret) (post.Account
 			}
 			msg += ")"
 		} else {
-			msg = "could not reach X's token endpoint: " + oneLine(describe(err))
+			msg = "could not reach X's token endpoint: " + textutil.FirstLine(describe(err))
 		}
 		return post.Account{}, &LoginError{Code: "exchange_failed",
 			Message: msg + "; codes expire 30 seconds after approval, so run `psnd auth login` again"}
@@ -525,11 +526,11 @@ func (l *login) exchange(ctx context.Context, code secrets.Secret) (post.Account
 	refresh := secrets.NewSecret(tok.RefreshToken)
 	u, _, err := m.cfg.Identify.Me(xctx, access.Reveal())
 	if err != nil {
-		return post.Account{}, &LoginError{Code: "identify_failed", Message: "X issued tokens but GET /2/users/me failed: " + oneLine(err.Error())}
+		return post.Account{}, &LoginError{Code: "identify_failed", Message: "X issued tokens but GET /2/users/me failed: " + textutil.FirstLine(err.Error())}
 	}
 	acct := post.Account{ID: u.ID, Username: u.Username, DisplayName: u.Name, SubscriptionType: u.SubscriptionType}
 	if err := l.save(xctx, acct, tok, access, refresh); err != nil {
-		return post.Account{}, &LoginError{Code: "save_failed", Message: "could not store the tokens: " + oneLine(err.Error())}
+		return post.Account{}, &LoginError{Code: "save_failed", Message: "could not store the tokens: " + textutil.FirstLine(err.Error())}
 	}
 	var saved post.Account
 	if err := m.cfg.Store.View(xctx, func(tx *sqlstore.Tx) error {

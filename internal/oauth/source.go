@@ -17,6 +17,8 @@ import (
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
 	"github.com/psnd/psnd/internal/xapi"
+
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // SourceConfig holds a Source's dependencies.
@@ -316,7 +318,7 @@ const (
 func classify(err error) (failKind, string) {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return failTransient, "could not reach X's token endpoint: " + oneLine(describe(err))
+		return failTransient, "could not reach X's token endpoint: " + textutil.FirstLine(describe(err))
 	}
 	status := 0
 	if re.Response != nil {
@@ -328,15 +330,15 @@ func classify(err error) (failKind, string) {
 	}
 	switch {
 	case status >= 500 || status == http.StatusTooManyRequests:
-		return failTransient, "X's token endpoint answered " + oneLine(what)
+		return failTransient, "X's token endpoint answered " + textutil.FirstLine(what)
 	case re.ErrorCode == "invalid_request" || re.ErrorCode == "invalid_grant":
 		// X answers 400 invalid_request for a spent or unknown refresh
 		// token; invalid_grant is the RFC's name for the same.
-		return failRefused, "X refused the refresh token (" + oneLine(what) + ")"
+		return failRefused, "X refused the refresh token (" + textutil.FirstLine(what) + ")"
 	case status == http.StatusUnauthorized || re.ErrorCode == "unauthorized_client" || re.ErrorCode == "invalid_client":
-		return failPermanent, "X refused the app's credentials (" + oneLine(what) + "); check the client id and secret with `psnd setup`"
+		return failPermanent, "X refused the app's credentials (" + textutil.FirstLine(what) + "); check the client id and secret with `psnd setup`"
 	}
-	return failPermanent, "X refused the refresh (" + oneLine(what) + ")"
+	return failPermanent, "X refused the refresh (" + textutil.FirstLine(what) + ")"
 }
 
 // describe drops url.Error's "Post <url>:" prefix, keeping the cause.
@@ -350,14 +352,6 @@ func describe(err error) string {
 		}
 	}
 	return err.Error()
-}
-
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }
 
 // refresh presents the stored refresh token once per attempt, retrying only

@@ -1,5 +1,5 @@
 // Package post holds psnd's domain types: posts (a single tweet or a thread),
-// their statuses and the transitions between them, accounts and media. It
+// their statuses and which of them may be edited, accounts and media. It
 // imports only the standard library, so every other package can depend on it
 // without creating cycles.
 package post
@@ -94,28 +94,6 @@ func RetrySub(n int) SubStatus {
 // MaxAutoRetries is how many times a transient failure (network, 5xx) is
 // retried automatically before the post fails (SPEC §6).
 const MaxAutoRetries = 3
-
-// transitions lists the allowed status changes. Publishing may be re-entered
-// from retry; a failed post goes back to scheduled (retry/reschedule) or to
-// draft (edit). Cancelling returns a scheduled post to draft.
-var transitions = map[Status][]Status{
-	StatusDraft:      {StatusScheduled, StatusPublishing},
-	StatusScheduled:  {StatusDraft, StatusPublishing, StatusScheduled},
-	StatusPublishing: {StatusPublished, StatusFailed, StatusRetry, StatusScheduled},
-	StatusRetry:      {StatusPublishing, StatusDraft, StatusFailed, StatusScheduled},
-	StatusFailed:     {StatusScheduled, StatusDraft, StatusPublishing},
-	StatusPublished:  {},
-}
-
-// CanTransition reports whether a post may move from one status to another.
-func CanTransition(from, to Status) bool {
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
-}
 
 // Editable reports whether a post in status s may have its text or time
 // changed. Posts being published or already published may not.

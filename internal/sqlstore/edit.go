@@ -99,16 +99,14 @@ func (t *Tx) UpdatePost(id int64, u PostUpdate, now time.Time) (*post.Post, erro
 		if err := t.insertMedia(id, u.Tweets[0].Media, ts); err != nil {
 			return nil, err
 		}
-		for i, tw := range u.Tweets[1:] {
-			res, err := t.exec(`INSERT INTO posts (account_id, parent_post_id, thread_position, content, status,
-					scheduled_at, run_id, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				p.AccountID, id, i+1, tw.Text, string(status), fmtTimePtr(sched), p.RunID, ts, ts)
-			if err != nil {
-				return nil, fmt.Errorf("insert tweet: %w", mapErr(err))
-			}
-			rowID, _ := res.LastInsertId()
-			if err := t.insertMedia(rowID, tw.Media, ts); err != nil {
+		// The new thread rows share the post's account, schedule and fence
+		// (reset below gives all rows the new run_id).
+		thread := &post.Post{AccountID: p.AccountID, ScheduledAt: sched, RunID: p.RunID, CreatedAt: now, UpdatedAt: now}
+		for i, tw := range u.Tweets {
+			thread.Tweets = append(thread.Tweets, post.Tweet{Position: i, Text: tw.Text, Status: status, Media: tw.Media})
+		}
+		for i := 1; i < len(thread.Tweets); i++ {
+			if _, err := t.insertTweetRow(thread, id, i); err != nil {
 				return nil, err
 			}
 		}

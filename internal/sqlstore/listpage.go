@@ -51,7 +51,7 @@ func RankOf(s post.Status) int {
 // time bound instead of the cursor made every page scan from the start of
 // its section (a walk of 100,000 posts took seconds). The filters other
 // than time only skip rows.
-const (
+var (
 	listPageFilter = ` FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
 		WHERE p.parent_post_id IS NULL AND p.list_rank = ?
 		  AND (? = '[]' OR p.status IN (SELECT value FROM json_each(?)))

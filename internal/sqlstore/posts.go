@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/psnd/psnd/internal/post"
@@ -49,51 +50,140 @@ func (t *Tx) CreatePost(np NewPost, now time.Time) (*post.Post, error) {
 	if np.Status == post.StatusScheduled && np.ScheduledAt == nil {
 		return nil, errors.New("create post: scheduled without a time")
 	}
-	ts := fmtTime(now)
-	runID := NewRunID()
-	var rootID int64
+	p := &post.Post{
+		AccountID:   np.AccountID,
+		Status:      np.Status,
+		ScheduledAt: np.ScheduledAt,
+		RunID:       NewRunID(),
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
 	for i, tw := range np.Tweets {
-		var parent any
-		if i > 0 {
-			parent = rootID
-		}
-		res, err := t.exec(`INSERT INTO posts
-			(account_id, parent_post_id, thread_position, content, status, scheduled_at, run_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			np.AccountID, parent, i, tw.Text, string(np.Status), fmtTimePtr(np.ScheduledAt), runID, ts, ts)
+		p.Tweets = append(p.Tweets, post.Tweet{Position: i, Text: tw.Text, Status: np.Status, Media: tw.Media})
+	}
+	id, err := t.InsertPost(p)
+	if err != nil {
+		return nil, err
+	}
+	return t.GetPost(id)
+}
+
+// InsertPost writes p as given, every stored field of the post, its tweets
+// and their media, and returns the new post's id. The store assigns the ids
+// (p.ID, Tweet.RowID, Media.ID are ignored) and takes the account's
+// username from the accounts table; a tweet's position is its index. It
+// checks nothing beyond the schema's constraints: CreatePost is the way
+// for new posts; this is for seeding and for tests that fill every field.
+func (t *Tx) InsertPost(p *post.Post) (int64, error) {
+	if len(p.Tweets) == 0 {
+		return 0, errors.New("insert post: no tweets")
+	}
+	var rootID int64
+	for i := range p.Tweets {
+		id, err := t.insertTweetRow(p, rootID, i)
 		if err != nil {
-			return nil, fmt.Errorf("insert post: %w", mapErr(err))
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return nil, fmt.Errorf("insert post: %w", err)
+			return 0, err
 		}
 		if i == 0 {
 			rootID = id
 		}
-		if err := t.insertMedia(id, tw.Media, ts); err != nil {
-			return nil, err
-		}
 	}
-	return t.GetPost(rootID)
+	return rootID, nil
+}
+
+// insertTweetRow writes p.Tweets[i] as a row of the thread whose root row
+// is rootID (i > 0), or as the root row (i == 0, which also carries the
+// post-level fields), with its media. Every row of a post shares its
+// schedule, run_id and timestamps, as UpdatePost and the publisher expect.
+func (t *Tx) insertTweetRow(p *post.Post, rootID int64, i int) (int64, error) {
+	tw := &p.Tweets[i]
+	var parent any
+	status, sub, reason := p.Status, p.SubStatus, p.FailReason
+	attempts, retries, next := p.Attempts, p.Retries, p.NextRetryAt
+	if i > 0 {
+		parent = rootID
+		status, sub, reason = tw.Status, post.SubNone, ""
+		attempts, retries, next = 0, 0, nil
+	}
+	var xid any
+	if tw.PlatformPostID != "" {
+		xid = tw.PlatformPostID
+	}
+	res, err := t.exec(`INSERT INTO posts
+		(account_id, parent_post_id, thread_position, content, status, sub_status, scheduled_at, published_at,
+		 fail_reason, platform_post_id, run_id, attempts, retries, next_retry_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.AccountID, parent, i, tw.Text, string(status), string(sub), fmtTimePtr(p.ScheduledAt), fmtTimePtr(tw.PublishedAt),
+		reason, xid, p.RunID, attempts, retries, fmtTimePtr(next), fmtTime(p.CreatedAt), fmtTime(p.UpdatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("insert post: %w", mapErr(err))
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("insert post: %w", err)
+	}
+	if err := t.insertMedia(id, tw.Media, fmtTime(p.CreatedAt)); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 func (t *Tx) insertMedia(rowID int64, media []post.Media, ts string) error {
 	for i, m := range media {
 		if _, err := t.exec(`INSERT INTO media
-			(post_id, position, path, sha256, mime_type, size_bytes, alt_text, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			rowID, i, m.Path, m.SHA256, m.MimeType, m.Size, m.AltText, ts); err != nil {
+			(post_id, position, path, sha256, mime_type, size_bytes, alt_text, x_media_id, x_media_expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rowID, i, m.Path, m.SHA256, m.MimeType, m.Size, m.AltText, nullString(m.XMediaID), fmtTimePtr(m.MediaExpiresAt), ts); err != nil {
 			return fmt.Errorf("insert media: %w", mapErr(err))
 		}
 	}
 	return nil
 }
 
-// postColumns are the columns read for every row, in rowScanner's order.
-const postColumns = `p.id, p.account_id, COALESCE(a.username, ''), p.parent_post_id, p.thread_position,
-	p.content, p.status, p.sub_status, p.scheduled_at, p.published_at, p.fail_reason,
-	p.platform_post_id, p.run_id, p.attempts, p.retries, p.next_retry_at, p.created_at, p.updated_at`
+// nullString stores "" as NULL, for columns where NULL means "none yet".
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// postFields are the columns read for every post row, each with where it
+// is scanned to: the one list both the SELECT (postColumns) and the scan
+// (rowScanner) are built from, so they cannot drift apart.
+var postFields = []struct {
+	expr string
+	dest func(*row) any
+}{
+	{"p.id", func(r *row) any { return &r.id }},
+	{"p.account_id", func(r *row) any { return &r.accountID }},
+	{"COALESCE(a.username, '')", func(r *row) any { return &r.username }},
+	{"p.parent_post_id", func(r *row) any { return &r.parent }},
+	{"p.thread_position", func(r *row) any { return &r.position }},
+	{"p.content", func(r *row) any { return &r.content }},
+	{"p.status", func(r *row) any { return &r.status }},
+	{"p.sub_status", func(r *row) any { return &r.subStatus }},
+	{"p.scheduled_at", func(r *row) any { return &r.scheduled }},
+	{"p.published_at", func(r *row) any { return &r.published }},
+	{"p.fail_reason", func(r *row) any { return &r.failReason }},
+	{"p.platform_post_id", func(r *row) any { return &r.platformID }},
+	{"p.run_id", func(r *row) any { return &r.runID }},
+	{"p.attempts", func(r *row) any { return &r.attempts }},
+	{"p.retries", func(r *row) any { return &r.retries }},
+	{"p.next_retry_at", func(r *row) any { return &r.nextRetry }},
+	{"p.created_at", func(r *row) any { return &r.created }},
+	{"p.updated_at", func(r *row) any { return &r.updated }},
+}
+
+// postColumns is the SELECT list of postFields; queries over posts alias
+// the table p and left-join accounts as a.
+var postColumns = func() string {
+	exprs := make([]string, len(postFields))
+	for i, f := range postFields {
+		exprs[i] = f.expr
+	}
+	return strings.Join(exprs, ", ")
+}()
 
 type row struct {
 	id, parent           sql.NullInt64
@@ -119,11 +209,10 @@ type rowScanner struct {
 }
 
 func newRowScanner() *rowScanner {
-	s := &rowScanner{}
-	r := &s.r
-	s.dest = []any{&r.id, &r.accountID, &r.username, &r.parent, &r.position,
-		&r.content, &r.status, &r.subStatus, &r.scheduled, &r.published, &r.failReason,
-		&r.platformID, &r.runID, &r.attempts, &r.retries, &r.nextRetry, &r.created, &r.updated}
+	s := &rowScanner{dest: make([]any, len(postFields))}
+	for i, f := range postFields {
+		s.dest[i] = f.dest(&s.r)
+	}
 	return s
 }
 
@@ -265,18 +354,21 @@ func (t *Tx) attachMedia(posts []*post.Post) error {
 	// Media are rare: one query for all the tweets, their ids passed as one
 	// JSON array so the statement text stays fixed.
 	idsJSON, _ := json.Marshal(ids)
-	rows, err := t.query(`SELECT id, post_id, path, sha256, mime_type, size_bytes, alt_text,
-			x_media_id, x_media_expires_at
-		FROM media WHERE post_id IN (SELECT value FROM json_each(?)) ORDER BY post_id, position`, string(idsJSON))
+	rows, err := t.query(`SELECT `+mediaColumns+`
+		FROM media m WHERE m.post_id IN (SELECT value FROM json_each(?)) ORDER BY m.post_id, m.position`, string(idsJSON))
 	if err != nil {
 		return fmt.Errorf("read media: %w", mapErr(err))
 	}
 	return scanMedia(rows, idx)
 }
 
-// scanMedia attaches media rows (id, post_id, path, sha256, mime_type,
-// size_bytes, alt_text, x_media_id, x_media_expires_at; ordered by tweet
-// and position) to the tweets in idx; rows of other tweets are skipped.
+// mediaColumns are the media columns scanMedia reads, in its order; queries
+// alias the table m.
+const mediaColumns = `m.id, m.post_id, m.path, m.sha256, m.mime_type, m.size_bytes, m.alt_text,
+	m.x_media_id, m.x_media_expires_at`
+
+// scanMedia attaches media rows (mediaColumns, ordered by tweet and
+// position) to the tweets in idx; rows of other tweets are skipped.
 func scanMedia(rows *sql.Rows, idx map[int64]*post.Tweet) error {
 	defer rows.Close()
 	for rows.Next() {
@@ -319,8 +411,7 @@ func (t *Tx) ListPosts(f ListFilter) ([]*post.Post, error) {
 		WHERE p.parent_post_id IS NULL`
 	childrenQ := `SELECT ` + postColumns + ` FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
 		WHERE p.parent_post_id IS NOT NULL`
-	mediaQ := `SELECT m.id, m.post_id, m.path, m.sha256, m.mime_type, m.size_bytes, m.alt_text,
-			m.x_media_id, m.x_media_expires_at
+	mediaQ := `SELECT ` + mediaColumns + `
 		FROM media m JOIN posts t ON t.id = m.post_id JOIN posts r ON r.id = COALESCE(t.parent_post_id, t.id)
 		WHERE r.parent_post_id IS NULL`
 	var args []any

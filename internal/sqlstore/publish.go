@@ -223,8 +223,8 @@ func (t *Tx) SendStartedAt(rowID int64) (*time.Time, error) {
 	return parseTimePtr(s)
 }
 
-// RecordTweetID stores the X id of one tweet and the thread's id list. It
-// deliberately ignores the lease: once X has the tweet, its id must be
+// RecordTweetID stores the X id of one tweet and touches the post's root
+// row (its updated_at says the post changed). It deliberately ignores the lease: once X has the tweet, its id must be
 // kept whatever else happened.
 func (t *Tx) RecordTweetID(rootID, rowID int64, xid string, now time.Time) error {
 	ts := fmtTime(now)
@@ -241,19 +241,11 @@ func (t *Tx) RecordTweetID(rootID, rowID int64, xid string, now time.Time) error
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("record tweet id %s for row %d: %w", xid, rowID, ErrNotFound)
 	}
-	return t.refreshIDList(rootID, ts)
-}
-
-func (t *Tx) refreshIDList(rootID int64, ts string) error {
-	_, err := t.exec(`UPDATE posts SET platform_post_ids = (
-			SELECT json_group_array(platform_post_id) FROM (
-				SELECT platform_post_id FROM posts
-				WHERE (id = ?1 OR parent_post_id = ?1) AND platform_post_id IS NOT NULL
-				ORDER BY thread_position)),
-			updated_at = ?2
-		WHERE id = ?1`, rootID, ts)
-	if err != nil {
-		return fmt.Errorf("update thread id list: %w", mapErr(err))
+	if rowID == rootID {
+		return nil
+	}
+	if _, err := t.exec(`UPDATE posts SET updated_at = ? WHERE id = ?`, ts, rootID); err != nil {
+		return fmt.Errorf("record tweet id %s: touch post %d: %w", xid, rootID, mapErr(err))
 	}
 	return nil
 }

@@ -104,7 +104,7 @@ func TestSchemaColumns(t *testing.T) {
 		"accounts":     {"id", "username", "display_name", "subscription_type"},
 		"oauth_tokens": {"account_id", "access_token_enc", "refresh_token_enc", "expires_at", "scopes", "metadata"},
 		"posts": {"id", "account_id", "parent_post_id", "thread_position", "content", "status", "sub_status",
-			"scheduled_at", "published_at", "fail_reason", "platform_post_id", "platform_post_ids", "run_id",
+			"scheduled_at", "published_at", "fail_reason", "platform_post_id", "run_id",
 			"attempts", "next_retry_at", "lease_owner", "lease_expires_at"},
 		"media":    {"post_id", "path", "sha256", "mime_type", "size_bytes", "alt_text", "x_media_id", "x_media_expires_at"},
 		"settings": {"timezone", "default_account_id", "x_client_id", "x_client_secret_enc"},

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // CheckBatch reads JSON Lines from r, each line one JSON string, and writes
@@ -317,7 +319,7 @@ func unquoteJSON(b []byte) (string, bool) {
 		case 't':
 			out = append(out, '\t')
 		case 'u':
-			r, ok := hex4(b, i+1)
+			r, ok := textutil.Hex4(b, i+1)
 			if !ok {
 				return "", false
 			}
@@ -325,7 +327,7 @@ func unquoteJSON(b []byte) (string, bool) {
 			if utf16.IsSurrogate(r) {
 				r2, ok2 := rune(-1), false
 				if i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
-					r2, ok2 = hex4(b, i+3)
+					r2, ok2 = textutil.Hex4(b, i+3)
 				}
 				if dec := utf16.DecodeRune(r, r2); ok2 && dec != utf8.RuneError {
 					r = dec
@@ -340,27 +342,6 @@ func unquoteJSON(b []byte) (string, bool) {
 		}
 	}
 	return string(out), true
-}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 func appendJSONStrings(out []byte, list []string) []byte {

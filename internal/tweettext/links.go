@@ -1,7 +1,5 @@
 package tweettext
 
-import "unicode/utf8"
-
 // Link is a URL that twitter-text's extractor finds in a text: the part X
 // turns into a t.co link.
 type Link struct {
@@ -18,21 +16,7 @@ func Links(text string) []Link {
 	if len(spans) == 0 {
 		return nil
 	}
-	// UTF-16 index → byte offset. Invalid bytes are one unit each, as in
-	// appendUTF16.
-	off := make([]int, len(u)+1)
-	i := 0
-	for b := 0; b < len(text); {
-		r, size := utf8.DecodeRuneInString(text[b:])
-		off[i] = b
-		i++
-		if r >= 0x10000 {
-			off[i] = b
-			i++
-		}
-		b += size
-	}
-	off[len(u)] = len(text)
+	off := utf16ByteOffsets(text, len(u))
 	out := make([]Link, len(spans))
 	for k, s := range spans {
 		url := text[off[s.start]:off[s.end]]

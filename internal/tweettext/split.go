@@ -495,23 +495,7 @@ func urlByteSpans(w string) [][2]int {
 	if len(urls) == 0 {
 		return nil
 	}
-	// Map UTF-16 indices to byte offsets.
-	off := make([]int, len(u)+1)
-	b := 0
-	for i := 0; i < len(u); {
-		r, size := utf8.DecodeRuneInString(w[b:])
-		_ = r
-		n := 1
-		if r >= 0x10000 {
-			n = 2
-		}
-		for k := 0; k < n; k++ {
-			off[i+k] = b
-		}
-		i += n
-		b += size
-	}
-	off[len(u)] = len(w)
+	off := utf16ByteOffsets(w, len(u))
 	out := make([][2]int, len(urls))
 	for i, s := range urls {
 		out[i] = [2]int{off[s.start], off[s.end]}

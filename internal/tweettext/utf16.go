@@ -84,3 +84,25 @@ func runeAt(t []uint16, i int) (rune, int) {
 	}
 	return rune(u), 1
 }
+
+// utf16ByteOffsets maps the UTF-16 indices of s (units = len(appendUTF16(nil,
+// s))) to byte offsets of s: off[i] is where the character holding unit i
+// starts, both units of a surrogate pair mapping to the same byte, and
+// off[units] is len(s). Invalid bytes are one unit each, as in appendUTF16.
+// It turns twitter-text's UTF-16 spans into cuts of the Go string.
+func utf16ByteOffsets(s string, units int) []int {
+	off := make([]int, units+1)
+	i := 0
+	for b := 0; b < len(s); {
+		r, size := utf8.DecodeRuneInString(s[b:])
+		off[i] = b
+		i++
+		if r >= 0x10000 {
+			off[i] = b
+			i++
+		}
+		b += size
+	}
+	off[units] = len(s)
+	return off
+}

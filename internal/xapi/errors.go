@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // Error is an HTTP error answer from X. Both of X's error shapes are folded
@@ -79,21 +81,17 @@ func (e *Error) Message() string {
 	if len(parts) == 0 {
 		parts = append(parts, http.StatusText(e.StatusCode))
 	}
-	return oneLine(strings.Join(parts, "; "))
+	return shortLine(strings.Join(parts, "; "))
 }
 
 // genericInvalidDetail is the detail of X's invalid-request problems; the
 // useful text is in errors[].
 const genericInvalidDetail = "One or more parameters to your request was invalid."
 
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	const max = 300
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
-}
+// shortLine puts s on one line of at most 300 characters and "…": X's
+// messages end up in one-line reports and fail reasons. The cut is
+// between characters, never inside one.
+func shortLine(s string) string { return textutil.Truncate(textutil.Squash(s), 301) }
 
 // duplicateDetail is the text of X's answer to a post whose text repeats a
 // recent post of the same account (403, type about:blank).
@@ -220,7 +218,7 @@ func describeNetErr(err error) string {
 	if errors.As(err, &ue) && ue.Err != nil {
 		err = ue.Err
 	}
-	return oneLine(err.Error())
+	return shortLine(err.Error())
 }
 
 // problemBody is the union of X's error bodies.

@@ -75,7 +75,7 @@ func (e *ProcessingError) Error() string {
 	if msg == "" {
 		msg = "no reason given"
 	}
-	return fmt.Sprintf("x media %s: processing failed: %s", e.MediaID, oneLine(msg))
+	return fmt.Sprintf("x media %s: processing failed: %s", e.MediaID, shortLine(msg))
 }
 
 // Is makes a ProcessingError count as ErrInvalidArgument for IsPermanent.

@@ -3,7 +3,7 @@
 // posts, bursts of posts due at one instant). It is imported only from
 // _test.go files.
 //
-// Posts are written with plain INSERTs in one transaction rather than
+// Posts are written with Tx.InsertPost in one transaction rather than
 // through Tx.CreatePost, which reads every post back and would make seeding
 // 100,000 posts take longer than the measurement.
 package sqlstoretest
@@ -11,7 +11,6 @@ package sqlstoretest
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/psnd/psnd/internal/post"
@@ -80,80 +79,46 @@ func SeedPosts(ctx context.Context, s *sqlstore.Store, sp Spec) ([]int64, error)
 		sp.At = func(i int) time.Time { return base.Add(time.Duration(i) * time.Minute) }
 	}
 	ids := make([]int64, 0, sp.Posts)
-	tx, err := s.DB().BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("seed: begin: %w", err)
-	}
-	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO posts
-		(account_id, parent_post_id, thread_position, content, status, sub_status, scheduled_at, published_at,
-		 fail_reason, platform_post_id, platform_post_ids, run_id, attempts, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("seed: prepare: %w", err)
-	}
-	defer ins.Close()
-	created := fmtTime(time.Now())
+	created := time.Now()
 	xid := int64(1_800_000_000_000_000_000)
-	for i := range sp.Posts {
-		st := sp.Status(i)
-		n := 1
-		if sp.ThreadEvery > 0 && sp.ThreadLen > 1 && i%sp.ThreadEvery == 0 {
-			n = sp.ThreadLen
-		}
-		var sched, pub any
-		if st != post.StatusDraft {
-			sched = fmtTime(sp.At(i))
-		}
-		if st == post.StatusPublished {
-			pub = sched
-		}
-		var rootID int64
-		var xids []string
-		for pos := range n {
-			var parent, platform, published any
-			if pos > 0 {
-				parent = rootID
+	err := s.Update(ctx, func(tx *sqlstore.Tx) error {
+		for i := range sp.Posts {
+			st := sp.Status(i)
+			n := 1
+			if sp.ThreadEvery > 0 && sp.ThreadLen > 1 && i%sp.ThreadEvery == 0 {
+				n = sp.ThreadLen
 			}
-			rowStatus := st
-			sub, reason := "", ""
-			attempts := 0
-			if st == post.StatusPublished {
-				xid++
-				platform = fmt.Sprint(xid)
-				xids = append(xids, fmt.Sprint(xid))
-				published = pub
-				attempts = 1
+			p := &post.Post{AccountID: Account.ID, Status: st, RunID: fmt.Sprintf("seed-%d", i),
+				CreatedAt: created, UpdatedAt: created}
+			if st != post.StatusDraft {
+				at := sp.At(i)
+				p.ScheduledAt = &at
 			}
-			if st == post.StatusFailed && pos == 0 {
-				reason = "X refused the post: You are not allowed to create a Tweet with duplicate content."
-				attempts = 1
+			switch st {
+			case post.StatusPublished:
+				p.PublishedAt, p.Attempts = p.ScheduledAt, 1
+			case post.StatusFailed:
+				p.FailReason = "X refused the post: You are not allowed to create a Tweet with duplicate content."
+				p.Attempts = 1
 			}
-			var ids any
-			if pos == 0 && st == post.StatusPublished && n == 1 {
-				ids = fmt.Sprintf(`["%d"]`, xid)
-			}
-			res, err := ins.ExecContext(ctx, Account.ID, parent, pos, sp.Text(i, pos), string(rowStatus), sub, sched,
-				published, reason, platform, ids, fmt.Sprintf("seed-%d", i), attempts, created, created)
-			if err != nil {
-				return nil, fmt.Errorf("seed: insert: %w", err)
-			}
-			if pos == 0 {
-				if rootID, err = res.LastInsertId(); err != nil {
-					return nil, err
+			for pos := range n {
+				tw := post.Tweet{Position: pos, Text: sp.Text(i, pos), Status: st}
+				if st == post.StatusPublished {
+					xid++
+					tw.PlatformPostID, tw.PublishedAt = fmt.Sprint(xid), p.PublishedAt
 				}
+				p.Tweets = append(p.Tweets, tw)
 			}
-		}
-		if len(xids) > 1 {
-			if _, err := tx.ExecContext(ctx, `UPDATE posts SET platform_post_ids = ? WHERE id = ?`,
-				`["`+strings.Join(xids, `","`)+`"]`, rootID); err != nil {
-				return nil, fmt.Errorf("seed: id list: %w", err)
+			id, err := tx.InsertPost(p)
+			if err != nil {
+				return err
 			}
+			ids = append(ids, id)
 		}
-		ids = append(ids, rootID)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("seed: commit: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
 	}
 	return ids, nil
 }
@@ -170,9 +135,6 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	}
 	return s, nil
 }
-
-// fmtTime matches the store's fixed-width UTC text encoding.
-func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // ListSpec is the database `psnd list` is measured over: n posts with the
 // Mix of statuses, every 10th a thread of 3 tweets (n=100,000 gives 120,000
