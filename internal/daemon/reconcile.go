@@ -97,7 +97,7 @@ func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet
 		// twin outside X's duplicate window, and reading on to find it
 		// would bill the whole window on every lookup.
 		for _, t := range page.Tweets {
-			if !known[t.ID] && matchesReply(t, prevID) && sameText(tw.Text, len(tw.Media) > 0, t) {
+			if !known[t.ID] && matchesReply(t, prevID) && sameText(tw.Text, len(tw.Media) > 0, t) && sameMedia(tw, t) {
 				return t.ID, nil
 			}
 		}
@@ -112,6 +112,44 @@ func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet
 		params.PaginationToken = next
 		params.MaxResults = min(2*params.MaxResults, reconcileMaxPage)
 	}
+}
+
+// sameMedia reports whether X's tweet carries the media psnd attached to
+// tw. A post of media alone has no text to tell it from any other picture
+// the account posted (from a phone, say), so there the media must match;
+// with text, the text decides when X does not say what is attached. The ids
+// compared are those of the last upload, which is the one the interrupted
+// create sent: media are uploaded again only after a lookup found nothing.
+func sameMedia(tw *post.Tweet, t xapi.Tweet) bool {
+	if len(tw.Media) == 0 {
+		return true
+	}
+	textDecides := strings.TrimSpace(tw.Text) != ""
+	var keys []string
+	if t.Attachments != nil {
+		keys = t.Attachments.MediaKeys
+	}
+	ours := map[string]bool{}
+	for _, m := range tw.Media {
+		if m.XMediaID == "" {
+			return textDecides // never uploaded, so never sent with these media
+		}
+		ours[m.XMediaID] = true
+	}
+	if len(keys) == 0 {
+		return textDecides
+	}
+	if len(keys) != len(ours) {
+		return false
+	}
+	for _, k := range keys {
+		// A media key is "<kind>_<media id>" (3_ photo, 7_ video, 16_ GIF).
+		_, id, ok := strings.Cut(k, "_")
+		if !ok || !ours[id] {
+			return false
+		}
+	}
+	return true
 }
 
 // lookupFailure is the outcome when a lookup failed. A timeline that could
