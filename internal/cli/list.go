@@ -24,9 +24,9 @@ type listSection struct {
 
 // listSections are the default view's parts, in the daemon's list order.
 var listSections = []listSection{
-	{[]string{"failed", "retry", "publishing"}, "needing attention"},
-	{[]string{"scheduled"}, "scheduled"},
-	{[]string{"draft", "published"}, "drafts and published"},
+	{[]string{api.StatusFailed, api.StatusRetry, api.StatusPublishing}, "needing attention"},
+	{[]string{api.StatusScheduled}, "scheduled"},
+	{[]string{api.StatusDraft, api.StatusPublished}, "drafts and published"},
 }
 
 // sectionOf is the index in listSections of a status.
@@ -84,8 +84,8 @@ programs, in the same order.`,
 			if status != "" {
 				for _, s := range strings.Split(status, ",") {
 					s = strings.TrimSpace(s)
-					if !slices.Contains(postStatuses, s) {
-						return usagef("unknown status %q (want one of %s)", s, strings.Join(postStatuses, ", "))
+					if !slices.Contains(api.Statuses, s) {
+						return usagef("unknown status %q (want one of %s)", s, strings.Join(api.Statuses, ", "))
 					}
 					statuses = append(statuses, s)
 				}
@@ -98,7 +98,7 @@ programs, in the same order.`,
 			}
 			// The failure notice only where the listing hides failed
 			// posts: the default view shows them first.
-			hidesFailed := len(statuses) > 0 && !slices.Contains(statuses, "failed")
+			hidesFailed := len(statuses) > 0 && !slices.Contains(statuses, api.StatusFailed)
 			s, err := connectNotice(cmd.Context(), env, hidesFailed)
 			if err != nil {
 				return err
