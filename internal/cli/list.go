@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -272,7 +271,7 @@ func (t *postTable) flush() error {
 	t.widths = make([]int, len(header))
 	for _, l := range append([]tableLine{{cells: header}}, t.pending...) {
 		for i, cell := range l.cells {
-			t.widths[i] = max(t.widths[i], utf8.RuneCountInString(cell))
+			t.widths[i] = max(t.widths[i], displayWidth(cell))
 		}
 	}
 	if err := t.write(tableLine{cells: header, status: "header"}); err != nil {
@@ -287,9 +286,9 @@ func (t *postTable) flush() error {
 	return nil
 }
 
-// write prints one line: cells two spaces apart, padded outside their
-// colour so escape sequences never upset the alignment; the last column
-// is not padded.
+// write prints one line: cells two spaces apart, padded by display width
+// (CJK and emoji take two columns) outside their colour so escape
+// sequences never upset the alignment; the last column is not padded.
 func (t *postTable) write(l tableLine) error {
 	if l.cells == nil {
 		_, err := fmt.Fprintln(t.env.Stdout, l.note)
@@ -306,7 +305,7 @@ func (t *postTable) write(l tableLine) error {
 			b.WriteString(cell)
 		}
 		if ci < len(l.cells)-1 {
-			b.WriteString(strings.Repeat(" ", max(t.widths[ci]-utf8.RuneCountInString(cell), 0)+2))
+			b.WriteString(strings.Repeat(" ", max(t.widths[ci]-displayWidth(cell), 0)+2))
 		}
 	}
 	b.WriteByte('\n')
