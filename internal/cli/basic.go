@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/psnd/psnd/internal/api"
 )
 
 func newVersionCmd(env *Env) *cobra.Command {
@@ -85,7 +87,7 @@ ID is the number 'psnd post' printed and 'psnd list' shows.`,
 				return err
 			}
 			// Showing a failed post is looking at the failure already.
-			if p.Status != "failed" {
+			if p.Status != api.StatusFailed {
 				s.failureNotice(env)
 			}
 			if asJSON {
@@ -97,9 +99,6 @@ ID is the number 'psnd post' printed and 'psnd list' shows.`,
 	jsonFlag(cmd, &asJSON, "the post")
 	return cmd
 }
-
-// postStatuses are the values of list --status.
-var postStatuses = []string{"draft", "scheduled", "publishing", "published", "failed", "retry"}
 
 func parseID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)

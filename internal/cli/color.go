@@ -1,6 +1,10 @@
 package cli
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/psnd/psnd/internal/api"
+)
 
 // Colour follows one rule, here and in the spinner: only on a terminal,
 // never when NO_COLOR is set to anything (https://no-color.org) or TERM is
@@ -56,15 +60,15 @@ func (p palette) bold(s string) string   { return p.paint(sgrBold, s) }
 // dim.
 func (p palette) status(st, s string) string {
 	switch st {
-	case "failed":
+	case api.StatusFailed:
 		return p.paint(sgrRed, s)
-	case "published":
+	case api.StatusPublished:
 		return p.paint(sgrGreen, s)
-	case "scheduled":
+	case api.StatusScheduled:
 		return p.paint(sgrCyan, s)
-	case "publishing", "retry":
+	case api.StatusPublishing, api.StatusRetry:
 		return p.paint(sgrYellow, s)
-	case "draft":
+	case api.StatusDraft:
 		return p.paint(sgrDim, s)
 	}
 	return s

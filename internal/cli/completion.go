@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/apiclient"
 )
 
@@ -102,12 +103,12 @@ fish:
 
 // statusCompletions are the values of list --status, with what they mean.
 var statusCompletions = []cobra.Completion{
-	cobra.CompletionWithDesc("failed", "gave up; see the reason, then psnd retry"),
-	cobra.CompletionWithDesc("retry", "failed for now; psnd retries by itself"),
-	cobra.CompletionWithDesc("scheduled", "waiting for its time"),
-	cobra.CompletionWithDesc("publishing", "being posted right now"),
-	cobra.CompletionWithDesc("draft", "saved, not scheduled"),
-	cobra.CompletionWithDesc("published", "on X"),
+	cobra.CompletionWithDesc(api.StatusFailed, "gave up; see the reason, then psnd retry"),
+	cobra.CompletionWithDesc(api.StatusRetry, "failed for now; psnd retries by itself"),
+	cobra.CompletionWithDesc(api.StatusScheduled, "waiting for its time"),
+	cobra.CompletionWithDesc(api.StatusPublishing, "being posted right now"),
+	cobra.CompletionWithDesc(api.StatusDraft, "saved, not scheduled"),
+	cobra.CompletionWithDesc(api.StatusPublished, "on X"),
 }
 
 // completionClient is a quiet client for completion: no version warning

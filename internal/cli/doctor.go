@@ -238,12 +238,12 @@ func printDoctor(env *Env, rep doctorResult) {
 	}
 	width := 0
 	for _, c := range rep.Checks {
-		width = max(width, len(c.Name))
+		width = max(width, displayWidth(c.Name))
 	}
 	counts := map[string]int{}
 	for _, c := range rep.Checks {
 		counts[c.Status]++
-		fmt.Fprintf(env.Stdout, "%s %-*s  %s\n", mark(c.Status), width, c.Name, c.Message)
+		fmt.Fprintf(env.Stdout, "%s %s  %s\n", mark(c.Status), padRight(c.Name, width), c.Message)
 		if c.Fix != "" && c.Status != api.CheckOK {
 			fmt.Fprintf(env.Stdout, "%s%-*s  %s %s\n", indent, width, "", pal.bold("fix:"), c.Fix)
 		}

@@ -33,7 +33,7 @@ func listTime(p api.Post) *time.Time {
 	switch {
 	case p.PublishedAt != nil:
 		return p.PublishedAt
-	case p.Status == "retry" && p.NextRetryAt != nil:
+	case p.Status == api.StatusRetry && p.NextRetryAt != nil:
 		return p.NextRetryAt
 	}
 	return p.ScheduledAt
@@ -57,7 +57,7 @@ func printPost(env *Env, loc *time.Location, p api.Post) error {
 	if p.FailReason != nil {
 		fmt.Fprintf(w, "  reason:     %s\n", c.red(*p.FailReason))
 	}
-	if p.Status == "published" && len(p.PlatformPostIDs) > 0 {
+	if p.Status == api.StatusPublished && len(p.PlatformPostIDs) > 0 {
 		fmt.Fprintf(w, "  on X:       https://x.com/%s/status/%s\n", p.Account, p.PlatformPostIDs[0])
 	}
 	n := len(p.Tweets)

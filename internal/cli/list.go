@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -24,9 +23,9 @@ type listSection struct {
 
 // listSections are the default view's parts, in the daemon's list order.
 var listSections = []listSection{
-	{[]string{"failed", "retry", "publishing"}, "needing attention"},
-	{[]string{"scheduled"}, "scheduled"},
-	{[]string{"draft", "published"}, "drafts and published"},
+	{[]string{api.StatusFailed, api.StatusRetry, api.StatusPublishing}, "needing attention"},
+	{[]string{api.StatusScheduled}, "scheduled"},
+	{[]string{api.StatusDraft, api.StatusPublished}, "drafts and published"},
 }
 
 // sectionOf is the index in listSections of a status.
@@ -84,8 +83,8 @@ programs, in the same order.`,
 			if status != "" {
 				for _, s := range strings.Split(status, ",") {
 					s = strings.TrimSpace(s)
-					if !slices.Contains(postStatuses, s) {
-						return usagef("unknown status %q (want one of %s)", s, strings.Join(postStatuses, ", "))
+					if !slices.Contains(api.Statuses, s) {
+						return usagef("unknown status %q (want one of %s)", s, strings.Join(api.Statuses, ", "))
 					}
 					statuses = append(statuses, s)
 				}
@@ -98,7 +97,7 @@ programs, in the same order.`,
 			}
 			// The failure notice only where the listing hides failed
 			// posts: the default view shows them first.
-			hidesFailed := len(statuses) > 0 && !slices.Contains(statuses, "failed")
+			hidesFailed := len(statuses) > 0 && !slices.Contains(statuses, api.StatusFailed)
 			s, err := connectNotice(cmd.Context(), env, hidesFailed)
 			if err != nil {
 				return err
@@ -272,7 +271,7 @@ func (t *postTable) flush() error {
 	t.widths = make([]int, len(header))
 	for _, l := range append([]tableLine{{cells: header}}, t.pending...) {
 		for i, cell := range l.cells {
-			t.widths[i] = max(t.widths[i], utf8.RuneCountInString(cell))
+			t.widths[i] = max(t.widths[i], displayWidth(cell))
 		}
 	}
 	if err := t.write(tableLine{cells: header, status: "header"}); err != nil {
@@ -287,9 +286,9 @@ func (t *postTable) flush() error {
 	return nil
 }
 
-// write prints one line: cells two spaces apart, padded outside their
-// colour so escape sequences never upset the alignment; the last column
-// is not padded.
+// write prints one line: cells two spaces apart, padded by display width
+// (CJK and emoji take two columns) outside their colour so escape
+// sequences never upset the alignment; the last column is not padded.
 func (t *postTable) write(l tableLine) error {
 	if l.cells == nil {
 		_, err := fmt.Fprintln(t.env.Stdout, l.note)
@@ -306,7 +305,7 @@ func (t *postTable) write(l tableLine) error {
 			b.WriteString(cell)
 		}
 		if ci < len(l.cells)-1 {
-			b.WriteString(strings.Repeat(" ", max(t.widths[ci]-utf8.RuneCountInString(cell), 0)+2))
+			b.WriteString(strings.Repeat(" ", max(t.widths[ci]-displayWidth(cell), 0)+2))
 		}
 	}
 	b.WriteByte('\n')

@@ -41,7 +41,7 @@ func TestCompletionAsksForOnePage(t *testing.T) {
 		{"show", ""},
 		{"delete", ""},
 		{"edit", "draft,scheduled,failed,retry"},
-		{"cancel", "scheduled,retry,failed"},
+		{"cancel", "scheduled,failed,retry"}, // display order (api.StatusesWhere)
 		{"retry", "failed,retry"},
 	} {
 		stub.mu.Lock()

@@ -207,7 +207,7 @@ func (s *session) waitSettled(ctx context.Context, env *Env, p api.Post) (api.Po
 		if p.Upload != nil {
 			sp.set("uploading media for post %d: %d%%", p.ID, p.Upload.Sent*100/max(p.Upload.Total, 1))
 		}
-		if p.Status != "publishing" && p.Status != "scheduled" {
+		if p.Status != api.StatusPublishing && p.Status != api.StatusScheduled {
 			return p, nil
 		}
 	}
@@ -226,7 +226,7 @@ func (s *session) report(env *Env, p api.Post, asJSON, published bool) error {
 	} else {
 		fmt.Fprintln(env.Stdout, s.summary(env, p, published))
 	}
-	if p.Status == "failed" && published {
+	if p.Status == api.StatusFailed && published {
 		if asJSON {
 			return silentError{ExitError}
 		}
@@ -246,26 +246,26 @@ func (s *session) summary(env *Env, p api.Post, published bool) string {
 	}
 	st := func(word string) string { return c.status(p.Status, word) }
 	switch p.Status {
-	case "published":
+	case api.StatusPublished:
 		url := ""
 		if len(p.PlatformPostIDs) > 0 {
 			url = fmt.Sprintf(": https://x.com/%s/status/%s", p.Account, p.PlatformPostIDs[0])
 		}
-		return fmt.Sprintf("%s %s as @%s%s", what, st("published"), p.Account, url)
-	case "scheduled":
+		return fmt.Sprintf("%s %s as @%s%s", what, st(api.StatusPublished), p.Account, url)
+	case api.StatusScheduled:
 		if published {
 			// --wait=false: queued to go out now, not "scheduled for … (now)".
 			return fmt.Sprintf("%s %s as @%s; see `psnd show %d`", what, st("is being published now"), p.Account, p.ID)
 		}
-		return fmt.Sprintf("%s %s for %s as @%s", what, st("scheduled"), fmtWhen(env, s.loc, p.ScheduledAt), p.Account)
-	case "failed":
+		return fmt.Sprintf("%s %s for %s as @%s", what, st(api.StatusScheduled), fmtWhen(env, s.loc, p.ScheduledAt), p.Account)
+	case api.StatusFailed:
 		if !published {
-			return fmt.Sprintf("%s: text updated; the post is still %s: run `psnd retry %d`", what, st("failed"), p.ID)
+			return fmt.Sprintf("%s: text updated; the post is still %s: run `psnd retry %d`", what, st(api.StatusFailed), p.ID)
 		}
 		return fmt.Sprintf("%s %s", what, st("has failed"))
-	case "draft":
-		return fmt.Sprintf("%s saved as a %s", what, st("draft"))
-	case "retry":
+	case api.StatusDraft:
+		return fmt.Sprintf("%s saved as a %s", what, st(api.StatusDraft))
+	case api.StatusRetry:
 		at := ""
 		if p.NextRetryAt != nil {
 			at = " at " + when.Format(*p.NextRetryAt, now, s.loc)
@@ -275,7 +275,7 @@ func (s *session) summary(env *Env, p api.Post, published bool) string {
 			sub = " (" + *p.SubStatus + ")"
 		}
 		return fmt.Sprintf("%s %s%s%s: %s", what, st("will be retried"), at, sub, deref(p.FailReason))
-	case "publishing":
+	case api.StatusPublishing:
 		return fmt.Sprintf("%s %s; see `psnd show %d`", what, st("is being published"), p.ID)
 	}
 	return fmt.Sprintf("%s is %s", what, st(p.Status))
@@ -311,7 +311,7 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
   psnd edit 12 --text - --thread < new.txt
   psnd edit 12 --now`,
 		Args:              exactArgs(1, "one post ID"),
-		ValidArgsFunction: completePostIDs(env, "draft", "scheduled", "failed", "retry"),
+		ValidArgsFunction: completePostIDs(env, api.StatusesWhere(api.Editable)...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -354,7 +354,7 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 				s.failureNotice(env)
 				return err
 			}
-			if p.Status != "failed" {
+			if p.Status != api.StatusFailed {
 				s.failureNotice(env)
 			}
 			for _, w := range p.Warnings {
@@ -428,7 +428,7 @@ Refused once psnd has started publishing it, or when part of a thread is
 already on X (retry or delete it instead).`,
 		`  psnd cancel 12
   psnd cancel 12 && psnd edit 12 --at "2026-12-01 09:00"`,
-		[]string{"scheduled", "retry", "failed"}, false,
+		api.StatusesWhere(api.Cancellable), false,
 		func(ctx context.Context, s *session, id int64) (api.Post, error) { return s.c.CancelPost(ctx, id) })
 }
 
@@ -440,7 +440,7 @@ part-way (thread_partial) resumes after the last tweet X accepted: no tweet
 is posted twice. To publish later instead, use 'psnd edit ID --at WHEN'.`,
 		`  psnd retry 12
   psnd list --status failed --json | jq -r '.[].id' | xargs -n1 psnd retry`,
-		[]string{"failed", "retry"}, true,
+		api.StatusesWhere(api.Retryable), true,
 		func(ctx context.Context, s *session, id int64) (api.Post, error) { return s.c.RetryPost(ctx, id) })
 }
 

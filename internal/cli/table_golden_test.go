@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -295,6 +296,47 @@ func TestFailureNoticeWhereItHelps(t *testing.T) {
 		r := runAt(t, vars, false, args...)
 		if strings.Contains(r.stderr, "notice:") {
 			t.Errorf("psnd %s: the failure notice where the failures are already shown: %q", strings.Join(args, " "), r.stderr)
+		}
+	}
+}
+
+// widePosts hold what makes a column wider than its rune count: CJK (two
+// columns a character), emoji including a ZWJ sequence and a flag (two
+// columns for several runes), and a combining accent (no column). The
+// account of one is CJK: X's usernames are ASCII today, but the wire field
+// is a string and the table must align whatever it is given.
+func widePosts() []api.Post {
+	return []api.Post{
+		{ID: 21, Account: "山田", AccountID: "31", Status: api.StatusScheduled, ScheduledAt: at(time.Hour),
+			Tweets: []api.Tweet{{Text: "東京で会いましょう", Status: api.StatusScheduled}}},
+		{ID: 22, Account: "alice", AccountID: "11", Status: api.StatusScheduled, ScheduledAt: at(3 * time.Hour),
+			Tweets: []api.Tweet{{Text: "👩‍💻 shipping 🇯🇵 today 🎉", Status: api.StatusScheduled}}},
+		{ID: 23, Account: "alice", AccountID: "11", Status: api.StatusDraft,
+			Tweets: []api.Tweet{{Text: "Cafe\u0301 — İstanbul, Ⱥ and 한국어", Status: api.StatusDraft}}},
+	}
+}
+
+// TestTableGoldenWide: columns after a CJK or emoji cell still line up,
+// because the table measures display width (uniseg), not runes.
+func TestTableGoldenWide(t *testing.T) {
+	stub := &stubDaemon{health: api.Health{Status: api.HealthOK, Version: "test"}, posts: widePosts(), auth: seededAuthStatus()}
+	vars := stub.start(t)
+	r := runAt(t, map[string]string{"PSN_HOME": vars["PSN_HOME"], "PSN_TZ": "UTC"}, false, "list")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	golden(t, "tables/list.wide", "$ PSN_TZ=UTC psnd list\n--- stderr\n"+r.stderr+"--- stdout\n"+r.stdout)
+	// Every row's TEXT starts at the same terminal column as the header's.
+	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+	col := strings.Index(lines[0], "TEXT")
+	for _, p := range widePosts() {
+		text := strings.Fields(p.Tweets[0].Text)[0]
+		for _, l := range lines[1:] {
+			if strings.HasPrefix(l, fmt.Sprint(p.ID)+" ") {
+				if w := displayWidth(l[:strings.Index(l, text)]); w != col {
+					t.Errorf("post %d: text at column %d, header at %d: %q", p.ID, w, col, l)
+				}
+			}
 		}
 	}
 }

@@ -29,3 +29,99 @@ func TestRelativeHomeRefused(t *testing.T) {
 		t.Errorf("absolute PSN_HOME: %+v %v", c.Home, err)
 	}
 }
+
+func envOf(vars map[string]string) Getenv { return func(k string) string { return vars[k] } }
+
+// TestDataDir: PSN_HOME wins everywhere; otherwise XDG_DATA_HOME/psn, then
+// ~/.local/share/psn on Linux and ~/Library/Application Support/psn on
+// macOS (which ignores XDG). A relative XDG_DATA_HOME is ignored, as the
+// XDG spec asks. Non-ASCII paths pass through unchanged.
+func TestDataDir(t *testing.T) {
+	for _, c := range []struct {
+		goos string
+		vars map[string]string
+		want string
+	}{
+		{"linux", map[string]string{"HOME": "/home/al"}, "/home/al/.local/share/psn"},
+		{"linux", map[string]string{"HOME": "/home/al", "XDG_DATA_HOME": "/data/x"}, "/data/x/psn"},
+		{"linux", map[string]string{"HOME": "/home/al", "XDG_DATA_HOME": "rel/x"}, "/home/al/.local/share/psn"},
+		{"linux", map[string]string{"XDG_DATA_HOME": "/data/x"}, "/data/x/psn"},
+		{"linux", map[string]string{"HOME": "/home/al", "XDG_DATA_HOME": "/data/x", "PSN_HOME": "/srv/psn"}, "/srv/psn"},
+		{"freebsd", map[string]string{"HOME": "/home/al"}, "/home/al/.local/share/psn"},
+		{"darwin", map[string]string{"HOME": "/Users/al"}, "/Users/al/Library/Application Support/psn"},
+		{"darwin", map[string]string{"HOME": "/Users/al", "XDG_DATA_HOME": "/data/x"}, "/Users/al/Library/Application Support/psn"},
+		{"darwin", map[string]string{"PSN_HOME": "/Volumes/Ext/psn"}, "/Volumes/Ext/psn"},
+		{"linux", map[string]string{"HOME": "/home/İlkay/データ"}, "/home/İlkay/データ/.local/share/psn"},
+		{"linux", map[string]string{"PSN_HOME": "/srv//psn/./data/"}, "/srv/psn/data"},
+	} {
+		got, err := DataDir(envOf(c.vars), c.goos)
+		if err != nil || got != c.want {
+			t.Errorf("%s %v: %q, %v; want %q", c.goos, c.vars, got, err, c.want)
+		}
+	}
+}
+
+// TestDataDirNowhere: without any of the variables there is no data
+// directory, and the error says which variable to set, on one line.
+func TestDataDirNowhere(t *testing.T) {
+	for _, c := range []struct {
+		goos string
+		vars map[string]string
+		want string
+	}{
+		{"linux", map[string]string{}, "neither PSN_HOME, XDG_DATA_HOME nor HOME is set"},
+		{"linux", map[string]string{"XDG_DATA_HOME": "relative"}, "neither PSN_HOME, XDG_DATA_HOME nor HOME is set"},
+		{"darwin", map[string]string{"XDG_DATA_HOME": "/data/x"}, "HOME is not set (set PSN_HOME)"},
+	} {
+		_, err := Load(envOf(c.vars), c.goos)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s %v: err = %v, want one line with %q", c.goos, c.vars, err, c.want)
+		}
+	}
+}
+
+// TestLoad: the SPEC §7 defaults, each variable overriding its own, and
+// the files every process agrees on inside the data directory.
+func TestLoad(t *testing.T) {
+	c, err := Load(envOf(map[string]string{"PSN_HOME": "/p"}), "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Home: "/p", KeyringMode: "system", APIURL: DefaultAPIURL, AuthURL: DefaultAuthURL,
+		TokenURL: DefaultTokenURL, CallbackAddr: DefaultCallbackAddr}
+	if c != want {
+		t.Errorf("defaults: %+v\nwant %+v", c, want)
+	}
+	c, err = Load(envOf(map[string]string{
+		"PSN_HOME": "/p", "PSN_KEYRING": "file", "PSN_X_API_URL": "http://127.0.0.1:9/api",
+		"PSN_X_AUTH_URL": "http://127.0.0.1:9/auth", "PSN_X_TOKEN_URL": "http://127.0.0.1:9/token",
+		"PSN_CALLBACK_ADDR": "127.0.0.1:0", "PSN_TZ": "Asia/Tokyo", "X_CLIENT_ID": "id", "X_CLIENT_SECRET": "s3cret",
+	}), "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Config{Home: "/p", KeyringMode: "file", APIURL: "http://127.0.0.1:9/api", AuthURL: "http://127.0.0.1:9/auth",
+		TokenURL: "http://127.0.0.1:9/token", CallbackAddr: "127.0.0.1:0", TZ: "Asia/Tokyo", ClientID: "id", ClientSecret: "s3cret"}
+	if c != want {
+		t.Errorf("overrides: %+v\nwant %+v", c, want)
+	}
+	for got, want := range map[string]string{
+		c.DBPath(): "/p/psn.db", c.SocketPath(): "/p/psnd.sock", c.LockPath(): "/p/psnd.lock",
+		c.MasterKeyPath(): "/p/master.key", c.SandboxDir(): "/p/sandbox",
+	} {
+		if got != want {
+			t.Errorf("path %q, want %q", got, want)
+		}
+	}
+}
+
+// TestBadKeyringMode: an unknown PSN_KEYRING is refused with one line
+// naming the accepted values, not silently treated as the default.
+func TestBadKeyringMode(t *testing.T) {
+	for _, mode := range []string{"System", "keychain", "fıle"} {
+		_, err := Load(envOf(map[string]string{"PSN_HOME": "/p", "PSN_KEYRING": mode}), "linux")
+		if err == nil || !strings.Contains(err.Error(), `"system" or "file"`) || !strings.Contains(err.Error(), mode) {
+			t.Errorf("PSN_KEYRING=%s: err = %v", mode, err)
+		}
+	}
+}
