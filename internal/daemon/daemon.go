@@ -19,6 +19,7 @@ import (
 
 	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/publishing"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
 )
@@ -45,9 +46,9 @@ type Config struct {
 	// client with sensible timeouts. The sandbox replaces it.
 	XHTTPClient *http.Client
 	// Tokens overrides the access-token source (tests).
-	Tokens tokenSource
+	Tokens publishing.TokenSource
 	// Alarm overrides the scheduler's wall-clock alarm (tests).
-	Alarm alarm
+	Alarm publishing.Alarm
 	// Workers bounds how many posts are published at once.
 	Workers int
 	// OnArm is called after every scheduler round (tests).
@@ -85,9 +86,9 @@ type Daemon struct {
 	owner   string // this run's lease-holder id
 	dataDir string // $PSN_HOME, or $PSN_HOME/sandbox
 	changes *changes
-	sched   *scheduler
-	x       xClient
-	tokens  tokenSource
+	sched   *publishing.Scheduler
+	x       publishing.XClient
+	tokens  publishing.TokenSource
 	auth    *auth // logins and the token source (auth.go)
 	media   *mediaFiles
 	mem     *memRelease // returns memory once the API is quiet (memory.go)
@@ -225,7 +226,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var wg sync.WaitGroup
 	keySettled := k.changed() // taken before k.run can close it
 	wg.Go(func() { k.run(bg) })
-	wg.Go(func() { d.sched.run(bg) })
+	wg.Go(func() { d.sched.Run(bg) })
 	wg.Go(func() { d.watchDB(bg) })
 
 	// A key in a file or an unlocked keyring is read in milliseconds: give

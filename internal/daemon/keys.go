@@ -13,10 +13,9 @@ import (
 	"github.com/psnd/psnd/internal/sqlstore"
 )
 
-// ErrKeyMismatch means the data key the keyring holds did not seal this
-// database: stored tokens cannot be decrypted and the user must log in
-// again. Nothing sealed is overwritten while in this state.
-var ErrKeyMismatch = errors.New("the data key does not match this database: stored tokens and the client secret cannot be decrypted; run `psnd auth reset-key`, then `psnd setup` to log in again")
+// ErrKeyMismatch is secrets.ErrKeyMismatch, kept here for the daemon's
+// callers.
+var ErrKeyMismatch = secrets.ErrKeyMismatch
 
 // keys wraps the KeyProvider with the database binding: the first key seen
 // is recorded in settings.key_check, and a different key later is refused.

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/psnd/psnd/internal/oauth"
+	"github.com/psnd/psnd/internal/publishing"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -28,27 +30,16 @@ func (d *Daemon) setupX() error {
 	if d.tokens == nil {
 		d.tokens = noLogin{}
 	}
-	rnd := d.cfg.Rand
-	if rnd == nil {
-		rnd = jitter
-	}
-	// One view of X's rate limits for the scheduler and the publisher.
-	gate := newRateGate(func() { d.sched.Kick() })
-	pub := &publisher{
-		store: d.store, clock: d.clock, x: d.x, tokens: d.tokens, owner: d.owner, lease: 5 * time.Minute,
-		log: d.log, rand: rnd, gate: gate,
-		changed:  d.postChanged,
-		progress: func(id, sent, total int64) { d.changes.setUpload(id, sent, total); d.changes.notify() },
-	}
 	al := d.cfg.Alarm
 	if al == nil {
-		al = newSystemAlarm(d.clock.Now, d.log)
+		al = publishing.NewSystemAlarm(d.clock.Now, d.log)
 	}
-	d.sched = newScheduler(schedulerConfig{
-		Store: d.store, Clock: d.clock, Alarm: al, Owner: d.owner, Lease: pub.lease, Lead: claimLead, Workers: d.cfg.Workers,
-		Logger: d.log, Publish: pub.publishSafely, OnArm: d.cfg.OnArm,
-		Ready: d.waitForKey,
-		Gate:  gate, Changed: func(int64) { d.changes.notify() },
+	d.sched = publishing.New(publishing.Config{
+		Store: d.store, Clock: d.clock, X: d.x, Tokens: d.tokens, Alarm: al, Owner: d.owner,
+		Lease: 5 * time.Minute, Lead: claimLead, Workers: d.cfg.Workers, Logger: d.log, Rand: d.cfg.Rand,
+		Ready: d.waitForKey, OnArm: d.cfg.OnArm,
+		Changed:  func(int64) { d.changes.notify() },
+		Progress: func(id, sent, total int64) { d.changes.setUpload(id, sent, total); d.changes.notify() },
 	})
 	return nil
 }
@@ -85,9 +76,9 @@ func (d *Daemon) waitForKey(ctx context.Context) error {
 type noLogin struct{}
 
 func (noLogin) Token(context.Context, string) (string, error) {
-	return "", fmt.Errorf("no login component: %w", errNeedsReauth)
+	return "", fmt.Errorf("no login component: %w", oauth.ErrNeedsReauth)
 }
 
 func (noLogin) ForceRefresh(context.Context, string, string) (string, error) {
-	return "", fmt.Errorf("no login component: %w", errNeedsReauth)
+	return "", fmt.Errorf("no login component: %w", oauth.ErrNeedsReauth)
 }

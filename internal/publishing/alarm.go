@@ -1,4 +1,4 @@
-package daemon
+package publishing
 
 import "time"
 
@@ -9,7 +9,7 @@ import "time"
 // CLOCK_REALTIME, which fires at the wall-clock time across suspend and
 // reports clock changes; elsewhere a Go timer with a short cap bounds the
 // lateness after a wake-up.
-type alarm interface {
+type Alarm interface {
 	// Set arms the alarm for at, replacing any earlier setting; a zero at
 	// disarms it. An instant in the past fires at once.
 	Set(at time.Time)
