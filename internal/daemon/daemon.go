@@ -1,7 +1,10 @@
-// Package daemon is psnd's long-running process: it owns the database, holds
-// the data key, serves the local API on a Unix socket, and (as later pieces
-// land) runs the scheduler and publisher. Run is the whole lifecycle; main
-// only wires signals to its context.
+// Package daemon is psnd's long-running process, its lifecycle and wiring
+// only: the lock, the data directory and the database, the data key's
+// binding (keys.go), the Unix socket and its peer check (listen.go), the
+// sandbox (a choice of fake X and tokens), the watch for a lost database
+// file and the shutdown order. What it serves is internal/localapi; what it
+// publishes is internal/publishing. Run is the whole lifecycle; main only
+// wires signals to its context.
 package daemon
 
 import (
@@ -14,11 +17,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/localapi"
 	"github.com/psnd/psnd/internal/publishing"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
@@ -85,18 +88,18 @@ type Daemon struct {
 	started time.Time
 	owner   string // this run's lease-holder id
 	dataDir string // $PSN_HOME, or $PSN_HOME/sandbox
-	changes *changes
 	sched   *publishing.Scheduler
 	x       publishing.XClient
 	tokens  publishing.TokenSource
-	auth    *auth // logins and the token source (auth.go)
-	media   *mediaFiles
-	mem     *memRelease // returns memory once the API is quiet (memory.go)
-
-	gone     dbGone      // the database file was lost (dbgone.go)
-	reqs     *requests   // running local API handlers (shutdown.go)
-	stopping atomic.Bool // shutdown has begun
+	auth    *localapi.Auth // logins and the token source (auth.go)
+	api     *localapi.Server
 }
+
+// errShuttingDown is the cause of every request context's cancellation at
+// shutdown. http.Server.Shutdown cancels nothing itself: without it a
+// client long-polling `post --now` held SIGTERM for the whole shutdown
+// timeout.
+var errShuttingDown = errors.New("psnd is shutting down")
 
 // keySettle bounds how long a start waits for the data key before it
 // answers requests (a locked keyring is waited for in the background).
@@ -187,8 +190,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now(),
-		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges(), dataDir: dataDir,
-		reqs: newRequests()}
+		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), dataDir: dataDir}
 	if cfg.Sandbox {
 		if err := d.setupSandbox(ctx); err != nil {
 			return err
@@ -200,8 +202,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := d.setupX(); err != nil {
 		return err
 	}
-	d.media = newMediaFiles(filepath.Join(dataDir, "media"), store, log)
-	d.media.startup(ctx)
+	d.api = localapi.New(localapi.Config{Store: store, Clock: d.clock, Logger: log, Env: cfg.Env, Version: cfg.Version,
+		Sandbox: cfg.Sandbox, DataDir: dataDir, Started: d.started, Keys: k, Auth: d.auth, X: d.x, Tokens: d.tokens,
+		Scheduler: d.sched, RequestEnd: cfg.hooks.requestEnd})
+	d.api.Start(ctx)
 
 	ln, err := listenSocket(cfg.Env.SocketPath(), log)
 	if err != nil {
@@ -213,7 +217,7 @@ func Run(ctx context.Context, cfg Config) error {
 	reqCtx, cancelReqs := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelReqs(errShuttingDown)
 	srv := &http.Server{
-		Handler:           d.routes(),
+		Handler:           d.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
@@ -255,7 +259,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	// Cancel every request first: a client long-polling a post gets its
 	// answer now instead of holding shutdown for the whole timeout.
-	d.stopping.Store(true)
+	d.api.Stop()
 	cancelReqs(errShuttingDown)
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -265,10 +269,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// Shutdown returns when connections are idle, or at its timeout with
 	// handlers possibly still running; none may outlive the store.
-	if n := d.reqs.active(); n > 0 {
+	if n := d.api.Active(); n > 0 {
 		log.Info("waiting for requests to finish", "running", n)
 	}
-	<-d.reqs.close()
+	<-d.api.Drain()
 	stopBG()
 	wg.Wait()
 	log.Info("psnd daemon stopped")

@@ -25,7 +25,7 @@ func (d *Daemon) setupX() error {
 	d.x = xc
 	d.tokens = d.cfg.Tokens
 	if d.tokens == nil && d.auth != nil {
-		d.tokens = d.auth.tokens
+		d.tokens = d.auth.Tokens
 	}
 	if d.tokens == nil {
 		d.tokens = noLogin{}
@@ -38,8 +38,9 @@ func (d *Daemon) setupX() error {
 		Store: d.store, Clock: d.clock, X: d.x, Tokens: d.tokens, Alarm: al, Owner: d.owner,
 		Lease: 5 * time.Minute, Lead: claimLead, Workers: d.cfg.Workers, Logger: d.log, Rand: d.cfg.Rand,
 		Ready: d.waitForKey, OnArm: d.cfg.OnArm,
-		Changed:  func(int64) { d.changes.notify() },
-		Progress: func(id, sent, total int64) { d.changes.setUpload(id, sent, total); d.changes.notify() },
+		// d.api is built after the scheduler and before either runs.
+		Changed:  func(int64) { d.api.Notify() },
+		Progress: func(id, sent, total int64) { d.api.SetUpload(id, sent, total); d.api.Notify() },
 	})
 	return nil
 }
