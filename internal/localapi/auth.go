@@ -27,7 +27,7 @@ type Auth struct {
 // maxLoginWait caps a long poll of a login.
 const maxLoginWait = 60 * time.Second
 
-func (s *Server) authRoutes(mux *http.ServeMux) {
+func (s *Server) authRoutes(mux *routeMux) {
 	mux.HandleFunc("GET "+api.PathApp, s.handleGetApp)
 	mux.HandleFunc("PUT "+api.PathApp, s.handlePutApp)
 	mux.HandleFunc("GET "+api.PathAuthStatus, s.handleAuthStatus)

@@ -90,6 +90,8 @@ type Server struct {
 	media   *mediaFiles
 	mem     *memRelease // returns memory once the API is quiet (memory.go)
 	handler http.Handler
+	// routeList is every "METHOD /path" the API serves (routes).
+	routeList []string
 
 	gone     dbGone      // the database file was lost (dbgone.go)
 	reqs     *requests   // running handlers (shutdown.go)

@@ -22,7 +22,7 @@ import (
 // behind, or a relative time typed slowly) as "now".
 const pastGrace = time.Minute
 
-func (s *Server) postRoutes(mux *http.ServeMux) {
+func (s *Server) postRoutes(mux *routeMux) {
 	mux.HandleFunc("POST "+api.PathPosts, s.handleCreatePost)
 	mux.HandleFunc("PATCH "+api.PathPost, s.handleEditPost)
 	mux.HandleFunc("DELETE "+api.PathPost, s.handleDeletePost)

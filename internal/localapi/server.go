@@ -19,7 +19,7 @@ import (
 )
 
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
 	mux.HandleFunc("GET "+api.PathHealth, s.handleHealth)
 	mux.HandleFunc("POST "+api.PathKeyReset, s.handleResetKey)
 	mux.HandleFunc("GET "+api.PathDoctor, s.handleDoctor)
@@ -27,12 +27,26 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+api.PathPost, s.handleGetPost)
 	s.postRoutes(mux)
 	s.authRoutes(mux)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	s.routeList = mux.patterns
+	// Not a route: the answer to every path that is none.
+	mux.ServeMux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
 			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
 	})
 	s.mem = newMemRelease(s.store)
 	return s.withVersion(s.tracked(s.mem.track(mux)))
+}
+
+// routeMux is a ServeMux that remembers its routes, so a test can hold
+// them against docs/api.md.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
 }
 
 func (s *Server) withVersion(h http.Handler) http.Handler {
