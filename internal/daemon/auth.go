@@ -11,10 +11,10 @@ import (
 	"github.com/psnd/psnd/internal/xapi"
 )
 
-// setupAuth builds the token source and the login manager. Logins end (and
+// setupAuth builds the token source and the login manager, reaching X
+// through hc (nil: the network). Logins end (and
 // their callback listeners close) when ctx ends.
-func (d *Daemon) setupAuth(ctx context.Context) error {
-	hc := d.cfg.XHTTPClient
+func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client) error {
 	if hc == nil {
 		hc = &http.Client{Timeout: time.Minute}
 	}

@@ -27,46 +27,47 @@ import (
 	"github.com/psnd/psnd/internal/sqlstore"
 )
 
-// Config holds the daemon's dependencies.
+// Config holds the daemon's settings and its edges to the outside world.
+// Every edge left nil is the real one; a test passes a fake for it, and
+// the sandbox is a choice of edges (chooseX), not a rewrite of this.
 type Config struct {
 	Env     config.Config
 	Version string
 	Logger  *slog.Logger
-	Clock   clock.Clock
-	// Keyring overrides the keyring chosen by Env.KeyringMode (tests).
-	Keyring secrets.Keyring
-	// KeyBackoff spaces keyring retries while it is locked.
-	KeyBackoff secrets.Backoff
-	Sandbox    bool
+	Sandbox bool
 	// ShutdownTimeout bounds how long the local API's connections may take
 	// to wind down at shutdown (their requests are cancelled at once);
 	// after it they are closed. The store still waits for the handlers.
 	ShutdownTimeout time.Duration
 	// Ready, if set, is called once the socket accepts connections.
 	Ready func()
-
-	// XHTTPClient carries every request to X (API and OAuth); nil means a
-	// client with sensible timeouts. The sandbox replaces it.
-	XHTTPClient *http.Client
-	// Tokens overrides the access-token source (tests).
-	Tokens publishing.TokenSource
-	// Alarm overrides the scheduler's wall-clock alarm (tests).
-	Alarm publishing.Alarm
 	// Workers bounds how many posts are published at once.
 	Workers int
-	// OnArm is called after every scheduler round (tests).
-	OnArm func(next time.Time)
-	// Rand is the jitter source for retry delays (tests); nil is random.
-	Rand func() float64
-	// XSleep replaces the real sleep while polling X's media processing
-	// (tests).
-	XSleep func(ctx context.Context, d time.Duration) error
 	// OpenBrowser opens a login's authorize URL when an API client asks
 	// the daemon to (the CLI opens it itself); main wires pkg/browser.
 	OpenBrowser func(url string) error
 	// LoginTimeout is how long a login's callback listener waits for the
 	// browser before falling back to a pasted URL; default 2 minutes.
 	LoginTimeout time.Duration
+	// KeyBackoff spaces keyring retries while it is locked.
+	KeyBackoff secrets.Backoff
+
+	// Clock is the wall clock; nil is the system's. A clock that also has
+	// Sleep(ctx, d) paces the polls of X's media processing.
+	Clock clock.Clock
+	// Keyring holds the data key; nil is the one Env.KeyringMode names
+	// (in the sandbox, a file).
+	Keyring secrets.Keyring
+	// XHTTPClient carries every request to X (API and OAuth); nil is a
+	// client with sensible timeouts, and the sandbox's X in the sandbox.
+	XHTTPClient *http.Client
+	// Tokens is the access-token source; nil is the logins' own (or, in
+	// the sandbox, tokens its X issues).
+	Tokens publishing.TokenSource
+	// Alarm wakes the scheduler at a wall-clock time; nil is the system's.
+	Alarm publishing.Alarm
+	// Rand is the jitter source for retry delays; nil is random.
+	Rand func() float64
 
 	hooks testHooks
 }
@@ -92,7 +93,10 @@ type Daemon struct {
 	x       publishing.XClient
 	tokens  publishing.TokenSource
 	auth    *localapi.Auth // logins and the token source (auth.go)
-	api     *localapi.Server
+	// tokensNeedKey: the token source is the logins' own, sealed with the
+	// data key (see waitForKey).
+	tokensNeedKey bool
+	api           *localapi.Server
 }
 
 // errShuttingDown is the cause of every request context's cancellation at
@@ -192,14 +196,15 @@ func Run(ctx context.Context, cfg Config) error {
 	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now(),
 		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), dataDir: dataDir}
 	if cfg.Sandbox {
-		if err := d.setupSandbox(ctx); err != nil {
+		if err := d.seedSandbox(ctx); err != nil {
 			return err
 		}
 	}
-	if err := d.setupAuth(ctx); err != nil {
+	x := chooseX(cfg, d.clock, log)
+	if err := d.setupAuth(ctx, x.http); err != nil {
 		return err
 	}
-	if err := d.setupX(); err != nil {
+	if err := d.setupX(x); err != nil {
 		return err
 	}
 	d.api = localapi.New(localapi.Config{Store: store, Clock: d.clock, Logger: log, Env: cfg.Env, Version: cfg.Version,

@@ -3,25 +3,27 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"log/slog"
 	"sync"
 
+	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/fakex"
 	"github.com/psnd/psnd/internal/localapi"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
 )
 
-// setupSandbox replaces X with the built-in fake, in process (no network),
-// and connects the @sandbox account. The fake keeps its state in memory:
-// posts published before a restart are not known to the next one.
-func (d *Daemon) setupSandbox(ctx context.Context) error {
-	fx := fakex.New(fakex.Options{Clock: d.clock, Logger: d.log.With("component", "sandbox-x")})
+// sandboxX is the sandbox's X: the built-in fake, in process (no network),
+// knowing the @sandbox account. The fake keeps its state in memory: posts
+// published before a restart are not known to the next one.
+func sandboxX(clk clock.Clock, log *slog.Logger) *fakex.Server {
+	fx := fakex.New(fakex.Options{Clock: clk, Logger: log.With("component", "sandbox-x")})
 	fx.AddUser(fakex.User{ID: localapi.SandboxUserID, Username: localapi.SandboxUsername, Name: "psnd sandbox"})
-	d.cfg.XHTTPClient = &http.Client{Transport: fx.Transport()}
-	if d.cfg.Tokens == nil {
-		d.cfg.Tokens = &sandboxTokens{x: fx, tok: map[string]string{}}
-	}
+	return fx
+}
+
+// seedSandbox connects the @sandbox account in the sandbox's database.
+func (d *Daemon) seedSandbox(ctx context.Context) error {
 	err := d.store.Update(ctx, func(tx *sqlstore.Tx) error {
 		return tx.UpsertAccount(post.Account{ID: localapi.SandboxUserID, Username: localapi.SandboxUsername, DisplayName: "psnd sandbox"}, d.clock.Now())
 	})

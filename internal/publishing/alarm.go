@@ -19,6 +19,13 @@ type Alarm interface {
 	Stop()
 }
 
+// ArmWatcher is an Alarm that also wants the due time each round armed it
+// for (a lead before which Set was called; zero: nothing scheduled). A fake
+// alarm in tests implements it to know when a scheduler round is over.
+type ArmWatcher interface {
+	Armed(next time.Time)
+}
+
 // goTimerAlarm is the portable alarm: a Go timer capped at maxSleep so a
 // suspended machine is noticed within that bound after it wakes.
 type goTimerAlarm struct {

@@ -22,7 +22,8 @@ type Config struct {
 	Clock  clock.Clock
 	X      XClient
 	Tokens TokenSource
-	// Alarm wakes the scheduler at a wall-clock time (NewSystemAlarm).
+	// Alarm wakes the scheduler at a wall-clock time (NewSystemAlarm); one
+	// that is also an ArmWatcher hears of every round.
 	Alarm  Alarm
 	Owner  string // this daemon instance, the lease holder
 	Lease  time.Duration
@@ -35,9 +36,6 @@ type Config struct {
 	Rand func() float64
 	// Ready blocks until publishing may start (the data key is readable).
 	Ready func(ctx context.Context) error
-	// OnArm, if set, is called after every scheduler round with the next
-	// due time.
-	OnArm func(next time.Time)
 	// Changed reports a post publishing changed, so waiting readers see it.
 	Changed func(id int64)
 	// Progress reports a media upload's progress.
@@ -74,7 +72,7 @@ func New(c Config) *Scheduler {
 	}
 	s = newScheduler(schedulerConfig{
 		Store: c.Store, Clock: c.Clock, Alarm: c.Alarm, Owner: c.Owner, Lease: lease, Lead: c.Lead, Workers: c.Workers,
-		Logger: c.Logger, Publish: pub.publishSafely, OnArm: c.OnArm, Ready: c.Ready,
+		Logger: c.Logger, Publish: pub.publishSafely, Ready: c.Ready,
 		Gate: gate, Changed: changed,
 	})
 	return s

@@ -32,8 +32,9 @@ type Scheduler struct {
 	// ready blocks until publishing may start (the data key is readable).
 	ready func(ctx context.Context) error
 	// onArm, if set, is called after every round with the next due time
-	// (zero: nothing scheduled); the alarm is set a lead before it. Tests
-	// synchronise on it.
+	// (zero: nothing scheduled); the alarm is set a lead before it. It is
+	// the alarm's Armed when the alarm is an ArmWatcher (tests synchronise
+	// on it).
 	onArm func(next time.Time)
 	// gate says which due posts X's rate limit lets through now.
 	gate *rateGate
@@ -66,7 +67,6 @@ type schedulerConfig struct {
 	Logger  *slog.Logger
 	Publish func(ctx context.Context, p *post.Post, due time.Time)
 	Ready   func(ctx context.Context) error
-	OnArm   func(next time.Time)
 	// Gate holds posts back for X's rate limits; nil holds nothing back.
 	Gate    *rateGate
 	Changed func(id int64)
@@ -93,9 +93,13 @@ func newScheduler(c schedulerConfig) *Scheduler {
 	if c.Changed == nil {
 		c.Changed = func(int64) {}
 	}
-	return &Scheduler{
+	var onArm func(time.Time)
+	if w, ok := c.Alarm.(ArmWatcher); ok {
+		onArm = w.Armed
+	}
+	return &Scheduler{onArm: onArm, 
 		store: c.Store, clock: c.Clock, alarm: c.Alarm, owner: c.Owner, lease: c.Lease, lead: max(c.Lead, 0), workers: c.Workers,
-		log: c.Logger, publish: c.Publish, ready: c.Ready, onArm: c.OnArm, gate: c.Gate, changed: c.Changed,
+		log: c.Logger, publish: c.Publish, ready: c.Ready, gate: c.Gate, changed: c.Changed,
 		kick:  make(chan struct{}, 1),
 		busy:  map[int64]bool{},
 		slots: make(chan struct{}, c.Workers),
