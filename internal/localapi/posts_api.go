@@ -432,9 +432,6 @@ func (s *Server) deleteOnX(ctx context.Context, p *post.Post) (deleted, already 
 	if p.Status == post.StatusPublishing {
 		return nil, nil, notEditableAPI(p.ID)
 	}
-	if s.x == nil || s.tokens == nil {
-		return nil, nil, errors.New("X is not configured in this daemon")
-	}
 	token, err := s.tokens.Token(ctx, p.AccountID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get access token for @%s: %w", p.Account, err)
