@@ -97,7 +97,7 @@ func newScheduler(c schedulerConfig) *Scheduler {
 	if w, ok := c.Alarm.(ArmWatcher); ok {
 		onArm = w.Armed
 	}
-	return &Scheduler{onArm: onArm, 
+	return &Scheduler{onArm: onArm,
 		store: c.Store, clock: c.Clock, alarm: c.Alarm, owner: c.Owner, lease: c.Lease, lead: max(c.Lead, 0), workers: c.Workers,
 		log: c.Logger, publish: c.Publish, ready: c.Ready, gate: c.Gate, changed: c.Changed,
 		kick:  make(chan struct{}, 1),
