@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,22 +116,6 @@ func TestListShowAgainstDaemon(t *testing.T) {
 	r = run(t, vars, "", "show", "9", "--json")
 	if r.code != ExitError || !strings.Contains(r.stderr, "not found") {
 		t.Fatalf("show 9 = %+v", r)
-	}
-}
-
-// TestClientDoesNotLinkStore keeps the CLI a thin client (style §2): the
-// package must not depend on the store or the SQLite driver.
-func TestClientDoesNotLinkStore(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/psnd/psnd/internal/cli").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	for _, bad := range []string{"github.com/psnd/psnd/internal/sqlstore", "modernc.org/sqlite", "github.com/psnd/psnd/internal/daemon"} {
-		for _, line := range strings.Split(string(out), "\n") {
-			if line == bad {
-				t.Errorf("internal/cli depends on %s", bad)
-			}
-		}
 	}
 }
 

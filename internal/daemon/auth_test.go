@@ -240,11 +240,11 @@ func TestAuthLoginEndsAtShutdown(t *testing.T) {
 // needs-reauth error directly, keeping its message.
 func TestReauthErrorMatchesPublisher(t *testing.T) {
 	err := fmt.Errorf("wrapped: %w", &oauth.ReauthError{AccountID: "7", Username: "alice", Reason: "X refused the refresh token"})
-	if !errors.Is(err, errNeedsReauth) ||
+	if !errors.Is(err, oauth.ErrNeedsReauth) ||
 		err.Error() != "wrapped: account @alice must log in again (X refused the refresh token): run `psnd auth login`" {
 		t.Fatalf("err = %v", err)
 	}
-	if errors.Is(errors.New("network"), errNeedsReauth) {
+	if errors.Is(errors.New("network"), oauth.ErrNeedsReauth) {
 		t.Fatal("unrelated error matched")
 	}
 }

@@ -1,7 +1,10 @@
-// Package daemon is psnd's long-running process: it owns the database, holds
-// the data key, serves the local API on a Unix socket, and (as later pieces
-// land) runs the scheduler and publisher. Run is the whole lifecycle; main
-// only wires signals to its context.
+// Package daemon is psnd's long-running process, its lifecycle and wiring
+// only: the lock, the data directory and the database, the data key's
+// binding (keys.go), the Unix socket and its peer check (listen.go), the
+// sandbox (a choice of fake X and tokens), the watch for a lost database
+// file and the shutdown order. What it serves is internal/localapi; what it
+// publishes is internal/publishing. Run is the whole lifecycle; main only
+// wires signals to its context.
 package daemon
 
 import (
@@ -14,55 +17,57 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/localapi"
+	"github.com/psnd/psnd/internal/publishing"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
 )
 
-// Config holds the daemon's dependencies.
+// Config holds the daemon's settings and its edges to the outside world.
+// Every edge left nil is the real one; a test passes a fake for it, and
+// the sandbox is a choice of edges (chooseX), not a rewrite of this.
 type Config struct {
 	Env     config.Config
 	Version string
 	Logger  *slog.Logger
-	Clock   clock.Clock
-	// Keyring overrides the keyring chosen by Env.KeyringMode (tests).
-	Keyring secrets.Keyring
-	// KeyBackoff spaces keyring retries while it is locked.
-	KeyBackoff secrets.Backoff
-	Sandbox    bool
+	Sandbox bool
 	// ShutdownTimeout bounds how long the local API's connections may take
 	// to wind down at shutdown (their requests are cancelled at once);
 	// after it they are closed. The store still waits for the handlers.
 	ShutdownTimeout time.Duration
 	// Ready, if set, is called once the socket accepts connections.
 	Ready func()
-
-	// XHTTPClient carries every request to X (API and OAuth); nil means a
-	// client with sensible timeouts. The sandbox replaces it.
-	XHTTPClient *http.Client
-	// Tokens overrides the access-token source (tests).
-	Tokens tokenSource
-	// Alarm overrides the scheduler's wall-clock alarm (tests).
-	Alarm alarm
 	// Workers bounds how many posts are published at once.
 	Workers int
-	// OnArm is called after every scheduler round (tests).
-	OnArm func(next time.Time)
-	// Rand is the jitter source for retry delays (tests); nil is random.
-	Rand func() float64
-	// XSleep replaces the real sleep while polling X's media processing
-	// (tests).
-	XSleep func(ctx context.Context, d time.Duration) error
 	// OpenBrowser opens a login's authorize URL when an API client asks
 	// the daemon to (the CLI opens it itself); main wires pkg/browser.
 	OpenBrowser func(url string) error
 	// LoginTimeout is how long a login's callback listener waits for the
 	// browser before falling back to a pasted URL; default 2 minutes.
 	LoginTimeout time.Duration
+	// KeyBackoff spaces keyring retries while it is locked.
+	KeyBackoff secrets.Backoff
+
+	// Clock is the wall clock; nil is the system's. A clock that also has
+	// Sleep(ctx, d) paces the polls of X's media processing.
+	Clock clock.Clock
+	// Keyring holds the data key; nil is the one Env.KeyringMode names
+	// (in the sandbox, a file).
+	Keyring secrets.Keyring
+	// XHTTPClient carries every request to X (API and OAuth); nil is a
+	// client with sensible timeouts, and the sandbox's X in the sandbox.
+	XHTTPClient *http.Client
+	// Tokens is the access-token source; nil is the logins' own (or, in
+	// the sandbox, tokens its X issues).
+	Tokens publishing.TokenSource
+	// Alarm wakes the scheduler at a wall-clock time; nil is the system's.
+	Alarm publishing.Alarm
+	// Rand is the jitter source for retry delays; nil is random.
+	Rand func() float64
 
 	hooks testHooks
 }
@@ -84,18 +89,21 @@ type Daemon struct {
 	started time.Time
 	owner   string // this run's lease-holder id
 	dataDir string // $PSN_HOME, or $PSN_HOME/sandbox
-	changes *changes
-	sched   *scheduler
-	x       xClient
-	tokens  tokenSource
-	auth    *auth // logins and the token source (auth.go)
-	media   *mediaFiles
-	mem     *memRelease // returns memory once the API is quiet (memory.go)
-
-	gone     dbGone      // the database file was lost (dbgone.go)
-	reqs     *requests   // running local API handlers (shutdown.go)
-	stopping atomic.Bool // shutdown has begun
+	sched   *publishing.Scheduler
+	x       publishing.XClient
+	tokens  publishing.TokenSource
+	auth    *localapi.Auth // logins and the token source (auth.go)
+	// tokensNeedKey: the token source is the logins' own, sealed with the
+	// data key (see waitForKey).
+	tokensNeedKey bool
+	api           *localapi.Server
 }
+
+// errShuttingDown is the cause of every request context's cancellation at
+// shutdown. http.Server.Shutdown cancels nothing itself: without it a
+// client long-polling `post --now` held SIGTERM for the whole shutdown
+// timeout.
+var errShuttingDown = errors.New("psnd is shutting down")
 
 // keySettle bounds how long a start waits for the data key before it
 // answers requests (a locked keyring is waited for in the background).
@@ -186,21 +194,23 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	d := &Daemon{cfg: cfg, log: log, clock: cfg.Clock, store: store, keys: k, started: cfg.Clock.Now(),
-		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), changes: newChanges(), dataDir: dataDir,
-		reqs: newRequests()}
+		owner: fmt.Sprintf("%d-%s", os.Getpid(), sqlstore.NewRunID()), dataDir: dataDir}
 	if cfg.Sandbox {
-		if err := d.setupSandbox(ctx); err != nil {
+		if err := d.seedSandbox(ctx); err != nil {
 			return err
 		}
 	}
-	if err := d.setupAuth(ctx); err != nil {
+	x := chooseX(cfg, d.clock, log)
+	if err := d.setupAuth(ctx, x.http); err != nil {
 		return err
 	}
-	if err := d.setupX(); err != nil {
+	if err := d.setupX(x); err != nil {
 		return err
 	}
-	d.media = newMediaFiles(filepath.Join(dataDir, "media"), store, log)
-	d.media.startup(ctx)
+	d.api = localapi.New(localapi.Config{Store: store, Clock: d.clock, Logger: log, Env: cfg.Env, Version: cfg.Version,
+		Sandbox: cfg.Sandbox, DataDir: dataDir, Started: d.started, Keys: k, Auth: d.auth, X: d.x, Tokens: d.tokens,
+		Scheduler: d.sched, RequestEnd: cfg.hooks.requestEnd})
+	d.api.Start(ctx)
 
 	ln, err := listenSocket(cfg.Env.SocketPath(), log)
 	if err != nil {
@@ -212,7 +222,7 @@ func Run(ctx context.Context, cfg Config) error {
 	reqCtx, cancelReqs := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelReqs(errShuttingDown)
 	srv := &http.Server{
-		Handler:           d.routes(),
+		Handler:           d.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
@@ -225,7 +235,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var wg sync.WaitGroup
 	keySettled := k.changed() // taken before k.run can close it
 	wg.Go(func() { k.run(bg) })
-	wg.Go(func() { d.sched.run(bg) })
+	wg.Go(func() { d.sched.Run(bg) })
 	wg.Go(func() { d.watchDB(bg) })
 
 	// A key in a file or an unlocked keyring is read in milliseconds: give
@@ -254,7 +264,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	// Cancel every request first: a client long-polling a post gets its
 	// answer now instead of holding shutdown for the whole timeout.
-	d.stopping.Store(true)
+	d.api.Stop()
 	cancelReqs(errShuttingDown)
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -264,10 +274,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// Shutdown returns when connections are idle, or at its timeout with
 	// handlers possibly still running; none may outlive the store.
-	if n := d.reqs.active(); n > 0 {
+	if n := d.api.Active(); n > 0 {
 		log.Info("waiting for requests to finish", "running", n)
 	}
-	<-d.reqs.close()
+	<-d.api.Drain()
 	stopBG()
 	wg.Wait()
 	log.Info("psnd daemon stopped")

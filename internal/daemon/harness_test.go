@@ -25,6 +25,9 @@ type fakeAlarm struct {
 	mu sync.Mutex
 	at time.Time
 	c  chan struct{}
+	// armed, if set, receives the due time of every scheduler round
+	// (publishing.ArmWatcher).
+	armed chan<- time.Time
 }
 
 func newFakeAlarm() *fakeAlarm { return &fakeAlarm{c: make(chan struct{}, 1)} }
@@ -36,11 +39,25 @@ func (a *fakeAlarm) Set(at time.Time) {
 }
 func (a *fakeAlarm) C() <-chan struct{} { return a.c }
 func (a *fakeAlarm) Stop()              {}
+func (a *fakeAlarm) Armed(next time.Time) {
+	if a.armed != nil {
+		a.armed <- next
+	}
+}
 func (a *fakeAlarm) Fire() {
 	select {
 	case a.c <- struct{}{}:
 	default:
 	}
+}
+
+// sleepingClock is the fake clock with a Sleep that advances it: media
+// processing polls wait on the fake clock, not the real one.
+type sleepingClock struct{ *clock.Fake }
+
+func (c sleepingClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.Advance(d)
+	return ctx.Err()
 }
 
 // fakeTokens hands out tokens the fake X issued, refreshing through it on
@@ -118,14 +135,12 @@ func newHarnessX(t *testing.T, xo fakex.Options, opts ...func(*harness)) *harnes
 	home := shortHome(t)
 	h.cfg = testConfig(t, home, &secrets.Memory{})
 	h.cfg.Env.APIURL = srv.URL
-	h.cfg.Clock = h.clock
+	h.cfg.Clock = sleepingClock{h.clock}
 	h.cfg.Alarm = h.alarm
 	h.cfg.Tokens = h.tokens
 	h.cfg.XHTTPClient = srv.Client()
 	h.cfg.Rand = func() float64 { return 0 }
-	// Media processing polls wait on the fake clock, not the real one.
-	h.cfg.XSleep = func(ctx context.Context, d time.Duration) error { h.clock.Advance(d); return ctx.Err() }
-	h.cfg.OnArm = func(next time.Time) { h.arms <- next }
+	h.alarm.armed = h.arms
 	for _, o := range opts {
 		o(h)
 	}

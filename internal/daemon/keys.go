@@ -2,21 +2,21 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/doctor"
+	"github.com/psnd/psnd/internal/localapi"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
 )
 
-// ErrKeyMismatch means the data key the keyring holds did not seal this
-// database: stored tokens cannot be decrypted and the user must log in
-// again. Nothing sealed is overwritten while in this state.
-var ErrKeyMismatch = errors.New("the data key does not match this database: stored tokens and the client secret cannot be decrypted; run `psnd auth reset-key`, then `psnd setup` to log in again")
+// ErrKeyMismatch is secrets.ErrKeyMismatch, kept here for the daemon's
+// callers.
+var ErrKeyMismatch = secrets.ErrKeyMismatch
 
 // keys wraps the KeyProvider with the database binding: the first key seen
 // is recorded in settings.key_check, and a different key later is refused.
@@ -118,7 +118,7 @@ func (k *keys) Key() (secrets.Key, error) {
 }
 
 // status describes the key for the health endpoint.
-func (k *keys) status() (api.Keyring, string) {
+func (k *keys) Status() (api.Keyring, string) {
 	st := k.provider.State()
 	out := api.Keyring{Mode: k.mode, State: string(st.State), LastError: st.LastError}
 	if !st.NextTry.IsZero() {
@@ -147,7 +147,7 @@ func (k *keys) status() (api.Keyring, string) {
 // everything sealed with the old one (tokens, the client secret), which
 // cannot be decrypted anyway. Only an explicit user request calls it; it
 // refuses while the key is fine or not yet readable.
-func (k *keys) reset(ctx context.Context) error {
+func (k *keys) Reset(ctx context.Context) error {
 	key, err := k.provider.TryKey()
 	if err != nil {
 		return fmt.Errorf("the keyring has no usable key yet: %w", err)
@@ -155,7 +155,7 @@ func (k *keys) reset(ctx context.Context) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.bindErr == nil {
-		return errKeyFine
+		return localapi.ErrKeyFine
 	}
 	err = k.store.Update(ctx, func(tx *sqlstore.Tx) error {
 		return tx.ResetSealed(secrets.KeyCheck(key), k.clock.Now())
@@ -169,5 +169,16 @@ func (k *keys) reset(ctx context.Context) error {
 	return nil
 }
 
-// errKeyFine refuses a reset that is not needed.
-var errKeyFine = errors.New("the data key matches this database; nothing to reset")
+// localapi.ErrKeyFine refuses a reset that is not needed.
+
+// DoctorState is the key as `psnd doctor` reports it.
+func (k *keys) DoctorState() doctor.DaemonKey {
+	st := k.provider.State()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := doctor.DaemonKey{Mode: k.mode, State: string(st.State), LastError: st.LastError, Bound: k.bound}
+	if k.bindErr != nil {
+		out.BindError = k.bindErr.Error()
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +53,12 @@ func getRaw(t *testing.T, socket, path string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// encodeCursor makes a cursor in the daemon's format (internal/localapi's
+// encodeCursor) for a position it never gave.
+func encodeCursor(c sqlstore.ListCursor) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "1|%d|%s|%d", c.Rank, c.At, c.ID))
 }
 
 // Bad query values are one-line 400s naming the parameter.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/publishing"
 	"github.com/psnd/psnd/internal/sqlstore"
 )
 
@@ -21,6 +22,13 @@ import (
 
 // manyCreates lifts the fake's 100-per-15-minutes create limit: these tests
 // publish more than that at one fake instant.
+// The lookup's window and first page as internal/publishing sets them
+// (reconcileSlack, reconcileFirstPage), seen here from X's side.
+const (
+	reconcileSlack     = 5 * time.Minute
+	reconcileFirstPage = 10
+)
+
 var manyCreates = fakex.Options{RateLimits: map[string]int{"POST /2/tweets": 100000}}
 
 // publishOthers publishes n single posts of the same account and waits for
@@ -201,7 +209,7 @@ func TestLookupFailuresDoNotBurnRetries(t *testing.T) {
 
 // panicTokens panics when asked for a token: a stand-in for any bug in a
 // publish attempt.
-type panicTokens struct{ tokenSource }
+type panicTokens struct{ publishing.TokenSource }
 
 func (panicTokens) Token(context.Context, string) (string, error) { panic("boom in token source") }
 

@@ -21,6 +21,12 @@ import (
 )
 
 // pngBytes is a small PNG whose content depends on seed.
+// How internal/localapi names and ages the copies it is writing.
+const (
+	tempPrefix = ".import-"
+	tempGrace  = time.Minute
+)
+
 func pngBytes(t *testing.T, seed uint8) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 8, 8))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/fakex"
+	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
 )
@@ -460,7 +461,7 @@ func TestCatchUpAfterDowntimeAndStaleLease(t *testing.T) {
 
 func TestNeedsReauthFailsWithInstructions(t *testing.T) {
 	h := newHarness(t)
-	h.tokens.failErr = fmt.Errorf("refresh token rejected: %w", errNeedsReauth)
+	h.tokens.failErr = fmt.Errorf("refresh token rejected: %w", oauth.ErrNeedsReauth)
 	h.start()
 	p := h.create(api.CreatePost{Text: "no token", Now: true})
 	got := h.waitPost(p.ID, isStatus("failed"))

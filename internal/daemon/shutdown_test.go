@@ -38,7 +38,7 @@ func testShutdownWaiting(t *testing.T, timeout time.Duration) {
 	activeAtClose := -1
 	cfg.hooks.started = func(dd *Daemon) { d = dd }
 	storeClosed := make(chan struct{})
-	cfg.hooks.storeClosing = func() { activeAtClose = d.reqs.active(); close(storeClosed) }
+	cfg.hooks.storeClosing = func() { activeAtClose = d.api.Active(); close(storeClosed) }
 	stopping := make(chan struct{})
 	// Handlers ending at shutdown linger a little, as a slow one would: a
 	// store closed without waiting for them closes meanwhile.
@@ -70,7 +70,7 @@ func testShutdownWaiting(t *testing.T, timeout time.Duration) {
 		}()
 	}
 	// Shut down only once every client is inside its wait.
-	for d.reqs.active() < clients {
+	for d.api.Active() < clients {
 		select {
 		case err := <-answers:
 			t.Fatalf("a wait ended before shutdown: %v", err)

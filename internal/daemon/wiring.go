@@ -2,53 +2,79 @@ package daemon
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/publishing"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
+// xEdge is how the daemon reaches X, chosen once before anything is built:
+// the HTTP client every request to X goes through (nil: the network, with
+// timeouts) and the access-token source (nil: the logins' own, which needs
+// the data key).
+type xEdge struct {
+	http   *http.Client
+	tokens publishing.TokenSource
+}
+
+// chooseX picks the daemon's X: the one the config gives or, in the
+// sandbox, the built-in fake with tokens it issues itself.
+func chooseX(cfg Config, clk clock.Clock, log *slog.Logger) xEdge {
+	e := xEdge{http: cfg.XHTTPClient, tokens: cfg.Tokens}
+	if cfg.Sandbox {
+		fx := sandboxX(clk, log)
+		e.http = &http.Client{Transport: fx.Transport()}
+		if e.tokens == nil {
+			e.tokens = &sandboxTokens{x: fx, tok: map[string]string{}}
+		}
+	}
+	return e
+}
+
+// sleeper is a clock that can also wait; a fake clock in tests advances
+// itself. X's media-processing polls wait on it when the clock is one.
+type sleeper interface {
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
 // setupX builds the X client, the publisher and the scheduler.
-func (d *Daemon) setupX() error {
-	hc := d.cfg.XHTTPClient
+func (d *Daemon) setupX(e xEdge) error {
+	hc := e.http
 	if hc == nil {
 		hc = &http.Client{Timeout: 2 * time.Minute}
 	}
+	var sleep func(ctx context.Context, d time.Duration) error
+	if s, ok := d.clock.(sleeper); ok {
+		sleep = s.Sleep
+	}
 	xc, err := xapi.New(xapi.Config{BaseURL: d.cfg.Env.APIURL, HTTPClient: hc, Logger: d.log, Clock: d.clock,
-		Sleep: d.cfg.XSleep, UserAgent: "psnd/" + d.cfg.Version})
+		Sleep: sleep, UserAgent: "psnd/" + d.cfg.Version})
 	if err != nil {
 		return err
 	}
 	d.x = xc
-	d.tokens = d.cfg.Tokens
-	if d.tokens == nil && d.auth != nil {
-		d.tokens = d.auth.tokens
-	}
+	d.tokens = e.tokens
+	// Tokens of the logins' own source are sealed with the data key:
+	// nothing is published before it is readable. Others (the sandbox's)
+	// need no key.
+	d.tokensNeedKey = d.tokens == nil
 	if d.tokens == nil {
-		d.tokens = noLogin{}
-	}
-	rnd := d.cfg.Rand
-	if rnd == nil {
-		rnd = jitter
-	}
-	// One view of X's rate limits for the scheduler and the publisher.
-	gate := newRateGate(func() { d.sched.Kick() })
-	pub := &publisher{
-		store: d.store, clock: d.clock, x: d.x, tokens: d.tokens, owner: d.owner, lease: 5 * time.Minute,
-		log: d.log, rand: rnd, gate: gate,
-		changed:  d.postChanged,
-		progress: func(id, sent, total int64) { d.changes.setUpload(id, sent, total); d.changes.notify() },
+		d.tokens = d.auth.Tokens
 	}
 	al := d.cfg.Alarm
 	if al == nil {
-		al = newSystemAlarm(d.clock.Now, d.log)
+		al = publishing.NewSystemAlarm(d.clock.Now, d.log)
 	}
-	d.sched = newScheduler(schedulerConfig{
-		Store: d.store, Clock: d.clock, Alarm: al, Owner: d.owner, Lease: pub.lease, Lead: claimLead, Workers: d.cfg.Workers,
-		Logger: d.log, Publish: pub.publishSafely, OnArm: d.cfg.OnArm,
+	d.sched = publishing.New(publishing.Config{
+		Store: d.store, Clock: d.clock, X: d.x, Tokens: d.tokens, Alarm: al, Owner: d.owner,
+		Lease: 5 * time.Minute, Lead: claimLead, Workers: d.cfg.Workers, Logger: d.log, Rand: d.cfg.Rand,
 		Ready: d.waitForKey,
-		Gate:  gate, Changed: func(int64) { d.changes.notify() },
+		// d.api is built after the scheduler and before either runs.
+		Changed:  func(int64) { d.api.Notify() },
+		Progress: func(id, sent, total int64) { d.api.SetUpload(id, sent, total); d.api.Notify() },
 	})
 	return nil
 }
@@ -64,8 +90,8 @@ const claimLead = 100 * time.Millisecond
 // while the keyring is locked (tokens cannot be decrypted), and posts that
 // fell due meanwhile go out as soon as it unlocks.
 func (d *Daemon) waitForKey(ctx context.Context) error {
-	if d.cfg.Tokens != nil {
-		return nil // tests with their own token source need no key
+	if !d.tokensNeedKey {
+		return nil
 	}
 	for {
 		ch := d.keys.changed()
@@ -78,16 +104,4 @@ func (d *Daemon) waitForKey(ctx context.Context) error {
 		case <-ch:
 		}
 	}
-}
-
-// noLogin is the token source until the login component is wired: every
-// account needs to log in.
-type noLogin struct{}
-
-func (noLogin) Token(context.Context, string) (string, error) {
-	return "", fmt.Errorf("no login component: %w", errNeedsReauth)
-}
-
-func (noLogin) ForceRefresh(context.Context, string, string) (string, error) {
-	return "", fmt.Errorf("no login component: %w", errNeedsReauth)
 }

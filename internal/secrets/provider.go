@@ -29,6 +29,11 @@ const (
 // or unreachable.
 var ErrWaiting = errors.New("waiting for keyring")
 
+// ErrKeyMismatch means the data key the keyring holds did not seal this
+// database: stored tokens cannot be decrypted and the user must log in
+// again. Nothing sealed is overwritten while in this state.
+var ErrKeyMismatch = errors.New("the data key does not match this database: stored tokens and the client secret cannot be decrypted; run `psnd auth reset-key`, then `psnd setup` to log in again")
+
 // KeyStatus is a snapshot of a KeyProvider.
 type KeyStatus struct {
 	State     KeyState

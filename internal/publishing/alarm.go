@@ -1,4 +1,4 @@
-package daemon
+package publishing
 
 import "time"
 
@@ -9,7 +9,7 @@ import "time"
 // CLOCK_REALTIME, which fires at the wall-clock time across suspend and
 // reports clock changes; elsewhere a Go timer with a short cap bounds the
 // lateness after a wake-up.
-type alarm interface {
+type Alarm interface {
 	// Set arms the alarm for at, replacing any earlier setting; a zero at
 	// disarms it. An instant in the past fires at once.
 	Set(at time.Time)
@@ -17,6 +17,13 @@ type alarm interface {
 	// changed, so that the caller re-reads the time).
 	C() <-chan struct{}
 	Stop()
+}
+
+// ArmWatcher is an Alarm that also wants the due time each round armed it
+// for (a lead before which Set was called; zero: nothing scheduled). A fake
+// alarm in tests implements it to know when a scheduler round is over.
+type ArmWatcher interface {
+	Armed(next time.Time)
 }
 
 // goTimerAlarm is the portable alarm: a Go timer capped at maxSleep so a

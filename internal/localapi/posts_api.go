@@ -1,4 +1,4 @@
-package daemon
+package localapi
 
 import (
 	"context"
@@ -22,63 +22,63 @@ import (
 // behind, or a relative time typed slowly) as "now".
 const pastGrace = time.Minute
 
-func (d *Daemon) postRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST "+api.PathPosts, d.handleCreatePost)
-	mux.HandleFunc("PATCH "+api.PathPost, d.handleEditPost)
-	mux.HandleFunc("DELETE "+api.PathPost, d.handleDeletePost)
-	mux.HandleFunc("POST "+api.PathPostCancel, d.handleCancelPost)
-	mux.HandleFunc("POST "+api.PathPostRetry, d.handleRetryPost)
+func (s *Server) postRoutes(mux *routeMux) {
+	mux.HandleFunc("POST "+api.PathPosts, s.handleCreatePost)
+	mux.HandleFunc("PATCH "+api.PathPost, s.handleEditPost)
+	mux.HandleFunc("DELETE "+api.PathPost, s.handleDeletePost)
+	mux.HandleFunc("POST "+api.PathPostCancel, s.handleCancelPost)
+	mux.HandleFunc("POST "+api.PathPostRetry, s.handleRetryPost)
 }
 
 func invalid(msg string) *api.Error {
 	return &api.Error{Code: api.CodeInvalidText, Status: http.StatusUnprocessableEntity, Message: msg}
 }
 
-func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 	var req api.CreatePost
 	if err := decodeBody(w, r, &req, bodyRules{}); err != nil {
-		d.fail(w, "create post", err)
+		s.fail(w, "create post", err)
 		return
 	}
 	// Refuse a huge explicit thread before checking every tweet of it.
 	if err := threadLength(len(req.Tweets)); err != nil {
-		d.fail(w, "create post", err)
+		s.fail(w, "create post", err)
 		return
 	}
-	now := d.clock.Now()
+	now := s.clock.Now()
 	status, at, err := scheduleFor(req.At, req.Now, req.Draft, now)
 	if err != nil {
-		d.fail(w, "create post", err)
+		s.fail(w, "create post", err)
 		return
 	}
 	var acct post.Account
-	err = d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+	err = s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 		acct, err = tx.Account(req.Account)
 		return err
 	})
 	if errors.Is(err, sqlstore.ErrNotFound) {
-		d.fail(w, "create post", noAccount(req.Account))
+		s.fail(w, "create post", noAccount(req.Account))
 		return
 	}
 	if err != nil {
-		d.fail(w, "create post", err)
+		s.fail(w, "create post", err)
 		return
 	}
 	max := acct.MaxWeightedLength()
 	c, err := compose(req.Text, req.Tweets, req.Thread, req.Number, len(req.Media) > 0, max)
 	if err != nil {
-		d.fail(w, "create post", textError(err))
+		s.fail(w, "create post", textError(err))
 		return
 	}
 	if err := threadLength(len(c.tweets)); err != nil {
-		d.fail(w, "create post", err)
+		s.fail(w, "create post", err)
 		return
 	}
 	c.collectWarnings(max)
-	media, staged, err := d.importMedia(req.Media)
+	media, staged, err := s.importMedia(req.Media)
 	defer discard(staged) // whatever was not moved into place
 	if err != nil {
-		d.fail(w, "create post", err)
+		s.fail(w, "create post", err)
 		return
 	}
 	np := sqlstore.NewPost{AccountID: acct.ID, Status: status, ScheduledAt: at}
@@ -90,8 +90,8 @@ func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 		np.Tweets = append(np.Tweets, nt)
 	}
 	var created *post.Post
-	err = d.media.commit(r.Context(), staged, func() error {
-		return d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+	err = s.media.commit(r.Context(), staged, func() error {
+		return s.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
 			recent, err := tx.RecentTexts(acct.ID, now.Add(-tweettext.RecentWindow), 200)
 			if err != nil {
 				return err
@@ -104,12 +104,12 @@ func (d *Daemon) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 		})
 	})
 	if err != nil {
-		d.fail(w, "create post", err)
+		s.fail(w, "create post", err)
 		return
 	}
-	d.postChanged(created.ID)
-	d.log.Info("post created", "post", created.ID, "status", created.Status, "tweets", len(created.Tweets), "account", acct.Username)
-	out := d.wire(created)
+	s.postChanged(created.ID)
+	s.log.Info("post created", "post", created.ID, "status", created.Status, "tweets", len(created.Tweets), "account", acct.Username)
+	out := s.wire(created)
 	out.Warnings = c.warnings
 	writeJSON(w, http.StatusCreated, out)
 }
@@ -169,7 +169,7 @@ func scheduleFor(at *time.Time, now bool, draft bool, clockNow time.Time) (post.
 // $PSN_HOME/media under temporary names, so that moving or editing the
 // original after scheduling changes nothing. The create moves the copies to
 // their content names (mediaFiles.commit); the caller discards the rest.
-func (d *Daemon) importMedia(in []api.MediaInput) ([]post.Media, []stagedFile, error) {
+func (s *Server) importMedia(in []api.MediaInput) ([]post.Media, []stagedFile, error) {
 	if len(in) == 0 {
 		return nil, nil, nil
 	}
@@ -193,12 +193,12 @@ func (d *Daemon) importMedia(in []api.MediaInput) ([]post.Media, []stagedFile, e
 	var out []post.Media
 	var staged []stagedFile
 	for i, f := range files {
-		sf, err := d.media.stage(f.Path)
+		sf, err := s.media.stage(f.Path)
 		if err != nil {
 			return nil, staged, err
 		}
 		staged = append(staged, sf)
-		out = append(out, post.Media{Path: d.media.path(sf.sum), SHA256: sf.sum, MimeType: f.MIMEType, Size: f.Size, AltText: in[i].AltText})
+		out = append(out, post.Media{Path: s.media.path(sf.sum), SHA256: sf.sum, MimeType: f.MIMEType, Size: f.Size, AltText: in[i].AltText})
 	}
 	return out, staged, nil
 }
@@ -236,31 +236,31 @@ func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, true
 }
 
-func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleEditPost(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r)
 	if !ok {
 		return
 	}
 	var req api.EditPost
 	if err := decodeBody(w, r, &req, bodyRules{}); err != nil {
-		d.fail(w, "edit post", err)
+		s.fail(w, "edit post", err)
 		return
 	}
-	now := d.clock.Now()
+	now := s.clock.Now()
 	upd := sqlstore.PostUpdate{ExpectRunID: req.RunID}
 	switch {
 	case req.Now && req.At != nil:
-		d.fail(w, "edit post", badRequest("give either a time or now, not both"))
+		s.fail(w, "edit post", badRequest("give either a time or now, not both"))
 		return
 	case req.Now:
 		upd.ScheduledAt = &now
 	case req.At != nil:
 		if req.At.Before(now.Add(-pastGrace)) {
-			d.fail(w, "edit post", badRequest(fmt.Sprintf("%s is in the past; give a future time, or now", req.At.UTC().Format(time.RFC3339))))
+			s.fail(w, "edit post", badRequest(fmt.Sprintf("%s is in the past; give a future time, or now", req.At.UTC().Format(time.RFC3339))))
 			return
 		}
 		if err := when.CheckHorizon(*req.At, now, time.UTC); err != nil {
-			d.fail(w, "edit post", badRequest(err.Error()))
+			s.fail(w, "edit post", badRequest(err.Error()))
 			return
 		}
 		t := req.At.UTC()
@@ -271,7 +271,7 @@ func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
 	}
 	var warnings []string
 	var edited *post.Post
-	err := d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+	err := s.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
 		cur, err := tx.GetPost(id)
 		if err != nil {
 			return err
@@ -315,94 +315,94 @@ func (d *Daemon) handleEditPost(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		d.fail(w, "edit post", err)
+		s.fail(w, "edit post", err)
 		return
 	}
-	d.postChanged(id)
-	out := d.wire(edited)
+	s.postChanged(id)
+	out := s.wire(edited)
 	out.Warnings = warnings
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (d *Daemon) handleCancelPost(w http.ResponseWriter, r *http.Request) {
-	d.simpleChange(w, r, "cancel post", func(tx *sqlstore.Tx, id int64, now time.Time) (*post.Post, error) {
+func (s *Server) handleCancelPost(w http.ResponseWriter, r *http.Request) {
+	s.simpleChange(w, r, "cancel post", func(tx *sqlstore.Tx, id int64, now time.Time) (*post.Post, error) {
 		return tx.CancelPost(id, now)
 	})
 }
 
-func (d *Daemon) handleRetryPost(w http.ResponseWriter, r *http.Request) {
-	d.simpleChange(w, r, "retry post", func(tx *sqlstore.Tx, id int64, now time.Time) (*post.Post, error) {
+func (s *Server) handleRetryPost(w http.ResponseWriter, r *http.Request) {
+	s.simpleChange(w, r, "retry post", func(tx *sqlstore.Tx, id int64, now time.Time) (*post.Post, error) {
 		return tx.RetryPost(id, now)
 	})
 }
 
-func (d *Daemon) simpleChange(w http.ResponseWriter, r *http.Request, op string, fn func(*sqlstore.Tx, int64, time.Time) (*post.Post, error)) {
+func (s *Server) simpleChange(w http.ResponseWriter, r *http.Request, op string, fn func(*sqlstore.Tx, int64, time.Time) (*post.Post, error)) {
 	id, ok := pathID(w, r)
 	if !ok {
 		return
 	}
 	var p *post.Post
-	err := d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+	err := s.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
 		var err error
-		p, err = fn(tx, id, d.clock.Now())
+		p, err = fn(tx, id, s.clock.Now())
 		return err
 	})
 	if err != nil {
-		d.fail(w, op, err)
+		s.fail(w, op, err)
 		return
 	}
-	d.postChanged(id)
-	writeJSON(w, http.StatusOK, d.wire(p))
+	s.postChanged(id)
+	writeJSON(w, http.StatusOK, s.wire(p))
 }
 
-func (d *Daemon) handleDeletePost(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDeletePost(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r)
 	if !ok {
 		return
 	}
 	remote := r.URL.Query().Get("remote") == "true"
-	p, err := d.readPost(r.Context(), id)
+	p, err := s.readPost(r.Context(), id)
 	if err != nil {
-		d.fail(w, "delete post", err)
+		s.fail(w, "delete post", err)
 		return
 	}
 	if hasAnyID(p) && !remote {
-		d.fail(w, "delete post", &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
+		s.fail(w, "delete post", &api.Error{Code: api.CodeConflict, Status: http.StatusConflict,
 			Message: fmt.Sprintf("post %d is on X; deleting it removes it from X too (confirm, or pass --yes)", id)})
 		return
 	}
 	// Take the post out of the schedule first (run_id fence), so that no
 	// retry can publish more of it while its tweets are deleted on X.
-	err = d.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
+	err = s.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
 		var err error
-		p, err = tx.PrepareDelete(id, d.clock.Now())
+		p, err = tx.PrepareDelete(id, s.clock.Now())
 		return err
 	})
 	if err != nil {
-		d.fail(w, "delete post", err)
+		s.fail(w, "delete post", err)
 		return
 	}
-	d.postChanged(id)
+	s.postChanged(id)
 	res := api.DeleteResult{ID: id}
 	if hasAnyID(p) {
-		gone, already, err := d.deleteOnX(r.Context(), p)
+		gone, already, err := s.deleteOnX(r.Context(), p)
 		res.DeletedOnX, res.AlreadyGone = gone, already
 		if err != nil {
-			d.fail(w, "delete post on X", err)
+			s.fail(w, "delete post on X", err)
 			return
 		}
 	}
-	err = d.store.Update(r.Context(), func(tx *sqlstore.Tx) error { return tx.DeletePrepared(id, p.RunID) })
+	err = s.store.Update(r.Context(), func(tx *sqlstore.Tx) error { return tx.DeletePrepared(id, p.RunID) })
 	if err != nil {
-		d.fail(w, "delete post", err)
+		s.fail(w, "delete post", err)
 		return
 	}
 	// The rows are gone: their copies go too, unless another post has the
 	// same content. Done even if the client has gone away meanwhile.
-	d.media.release(context.WithoutCancel(r.Context()), mediaPaths(p))
+	s.media.release(context.WithoutCancel(r.Context()), mediaPaths(p))
 	res.Deleted = true
-	d.postChanged(id)
-	d.log.Info("post deleted", "post", id, "deleted_on_x", len(res.DeletedOnX))
+	s.postChanged(id)
+	s.log.Info("post deleted", "post", id, "deleted_on_x", len(res.DeletedOnX))
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -428,14 +428,11 @@ func hasAnyID(p *post.Post) bool {
 // deleteOnX deletes the post's tweets at X, last first (so a thread never
 // shows a reply to a deleted tweet). A tweet X no longer has counts as
 // deleted, so a delete interrupted half way can simply be run again.
-func (d *Daemon) deleteOnX(ctx context.Context, p *post.Post) (deleted, already []string, err error) {
+func (s *Server) deleteOnX(ctx context.Context, p *post.Post) (deleted, already []string, err error) {
 	if p.Status == post.StatusPublishing {
 		return nil, nil, notEditableAPI(p.ID)
 	}
-	if d.x == nil || d.tokens == nil {
-		return nil, nil, errors.New("X is not configured in this daemon")
-	}
-	token, err := d.tokens.Token(ctx, p.AccountID)
+	token, err := s.tokens.Token(ctx, p.AccountID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get access token for @%s: %w", p.Account, err)
 	}
@@ -444,7 +441,7 @@ func (d *Daemon) deleteOnX(ctx context.Context, p *post.Post) (deleted, already 
 		if xid == "" {
 			continue
 		}
-		_, err := d.x.DeleteTweet(ctx, token, xid)
+		_, err := s.x.DeleteTweet(ctx, token, xid)
 		var xe *xapi.Error
 		switch {
 		case err == nil:

@@ -1,4 +1,4 @@
-package daemon
+package publishing
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 // fires at once for an instant in the past, and stays quiet when disarmed.
 // It asserts that it fires, never how fast.
 func TestSystemAlarm(t *testing.T) {
-	a := newSystemAlarm(time.Now, testLogger(t))
+	a := NewSystemAlarm(time.Now, testLogger(t))
 	defer a.Stop()
 	wait := func(what string) {
 		t.Helper()

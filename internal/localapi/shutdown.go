@@ -1,19 +1,12 @@
-package daemon
+package localapi
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
 
 	"github.com/psnd/psnd/internal/api"
 )
-
-// errShuttingDown is the cause of every request context's cancellation at
-// shutdown. http.Server.Shutdown cancels nothing itself: without it a
-// client long-polling `post --now` held SIGTERM for the whole shutdown
-// timeout.
-var errShuttingDown = errors.New("psnd is shutting down")
 
 // shuttingDown is the answer to a request cut short, or refused, by
 // shutdown.
@@ -86,15 +79,15 @@ func (q *requests) active() int {
 }
 
 // tracked runs h as a counted request, refusing it once shutdown has begun.
-func (d *Daemon) tracked(h http.Handler) http.Handler {
+func (s *Server) tracked(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !d.reqs.enter() {
+		if !s.reqs.enter() {
 			writeError(w, shuttingDown(""))
 			return
 		}
-		defer d.reqs.leave()
-		if d.cfg.hooks.requestEnd != nil {
-			defer d.cfg.hooks.requestEnd()
+		defer s.reqs.leave()
+		if s.cfg.RequestEnd != nil {
+			defer s.cfg.RequestEnd()
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -1,4 +1,4 @@
-package daemon
+package localapi
 
 import (
 	"context"
@@ -18,51 +18,65 @@ import (
 	"github.com/psnd/psnd/internal/tweettext"
 )
 
-func (d *Daemon) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+api.PathHealth, d.handleHealth)
-	mux.HandleFunc("POST "+api.PathKeyReset, d.handleResetKey)
-	mux.HandleFunc("GET "+api.PathDoctor, d.handleDoctor)
-	mux.HandleFunc("GET "+api.PathPosts, d.handleListPosts)
-	mux.HandleFunc("GET "+api.PathPost, d.handleGetPost)
-	d.postRoutes(mux)
-	d.authRoutes(mux)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) routes() http.Handler {
+	mux := &routeMux{ServeMux: http.NewServeMux()}
+	mux.HandleFunc("GET "+api.PathHealth, s.handleHealth)
+	mux.HandleFunc("POST "+api.PathKeyReset, s.handleResetKey)
+	mux.HandleFunc("GET "+api.PathDoctor, s.handleDoctor)
+	mux.HandleFunc("GET "+api.PathPosts, s.handleListPosts)
+	mux.HandleFunc("GET "+api.PathPost, s.handleGetPost)
+	s.postRoutes(mux)
+	s.authRoutes(mux)
+	s.routeList = mux.patterns
+	// Not a route: the answer to every path that is none.
+	mux.ServeMux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
 			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
 	})
-	d.mem = newMemRelease(d.store)
-	return d.withVersion(d.tracked(d.mem.track(mux)))
+	s.mem = newMemRelease(s.store)
+	return s.withVersion(s.tracked(s.mem.track(mux)))
 }
 
-func (d *Daemon) withVersion(h http.Handler) http.Handler {
+// routeMux is a ServeMux that remembers its routes, so a test can hold
+// them against docs/api.md.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+func (s *Server) withVersion(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(apiclient.VersionHeader, d.cfg.Version)
+		w.Header().Set(apiclient.VersionHeader, s.cfg.Version)
 		h.ServeHTTP(w, r)
 	})
 }
 
-func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
-	kr, status := d.keys.status()
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	kr, status := s.keys.Status()
 	var failures int
 	var problem string
-	if err := d.checkDB(); err != nil {
+	if err := s.CheckDB(); err != nil {
 		status, problem = api.HealthDatabaseGone, err.Error()
-	} else if failures, err = d.recentFailures(r); err != nil {
-		d.log.Error("count recent failures", "err", err)
+	} else if failures, err = s.recentFailures(r); err != nil {
+		s.log.Error("count recent failures", "err", err)
 	}
 	writeJSON(w, http.StatusOK, api.Health{
 		Problem:        problem,
 		Status:         status,
-		Version:        d.cfg.Version,
+		Version:        s.cfg.Version,
 		PID:            os.Getpid(),
-		Home:           d.cfg.Env.Home,
-		DataDir:        d.dataDir,
-		StartedAt:      d.started.UTC(),
-		Sandbox:        d.cfg.Sandbox,
+		Home:           s.cfg.Env.Home,
+		DataDir:        s.dataDir,
+		StartedAt:      s.started.UTC(),
+		Sandbox:        s.cfg.Sandbox,
 		Keyring:        kr,
 		RecentFailures: failures,
-		Timezone:       d.timezone(),
+		Timezone:       s.timezone(),
 	})
 }
 
@@ -70,8 +84,8 @@ func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 // `psnd service install` carries), for clients that have none of their
 // own; "" when unset or not a zone Go knows, so clients fall back to the
 // system's rather than fail.
-func (d *Daemon) timezone() string {
-	tz := d.cfg.Env.TZ
+func (s *Server) timezone() string {
+	tz := s.cfg.Env.TZ
 	if tz == "" {
 		return ""
 	}
@@ -81,17 +95,17 @@ func (d *Daemon) timezone() string {
 	return tz
 }
 
-func (d *Daemon) recentFailures(r *http.Request) (int, error) {
+func (s *Server) recentFailures(r *http.Request) (int, error) {
 	var n int
-	err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+	err := s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 		var err error
-		n, err = tx.CountFailedSince(d.clock.Now().Add(-24 * time.Hour))
+		n, err = tx.CountFailedSince(s.clock.Now().Add(-24 * time.Hour))
 		return err
 	})
 	return n, err
 }
 
-func (d *Daemon) handleGetPost(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGetPost(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		writeError(w, badRequest(fmt.Sprintf("post id must be a positive number, not %q", r.PathValue("id"))))
@@ -99,24 +113,24 @@ func (d *Daemon) handleGetPost(w http.ResponseWriter, r *http.Request) {
 	}
 	wait, err := parseWait(r.URL.Query().Get("wait"))
 	if err != nil {
-		d.fail(w, "get post", err)
+		s.fail(w, "get post", err)
 		return
 	}
 	if wait > 0 {
-		d.getPostWaiting(w, r, id, wait)
+		s.getPostWaiting(w, r, id, wait)
 		return
 	}
-	p, err := d.readPost(r.Context(), id)
+	p, err := s.readPost(r.Context(), id)
 	if err != nil {
-		d.fail(w, "get post", err)
+		s.fail(w, "get post", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d.wire(p))
+	writeJSON(w, http.StatusOK, s.wire(p))
 }
 
 // fail answers with the API error matching err; unexpected errors are
 // logged in full and reported as one line.
-func (d *Daemon) fail(w http.ResponseWriter, op string, err error) {
+func (s *Server) fail(w http.ResponseWriter, op string, err error) {
 	var ae *api.Error
 	switch {
 	case errors.As(err, &ae):
@@ -124,19 +138,19 @@ func (d *Daemon) fail(w http.ResponseWriter, op string, err error) {
 	case errors.Is(err, sqlstore.ErrNotFound):
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound, Message: err.Error()})
 	case errors.Is(err, sqlstore.ErrDatabaseGone):
-		// Logged once, by checkDB; the answer says where the data went.
-		if full := d.checkDB(); full != nil {
+		// Logged once, by CheckDB; the answer says where the data went.
+		if full := s.CheckDB(); full != nil {
 			err = full
 		}
 		writeError(w, &api.Error{Code: api.CodeDatabaseGone, Status: http.StatusServiceUnavailable, Message: err.Error()})
 	case errors.Is(err, sqlstore.ErrStale), errors.Is(err, sqlstore.ErrNotEditable):
 		writeError(w, &api.Error{Code: api.CodeConflict, Status: http.StatusConflict, Message: err.Error()})
-	case d.stopping.Load() && (errors.Is(err, context.Canceled) || errors.Is(err, sql.ErrTxDone)):
+	case s.stopping.Load() && (errors.Is(err, context.Canceled) || errors.Is(err, sql.ErrTxDone)):
 		// Cut short by shutdown, not a fault of the request (database/sql
 		// reports a transaction its context ended as ErrTxDone).
 		writeError(w, shuttingDown(op+" was interrupted; run it again once psnd is back"))
 	default:
-		d.log.Error(op, "err", err)
+		s.log.Error(op, "err", err)
 		writeError(w, &api.Error{Code: api.CodeInternal, Status: http.StatusInternalServerError,
 			Message: op + " failed: " + err.Error()})
 	}
@@ -213,9 +227,9 @@ func utcPtr(t *time.Time) *time.Time {
 }
 
 // readPost reads one post in its own read transaction.
-func (d *Daemon) readPost(ctx context.Context, id int64) (*post.Post, error) {
+func (s *Server) readPost(ctx context.Context, id int64) (*post.Post, error) {
 	var p *post.Post
-	err := d.store.View(ctx, func(tx *sqlstore.Tx) error {
+	err := s.store.View(ctx, func(tx *sqlstore.Tx) error {
 		var err error
 		p, err = tx.GetPost(id)
 		return err

@@ -1,4 +1,4 @@
-package daemon
+package localapi
 
 import (
 	"bytes"
@@ -112,10 +112,10 @@ func decodeCursor(s string) (sqlstore.ListCursor, error) {
 // X-Next-Cursor; without, every matching post, read listChunk posts per
 // read transaction and written as each chunk is read, so the daemon's
 // memory does not grow with the number of posts.
-func (d *Daemon) handleListPosts(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	lr, err := parseListRequest(r.URL.Query())
 	if err != nil {
-		d.fail(w, "list posts", err)
+		s.fail(w, "list posts", err)
 		return
 	}
 	page := lr.limit
@@ -129,7 +129,7 @@ func (d *Daemon) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		var posts []*post.Post
 		var last sqlstore.ListCursor
 		var more bool
-		err := d.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+		err := s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 			if lr.account != "" && lr.q.AccountID == "" {
 				a, err := tx.Account(lr.account)
 				if errors.Is(err, sqlstore.ErrNotFound) {
@@ -146,16 +146,16 @@ func (d *Daemon) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		})
 		if err != nil {
 			if !aw.started {
-				d.fail(w, "list posts", err)
+				s.fail(w, "list posts", err)
 			} else {
 				// Too late for a status: the client sees a cut answer
 				// (no closing bracket), never a complete-looking one.
-				d.log.Error("list posts", "err", err)
+				s.log.Error("list posts", "err", err)
 			}
 			return
 		}
 		for _, p := range posts {
-			aw.add(d.wire(p))
+			aw.add(s.wire(p))
 		}
 		sent += len(posts)
 		if !aw.started {
@@ -177,7 +177,7 @@ func (d *Daemon) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		cursor = &last
 	}
 	if sent >= bigList {
-		d.mem.bigRequestDone()
+		s.mem.bigRequestDone()
 	}
 }
 

@@ -1,4 +1,4 @@
-package daemon
+package publishing
 
 import (
 	"context"

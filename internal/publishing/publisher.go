@@ -1,4 +1,4 @@
-package daemon
+package publishing
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 	"github.com/psnd/psnd/internal/xapi"
 )
 
-// xClient is the part of the X API the publisher uses (xapi.Client).
-type xClient interface {
+// XClient is the part of the X API the publisher uses (xapi.Client).
+type XClient interface {
 	CreateTweet(ctx context.Context, token string, r xapi.CreateTweetRequest) (xapi.Tweet, xapi.RateLimit, error)
 	DeleteTweet(ctx context.Context, token, id string) (xapi.RateLimit, error)
 	UserTweets(ctx context.Context, token, userID string, p xapi.UserTweetsParams) (xapi.UserTweetsPage, xapi.RateLimit, error)
@@ -25,8 +25,8 @@ type xClient interface {
 	SetAltText(ctx context.Context, token, mediaID, text string) (xapi.RateLimit, error)
 }
 
-// tokenSource hands out access tokens (internal/oauth's refresher).
-type tokenSource interface {
+// TokenSource hands out access tokens (internal/oauth's refresher).
+type TokenSource interface {
 	Token(ctx context.Context, accountID string) (string, error)
 	ForceRefresh(ctx context.Context, accountID, stale string) (string, error)
 }
@@ -65,18 +65,18 @@ func retryDelay(n int, rnd func() float64) time.Duration {
 	return d - time.Duration(float64(d)*0.25*rnd())
 }
 
-// publishStore is the part of the store the publisher writes through
+// Store is the part of the store the publisher writes through
 // (*sqlstore.Store).
-type publishStore interface {
+type Store interface {
 	Update(ctx context.Context, fn func(*sqlstore.Tx) error) error
 	View(ctx context.Context, fn func(*sqlstore.Tx) error) error
 }
 
 type publisher struct {
-	store    publishStore
+	store    Store
 	clock    clock.Clock
-	x        xClient
-	tokens   tokenSource
+	x        XClient
+	tokens   TokenSource
 	owner    string
 	lease    time.Duration
 	log      *slog.Logger
@@ -314,7 +314,7 @@ func (p *publisher) tokenFailure(pst *post.Post, err error) outcome {
 	case errors.Is(err, secrets.ErrWaiting):
 		return outcome{kind: outRetry, sub: post.SubNone, at: now.Add(keyWait), retries: pst.Retries,
 			reason: "waiting for the keyring to unlock: " + err.Error()}
-	case errors.Is(err, ErrKeyMismatch):
+	case errors.Is(err, secrets.ErrKeyMismatch):
 		return outcome{kind: outFailed, reason: err.Error()}
 	}
 	// Network trouble while refreshing: a transient failure.

@@ -1,4 +1,4 @@
-package daemon
+package publishing
 
 import (
 	"context"
@@ -18,10 +18,10 @@ import (
 // a kick (any change to posts), or shutdown. The database is the only
 // queue, so a restart, a sleep or a crash loses nothing: whatever became due
 // meanwhile is claimed on the first round.
-type scheduler struct {
+type Scheduler struct {
 	store   *sqlstore.Store
 	clock   clock.Clock
-	alarm   alarm
+	alarm   Alarm
 	owner   string // this daemon instance, the lease holder
 	lease   time.Duration
 	lead    time.Duration // claim this long before the due time (see schedulerConfig)
@@ -32,8 +32,9 @@ type scheduler struct {
 	// ready blocks until publishing may start (the data key is readable).
 	ready func(ctx context.Context) error
 	// onArm, if set, is called after every round with the next due time
-	// (zero: nothing scheduled); the alarm is set a lead before it. Tests
-	// synchronise on it.
+	// (zero: nothing scheduled); the alarm is set a lead before it. It is
+	// the alarm's Armed when the alarm is an ArmWatcher (tests synchronise
+	// on it).
 	onArm func(next time.Time)
 	// gate says which due posts X's rate limit lets through now.
 	gate *rateGate
@@ -54,7 +55,7 @@ type scheduler struct {
 type schedulerConfig struct {
 	Store *sqlstore.Store
 	Clock clock.Clock
-	Alarm alarm
+	Alarm Alarm
 	Owner string
 	Lease time.Duration
 	// Lead is how long before its due time a post is claimed: the claim's
@@ -66,7 +67,6 @@ type schedulerConfig struct {
 	Logger  *slog.Logger
 	Publish func(ctx context.Context, p *post.Post, due time.Time)
 	Ready   func(ctx context.Context) error
-	OnArm   func(next time.Time)
 	// Gate holds posts back for X's rate limits; nil holds nothing back.
 	Gate    *rateGate
 	Changed func(id int64)
@@ -80,7 +80,7 @@ type schedulerConfig struct {
 // goroutines), and X's own limits are kept by the rate gate, not by this.
 const defaultWorkers = 128
 
-func newScheduler(c schedulerConfig) *scheduler {
+func newScheduler(c schedulerConfig) *Scheduler {
 	if c.Workers <= 0 {
 		c.Workers = defaultWorkers
 	}
@@ -93,9 +93,13 @@ func newScheduler(c schedulerConfig) *scheduler {
 	if c.Changed == nil {
 		c.Changed = func(int64) {}
 	}
-	return &scheduler{
+	var onArm func(time.Time)
+	if w, ok := c.Alarm.(ArmWatcher); ok {
+		onArm = w.Armed
+	}
+	return &Scheduler{onArm: onArm,
 		store: c.Store, clock: c.Clock, alarm: c.Alarm, owner: c.Owner, lease: c.Lease, lead: max(c.Lead, 0), workers: c.Workers,
-		log: c.Logger, publish: c.Publish, ready: c.Ready, onArm: c.OnArm, gate: c.Gate, changed: c.Changed,
+		log: c.Logger, publish: c.Publish, ready: c.Ready, gate: c.Gate, changed: c.Changed,
 		kick:  make(chan struct{}, 1),
 		busy:  map[int64]bool{},
 		slots: make(chan struct{}, c.Workers),
@@ -104,7 +108,7 @@ func newScheduler(c schedulerConfig) *scheduler {
 
 // Kick makes the scheduler re-read the queue: called on every change to a
 // post (create, edit, cancel, retry) and when a publish finishes.
-func (s *scheduler) Kick() {
+func (s *Scheduler) Kick() {
 	select {
 	case s.kick <- struct{}{}:
 	default:
@@ -114,7 +118,7 @@ func (s *scheduler) Kick() {
 // run loops until ctx ends, then waits for publishes in flight. Their own
 // contexts end with ctx; a tweet whose id X already returned is still
 // recorded (the publisher records ids with a context shutdown cannot cancel).
-func (s *scheduler) run(ctx context.Context) {
+func (s *Scheduler) Run(ctx context.Context) {
 	defer s.active.Wait()
 	defer s.alarm.Stop()
 	if s.ready != nil {
@@ -169,7 +173,7 @@ func (s *scheduler) run(ctx context.Context) {
 // returns the next due time (the alarm is set a lead earlier), or zero if
 // nothing is scheduled. When all workers are busy it returns zero too: a finishing
 // publish kicks the scheduler.
-func (s *scheduler) round(ctx context.Context) (time.Time, error) {
+func (s *Scheduler) round(ctx context.Context) (time.Time, error) {
 	free := s.workers - len(s.slots)
 	now := s.clock.Now()
 	dueBy := now.Add(s.lead)
@@ -273,7 +277,7 @@ func (s *scheduler) round(ctx context.Context) (time.Time, error) {
 	return next, nil
 }
 
-func (s *scheduler) setBusy(id int64, on bool) {
+func (s *Scheduler) setBusy(id int64, on bool) {
 	s.busyMu.Lock()
 	defer s.busyMu.Unlock()
 	if on {
@@ -283,7 +287,7 @@ func (s *scheduler) setBusy(id int64, on bool) {
 	}
 }
 
-func (s *scheduler) busyIDs() []int64 {
+func (s *Scheduler) busyIDs() []int64 {
 	s.busyMu.Lock()
 	defer s.busyMu.Unlock()
 	ids := make([]int64, 0, len(s.busy))

@@ -1,4 +1,4 @@
-package daemon
+package publishing
 
 import (
 	"errors"
@@ -21,7 +21,7 @@ type timerfdAlarm struct {
 	log *slog.Logger
 }
 
-func newSystemAlarm(now func() time.Time, log *slog.Logger) alarm {
+func NewSystemAlarm(now func() time.Time, log *slog.Logger) Alarm {
 	fd, err := unix.TimerfdCreate(unix.CLOCK_REALTIME, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
 	if err != nil {
 		log.Warn("timerfd unavailable; using a Go timer checked every minute", "err", err)

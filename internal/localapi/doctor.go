@@ -1,4 +1,4 @@
-package daemon
+package localapi
 
 import (
 	"errors"
@@ -16,10 +16,10 @@ import (
 // of the daemon's own environment (the one logins listen on). The CLI adds
 // what it can see itself: file modes, the daemon's version, the clock and
 // the service.
-func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDoctor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var gone *sqlstore.DatabaseGoneError
-	if err := d.checkDB(); errors.As(err, &gone) {
+	if err := s.CheckDB(); errors.As(err, &gone) {
 		// The open file is intact but no longer the one at its path, and
 		// nothing more is read from it.
 		var rescued *rescuedError
@@ -29,43 +29,31 @@ func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 		}
 		const why = "the database file is gone"
 		checks := []api.DoctorCheck{doctor.DatabaseGone(gone.Path, gone.Removed, saved, runtime.GOOS), doctor.Skip(doctor.NameSchema, why)}
-		checks = append(checks, doctor.CheckDaemonKey(d.keys.doctorState())...)
+		checks = append(checks, doctor.CheckDaemonKey(s.keys.DoctorState())...)
 		checks = append(checks, doctor.Skip(doctor.NameApp, why), doctor.Skip(doctor.NameAccounts, why),
-			doctor.CheckCallback(doctor.ProbeCallback(ctx, d.cfg.Env.CallbackAddr)), doctor.Skip(doctor.NameFailedPosts, why))
+			doctor.CheckCallback(doctor.ProbeCallback(ctx, s.cfg.Env.CallbackAddr)), doctor.Skip(doctor.NameFailedPosts, why))
 		writeJSON(w, http.StatusOK, doctor.Report(checks))
 		return
 	}
-	checks := []api.DoctorCheck{storecheck.Integrity(ctx, d.store), storecheck.Schema(ctx, d.store)}
-	key := d.keys.doctorState()
-	if d.cfg.Sandbox {
+	checks := []api.DoctorCheck{storecheck.Integrity(ctx, s.store), storecheck.Schema(ctx, s.store)}
+	key := s.keys.DoctorState()
+	if s.cfg.Sandbox {
 		key.Mode = doctor.KeySandbox
 	}
 	checks = append(checks, doctor.CheckDaemonKey(key)...)
-	if d.cfg.Sandbox {
+	if s.cfg.Sandbox {
 		checks = append(checks, doctor.SandboxSkips()...)
 	} else {
-		if app, err := d.app(r); err != nil {
+		if app, err := s.app(r); err != nil {
 			checks = append(checks, doctor.Skip(doctor.NameApp, "could not read the X app: "+err.Error()))
 		} else {
 			checks = append(checks, doctor.CheckApp(app))
 		}
-		checks = append(checks, storecheck.Accounts(ctx, d.store, d.clock.Now())...)
-		checks = append(checks, doctor.CheckCallback(doctor.ProbeCallback(ctx, d.cfg.Env.CallbackAddr)))
+		checks = append(checks, storecheck.Accounts(ctx, s.store, s.clock.Now())...)
+		checks = append(checks, doctor.CheckCallback(doctor.ProbeCallback(ctx, s.cfg.Env.CallbackAddr)))
 	}
-	checks = append(checks, storecheck.FailedPosts(ctx, d.store))
+	checks = append(checks, storecheck.FailedPosts(ctx, s.store))
 	rep := doctor.Report(checks)
-	rep.Home, rep.Sandbox = d.dataDir, d.cfg.Sandbox
+	rep.Home, rep.Sandbox = s.dataDir, s.cfg.Sandbox
 	writeJSON(w, http.StatusOK, rep)
-}
-
-// doctorState is the key as `psnd doctor` reports it.
-func (k *keys) doctorState() doctor.DaemonKey {
-	st := k.provider.State()
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	out := doctor.DaemonKey{Mode: k.mode, State: string(st.State), LastError: st.LastError, Bound: k.bound}
-	if k.bindErr != nil {
-		out.BindError = k.bindErr.Error()
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package daemon
+package localapi
 
 import (
 	"net/http"
@@ -55,17 +55,17 @@ func (c *changes) upload(id int64) *api.Upload {
 }
 
 // postChanged wakes the scheduler and any reader waiting on a post.
-func (d *Daemon) postChanged(int64) {
-	if d.sched != nil {
-		d.sched.Kick()
+func (s *Server) postChanged(int64) {
+	if s.sched != nil {
+		s.sched.Kick()
 	}
-	d.changes.notify()
+	s.changes.notify()
 }
 
 // wire converts a post, adding in-memory state such as upload progress.
-func (d *Daemon) wire(p *post.Post) api.Post {
+func (s *Server) wire(p *post.Post) api.Post {
 	out := wirePost(p)
-	out.Upload = d.changes.upload(p.ID)
+	out.Upload = s.changes.upload(p.ID)
 	return out
 }
 
@@ -87,31 +87,31 @@ const maxWait = 5 * time.Minute
 // getPostWaiting answers GET /v1/posts/{id}?wait=DURATION: it returns as
 // soon as the post is settled (published, failed, waiting to retry, or
 // scheduled in the future), or when the wait ends.
-func (d *Daemon) getPostWaiting(w http.ResponseWriter, r *http.Request, id int64, wait time.Duration) {
+func (s *Server) getPostWaiting(w http.ResponseWriter, r *http.Request, id int64, wait time.Duration) {
 	wait = min(wait, maxWait)
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
-		ch := d.changes.wait()
-		p, err := d.readPost(r.Context(), id)
+		ch := s.changes.wait()
+		p, err := s.readPost(r.Context(), id)
 		if err != nil {
-			if d.stopping.Load() && r.Context().Err() != nil {
+			if s.stopping.Load() && r.Context().Err() != nil {
 				err = waitInterrupted(id)
 			}
-			d.fail(w, "get post", err)
+			s.fail(w, "get post", err)
 			return
 		}
-		if settled(p, d.clock.Now()) {
-			writeJSON(w, http.StatusOK, d.wire(p))
+		if settled(p, s.clock.Now()) {
+			writeJSON(w, http.StatusOK, s.wire(p))
 			return
 		}
 		select {
 		case <-ch:
 		case <-deadline.C:
-			writeJSON(w, http.StatusOK, d.wire(p))
+			writeJSON(w, http.StatusOK, s.wire(p))
 			return
 		case <-r.Context().Done():
-			if d.stopping.Load() {
+			if s.stopping.Load() {
 				writeError(w, waitInterrupted(id))
 			}
 			return // else the client went away

@@ -1,4 +1,4 @@
-package daemon
+package publishing
 
 import (
 	"context"
@@ -65,7 +65,7 @@ func realDiskFullError(t *testing.T) error {
 // every write with SQLite's own disk-full error while full; space returns
 // by itself after refuse writes were refused.
 type fullDisk struct {
-	publishStore
+	Store
 	err    error
 	refuse int
 
@@ -91,17 +91,17 @@ func (f *fullDisk) Update(ctx context.Context, fn func(*sqlstore.Tx) error) erro
 		return f.err
 	}
 	f.mu.Unlock()
-	return f.publishStore.Update(ctx, fn)
+	return f.Store.Update(ctx, fn)
 }
 
 // fillingX is the real X client; the disk fills as X answers a create.
 type fillingX struct {
-	xClient
+	XClient
 	disk *fullDisk
 }
 
 func (x fillingX) CreateTweet(ctx context.Context, token string, r xapi.CreateTweetRequest) (xapi.Tweet, xapi.RateLimit, error) {
-	tw, rl, err := x.xClient.CreateTweet(ctx, token, r)
+	tw, rl, err := x.XClient.CreateTweet(ctx, token, r)
 	x.disk.fill()
 	return tw, rl, err
 }
@@ -139,12 +139,11 @@ func TestDiskFullOutcomeWrittenWhenSpaceReturns(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t)
+			h := newRig(t)
 			if c.fault != nil {
 				h.x.Inject(*c.fault)
 			}
-			store := openStore(t, h.cfg)
-			defer store.Close()
+			store := h.store
 			ctx := context.Background()
 			var claimed *post.Post
 			if err := store.Update(ctx, func(tx *sqlstore.Tx) error {
@@ -161,13 +160,13 @@ func TestDiskFullOutcomeWrittenWhenSpaceReturns(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			xc, err := xapi.New(xapi.Config{BaseURL: h.cfg.Env.APIURL, HTTPClient: h.cfg.XHTTPClient, Clock: h.clock, Logger: testLogger(t)})
+			xc, err := xapi.New(xapi.Config{BaseURL: h.url, HTTPClient: h.hc, Clock: h.clock, Logger: testLogger(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			// Six refusals: more than the old code's one try for the id and
 			// four for the outcome.
-			disk := &fullDisk{publishStore: store, err: diskFull, refuse: 6}
+			disk := &fullDisk{Store: store, err: diskFull, refuse: 6}
 			p := &publisher{store: disk, clock: h.clock, x: fillingX{xc, disk}, tokens: h.tokens, owner: "this-daemon",
 				lease: 5 * time.Minute, log: testLogger(t), rand: func() float64 { return 0 }, gate: newRateGate(nil),
 				changed: func(int64) {}, progress: func(int64, int64, int64) {},

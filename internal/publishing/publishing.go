@@ -1,0 +1,79 @@
+// Package publishing sends due posts to X: the scheduler (claims, the
+// wall-clock alarm, the worker bound), the publisher (one attempt per
+// claimed post, the retry policy of SPEC §6, media upload), reconciliation
+// of creates whose answer was lost, and the gate that keeps X's rate
+// limits. It knows nothing of the local API: the daemon wires it with a
+// store, a clock, an X client and a token source, and hears of changes
+// through callbacks.
+package publishing
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/sqlstore"
+)
+
+// Config holds a publishing run's dependencies.
+type Config struct {
+	Store  *sqlstore.Store
+	Clock  clock.Clock
+	X      XClient
+	Tokens TokenSource
+	// Alarm wakes the scheduler at a wall-clock time (NewSystemAlarm); one
+	// that is also an ArmWatcher hears of every round.
+	Alarm  Alarm
+	Owner  string // this daemon instance, the lease holder
+	Lease  time.Duration
+	Lead   time.Duration // see schedulerConfig.Lead
+	Logger *slog.Logger
+	// Workers bounds how many posts are published at once; zero is the
+	// default.
+	Workers int
+	// Rand is the jitter source for retry delays; nil is random.
+	Rand func() float64
+	// Ready blocks until publishing may start (the data key is readable).
+	Ready func(ctx context.Context) error
+	// Changed reports a post publishing changed, so waiting readers see it.
+	Changed func(id int64)
+	// Progress reports a media upload's progress.
+	Progress func(id, sent, total int64)
+}
+
+// New builds the scheduler and its publisher, sharing one view of X's rate
+// limits. Run starts it.
+func New(c Config) *Scheduler {
+	changed := c.Changed
+	if changed == nil {
+		changed = func(int64) {}
+	}
+	progress := c.Progress
+	if progress == nil {
+		progress = func(int64, int64, int64) {}
+	}
+	rnd := c.Rand
+	if rnd == nil {
+		rnd = jitter
+	}
+	lease := c.Lease
+	if lease <= 0 {
+		lease = 5 * time.Minute
+	}
+	var s *Scheduler
+	gate := newRateGate(func() { s.Kick() })
+	pub := &publisher{
+		store: c.Store, clock: c.Clock, x: c.X, tokens: c.Tokens, owner: c.Owner, lease: lease,
+		log: c.Logger, rand: rnd, gate: gate,
+		// A finished publish frees a worker: re-read the queue.
+		changed:  func(id int64) { s.Kick(); changed(id) },
+		progress: func(id, sent, total int64) { progress(id, sent, total) },
+	}
+	s = newScheduler(schedulerConfig{
+		Store: c.Store, Clock: c.Clock, Alarm: c.Alarm, Owner: c.Owner, Lease: lease, Lead: c.Lead, Workers: c.Workers,
+		Logger: c.Logger, Publish: pub.publishSafely, Ready: c.Ready,
+		Gate: gate, Changed: changed,
+	})
+	return s
+}

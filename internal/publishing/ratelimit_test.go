@@ -1,0 +1,85 @@
+package publishing
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/xapi"
+)
+
+// The gate's decisions from X's headers, without a daemon.
+func TestRateGateDecisions(t *testing.T) {
+	now := t0
+	kicks := 0
+	g := newRateGate(func() { kicks++ })
+	win := func(limit, remaining int, reset time.Time) xapi.Window {
+		return xapi.Window{Limit: limit, Remaining: remaining, Reset: reset}
+	}
+	expect := func(what string, d decision, until time.Time, wantD decision, wantUntil time.Time) {
+		t.Helper()
+		if d != wantD || !until.Equal(wantUntil) {
+			t.Fatalf("%s: decision %d until %v, want %d until %v", what, d, until, wantD, wantUntil)
+		}
+	}
+	// Before X has answered: one probe, the others wait for its answer.
+	d, u := g.admit("a", 1, now)
+	expect("probe", d, u, sendNow, time.Time{})
+	d, u = g.admit("a", 2, now)
+	expect("behind the probe", d, u, waitNext, time.Time{})
+	if w := g.waiting(now); len(w) != 1 || w[0] != "a" {
+		t.Fatalf("waiting = %v", w)
+	}
+	// Another account is not held back by this one.
+	d, u = g.admit("b", 9, now)
+	expect("other account", d, u, sendNow, time.Time{})
+
+	reset := now.Add(20 * time.Second)
+	ok, _, _ := g.take(context.Background(), "a", 1, func() time.Time { return now })
+	if !ok {
+		t.Fatal("the probe's own reservation was refused")
+	}
+	g.answered("a", xapi.RateLimit{Window: win(5, 2, reset)}, true)
+	if kicks == 0 {
+		t.Fatal("an answer did not wake the scheduler")
+	}
+	d, _ = g.admit("a", 2, now)
+	expect("first of two left", d, time.Time{}, sendNow, time.Time{})
+	d, _ = g.admit("a", 3, now)
+	expect("second of two left", d, time.Time{}, sendNow, time.Time{})
+	d, u = g.admit("a", 4, now)
+	expect("none left", d, u, waitFor, reset.Add(time.Second))
+	// An unused reservation goes back.
+	g.done("a", 3)
+	d, _ = g.admit("a", 4, now)
+	expect("given back", d, time.Time{}, sendNow, time.Time{})
+	// Answers out of order: the lower count of the same window wins.
+	g.answered("a", xapi.RateLimit{Window: win(5, 0, reset)}, true)
+	g.answered("a", xapi.RateLimit{Window: win(5, 1, reset)}, true)
+	d, u = g.admit("a", 5, now)
+	expect("stale higher count ignored", d, u, waitFor, reset.Add(time.Second))
+	// Until X's rounding second has passed, the window is still spent.
+	d, u = g.admit("a", 5, reset)
+	expect("at the header's reset", d, u, waitFor, reset.Add(time.Second))
+	// After the reset: the full limit, then wait for the new window's answer.
+	later := reset.Add(time.Second)
+	for id := int64(10); id < 15; id++ {
+		d, _ = g.admit("a", id, later)
+		expect("after the reset", d, time.Time{}, sendNow, time.Time{})
+	}
+	d, u = g.admit("a", 15, later)
+	expect("limit reserved, new reset unknown", d, u, waitNext, time.Time{})
+
+	// A spent 24-hour cap holds posts back past the 15-minute window.
+	day := now.Add(24 * time.Hour)
+	g.answered("b", xapi.RateLimit{Window: win(100, 99, now.Add(15*time.Minute)), User24h: win(1, 0, day)}, true)
+	d, u = g.admit("b", 20, now)
+	expect("24-hour cap", d, u, waitFor, day.Add(time.Second))
+
+	// No rate-limit headers at all: nothing is held back.
+	g.answered("c", xapi.RateLimit{}, true)
+	for id := int64(30); id < 40; id++ {
+		d, _ = g.admit("c", id, now)
+		expect("no headers", d, time.Time{}, sendNow, time.Time{})
+	}
+}
