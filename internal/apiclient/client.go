@@ -23,11 +23,6 @@ import (
 	"github.com/psnd/psnd/internal/api"
 )
 
-// VersionHeader is api.VersionHeader, where new code should name it. This
-// alias stays only while internal/daemon and the CLI's tests still name it
-// here (not "Deprecated:", which would fail staticcheck on them).
-const VersionHeader = api.VersionHeader
-
 // ErrDaemonNotRunning means nothing listens on the socket.
 var ErrDaemonNotRunning = errors.New("psnd daemon is not running")
 

@@ -138,7 +138,7 @@ func TestVersionMismatch(t *testing.T) {
 	sock := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		if version != "" {
-			w.Header().Set(apiclient.VersionHeader, version)
+			w.Header().Set(api.VersionHeader, version)
 		}
 		mu.Unlock()
 		reply(w, http.StatusOK, api.Health{Status: api.HealthOK})
@@ -172,7 +172,7 @@ func TestVersionMismatch(t *testing.T) {
 	setVersion("3.0.0")
 	got = nil
 	errSock := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(apiclient.VersionHeader, "3.0.0")
+		w.Header().Set(api.VersionHeader, "3.0.0")
 		reply(w, http.StatusNotFound, api.ErrorBody{Error: api.Error{Code: api.CodeNotFound, Message: "no such route"}})
 	}))
 	c = apiclient.New(errSock, "1.0.0")

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 func newAuthCmd(env *Env) *cobra.Command {
@@ -373,7 +374,7 @@ func runLogin(ctx context.Context, env *Env, c loginClient, o loginOptions) (_ a
 			browserDone = nil
 			if err != nil {
 				stopSpin()
-				startPaste("Could not open a browser (" + oneLine(err.Error()) + "); open the URL above yourself.")
+				startPaste("Could not open a browser (" + textutil.FirstLine(err.Error()) + "); open the URL above yourself.")
 			}
 		case ev := <-events:
 			if ev.err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/config"
 	"github.com/psnd/psnd/internal/service"
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // Exit statuses, documented in `psnd --help`.
@@ -119,7 +120,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	code := exitCode(err)
 	if !isSilent(err) {
-		fmt.Fprintln(env.Stderr, "psnd: "+oneLine(err.Error()))
+		fmt.Fprintln(env.Stderr, "psnd: "+textutil.FirstLine(err.Error()))
 	}
 	if code == ExitUsage && cmd != nil {
 		// One line pointing to the help, as git and gh do: the full usage
@@ -171,14 +172,6 @@ func isCobraUsage(err error) bool {
 		}
 	}
 	return false
-}
-
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }
 
 func newRoot(env *Env) *cobra.Command {

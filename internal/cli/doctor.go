@@ -16,6 +16,7 @@ import (
 	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/doctor"
 	"github.com/psnd/psnd/internal/service"
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 func newDoctorCmd(env *Env) *cobra.Command {
@@ -151,7 +152,7 @@ func runDoctor(ctx context.Context, env *Env, sandbox bool) (doctorResult, error
 				"the daemon (psnd "+h.Version+") is too old to report on its database, key and accounts; restart it and run `psnd doctor` again"))
 		default:
 			checks = append(checks, api.DoctorCheck{Name: doctor.NameDaemonChecks, Status: api.CheckFail,
-				Message: "the daemon could not check its database, key and accounts: " + oneLine(err.Error()),
+				Message: "the daemon could not check its database, key and accounts: " + textutil.FirstLine(err.Error()),
 				Fix:     "see the daemon's log (`journalctl --user -u psnd` or the terminal running `psnd serve`)"})
 		}
 	case !d.Running:

@@ -484,7 +484,7 @@ func TestDoctorOddDaemons(t *testing.T) {
 		t.Parallel()
 		w := newDoctorWorld(t)
 		w.fakeDaemon(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			rw.Header().Set(apiclient.VersionHeader, "0.1.0")
+			rw.Header().Set(api.VersionHeader, "0.1.0")
 			if r.URL.Path != api.PathHealth {
 				notFound(rw)
 				return

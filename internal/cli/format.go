@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/when"
@@ -83,14 +82,4 @@ func printPost(env *Env, loc *time.Location, p api.Post) error {
 		}
 	}
 	return nil
-}
-
-// truncate shortens s to n runes on one line.
-func truncate(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

@@ -19,7 +19,6 @@ import (
 	_ "time/tzdata" // Europe/Paris in the goldens, on any machine
 
 	"github.com/psnd/psnd/internal/api"
-	"github.com/psnd/psnd/internal/apiclient"
 )
 
 // goldenNow is the fixed "now" of the table goldens: the day before
@@ -154,7 +153,7 @@ func (s *stubDaemon) start(t *testing.T) map[string]string {
 		reply(w, api.ErrorBody{Error: api.Error{Code: api.CodeNotFound, Message: "post " + r.PathValue("id") + " not found"}})
 	})
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(apiclient.VersionHeader, "test")
+		w.Header().Set(api.VersionHeader, "test")
 		mux.ServeHTTP(w, r)
 	}))
 	srv.Listener.Close()

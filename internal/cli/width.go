@@ -3,6 +3,8 @@ package cli
 import (
 	"strings"
 
+	"github.com/psnd/psnd/internal/textutil"
+
 	"github.com/rivo/uniseg"
 )
 
@@ -15,4 +17,27 @@ func displayWidth(s string) int { return uniseg.StringWidth(s) }
 // padRight pads s with spaces to width columns (never cuts it).
 func padRight(s string, width int) string {
 	return s + strings.Repeat(" ", max(width-displayWidth(s), 0))
+}
+
+// truncate puts s on one line and cuts it to at most n columns, the last
+// of them "…" when anything was cut. It cuts between grapheme clusters, so
+// an emoji sequence or a letter with its accents is kept or dropped whole,
+// and a CJK text takes the same room as a Latin one.
+func truncate(s string, n int) string {
+	s = textutil.Squash(s)
+	if displayWidth(s) <= n {
+		return s
+	}
+	var b strings.Builder
+	w := 0
+	g := uniseg.NewGraphemes(s)
+	for g.Next() {
+		cw := g.Width()
+		if w+cw > n-1 {
+			break
+		}
+		b.WriteString(g.Str())
+		w += cw
+	}
+	return b.String() + "…"
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/textutil"
 )
 
 // bodyRules say what a route accepts besides one strict JSON value.
@@ -93,7 +94,7 @@ func loneSurrogate(b []byte) (at int, esc string) {
 			i++ // \\, \", \n ...: skip the escaped byte
 			continue
 		}
-		u, ok := hex4(b, i+2)
+		u, ok := textutil.Hex4(b, i+2)
 		if !ok {
 			i++
 			continue
@@ -101,7 +102,7 @@ func loneSurrogate(b []byte) (at int, esc string) {
 		switch {
 		case u >= 0xD800 && u <= 0xDBFF:
 			if i+7 < len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
-				if lo, ok := hex4(b, i+8); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+				if lo, ok := textutil.Hex4(b, i+8); ok && lo >= 0xDC00 && lo <= 0xDFFF {
 					i += 11 // the pair; the loop adds one
 					continue
 				}
@@ -113,26 +114,4 @@ func loneSurrogate(b []byte) (at int, esc string) {
 		i += 5
 	}
 	return -1, ""
-}
-
-// hex4 reads the four hex digits at b[i:].
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }

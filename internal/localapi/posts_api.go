@@ -13,6 +13,7 @@ import (
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/textutil"
 	"github.com/psnd/psnd/internal/tweettext"
 	"github.com/psnd/psnd/internal/when"
 	"github.com/psnd/psnd/internal/xapi"
@@ -213,18 +214,10 @@ func nearDuplicate(tweets, recent []string) (string, bool) {
 			if len(tweets) > 1 {
 				where = fmt.Sprintf("tweet %d/%d ", i+1, len(tweets))
 			}
-			return fmt.Sprintf("%sis nearly the same as a recent post (%q); X refuses duplicates", where, truncateRunes(match, 40)), true
+			return fmt.Sprintf("%sis nearly the same as a recent post (%q); X refuses duplicates", where, textutil.Truncate(textutil.Squash(match), 40)), true
 		}
 	}
 	return "", false
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(strings.Join(strings.Fields(s), " "))
-	if len(r) <= n {
-		return string(r)
-	}
-	return string(r[:n-1]) + "…"
 }
 
 func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {

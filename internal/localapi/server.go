@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/api"
-	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
 	"github.com/psnd/psnd/internal/tweettext"
@@ -51,7 +50,7 @@ func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.
 
 func (s *Server) withVersion(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(apiclient.VersionHeader, s.cfg.Version)
+		w.Header().Set(api.VersionHeader, s.cfg.Version)
 		h.ServeHTTP(w, r)
 	})
 }
