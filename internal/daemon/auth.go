@@ -11,17 +11,12 @@ import (
 	"github.com/psnd/psnd/internal/xapi"
 )
 
-// setupAuth builds the token source and the login manager, reaching X
-// through hc (nil: the network). Logins end (and
-// their callback listeners close) when ctx ends.
-func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client) error {
+// setupAuth builds the token source and the login manager, reaching X's
+// token endpoint through hc (nil: the network) and its API through xc.
+// Logins end (and their callback listeners close) when ctx ends.
+func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client, xc *xapi.Client) error {
 	if hc == nil {
 		hc = &http.Client{Timeout: time.Minute}
-	}
-	xc, err := xapi.New(xapi.Config{BaseURL: d.cfg.Env.APIURL, HTTPClient: hc, Logger: d.log, Clock: d.clock,
-		UserAgent: "psnd/" + d.cfg.Version})
-	if err != nil {
-		return err
 	}
 	// X_CLIENT_ID/X_CLIENT_SECRET in the daemon's own environment are used
 	// only while no app is stored (`psnd setup` stores the CLI's).

@@ -201,12 +201,14 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	x := chooseX(cfg, d.clock, log)
-	if err := d.setupAuth(ctx, x.http); err != nil {
+	xc, err := d.newXClient(x)
+	if err != nil {
 		return err
 	}
-	if err := d.setupX(x); err != nil {
+	if err := d.setupAuth(ctx, x.http, xc); err != nil {
 		return err
 	}
+	d.setupX(x, xc)
 	d.api = localapi.New(localapi.Config{Store: store, Clock: d.clock, Logger: log, Env: cfg.Env, Version: cfg.Version,
 		Sandbox: cfg.Sandbox, DataDir: dataDir, Started: d.started, Keys: k, Auth: d.auth, X: d.x, Tokens: d.tokens,
 		Scheduler: d.sched, RequestEnd: cfg.hooks.requestEnd})

@@ -40,8 +40,9 @@ type sleeper interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-// setupX builds the X client, the publisher and the scheduler.
-func (d *Daemon) setupX(e xEdge) error {
+// newXClient builds the one X API client the daemon uses: for logins
+// (identifying the account) and for publishing.
+func (d *Daemon) newXClient(e xEdge) (*xapi.Client, error) {
 	hc := e.http
 	if hc == nil {
 		hc = &http.Client{Timeout: 2 * time.Minute}
@@ -50,11 +51,12 @@ func (d *Daemon) setupX(e xEdge) error {
 	if s, ok := d.clock.(sleeper); ok {
 		sleep = s.Sleep
 	}
-	xc, err := xapi.New(xapi.Config{BaseURL: d.cfg.Env.APIURL, HTTPClient: hc, Logger: d.log, Clock: d.clock,
+	return xapi.New(xapi.Config{BaseURL: d.cfg.Env.APIURL, HTTPClient: hc, Logger: d.log, Clock: d.clock,
 		Sleep: sleep, UserAgent: "psnd/" + d.cfg.Version})
-	if err != nil {
-		return err
-	}
+}
+
+// setupX builds the publisher and the scheduler around the X client.
+func (d *Daemon) setupX(e xEdge, xc *xapi.Client) {
 	d.x = xc
 	d.tokens = e.tokens
 	// Tokens of the logins' own source are sealed with the data key:
@@ -76,7 +78,6 @@ func (d *Daemon) setupX(e xEdge) error {
 		Changed:  func(int64) { d.api.Notify() },
 		Progress: func(id, sent, total int64) { d.api.SetUpload(id, sent, total); d.api.Notify() },
 	})
-	return nil
 }
 
 // claimLead is how early the scheduler claims a post: enough for the claim
