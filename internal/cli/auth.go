@@ -163,13 +163,7 @@ func printAuthStatus(env *Env, loc *time.Location, st api.AuthStatus) {
 		return
 	}
 	for _, a := range st.Accounts {
-		fmt.Fprintf(w, "\n%s", c.bold(describeAccount(a.Account)))
-		if a.Default {
-			fmt.Fprint(w, " — default")
-		}
-		fmt.Fprintln(w)
-		fmt.Fprintf(w, "  id:            %s\n", a.ID)
-		fmt.Fprintf(w, "  subscription:  %s\n", a.SubscriptionType)
+		printAccountHeader(w, c, a)
 		if a.LoggedIn {
 			fmt.Fprintf(w, "  logged in:     %s\n", authTime(env, loc, a.LoggedInAt))
 			fmt.Fprintf(w, "  token expires: %s\n", authTime(env, loc, a.TokenExpiresAt))
@@ -196,13 +190,7 @@ func printSandboxStatus(env *Env, h api.Health, st api.AuthStatus) {
 	fmt.Fprintf(w, "Sandbox: this daemon publishes to psnd's built-in offline X, where @sandbox is always logged in;\n"+
 		"no X app or login is needed. Its data is in %s.\n", dir)
 	for _, a := range st.Accounts {
-		fmt.Fprintf(w, "\n%s", c.bold(describeAccount(a.Account)))
-		if a.Default {
-			fmt.Fprint(w, " — default")
-		}
-		fmt.Fprintln(w)
-		fmt.Fprintf(w, "  id:            %s\n", a.ID)
-		fmt.Fprintf(w, "  subscription:  %s\n", a.SubscriptionType)
+		printAccountHeader(w, c, a)
 		if a.LoggedIn && !a.NeedsReauth {
 			fmt.Fprintln(w, "  logged in:     always, in the sandbox")
 		}
@@ -541,4 +529,16 @@ func openBrowserAsync(open func(string) error, url string) <-chan error {
 		}
 	}()
 	return res
+}
+
+// printAccountHeader is the first lines of an account in auth status: its
+// name, whether it is the default, its id and subscription.
+func printAccountHeader(w io.Writer, c palette, a api.AccountStatus) {
+	fmt.Fprintf(w, "\n%s", c.bold(describeAccount(a.Account)))
+	if a.Default {
+		fmt.Fprint(w, " — default")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  id:            %s\n", a.ID)
+	fmt.Fprintf(w, "  subscription:  %s\n", a.SubscriptionType)
 }

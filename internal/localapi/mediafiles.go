@@ -198,17 +198,24 @@ func (m *mediaFiles) startup(ctx context.Context) {
 	m.sweepLocked(ctx)
 }
 
+// refs lists every media row's file.
+func (m *mediaFiles) refs(ctx context.Context) ([]sqlstore.MediaRef, error) {
+	var refs []sqlstore.MediaRef
+	err := m.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		refs, err = tx.MediaRefs()
+		return err
+	})
+	return refs, err
+}
+
 // relocateLocked renames copies stored under an older name to their content
 // name and points their rows there. The new name is a hard link made
 // before the rows change, so a crash at any point leaves every row with a
 // file; the old name is then unreferenced and swept.
 func (m *mediaFiles) relocateLocked(ctx context.Context) {
-	var refs []sqlstore.MediaRef
-	if err := m.store.View(ctx, func(tx *sqlstore.Tx) error {
-		var err error
-		refs, err = tx.MediaRefs()
-		return err
-	}); err != nil {
+	refs, err := m.refs(ctx)
+	if err != nil {
 		m.log.Warn("media files not checked", "err", err)
 		return
 	}
@@ -252,12 +259,8 @@ func (m *mediaFiles) relocateLocked(ctx context.Context) {
 // sweepLocked removes files of the media directory that no row refers to,
 // and temporary copies older than tempGrace.
 func (m *mediaFiles) sweepLocked(ctx context.Context) {
-	var refs []sqlstore.MediaRef
-	if err := m.store.View(ctx, func(tx *sqlstore.Tx) error {
-		var err error
-		refs, err = tx.MediaRefs()
-		return err
-	}); err != nil {
+	refs, err := m.refs(ctx)
+	if err != nil {
 		m.log.Warn("media files not swept", "err", err)
 		return
 	}
