@@ -233,13 +233,10 @@ func (s *Server) handleStartLogin(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleGetLogin(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	q := r.URL.Query()
-	var wait time.Duration
-	if s := q.Get("wait"); s != "" {
-		var err error
-		if wait, err = time.ParseDuration(s); err != nil || wait < 0 {
-			writeError(w, badRequest(fmt.Sprintf("wait must be a duration such as 30s, not %q", s)))
-			return
-		}
+	wait, err := parseWait(q.Get("wait"))
+	if err != nil {
+		s.fail(w, "get login", err)
+		return
 	}
 	after := 0
 	if s := q.Get("after"); s != "" {
@@ -250,7 +247,6 @@ func (s *Server) handleGetLogin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var st oauth.LoginStatus
-	var err error
 	if wait > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), min(wait, maxLoginWait))
 		defer cancel()

@@ -1,6 +1,7 @@
 package localapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -119,17 +120,18 @@ func (s *Server) getPostWaiting(w http.ResponseWriter, r *http.Request, id int64
 	}
 }
 
-// parseWait reads the ?wait= parameter (a Go duration or seconds).
+// parseWait reads a ?wait= parameter, of posts and logins alike: a Go
+// duration or a number of seconds, never negative; "" is no wait.
 func parseWait(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
-	if n, err := strconv.Atoi(s); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
 	d, err := time.ParseDuration(s)
+	if n, nerr := strconv.Atoi(s); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
 	if err != nil || d < 0 {
-		return 0, badRequest("wait must be a duration such as 30s")
+		return 0, badRequest(fmt.Sprintf("wait must be a duration such as 30s, not %q", s))
 	}
 	return d, nil
 }
