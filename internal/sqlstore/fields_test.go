@@ -193,7 +193,7 @@ func diff(path string, want, got reflect.Value) []string {
 }
 
 // TestPlatformPostIDsColumnDropped: the id list lives in the tweets' own
-// platform_post_id; migration 00010 removed the unread copy.
+// platform_post_id; migration 00008 removed the unread copy.
 func TestPlatformPostIDsColumnDropped(t *testing.T) {
 	s := openTemp(t)
 	var n int

@@ -33,7 +33,7 @@ const (
 	RankOther     = 2 // drafts and published: newest first
 )
 
-// RankOf is the section a status lists in, as migration 00009 computes it.
+// RankOf is the section a status lists in, as migration 00007 computes it.
 func RankOf(s post.Status) int {
 	switch s {
 	case post.StatusFailed, post.StatusRetry, post.StatusPublishing:
