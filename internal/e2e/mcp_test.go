@@ -17,11 +17,43 @@ import (
 	"github.com/psnd/psnd/internal/tweettext"
 )
 
-// mcpSession starts `psnd mcp` (the binary under test) and connects the
-// SDK's client to it over the process's stdin and stdout.
+// readmeMCPArgs returns the args of the MCP client configuration the
+// README shows (section "AI assistants"), checking that its command is
+// psnd: the test starts the server exactly as a user registers it.
+func readmeMCPArgs(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n## AI assistants\n")
+	_, block, ok2 := strings.Cut(sec, "```json\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README has no JSON snippet in its \"AI assistants\" section")
+	}
+	var conf struct {
+		MCPServers map[string]struct {
+			Command string   `json:"command"`
+			Args    []string `json:"args"`
+		} `json:"mcpServers"`
+	}
+	if err := json.Unmarshal([]byte(block), &conf); err != nil {
+		t.Fatalf("README's MCP configuration is not JSON: %v", err)
+	}
+	s, ok := conf.MCPServers["psnd"]
+	if !ok || s.Command != "psnd" {
+		t.Fatalf("README's MCP configuration: %+v; want server psnd with command psnd", conf)
+	}
+	return s.Args
+}
+
+// mcpSession starts the server as the README registers it, with the
+// binary under test as psnd, and connects the SDK's client to it over the
+// process's stdin and stdout.
 func mcpSession(t *testing.T, ctx context.Context, environ []string) *mcp.ClientSession {
 	t.Helper()
-	cmd := exec.Command(psndBin, "mcp")
+	cmd := exec.Command(psndBin, readmeMCPArgs(t)...)
 	cmd.Env = environ
 	client := mcp.NewClient(&mcp.Implementation{Name: "psnd-e2e", Version: "1"}, nil)
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)

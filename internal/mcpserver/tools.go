@@ -47,15 +47,15 @@ type MediaInput struct {
 
 // CreatePostInput is create_post's input.
 type CreatePostInput struct {
-	Text   string   `json:"text,omitempty" jsonschema:"the post's text; a line holding only --- splits it into a thread's tweets. Give text or tweets, not both"`
-	Tweets []string `json:"tweets,omitempty" jsonschema:"a thread given tweet by tweet, in order (at most 25); instead of text"`
-	Thread bool     `json:"thread,omitempty" jsonschema:"split parts too long for one tweet automatically at paragraph, sentence and word boundaries (as split_text previews); without it a part over the limit is refused"`
-	Number bool     `json:"number,omitempty" jsonschema:"append ' 1/3' etc. to each tweet of a thread of two or more tweets"`
-	At     string   `json:"at,omitempty" jsonschema:"when to publish, in the user's time zone: '2026-12-01 09:00', '09:30' (the next one), '+90m', '+2h', '+1d', or RFC 3339. Exactly one of at, now, draft (draft may also carry at as the planned time)"`
-	Draft  bool     `json:"draft,omitempty" jsonschema:"save as a draft, not scheduled (schedule it later with edit_post and at)"`
-	Now    bool     `json:"now,omitempty" jsonschema:"publish on X immediately and for real; waits for the result. Only when the user asked to publish now"`
-	Media  []MediaInput `json:"media,omitempty" jsonschema:"files attached to the first tweet: up to 4 images, or 1 GIF, or 1 video; the first tweet may then have no text"`
-	Account string   `json:"account,omitempty" jsonschema:"post as this connected X account (username or X id); omit for the default account"`
+	Text    string       `json:"text,omitempty" jsonschema:"the post's text; a line holding only --- splits it into a thread's tweets. Give text or tweets, not both"`
+	Tweets  []string     `json:"tweets,omitempty" jsonschema:"a thread given tweet by tweet, in order (at most 25); instead of text"`
+	Thread  bool         `json:"thread,omitempty" jsonschema:"split parts too long for one tweet automatically at paragraph, sentence and word boundaries (as split_text previews); without it a part over the limit is refused"`
+	Number  bool         `json:"number,omitempty" jsonschema:"append ' 1/3' etc. to each tweet of a thread of two or more tweets"`
+	At      string       `json:"at,omitempty" jsonschema:"when to publish, in the user's time zone: '2026-12-01 09:00', '09:30' (the next one), '+90m', '+2h', '+1d', or RFC 3339. Exactly one of at, now, draft (draft may also carry at as the planned time)"`
+	Draft   bool         `json:"draft,omitempty" jsonschema:"save as a draft, not scheduled (schedule it later with edit_post and at)"`
+	Now     bool         `json:"now,omitempty" jsonschema:"publish on X immediately and for real; waits for the result. Only when the user asked to publish now"`
+	Media   []MediaInput `json:"media,omitempty" jsonschema:"files attached to the first tweet: up to 4 images, or 1 GIF, or 1 video; the first tweet may then have no text"`
+	Account string       `json:"account,omitempty" jsonschema:"post as this connected X account (username or X id); omit for the default account"`
 }
 
 // ListPostsInput is list_posts's input.
