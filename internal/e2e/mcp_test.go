@@ -218,6 +218,18 @@ func TestMCPEndToEnd(t *testing.T) {
 		t.Fatalf("get_post of a missing post: %v %q", isErr, msg)
 	}
 
+	// now publishes at once (to the sandbox's offline X) and waits for it.
+	var pub api.Post
+	callJSON(t, ctx, cs, "create_post", map[string]any{"text": "Published from an assistant 🪁 İ", "now": true}, &pub)
+	if pub.Status != api.StatusPublished || len(pub.PlatformPostIDs) != 1 {
+		t.Fatalf("create_post now: %+v", pub)
+	}
+	if msg, isErr := callTool(t, ctx, cs, "retry_post", map[string]any{"id": pub.ID}); !isErr || msg == "" {
+		t.Fatalf("retry_post of a published post: %v %q", isErr, msg)
+	} else {
+		t.Logf("retry of a published post: %s", msg)
+	}
+
 	// The daemon goes away: the tools say how to start it, the text tools
 	// still work.
 	d.stop(t)
