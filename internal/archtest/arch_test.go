@@ -14,6 +14,8 @@ var forbidden = map[string][]string{
 	// The CLI is a thin client (style §2): it speaks the wire types over
 	// the socket and links neither the store, nor SQLite, nor the daemon.
 	"internal/cli": {"internal/sqlstore", "modernc.org/sqlite", "internal/daemon", "internal/localapi", "internal/publishing"},
+	// The MCP server is a client like the CLI (SPEC §10).
+	"internal/mcpserver": {"internal/sqlstore", "modernc.org/sqlite", "internal/daemon", "internal/localapi", "internal/publishing", "internal/cli"},
 	// Publishing knows nothing of the local API: it hears of nothing
 	// through HTTP and tells the API of changes through callbacks.
 	"internal/publishing": {"internal/localapi", "internal/daemon", "internal/cli", "internal/apiclient"},

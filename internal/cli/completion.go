@@ -19,6 +19,7 @@ var commandGroups = []*cobra.Group{
 	{ID: "text", Title: "Text, offline:"},
 	{ID: "accounts", Title: "Setup and accounts:"},
 	{ID: "daemon", Title: "Daemon:"},
+	{ID: "assistants", Title: "AI assistants:"},
 }
 
 // groupOf places each top-level command in a group by name, so that a
@@ -29,6 +30,7 @@ var groupOf = map[string]string{
 	"check": "text", "split": "text",
 	"setup": "accounts", "auth": "accounts",
 	"serve": "daemon", "service": "daemon", "doctor": "daemon",
+	"mcp": "assistants",
 }
 
 // finishTree applies what every command shares: its help group, and no

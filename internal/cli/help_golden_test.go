@@ -122,7 +122,7 @@ func TestHelpGolden(t *testing.T) {
 // TestJSONFlagEverywhere keeps --json on every command that reads or
 // changes state, worded the same way.
 func TestJSONFlagEverywhere(t *testing.T) {
-	without := map[string]bool{"psnd": true, "psnd serve": true, "psnd completion": true, "psnd auth": true, "psnd service": true}
+	without := map[string]bool{"psnd": true, "psnd serve": true, "psnd mcp": true, "psnd completion": true, "psnd auth": true, "psnd service": true}
 	root := newRoot(&Env{Getenv: func(string) string { return "" }})
 	for _, path := range commandPaths() {
 		c, _, err := root.Find(path)

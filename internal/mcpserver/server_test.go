@@ -1,0 +1,144 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/psnd/psnd/internal/apiclient"
+	"github.com/psnd/psnd/internal/testutil"
+	"github.com/psnd/psnd/internal/tweettext"
+)
+
+// session connects the SDK's client to the server in process. The client
+// dials a socket nobody listens on: the daemon is down.
+func session(t *testing.T) *mcp.ClientSession {
+	t.Helper()
+	ctx := context.Background()
+	sock := filepath.Join(testutil.ShortDir(t), "psnd.sock")
+	srv := New(Config{Client: apiclient.New(sock, "test"), Version: "test", TZ: "UTC"})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) (string, bool) {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: protocol error: %v", name, err)
+	}
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String(), res.IsError
+}
+
+// TestDaemonDown: every daemon-backed tool answers with an error result
+// saying how to start the daemon, in the CLI's sentence.
+func TestDaemonDown(t *testing.T) {
+	cs := session(t)
+	for name, args := range map[string]map[string]any{
+		"create_post": {"text": "hello", "draft": true},
+		"list_posts":  nil,
+		"get_post":    {"id": 1},
+		"edit_post":   {"id": 1, "text": "new"},
+		"cancel_post": {"id": 1},
+		"retry_post":  {"id": 1},
+	} {
+		msg, isErr := call(t, cs, name, args)
+		if !isErr || !strings.HasPrefix(msg, "psnd daemon is not running") ||
+			!strings.Contains(msg, "start it with `psnd serve` or `psnd service install`") {
+			t.Errorf("%s without daemon: error %v, %q", name, isErr, msg)
+		}
+	}
+}
+
+// TestBadInput: arguments that cannot make sense are refused before the
+// daemon is asked, each with one sentence saying what to give instead.
+func TestBadInput(t *testing.T) {
+	cs := session(t)
+	for _, tc := range []struct {
+		tool string
+		args map[string]any
+		want string
+	}{
+		{"create_post", map[string]any{"text": "hi"}, "say when to publish: at (a time), now: true, or draft: true"},
+		{"create_post", map[string]any{"text": "hi", "now": true, "at": "+1h"}, "now goes alone"},
+		{"create_post", map[string]any{"text": "hi", "tweets": []string{"a"}, "draft": true}, "give text or tweets, not both"},
+		{"create_post", map[string]any{"text": "hi", "draft": true, "media": []map[string]any{{"path": "kite.jpg"}}}, `media 1: "kite.jpg" is not an absolute path`},
+		{"edit_post", map[string]any{"id": 3}, "say what to change: text, at, now or draft"},
+		{"edit_post", map[string]any{"id": 3, "now": true, "at": "+1h"}, "now goes alone"},
+		{"list_posts", map[string]any{"status": []string{"queued"}}, `unknown status "queued": use draft, scheduled, publishing, published, failed, retry`},
+		{"list_posts", map[string]any{"limit": 5000}, "limit 5000 is not 1..1000"},
+		{"check_text", map[string]any{"text": "x", "max_length": -1}, "max_length must be positive"},
+		{"split_text", map[string]any{"text": "  \n "}, ""},
+		{"get_post", map[string]any{}, "id"}, // the schema requires it
+	} {
+		msg, isErr := call(t, cs, tc.tool, tc.args)
+		if !isErr || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s %v: error %v, %q; want an error with %q", tc.tool, tc.args, isErr, msg, tc.want)
+		}
+	}
+}
+
+// TestTextToolsAreTheCLIs: check_text and split_text answer exactly what
+// tweettext answers `psnd check --json` and `psnd split --json` with, on
+// text users write.
+func TestTextToolsAreTheCLIs(t *testing.T) {
+	cs := session(t)
+	texts := []string{
+		"İstanbul'da Ⱥ kite 🪁 https://example.com/a",
+		strings.Repeat("東京の凧 ", 40),
+		"שלום עולם — مرحبا بالعالم " + strings.Repeat("#tag ", 6),
+		strings.Repeat("Ⱥİ kite ", 38) + "東京 kit",
+	}
+	for _, text := range texts {
+		out, isErr := call(t, cs, "check_text", map[string]any{"text": text})
+		if isErr {
+			t.Fatalf("check_text: %s", out)
+		}
+		var got tweettext.Result
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		if want := tweettext.Check(text, tweettext.CheckOptions{}); !reflect.DeepEqual(got, want) {
+			t.Errorf("check_text %q:\n got %+v\nwant %+v", text, got, want)
+		}
+		out, isErr = call(t, cs, "split_text", map[string]any{"text": text, "number": true})
+		if isErr {
+			t.Fatalf("split_text: %s", out)
+		}
+		var gotSplit tweettext.SplitResult
+		if err := json.Unmarshal([]byte(out), &gotSplit); err != nil {
+			t.Fatal(err)
+		}
+		want, err := tweettext.Split(text, tweettext.SplitOptions{Number: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Warnings == nil {
+			want.Warnings = gotSplit.Warnings // nil and [] are the same answer
+		}
+		if !reflect.DeepEqual(gotSplit, want) {
+			t.Errorf("split_text %q:\n got %+v\nwant %+v", text, gotSplit, want)
+		}
+	}
+}
