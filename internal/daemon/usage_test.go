@@ -3,12 +3,14 @@ package daemon
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/fakex"
@@ -154,4 +156,30 @@ func TestUsagePriceOverrideAndBadInput(t *testing.T) {
 func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// A 24-hour cap spent before a restart still holds posts back after it
+// (issue 14 item 5): the cap X reported is stored, and the rate gate starts
+// from it instead of probing X for a 429.
+func TestSpentDailyCapHoldsPostsAcrossRestart(t *testing.T) {
+	h := newHarnessX(t, fakex.Options{UserDailyTweetLimit: 2})
+	h.start()
+	for i := range 2 {
+		p := h.create(api.CreatePost{Text: fmt.Sprintf("before the restart %d ⏳", i), Now: true})
+		h.waitPost(p.ID, isStatus("published"))
+	}
+	h.stop()
+	h.start()
+	p := h.create(api.CreatePost{Text: "after the restart", Now: true})
+	got := h.waitPost(p.ID, func(p api.Post) bool { return sub(p) == "rate_limited" })
+	reset := t0.Add(24 * time.Hour)
+	if got.NextRetryAt == nil || !got.NextRetryAt.Equal(reset.Add(time.Second)) {
+		t.Fatalf("next attempt %v, want the cap's reset %v", got.NextRetryAt, reset)
+	}
+	if st := h.createStatuses(); st[http.StatusCreated] != 2 || st[http.StatusTooManyRequests] != 0 {
+		t.Fatalf("creates by status %v: want 2 × 201 and no 429", st)
+	}
+	if a := h.usage("").Accounts[0]; a.Posts != 2 || *a.User24hRemaining != 0 {
+		t.Errorf("usage %s", jsonOf(a))
+	}
 }

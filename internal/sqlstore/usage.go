@@ -120,3 +120,29 @@ func (t *Tx) Usage(month string) ([]AccountUsage, error) {
 	}
 	return out, mapErr(crows.Err())
 }
+
+// UserCaps lists the 24-hour user caps X reported last, by account id.
+func (t *Tx) UserCaps() (map[string]UserCap, error) {
+	rows, err := t.query(`SELECT account_id, cap_limit, remaining, reset_at, seen_at FROM x_user_caps`)
+	if err != nil {
+		return nil, fmt.Errorf("read 24-hour caps: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := map[string]UserCap{}
+	for rows.Next() {
+		var id, seen string
+		var reset sql.NullString
+		var c UserCap
+		if err := rows.Scan(&id, &c.Limit, &c.Remaining, &reset, &seen); err != nil {
+			return nil, fmt.Errorf("read 24-hour caps: %w", mapErr(err))
+		}
+		if c.Reset, err = parseTimePtr(reset); err != nil {
+			return nil, err
+		}
+		if c.SeenAt, err = parseTime(seen); err != nil {
+			return nil, err
+		}
+		out[id] = c
+	}
+	return out, mapErr(rows.Err())
+}
