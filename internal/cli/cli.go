@@ -223,6 +223,7 @@ terminal, compact on one line when it is a pipe or a file.`,
 		newCheckCmd(env),
 		newSplitCmd(env),
 		newDoctorCmd(env),
+		newUsageCmd(env),
 		newMCPCmd(env),
 	)
 	root.AddCommand(newCompletionCmd(env))

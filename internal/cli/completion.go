@@ -29,7 +29,7 @@ var groupOf = map[string]string{
 	"cancel": "posts", "retry": "posts", "delete": "posts",
 	"check": "text", "split": "text",
 	"setup": "accounts", "auth": "accounts",
-	"serve": "daemon", "service": "daemon", "doctor": "daemon",
+	"serve": "daemon", "service": "daemon", "doctor": "daemon", "usage": "daemon",
 	"mcp": "assistants",
 }
 

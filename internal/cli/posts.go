@@ -72,6 +72,8 @@ tweets (one tweet gets no number). Media (up to 4 images, or 1 GIF, or 1 video)
 attach to the first tweet, which may then have no text (post "" --media ...);
 --alt gives alt texts in the same order. The text is checked against X's rules
 before anything is stored; psnd split previews exactly the tweets stored.
+A tweet containing a URL gets a warning with what X charges for it (--json:
+contains_url and cost_usd, the estimated cost of all the tweets; see psnd usage).
 
 Times are read in your time zone (PSN_TZ, else the configured one, else the
 system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
@@ -152,13 +154,24 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 	for _, w := range p.Warnings {
 		warn(env, w)
 	}
+	texts := make([]string, len(p.Tweets))
+	for i, tw := range p.Tweets {
+		texts[i] = tw.Text
+	}
+	cost := costOf(env, texts)
+	if !f.asJSON {
+		cost.notice(env, len(texts))
+	}
 	if f.now && f.wait {
 		p, err = s.waitSettled(ctx, env, p)
 		if err != nil {
 			return err
 		}
 	}
-	return s.report(env, p, f.asJSON, f.now)
+	return s.reportAs(env, p, struct {
+		api.Post
+		textCost
+	}{p, cost}, f.asJSON, f.now)
 }
 
 // atUsage describes --at on its own line of help, complete in itself.
@@ -219,8 +232,13 @@ func (s *session) waitSettled(ctx context.Context, env *Env, p api.Post) (api.Po
 // non-zero exit; otherwise (an edit of a failed post's text, say) the post
 // was failed before and still is, which is no error of this command.
 func (s *session) report(env *Env, p api.Post, asJSON, published bool) error {
+	return s.reportAs(env, p, p, asJSON, published)
+}
+
+// reportAs is report with v as the JSON form of p.
+func (s *session) reportAs(env *Env, p api.Post, v any, asJSON, published bool) error {
 	if asJSON {
-		if err := writeJSON(env, p); err != nil {
+		if err := writeJSON(env, v); err != nil {
 			return err
 		}
 	} else {

@@ -99,6 +99,7 @@ type stubDaemon struct {
 	health api.Health
 	posts  []api.Post
 	auth   api.AuthStatus
+	usage  api.Usage
 
 	mu      sync.Mutex
 	queries []string // of GET /v1/posts, in order
@@ -121,6 +122,13 @@ func (s *stubDaemon) start(t *testing.T) map[string]string {
 	}
 	mux.HandleFunc("GET "+api.PathHealth, func(w http.ResponseWriter, r *http.Request) { reply(w, s.health) })
 	mux.HandleFunc("GET "+api.PathAuthStatus, func(w http.ResponseWriter, r *http.Request) { reply(w, s.auth) })
+	mux.HandleFunc("GET "+api.PathUsage, func(w http.ResponseWriter, r *http.Request) {
+		u := s.usage
+		if m := r.URL.Query().Get("month"); m != "" {
+			u.Month = m
+		}
+		reply(w, u)
+	})
 	mux.HandleFunc("GET "+api.PathPosts, func(w http.ResponseWriter, r *http.Request) {
 		// s.posts are in list order; the cursor is an offset here (the
 		// daemon's is opaque anyway).
@@ -186,6 +194,7 @@ func TestTableGolden(t *testing.T) {
 		health: api.Health{Status: api.HealthOK, Version: "test", RecentFailures: 1},
 		posts:  seededPosts(),
 		auth:   seededAuthStatus(),
+		usage:  seededUsage(),
 	}
 	vars := stub.start(t)
 	cases := []struct {
@@ -211,6 +220,9 @@ func TestTableGolden(t *testing.T) {
 		{"auth_status", "UTC", false, []string{"auth", "status"}},
 		{"auth_status.paris", "Europe/Paris", false, []string{"auth", "status"}},
 		{"auth_status.color", "UTC", true, []string{"auth", "status"}},
+		{"usage.paris", "Europe/Paris", false, []string{"usage"}},
+		{"usage.month_json", "UTC", false, []string{"usage", "--month", "2026-02", "--json"}},
+		{"usage.color", "UTC", true, []string{"usage"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -337,5 +349,22 @@ func TestTableGoldenWide(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// seededUsage is a month of two accounts: one that X reported a 24-hour
+// cap for, and one it never did.
+func seededUsage() api.Usage {
+	limit, remaining, reset := 100, 37, "2026-03-29T01:30:00Z"
+	return api.Usage{
+		Month: "2026-03",
+		Accounts: []api.AccountUsage{
+			{Account: "alice", Posts: 41, PostsWithURL: 3, MediaUploads: 5, Reads: 12, ReadRequests: 2, OtherRequests: 5,
+				CostUSD: 1.227, User24hLimit: &limit, User24hRemaining: &remaining, User24hReset: &reset},
+			{Account: "bob_the_builder"},
+		},
+		Prices: api.Prices{Post: 0.015, PostWithURL: 0.2, MediaUpload: 0, Read: 0.001, AsOf: "2026-04",
+			Source: "X API pricing, Pay-Per-Use (docs.x.com/x-api/getting-started/pricing)",
+			Note:   "X states no price for media uploads: they are counted, priced at 0"},
 	}
 }

@@ -47,8 +47,10 @@ func newCheckCmd(env *Env) *cobra.Command {
 		Short: "Check a tweet's text: its length as X counts it, errors and warnings",
 		Long: `Check one tweet's text without the daemon: its weighted length exactly as X
 counts it (twitter-text v3: URLs count 23, emoji 2, CJK 2), whether it can be
-posted, and warnings (many mentions or hashtags). Exit status 4 when the text
-cannot be posted as one tweet.
+posted, and warnings (many mentions or hashtags; a URL, which X bills at a
+dearer rate: --json adds contains_url and cost_usd, the estimated cost of
+posting it, from $PSN_HOME/prices.json or X's published prices). Exit status 4
+when the text cannot be posted as one tweet.
 
 --batch reads JSON Lines (one JSON string per line) from stdin and writes one
 result object per line, in order, streaming: a malformed line gets an object
@@ -79,12 +81,19 @@ with "error" and the rest continue.`,
 				return err
 			}
 			r := tweettext.Check(text, opts)
+			cost := costOf(env, []string{text})
 			if asJSON {
-				if err := writeJSON(env, r); err != nil {
+				if err := writeJSON(env, struct {
+					tweettext.Result
+					textCost
+				}{r, cost}); err != nil {
 					return err
 				}
-			} else if err := tweettext.FormatCheck(env.Stdout, r); err != nil {
-				return err
+			} else {
+				if err := tweettext.FormatCheck(env.Stdout, r); err != nil {
+					return err
+				}
+				cost.notice(env, 1)
 			}
 			if !r.Valid {
 				return silentError{ExitInvalidText}
@@ -109,7 +118,9 @@ at paragraph, then sentence, then word boundaries, never inside a word, URL,
 mention, hashtag or emoji. A line holding only --- forces a split there.
 --number appends " i/n" to every tweet of a thread of two or more; its room is
 reserved before splitting. A text that fits in one tweet stays one tweet, and
-gets no number. The tweets shown are exactly those 'psnd post --thread' stores.`,
+gets no number. The tweets shown are exactly those 'psnd post --thread' stores.
+A tweet containing a URL gets a warning with what X charges for it (--json:
+contains_url and cost_usd, the estimated cost of posting every tweet).`,
 		Example: `  psnd split - < essay.txt
   psnd split --number --json - < essay.txt`,
 		Args: cobra.ArbitraryArgs,
@@ -128,10 +139,22 @@ gets no number. The tweets shown are exactly those 'psnd post --thread' stores.`
 			if err != nil {
 				return exitError{ExitInvalidText, err}
 			}
-			if asJSON {
-				return writeJSON(env, res)
+			texts := make([]string, len(res.Tweets))
+			for i, tw := range res.Tweets {
+				texts[i] = tw.Text
 			}
-			return tweettext.FormatSplit(env.Stdout, res)
+			cost := costOf(env, texts)
+			if asJSON {
+				return writeJSON(env, struct {
+					tweettext.SplitResult
+					textCost
+				}{res, cost})
+			}
+			if err := tweettext.FormatSplit(env.Stdout, res); err != nil {
+				return err
+			}
+			cost.notice(env, len(texts))
+			return nil
 		},
 	}
 	jsonFlag(cmd, &asJSON, "the tweets")

@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+api.PathDoctor, s.handleDoctor)
 	mux.HandleFunc("GET "+api.PathPosts, s.handleListPosts)
 	mux.HandleFunc("GET "+api.PathPost, s.handleGetPost)
+	mux.HandleFunc("GET "+api.PathUsage, s.handleUsage)
 	s.postRoutes(mux)
 	s.authRoutes(mux)
 	s.routeList = mux.patterns

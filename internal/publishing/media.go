@@ -44,7 +44,7 @@ func (p *publisher) ensureMedia(ctx context.Context, xs *xsession, tw *post.Twee
 		var up xapi.Media
 		err = xs.call(ctx, func(token string) error {
 			var err error
-			up, err = p.x.Upload(ctx, token, f, func(sent, total int64) {
+			up, err = xs.x.Upload(ctx, token, f, func(sent, total int64) {
 				if p.progress != nil {
 					p.progress(pst.ID, sent, total)
 				}
@@ -56,7 +56,7 @@ func (p *publisher) ensureMedia(ctx context.Context, xs *xsession, tw *post.Twee
 		}
 		if m.AltText != "" {
 			err := xs.call(ctx, func(token string) error {
-				_, err := p.x.SetAltText(ctx, token, up.ID, m.AltText)
+				_, err := xs.x.SetAltText(ctx, token, up.ID, m.AltText)
 				return err
 			})
 			if err != nil {

@@ -80,6 +80,7 @@ type publisher struct {
 	owner    string
 	lease    time.Duration
 	log      *slog.Logger
+	counter  Counter
 	rand     func() float64
 	changed  func(id int64) // a post changed: wake waiters
 	progress func(id int64, sent, total int64)
@@ -163,7 +164,8 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 	if !ok {
 		return o
 	}
-	xs := &xsession{p: p, pst: pst, token: token}
+	xs := &xsession{p: p, pst: pst, token: token,
+		x: countingX{XClient: p.x, c: p.counterOf(), clock: p.clock, acct: pst.AccountID, log: log}}
 	prevID := ""
 	// The claim gave a full lease; extend it only once a quarter of it has
 	// gone (long threads, slow media), sparing a commit per tweet.
@@ -233,7 +235,7 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 				}
 				var err error
 				var rl xapi.RateLimit
-				created, rl, err = p.x.CreateTweet(ctx, token, req)
+				created, rl, err = xs.x.CreateTweet(ctx, token, req)
 				p.noteAnswer(pst.AccountID, rl, err)
 				return err
 			})
@@ -408,6 +410,7 @@ type xsession struct {
 	p         *publisher
 	pst       *post.Post
 	token     string
+	x         XClient // counts every request (countingX)
 	refreshed bool
 }
 

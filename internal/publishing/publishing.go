@@ -18,10 +18,12 @@ import (
 
 // Config holds a publishing run's dependencies.
 type Config struct {
-	Store  *sqlstore.Store
-	Clock  clock.Clock
-	X      XClient
-	Tokens TokenSource
+	Store *sqlstore.Store
+	Clock clock.Clock
+	X     XClient
+	// Counter counts every request sent to X; nil counts in Store.
+	Counter Counter
+	Tokens  TokenSource
 	// Alarm wakes the scheduler at a wall-clock time (NewSystemAlarm); one
 	// that is also an ArmWatcher hears of every round.
 	Alarm  Alarm
@@ -65,7 +67,7 @@ func New(c Config) *Scheduler {
 	gate := newRateGate(func() { s.Kick() })
 	pub := &publisher{
 		store: c.Store, clock: c.Clock, x: c.X, tokens: c.Tokens, owner: c.Owner, lease: lease,
-		log: c.Logger, rand: rnd, gate: gate,
+		log: c.Logger, rand: rnd, gate: gate, counter: c.Counter,
 		// A finished publish frees a worker: re-read the queue.
 		changed:  func(id int64) { s.Kick(); changed(id) },
 		progress: func(id, sent, total int64) { progress(id, sent, total) },

@@ -170,6 +170,23 @@ func (g *rateGate) take(ctx context.Context, acct string, postID int64, now func
 	}
 }
 
+// seed restores a 24-hour user cap recorded before a restart, so that a
+// spent cap holds posts until its reset instead of a probe collecting a
+// 429 from X. A cap whose reset has passed says nothing and is left out.
+func (g *rateGate) seed(acct string, user xapi.Window, now time.Time) {
+	if !user.Known() || user.Reset.IsZero() || !now.Before(user.Reset) {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := g.state(acct)
+	if st.answered {
+		return
+	}
+	st.user = user
+	st.answered = true
+}
+
 // sending counts a create sent without asking first (the same create
 // again after a 401 and a token refresh), so that its answer is not
 // taken for another post's reservation.

@@ -83,3 +83,30 @@ func TestRateGateDecisions(t *testing.T) {
 		expect("no headers", d, time.Time{}, sendNow, time.Time{})
 	}
 }
+
+// A 24-hour cap recorded before a restart: spent, it holds creates until
+// its reset; with requests left, they go; one already reset is ignored
+// (the first create is a probe again).
+func TestRateGateSeededCap(t *testing.T) {
+	now := t0
+	day := now.Add(20 * time.Hour)
+	g := newRateGate(nil)
+	g.seed("spent", xapi.Window{Limit: 3, Remaining: 0, Reset: day}, now)
+	if d, until := g.admit("spent", 1, now); d != waitFor || !until.Equal(day.Add(resetSlack)) {
+		t.Errorf("spent cap: decision %d until %v", d, until)
+	}
+	g.seed("left", xapi.Window{Limit: 3, Remaining: 1, Reset: day}, now)
+	if d, _ := g.admit("left", 2, now); d != sendNow {
+		t.Errorf("one left: decision %d", d)
+	}
+	if d, _ := g.admit("left", 3, now); d != waitFor {
+		t.Errorf("none left after the reservation: decision %d", d)
+	}
+	g.seed("old", xapi.Window{Limit: 3, Remaining: 0, Reset: now.Add(-time.Minute)}, now)
+	if d, _ := g.admit("old", 4, now); d != sendNow {
+		t.Errorf("reset cap: decision %d, want a probe", d)
+	}
+	if d, _ := g.admit("old", 5, now); d != waitNext {
+		t.Errorf("behind the probe: decision %d", d)
+	}
+}

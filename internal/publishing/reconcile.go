@@ -68,7 +68,7 @@ func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet
 		var page xapi.UserTweetsPage
 		err := xs.call(ctx, func(token string) error {
 			var err error
-			page, _, err = p.x.UserTweets(ctx, token, pst.AccountID, params)
+			page, _, err = xs.x.UserTweets(ctx, token, pst.AccountID, params)
 			return err
 		})
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/xapi"
 )
 
 // scheduler claims posts when they fall due and hands them to the
@@ -137,6 +138,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("reset leases", "err", err)
 	}
+	s.seedCaps(ctx, now)
 	backoff := time.Duration(0)
 	for {
 		next, err := s.round(ctx)
@@ -295,4 +297,26 @@ func (s *Scheduler) busyIDs() []int64 {
 		ids = append(ids, id)
 	}
 	return ids
+}
+
+// seedCaps gives the rate gate the 24-hour user caps X reported before
+// this run (SPEC §9): a post that would exceed a spent cap waits for its
+// reset from the first round. A failure to read them only costs a probe.
+func (s *Scheduler) seedCaps(ctx context.Context, now time.Time) {
+	var caps map[string]sqlstore.UserCap
+	if err := s.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		caps, err = tx.UserCaps()
+		return err
+	}); err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("read X's 24-hour caps", "err", err)
+		}
+		return
+	}
+	for acct, c := range caps {
+		if c.Reset != nil {
+			s.gate.seed(acct, xapi.Window{Limit: c.Limit, Remaining: c.Remaining, Reset: *c.Reset}, now)
+		}
+	}
 }
