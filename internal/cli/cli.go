@@ -224,6 +224,7 @@ terminal, compact on one line when it is a pipe or a file.`,
 		newSplitCmd(env),
 		newDoctorCmd(env),
 		newMCPCmd(env),
+		newImportCmd(env),
 	)
 	root.AddCommand(newCompletionCmd(env))
 	finishTree(root)
