@@ -118,6 +118,7 @@ type importEntry struct {
 // readImports reads every item of the paths, in order.
 func readImports(paths []string) ([]importEntry, error) {
 	var out []importEntry
+	read := map[string]bool{}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -140,6 +141,14 @@ func readImports(paths []string) ([]importEntry, error) {
 			}
 		}
 		for _, f := range files {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				return nil, err
+			}
+			if read[abs] { // named twice (a file and its directory, say)
+				continue
+			}
+			read[abs] = true
 			entries, err := readImportFile(f)
 			if err != nil {
 				return nil, err
@@ -354,9 +363,7 @@ func readMarkdown(b []byte) (importFields, error) {
 // in the user's zone; a problem is the entry's error.
 func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
 	f := e.fields
-	sum, _ := json.Marshal(f)
-	h := sha256.Sum256(sum)
-	it := api.ImportItem{Source: e.key, ContentHash: hex.EncodeToString(h[:]), Text: f.Text,
+	it := api.ImportItem{Source: e.key, ContentHash: e.contentHash(), Text: f.Text,
 		Thread: f.Thread, Number: f.Number, Draft: f.Draft, Account: f.Account}
 	if e.err != "" {
 		return it
@@ -388,6 +395,25 @@ func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
 		it.Media = append(it.Media, in)
 	}
 	return it
+}
+
+// contentHash is the hash of the item as written, with the bytes of its
+// media files: a picture replaced under the same name is a change too. A
+// file that cannot be read adds nothing (the daemon's check reports it).
+func (e *importEntry) contentHash() string {
+	h := sha256.New()
+	_ = json.NewEncoder(h).Encode(e.fields)
+	for _, m := range e.fields.Media {
+		if !filepath.IsAbs(m) {
+			m = filepath.Join(e.dir, m)
+		}
+		if f, err := os.Open(m); err == nil {
+			_, _ = io.Copy(h, f)
+			f.Close()
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // importLine is one verdict of `import --json` (SPEC §7).

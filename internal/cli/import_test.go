@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -205,9 +206,9 @@ func TestImportDryRunStoresNothing(t *testing.T) {
 		t.Fatalf("dry run text: %+v", r)
 	}
 
-	writeTestFile(t, f, `{"text":"`+strings.Repeat("ä", 30000)+`","draft":true}`+"\n"+`{"text":"q","queue":"default"}`+"\n"+`{"text":"x","at":"soon"}`+"\n")
+	writeTestFile(t, f, `{"text":"`+strings.Repeat("ä", 30000)+`","draft":true}`+"\n"+`{"text":"q","queue":"default"}`+"\n"+`{"text":"x","at":"soon"}`+"\n"+`{"text":"y","draft":true,"media":"missing.png"}`+"\n")
 	r, vs = importJSON(t, vars, f)
-	if r.code == 0 || len(vs) != 3 {
+	if r.code == 0 || len(vs) != 4 {
 		t.Fatalf("invalid items: %+v", r)
 	}
 	for _, v := range vs {
@@ -215,8 +216,9 @@ func TestImportDryRunStoresNothing(t *testing.T) {
 			t.Errorf("verdict %+v, want invalid with an error", v)
 		}
 	}
-	if !strings.Contains(*vs[1].Error, "queue slots are not available yet") || !strings.Contains(*vs[2].Error, "at:") {
-		t.Errorf("errors: %q %q", *vs[1].Error, *vs[2].Error)
+	if !strings.Contains(*vs[1].Error, "queue slots are not available yet") || !strings.Contains(*vs[2].Error, "at:") ||
+		!strings.Contains(*vs[3].Error, filepath.Join(dir, "missing.png")) {
+		t.Errorf("errors: %q %q %q", *vs[1].Error, *vs[2].Error, *vs[3].Error)
 	}
 	if n := listCount(t, vars); n != 0 {
 		t.Fatalf("invalid import stored %d posts", n)
@@ -280,12 +282,44 @@ func TestImportTenThousand(t *testing.T) {
 	}
 	f := filepath.Join(t.TempDir(), "big.csv")
 	writeTestFile(t, f, b.String())
-	r := run(t, vars, "", "import", f)
+	// On a terminal, stderr shows the progress of both passes.
+	var out, errb bytes.Buffer
+	env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] },
+		GOOS: "linux", Version: "test", StderrIsTerminal: true}
+	r := result{Main(context.Background(), []string{"import", f}, env), out.String(), errb.String()}
+	if !strings.Contains(r.stderr, "checking 500/10000") || !strings.Contains(r.stderr, "importing 10000/10000") {
+		t.Errorf("no progress on a terminal: %q", r.stderr[:min(len(r.stderr), 300)])
+	}
 	if r.code != 0 || !strings.HasSuffix(r.stdout, fmt.Sprintf("%d created\n", n)) {
 		t.Fatalf("import: exit %d, stderr %q, tail %q", r.code, r.stderr, r.stdout[max(0, len(r.stdout)-200):])
 	}
 	r = run(t, vars, "", "import", f)
 	if r.code != 0 || !strings.HasSuffix(r.stdout, fmt.Sprintf("%d skipped\n", n)) {
 		t.Fatalf("re-import: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestImportReplacedMediaUpdates: a picture replaced under the same name is
+// a change of the item; a file named twice (itself and in its directory)
+// is imported once.
+func TestImportReplacedMediaUpdates(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "pic.png"), 1)
+	f := filepath.Join(dir, "p.md")
+	writeTestFile(t, f, "---\ndraft: true\nmedia: pic.png\n---\nwith a picture\n")
+	r, vs := importJSON(t, vars, f, dir)
+	if r.code != 0 || len(vs) != 1 || vs[0].Status != "created" {
+		t.Fatalf("import: %+v", r)
+	}
+	before := showPost(t, vars, *vs[0].ID).Tweets[0].Media[0].Path
+	writePNG(t, filepath.Join(dir, "pic.png"), 7)
+	r, vs = importJSON(t, vars, dir)
+	if r.code != 0 || len(vs) != 1 || vs[0].Status != "updated" {
+		t.Fatalf("import after replacing the picture: %+v", r)
+	}
+	if after := showPost(t, vars, *vs[0].ID).Tweets[0].Media[0].Path; after == before {
+		t.Errorf("the post kept the old picture %s", after)
 	}
 }
