@@ -198,7 +198,21 @@ func (e importEntry) at(n int) importEntry {
 	return e
 }
 
-var csvColumns = []string{"text", "at", "queue", "draft", "thread", "number", "account", "media", "alt"}
+// The fields of an import item, as CSV columns name them ("draft" is a
+// field here, not a post status).
+const (
+	fieldText    = "text"
+	fieldAt      = "at"
+	fieldQueue   = "queue"
+	fieldDraft   = "draft"
+	fieldThread  = "thread"
+	fieldNumber  = "number"
+	fieldAccount = "account"
+	fieldMedia   = "media"
+	fieldAlt     = "alt"
+)
+
+var csvColumns = []string{fieldText, fieldAt, fieldQueue, fieldDraft, fieldThread, fieldNumber, fieldAccount, fieldMedia, fieldAlt}
 
 func readCSV(base importEntry, b []byte) []importEntry {
 	r := csv.NewReader(bytes.NewReader(b))
@@ -275,23 +289,23 @@ func setCSVField(f *importFields, name, v string) error {
 		return l
 	}
 	switch name {
-	case "text":
+	case fieldText:
 		f.Text = strings.ReplaceAll(v, "\r\n", "\n")
-	case "at":
+	case fieldAt:
 		f.At = strings.TrimSpace(v)
-	case "queue":
+	case fieldQueue:
 		f.Queue = strings.TrimSpace(v)
-	case "account":
+	case fieldAccount:
 		f.Account = strings.TrimSpace(v)
-	case "draft":
+	case fieldDraft:
 		return boolean(&f.Draft)
-	case "thread":
+	case fieldThread:
 		return boolean(&f.Thread)
-	case "number":
+	case fieldNumber:
 		return boolean(&f.Number)
-	case "media":
+	case fieldMedia:
 		f.Media = list()
-	case "alt":
+	case fieldAlt:
 		// Alt texts may hold ";" less rarely than paths, but one per
 		// medium keeps the two lists in step.
 		f.Alt = list()
