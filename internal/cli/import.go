@@ -530,7 +530,7 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 		res, err := s.c.Import(ctx, req)
 		if err != nil {
 			if progress {
-				fmt.Fprint(env.Stderr, "\r\033[K")
+				clearProgress(env, what, len(todo))
 			}
 			return err
 		}
@@ -546,9 +546,16 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 		}
 	}
 	if progress {
-		fmt.Fprint(env.Stderr, "\r\033[K")
+		clearProgress(env, what, len(todo))
 	}
 	return nil
+}
+
+// clearProgress blanks the progress line with spaces, which every terminal
+// understands (TERM=dumb has no erase sequence).
+func clearProgress(env *Env, what string, total int) {
+	n := len(fmt.Sprintf("%s %d/%d", what, total, total))
+	fmt.Fprint(env.Stderr, "\r"+strings.Repeat(" ", n)+"\r")
 }
 
 func printVerdict(env *Env, source string, v api.ImportVerdict, asJSON bool) error {

@@ -186,6 +186,10 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 	if plan.action == importUpdate && cur.AccountID != acct.ID {
 		return importPlan{}, badRequest(fmt.Sprintf("post %d is @%s's; an import cannot move it to @%s (delete it first)", cur.ID, cur.Account, acct.Username))
 	}
+	if it.At == nil && !it.Draft {
+		// An import has no "now": the create's message would offer one.
+		return importPlan{}, badRequest("say when to publish: give at, or draft")
+	}
 	status, at, err := scheduleFor(it.At, false, it.Draft, now)
 	if err != nil {
 		return importPlan{}, err
