@@ -72,3 +72,10 @@ func (c *Client) WaitPost(ctx context.Context, id int64, wait time.Duration) (ap
 	err := c.send(ctx, http.MethodGet, postPath(id), q, nil, &p)
 	return p, err
 }
+
+// Import checks (and unless req.DryRun, stores) one batch of imported items.
+func (c *Client) Import(ctx context.Context, req api.ImportRequest) (api.ImportResult, error) {
+	var res api.ImportResult
+	err := c.send(ctx, http.MethodPost, api.PathPostsImport, nil, req, &res)
+	return res, err
+}

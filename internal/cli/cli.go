@@ -225,6 +225,7 @@ terminal, compact on one line when it is a pipe or a file.`,
 		newDoctorCmd(env),
 		newUsageCmd(env),
 		newMCPCmd(env),
+		newImportCmd(env),
 	)
 	root.AddCommand(newCompletionCmd(env))
 	finishTree(root)

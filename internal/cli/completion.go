@@ -25,7 +25,7 @@ var commandGroups = []*cobra.Group{
 // groupOf places each top-level command in a group by name, so that a
 // command added to the tree anywhere lands in the right one.
 var groupOf = map[string]string{
-	"post": "posts", "list": "posts", "show": "posts", "edit": "posts",
+	"post": "posts", "list": "posts", "show": "posts", "edit": "posts", "import": "posts",
 	"cancel": "posts", "retry": "posts", "delete": "posts",
 	"check": "text", "split": "text",
 	"setup": "accounts", "auth": "accounts",

@@ -25,6 +25,7 @@ const pastGrace = time.Minute
 
 func (s *Server) postRoutes(mux *routeMux) {
 	mux.HandleFunc("POST "+api.PathPosts, s.handleCreatePost)
+	mux.HandleFunc("POST "+api.PathPostsImport, s.handleImport)
 	mux.HandleFunc("PATCH "+api.PathPost, s.handleEditPost)
 	mux.HandleFunc("DELETE "+api.PathPost, s.handleDeletePost)
 	mux.HandleFunc("POST "+api.PathPostCancel, s.handleCancelPost)
@@ -174,22 +175,9 @@ func (s *Server) importMedia(in []api.MediaInput) ([]post.Media, []stagedFile, e
 	if len(in) == 0 {
 		return nil, nil, nil
 	}
-	var files []xapi.MediaFile
-	for _, m := range in {
-		if !filepath.IsAbs(m.Path) {
-			return nil, nil, badRequest(fmt.Sprintf("media path %q must be absolute", m.Path))
-		}
-		f, err := xapi.InspectMedia(m.Path)
-		if err != nil {
-			return nil, nil, badRequest(err.Error())
-		}
-		if err := xapi.CheckAltText(m.AltText); err != nil {
-			return nil, nil, badRequest(err.Error())
-		}
-		files = append(files, f)
-	}
-	if err := xapi.CheckPostMedia(files); err != nil {
-		return nil, nil, badRequest(err.Error())
+	files, err := checkMedia(in)
+	if err != nil {
+		return nil, nil, err
 	}
 	var out []post.Media
 	var staged []stagedFile
@@ -202,6 +190,28 @@ func (s *Server) importMedia(in []api.MediaInput) ([]post.Media, []stagedFile, e
 		out = append(out, post.Media{Path: s.media.path(sf.sum), SHA256: sf.sum, MimeType: f.MIMEType, Size: f.Size, AltText: in[i].AltText})
 	}
 	return out, staged, nil
+}
+
+// checkMedia checks the files against X's rules without copying them.
+func checkMedia(in []api.MediaInput) ([]xapi.MediaFile, error) {
+	var files []xapi.MediaFile
+	for _, m := range in {
+		if !filepath.IsAbs(m.Path) {
+			return nil, badRequest(fmt.Sprintf("media path %q must be absolute", m.Path))
+		}
+		f, err := xapi.InspectMedia(m.Path)
+		if err != nil {
+			return nil, badRequest(err.Error())
+		}
+		if err := xapi.CheckAltText(m.AltText); err != nil {
+			return nil, badRequest(err.Error())
+		}
+		files = append(files, f)
+	}
+	if err := xapi.CheckPostMedia(files); err != nil {
+		return nil, badRequest(err.Error())
+	}
+	return files, nil
 }
 
 // nearDuplicate warns when a tweet is nearly the same as a recent post of

@@ -1,0 +1,61 @@
+package api
+
+import "time"
+
+// PathPostsImport is POST: check (and unless DryRun, store) a batch of
+// imported items. The daemon checks every item of the batch before it
+// stores any, and stores the batch in one transaction; a batch with an
+// invalid item stores nothing.
+const PathPostsImport = "/v1/posts/import"
+
+// ImportBatchMax is the most items one import request may carry; `psnd
+// import` sends larger imports as several batches.
+const ImportBatchMax = 500
+
+// ImportRequest is the body of POST /v1/posts/import.
+type ImportRequest struct {
+	DryRun bool         `json:"dry_run,omitempty"`
+	Items  []ImportItem `json:"items"`
+}
+
+// ImportItem is one post to import: CreatePost's fields plus where it came
+// from. Source identifies the item across imports (an absolute file path,
+// with ":LINE" for a line of a CSV or JSON Lines file); ContentHash is the
+// client's hash of the item as written, so an unchanged item is skipped and
+// a changed one updates its post (while still a draft or scheduled).
+type ImportItem struct {
+	Source      string       `json:"source"`
+	ContentHash string       `json:"content_hash"`
+	Text        string       `json:"text"`
+	Thread      bool         `json:"thread,omitempty"`
+	Number      bool         `json:"number,omitempty"`
+	Media       []MediaInput `json:"media,omitempty"`
+	At          *time.Time   `json:"at,omitempty"`
+	Draft       bool         `json:"draft,omitempty"`
+	Account     string       `json:"account,omitempty"`
+}
+
+// Import verdicts.
+const (
+	ImportCreated = "created"
+	ImportUpdated = "updated"
+	ImportSkipped = "skipped"
+	ImportInvalid = "invalid"
+)
+
+// ImportResult is the daemon's verdict on each item, in request order.
+type ImportResult struct {
+	Items   []ImportVerdict `json:"items"`
+	Invalid int             `json:"invalid"`
+}
+
+// ImportVerdict is one item's verdict (SPEC §7 `import --json`). ID is the
+// post created, updated or skipped (0 when invalid or, in a dry run, not
+// yet created); Error says why an item is invalid, or why a changed item
+// was left alone.
+type ImportVerdict struct {
+	Source string `json:"source"`
+	Status string `json:"status"`
+	ID     int64  `json:"id,omitempty"`
+	Error  string `json:"error,omitempty"`
+}

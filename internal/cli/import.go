@@ -1,0 +1,607 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/when"
+)
+
+func newImportCmd(env *Env) *cobra.Command {
+	var dryRun, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "import PATH...",
+		Short: "Create posts from CSV, JSON Lines or Markdown files",
+		Long: `Create posts from files: .csv (a header row naming the fields), .jsonl (one
+JSON object a line) and .md (one post per file: YAML front matter for the
+fields, the body is the text; a line of only --- splits a thread). A directory
+means its .md files.
+
+Fields: text, at, draft, thread, number, account, media (paths relative to the
+file; separated by ; in CSV), alt (one per media file, in order). Times are
+read in your time zone, as with post --at. queue is not available yet.
+
+Every item is checked (text rules for its account, time, media files) before
+anything is stored, and gets its own verdict: created, updated, skipped or
+invalid. If any item is invalid, nothing is stored and the exit status is 1.
+Importing the same item again skips it; an item changed since its last import
+updates its post while that is a draft or scheduled, and leaves it alone
+(reported as skipped) once it is published. --dry-run checks and reports
+without storing anything.`,
+		Example: `  psnd import week.csv
+  psnd import posts/ --dry-run
+  psnd import queue.jsonl --json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runImport(cmd.Context(), env, args, dryRun, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check every item and report, storing nothing")
+	jsonFlag(cmd, &asJSON, "one verdict a line")
+	return cmd
+}
+
+// importFields are an item's fields as written in its file. Their JSON
+// form is hashed: an item is the same as before when its source and these
+// are.
+type importFields struct {
+	Text    string  `json:"text,omitempty" yaml:"text"`
+	At      string  `json:"at,omitempty" yaml:"at"`
+	Queue   string  `json:"queue,omitempty" yaml:"queue"`
+	Draft   bool    `json:"draft,omitempty" yaml:"draft"`
+	Thread  bool    `json:"thread,omitempty" yaml:"thread"`
+	Number  bool    `json:"number,omitempty" yaml:"number"`
+	Account string  `json:"account,omitempty" yaml:"account"`
+	Media   strList `json:"media,omitempty" yaml:"media"`
+	Alt     strList `json:"alt,omitempty" yaml:"alt"`
+}
+
+// strList is one string or a list of them (media: a.jpg, or [a.jpg, b.jpg]).
+type strList []string
+
+func (l *strList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = strList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("want a string or a list of strings")
+	}
+	*l = many
+	return nil
+}
+
+func (l *strList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = strList{n.Value}
+		return nil
+	}
+	var many []string
+	if err := n.Decode(&many); err != nil {
+		return fmt.Errorf("line %d: want a string or a list of strings", n.Line)
+	}
+	*l = many
+	return nil
+}
+
+// importEntry is one item read from a file: where it came from, its
+// fields, or why it could not be read.
+type importEntry struct {
+	source string // as shown: the path as given, with :LINE for CSV and JSON Lines
+	key    string // the daemon's source key: the absolute path, with :LINE
+	dir    string // media paths are relative to this
+	fields importFields
+	err    string
+}
+
+// readImports reads every item of the paths, in order.
+func readImports(paths []string) ([]importEntry, error) {
+	var out []importEntry
+	read := map[string]bool{}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		files := []string{p}
+		if fi.IsDir() {
+			des, err := os.ReadDir(p)
+			if err != nil {
+				return nil, fmt.Errorf("import: %w", err)
+			}
+			files = nil
+			for _, de := range des {
+				if !de.IsDir() && strings.EqualFold(filepath.Ext(de.Name()), ".md") {
+					files = append(files, filepath.Join(p, de.Name()))
+				}
+			}
+			if len(files) == 0 {
+				return nil, usagef("%s holds no .md files", p)
+			}
+		}
+		for _, f := range files {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				return nil, err
+			}
+			if read[abs] { // named twice (a file and its directory, say)
+				continue
+			}
+			read[abs] = true
+			entries, err := readImportFile(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, entries...)
+		}
+	}
+	return out, nil
+}
+
+func readImportFile(path string) ([]importEntry, error) {
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext != ".csv" && ext != ".jsonl" && ext != ".md" {
+		return nil, usagef("%s: psnd import reads .csv, .jsonl and .md files", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	b = bytes.TrimPrefix(b, []byte("\ufeff")) // a byte order mark, as spreadsheets write
+	base := importEntry{source: path, key: abs, dir: filepath.Dir(abs)}
+	if !utf8.Valid(b) {
+		base.err = "the file is not valid UTF-8"
+		return []importEntry{base}, nil
+	}
+	switch ext {
+	case ".csv":
+		return readCSV(base, b), nil
+	case ".jsonl":
+		return readJSONL(base, b), nil
+	}
+	base.fields, err = readMarkdown(b)
+	if err != nil {
+		base.err = err.Error()
+	}
+	return []importEntry{base}, nil
+}
+
+// at gives the entry for line n of a CSV or JSON Lines file.
+func (e importEntry) at(n int) importEntry {
+	e.source = fmt.Sprintf("%s:%d", e.source, n)
+	e.key = fmt.Sprintf("%s:%d", e.key, n)
+	return e
+}
+
+// The fields of an import item, as CSV columns name them ("draft" is a
+// field here, not a post status).
+const (
+	fieldText    = "text"
+	fieldAt      = "at"
+	fieldQueue   = "queue"
+	fieldDraft   = "draft"
+	fieldThread  = "thread"
+	fieldNumber  = "number"
+	fieldAccount = "account"
+	fieldMedia   = "media"
+	fieldAlt     = "alt"
+)
+
+var csvColumns = []string{fieldText, fieldAt, fieldQueue, fieldDraft, fieldThread, fieldNumber, fieldAccount, fieldMedia, fieldAlt}
+
+func readCSV(base importEntry, b []byte) []importEntry {
+	r := csv.NewReader(bytes.NewReader(b))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		base.err = "read CSV header: " + err.Error()
+		return []importEntry{base}
+	}
+	seen := map[string]bool{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		header[i] = h
+		switch {
+		case !slices.Contains(csvColumns, h):
+			base.err = fmt.Sprintf("unknown column %q in the header (known: %s)", h, strings.Join(csvColumns, ", "))
+		case seen[h]:
+			base.err = fmt.Sprintf("column %q appears twice in the header", h)
+		}
+		if base.err != "" {
+			return []importEntry{base.at(1)}
+		}
+		seen[h] = true
+	}
+	var out []importEntry
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return out
+		}
+		line, _ := r.FieldPos(0)
+		e := base.at(line)
+		if err != nil {
+			e.err = "read CSV: " + err.Error()
+			return append(out, e)
+		}
+		if len(rec) != len(header) {
+			e.err = fmt.Sprintf("%d fields, but the header names %d", len(rec), len(header))
+			out = append(out, e)
+			continue
+		}
+		for i, v := range rec {
+			if err := setCSVField(&e.fields, header[i], v); err != nil {
+				e.err = err.Error()
+				break
+			}
+		}
+		out = append(out, e)
+	}
+}
+
+func setCSVField(f *importFields, name, v string) error {
+	boolean := func(dst *bool) error {
+		if strings.TrimSpace(v) == "" {
+			return nil
+		}
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%s: want true or false, not %q", name, v)
+		}
+		*dst = b
+		return nil
+	}
+	list := func() strList {
+		var l strList
+		for _, s := range strings.Split(v, ";") {
+			if s = strings.TrimSpace(s); s != "" {
+				l = append(l, s)
+			}
+		}
+		return l
+	}
+	switch name {
+	case fieldText:
+		f.Text = strings.ReplaceAll(v, "\r\n", "\n")
+	case fieldAt:
+		f.At = strings.TrimSpace(v)
+	case fieldQueue:
+		f.Queue = strings.TrimSpace(v)
+	case fieldAccount:
+		f.Account = strings.TrimSpace(v)
+	case fieldDraft:
+		return boolean(&f.Draft)
+	case fieldThread:
+		return boolean(&f.Thread)
+	case fieldNumber:
+		return boolean(&f.Number)
+	case fieldMedia:
+		f.Media = list()
+	case fieldAlt:
+		// Alt texts may hold ";" less rarely than paths, but one per
+		// medium keeps the two lists in step.
+		f.Alt = list()
+	}
+	return nil
+}
+
+func readJSONL(base importEntry, b []byte) []importEntry {
+	var out []importEntry
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64<<10), api.MaxBodyBytes)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		e := base.at(n)
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e.fields); err != nil {
+			e.err = "invalid JSON: " + err.Error()
+		} else if dec.More() {
+			e.err = "invalid JSON: more than one value on the line"
+		}
+		e.fields.Text = strings.ReplaceAll(e.fields.Text, "\r\n", "\n")
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		e := base.at(n + 1)
+		e.err = "read: " + err.Error()
+		out = append(out, e)
+	}
+	return out
+}
+
+// readMarkdown reads one post: optional YAML front matter between two
+// lines of ---, then the text.
+func readMarkdown(b []byte) (importFields, error) {
+	s := strings.ReplaceAll(string(b), "\r\n", "\n")
+	var f importFields
+	if rest, ok := strings.CutPrefix(s, "---\n"); ok {
+		front, body, found := strings.Cut(rest, "\n---\n")
+		if !found {
+			front, found = strings.CutSuffix(rest, "\n---")
+		}
+		if !found {
+			return f, errors.New("the front matter has no closing --- line")
+		}
+		dec := yaml.NewDecoder(strings.NewReader(front))
+		dec.KnownFields(true)
+		if err := dec.Decode(&f); err != nil && err != io.EOF {
+			return f, fmt.Errorf("front matter: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		s = body
+	}
+	body := strings.Trim(s, "\n")
+	if body != "" && f.Text != "" {
+		return f, errors.New("the text is given twice: in the front matter and as the body")
+	}
+	if body != "" {
+		f.Text = body
+	}
+	return f, nil
+}
+
+// toItem turns an entry's fields into the daemon's item, reading its time
+// in the user's zone; a problem is the entry's error.
+func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
+	f := e.fields
+	it := api.ImportItem{Source: e.key, ContentHash: e.contentHash(), Text: f.Text,
+		Thread: f.Thread, Number: f.Number, Draft: f.Draft, Account: f.Account}
+	if e.err != "" {
+		return it
+	}
+	switch {
+	case f.Queue != "":
+		e.err = "queue slots are not available yet: give at, or draft"
+		return it
+	case len(f.Alt) > len(f.Media):
+		e.err = fmt.Sprintf("%d alt texts for %d media files: give one per file, in order", len(f.Alt), len(f.Media))
+		return it
+	}
+	if f.At != "" {
+		t, err := when.Parse(f.At, now, loc)
+		if err != nil {
+			e.err = "at: " + err.Error()
+			return it
+		}
+		it.At = &t
+	}
+	for i, m := range f.Media {
+		in := api.MediaInput{Path: m}
+		if !filepath.IsAbs(m) {
+			in.Path = filepath.Join(e.dir, m)
+		}
+		if i < len(f.Alt) {
+			in.AltText = f.Alt[i]
+		}
+		it.Media = append(it.Media, in)
+	}
+	return it
+}
+
+// contentHash is the hash of the item as written, with the bytes of its
+// media files: a picture replaced under the same name is a change too. A
+// file that cannot be read adds nothing (the daemon's check reports it).
+func (e *importEntry) contentHash() string {
+	h := sha256.New()
+	_ = json.NewEncoder(h).Encode(e.fields)
+	for _, m := range e.fields.Media {
+		if !filepath.IsAbs(m) {
+			m = filepath.Join(e.dir, m)
+		}
+		if f, err := os.Open(m); err == nil {
+			_, _ = io.Copy(h, f)
+			f.Close()
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// importLine is one verdict of `import --json` (SPEC §7).
+type importLine struct {
+	Source string  `json:"source"`
+	Status string  `json:"status"`
+	ID     *int64  `json:"id"`
+	Error  *string `json:"error"`
+}
+
+// importBatchBytes keeps a batch's body well under api.MaxBodyBytes.
+const importBatchBytes = api.MaxBodyBytes / 2
+
+func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON bool) error {
+	entries, err := readImports(paths)
+	if err != nil {
+		return err
+	}
+	s, err := connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	now := env.now()
+	items := make([]api.ImportItem, len(entries))
+	verdicts := make([]api.ImportVerdict, len(entries))
+	var todo []int // entries the daemon is to judge
+	for i := range entries {
+		items[i] = entries[i].toItem(now, s.loc)
+		if entries[i].err != "" {
+			verdicts[i] = api.ImportVerdict{Status: api.ImportInvalid, Error: entries[i].err}
+			continue
+		}
+		todo = append(todo, i)
+	}
+	// First every item is checked (dry runs), then, if all are valid,
+	// stored batch by batch: nothing is stored when any item is invalid.
+	if err := sendImport(ctx, env, s, items, todo, verdicts, true); err != nil {
+		return err
+	}
+	invalid := 0
+	for _, v := range verdicts {
+		if v.Status == api.ImportInvalid {
+			invalid++
+		}
+	}
+	storing := invalid == 0 && !dryRun
+	if storing {
+		if err := sendImport(ctx, env, s, items, todo, verdicts, false); err != nil {
+			return err
+		}
+	}
+	invalid = 0 // again: a batch stored may have met a change made meanwhile
+	for i, v := range verdicts {
+		if v.Status == api.ImportInvalid {
+			invalid++
+		}
+		if err := printVerdict(env, entries[i].source, v, asJSON); err != nil {
+			return err
+		}
+	}
+	if !asJSON {
+		printImportSummary(env, verdicts, !storing)
+	}
+	if invalid > 0 && storing {
+		// Only when something changed between the check and the store.
+		return exitError{ExitError, fmt.Errorf("%s of %d invalid when stored: the batches before it were imported", plural(invalid, "item", "items"), len(entries))}
+	}
+	if invalid > 0 {
+		return exitError{ExitError, fmt.Errorf("%s of %d invalid: nothing was imported", plural(invalid, "item", "items"), len(entries))}
+	}
+	return nil
+}
+
+// sendImport sends the items in todo to the daemon in batches and records
+// its verdicts, showing progress on a terminal.
+func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportItem, todo []int, verdicts []api.ImportVerdict, dryRun bool) error {
+	what := "importing"
+	if dryRun {
+		what = "checking"
+	}
+	progress := env.StderrIsTerminal && len(todo) > api.ImportBatchMax
+	for start := 0; start < len(todo); {
+		end, size := start, 0
+		for end < len(todo) && end-start < api.ImportBatchMax {
+			it := items[todo[end]]
+			n := len(it.Text) + len(it.Source) + 256
+			for _, m := range it.Media {
+				n += len(m.Path) + len(m.AltText) + 64
+			}
+			if end > start && size+n > importBatchBytes {
+				break
+			}
+			size += n
+			end++
+		}
+		req := api.ImportRequest{DryRun: dryRun}
+		for _, i := range todo[start:end] {
+			req.Items = append(req.Items, items[i])
+		}
+		res, err := s.c.Import(ctx, req)
+		if err != nil {
+			if progress {
+				clearProgress(env, what, len(todo))
+			}
+			return err
+		}
+		if len(res.Items) != len(req.Items) {
+			return fmt.Errorf("import: the daemon answered %d verdicts for %d items", len(res.Items), len(req.Items))
+		}
+		for k, i := range todo[start:end] {
+			verdicts[i] = res.Items[k]
+		}
+		start = end
+		if progress {
+			fmt.Fprintf(env.Stderr, "\r%s %d/%d", what, start, len(todo))
+		}
+	}
+	if progress {
+		clearProgress(env, what, len(todo))
+	}
+	return nil
+}
+
+// clearProgress blanks the progress line with spaces, which every terminal
+// understands (TERM=dumb has no erase sequence).
+func clearProgress(env *Env, what string, total int) {
+	n := len(fmt.Sprintf("%s %d/%d", what, total, total))
+	fmt.Fprint(env.Stderr, "\r"+strings.Repeat(" ", n)+"\r")
+}
+
+func printVerdict(env *Env, source string, v api.ImportVerdict, asJSON bool) error {
+	if asJSON {
+		l := importLine{Source: source, Status: v.Status}
+		if v.ID != 0 {
+			l.ID = &v.ID
+		}
+		if v.Error != "" {
+			l.Error = &v.Error
+		}
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(env.Stdout, "%s\n", b)
+		return err
+	}
+	line := fmt.Sprintf("%-8s %s", v.Status, source)
+	if v.ID != 0 {
+		line += fmt.Sprintf("  post %d", v.ID)
+	}
+	if v.Error != "" {
+		line += "  " + v.Error
+	}
+	_, err := fmt.Fprintln(env.Stdout, line)
+	return err
+}
+
+func printImportSummary(env *Env, verdicts []api.ImportVerdict, nothingStored bool) {
+	counts := map[string]int{}
+	for _, v := range verdicts {
+		counts[v.Status]++
+	}
+	var parts []string
+	for _, st := range []string{api.ImportCreated, api.ImportUpdated, api.ImportSkipped, api.ImportInvalid} {
+		if counts[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"no items"}
+	}
+	msg := strings.Join(parts, ", ")
+	if nothingStored {
+		msg += " (nothing stored)"
+	}
+	fmt.Fprintln(env.Stdout, msg)
+}

@@ -1,0 +1,325 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
+)
+
+// importVerdict is one line of `import --json`.
+type importVerdict struct {
+	Source string  `json:"source"`
+	Status string  `json:"status"`
+	ID     *int64  `json:"id"`
+	Error  *string `json:"error"`
+}
+
+func importJSON(t *testing.T, vars map[string]string, args ...string) (result, []importVerdict) {
+	t.Helper()
+	r := run(t, vars, "", append([]string{"import", "--json"}, args...)...)
+	var out []importVerdict
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if l == "" {
+			continue
+		}
+		var v importVerdict
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("import --json line %q: %v\n%+v", l, err, r)
+		}
+		out = append(out, v)
+	}
+	return r, out
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writePNG(t *testing.T, path string, seed uint8) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	img.Set(int(seed%8), 1, color.RGBA{255, seed, 0, 255})
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, path, b.String())
+}
+
+func showPost(t *testing.T, vars map[string]string, id int64) api.Post {
+	t.Helper()
+	r := run(t, vars, "", "show", fmt.Sprint(id), "--json")
+	var p api.Post
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &p) != nil {
+		t.Fatalf("show %d: %+v", id, r)
+	}
+	return p
+}
+
+func listCount(t *testing.T, vars map[string]string) int {
+	t.Helper()
+	r := run(t, vars, "", "list", "--json")
+	var ps []api.Post
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &ps) != nil {
+		t.Fatalf("list: %+v", r)
+	}
+	return len(ps)
+}
+
+func tweetTexts(p api.Post) []string {
+	var out []string
+	for _, tw := range p.Tweets {
+		out = append(out, tw.Text)
+	}
+	return out
+}
+
+// nextYear is a wall time ahead whenever the test runs, within the horizon.
+func nextYear(md string) string { return fmt.Sprintf("%d-%s", time.Now().Year()+1, md) }
+
+// TestImportEachFormat: CSV (CRLF line ends, a quoted multi-line text,
+// non-ASCII, two media separated by ;), JSON Lines, and a directory of
+// Markdown files (front matter, a --- thread split, media relative to the
+// file) each become the posts they describe, with times read in the
+// user's zone.
+func TestImportEachFormat(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "Asia/Tokyo"}
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "img", "a.png"), 1)
+	writePNG(t, filepath.Join(dir, "img", "b.png"), 2)
+	at := nextYear("03-01 09:00")
+	csvText := "text,at,media,alt\r\n" +
+		"\"İstanbul Ⱥ 東京 مرحبا 🎉\r\nsecond line\"," + at + ",img/a.png;img/b.png,Kite;Hill\r\n" +
+		"plain,,,\r\n"
+	writeTestFile(t, filepath.Join(dir, "week.csv"), csvText)
+	writeTestFile(t, filepath.Join(dir, "more.jsonl"),
+		`{"text":"JSON 日本語 one","at":"`+at+`","thread":true,"number":true}`+"\n\n"+
+			`{"text":"draft ✓","draft":true}`+"\n")
+	writeTestFile(t, filepath.Join(dir, "md", "launch.md"),
+		"---\r\nat: "+at+"\r\nnumber: true\r\nmedia: ../img/a.png\r\nalt: A red kite\r\n---\r\nFirst tweet — Ⱥ\r\n---\r\nSecond tweet 🎉\r\n")
+	writeTestFile(t, filepath.Join(dir, "md", "notes.txt"), "not a post")
+
+	// The CSV's second row has neither a time nor draft: invalid, and so
+	// nothing at all is stored.
+	r, vs := importJSON(t, vars, filepath.Join(dir, "week.csv"), filepath.Join(dir, "more.jsonl"), filepath.Join(dir, "md"))
+	if r.code != ExitError || len(vs) != 5 || !strings.Contains(r.stderr, "1 item of 5 invalid: nothing was imported") {
+		t.Fatalf("import with an invalid row: %+v", r)
+	}
+	if vs[1].Status != "invalid" || vs[1].Source != filepath.Join(dir, "week.csv")+":4" || vs[1].Error == nil || !strings.Contains(*vs[1].Error, "say when to publish: give at, or draft") {
+		t.Fatalf("verdict of the invalid row: %+v", vs[1])
+	}
+	if n := listCount(t, vars); n != 0 {
+		t.Fatalf("%d posts stored after an import with an invalid item, want 0", n)
+	}
+
+	writeTestFile(t, filepath.Join(dir, "week.csv"), strings.Replace(csvText, "plain,,,", "plain,+1d,,", 1))
+	r, vs = importJSON(t, vars, filepath.Join(dir, "week.csv"), filepath.Join(dir, "more.jsonl"), filepath.Join(dir, "md"))
+	if r.code != 0 || len(vs) != 5 {
+		t.Fatalf("import: %+v", r)
+	}
+	wantSources := []string{"week.csv:2", "week.csv:4", "more.jsonl:1", "more.jsonl:3", filepath.Join("md", "launch.md")}
+	for i, v := range vs {
+		if v.Status != "created" || v.ID == nil || v.Error != nil || v.Source != filepath.Join(dir, wantSources[i]) {
+			t.Fatalf("verdict %d: %+v, want created from %s", i, v, wantSources[i])
+		}
+	}
+	wantAt, _ := time.ParseInLocation("2006-01-02 15:04", at, time.FixedZone("JST", 9*3600))
+
+	p := showPost(t, vars, *vs[0].ID)
+	if got := tweetTexts(p); len(got) != 1 || got[0] != "İstanbul Ⱥ 東京 مرحبا 🎉\nsecond line" {
+		t.Errorf("CSV text: %q", got)
+	}
+	if p.Status != "scheduled" || p.ScheduledAt == nil || !p.ScheduledAt.Equal(wantAt) {
+		t.Errorf("CSV post: status %s at %v, want scheduled at %v", p.Status, p.ScheduledAt, wantAt)
+	}
+	if m := p.Tweets[0].Media; len(m) != 2 || m[0].AltText != "Kite" || m[1].AltText != "Hill" {
+		t.Errorf("CSV media: %+v", m)
+	}
+	p = showPost(t, vars, *vs[2].ID)
+	if got := tweetTexts(p); len(got) != 1 || got[0] != "JSON 日本語 one" {
+		t.Errorf("JSONL text: %q", got)
+	}
+	if p = showPost(t, vars, *vs[3].ID); p.Status != "draft" {
+		t.Errorf("JSONL draft: %s", p.Status)
+	}
+	p = showPost(t, vars, *vs[4].ID)
+	if got := tweetTexts(p); len(got) != 2 || got[0] != "First tweet — Ⱥ 1/2" || got[1] != "Second tweet 🎉 2/2" {
+		t.Errorf("Markdown thread: %q", got)
+	}
+	if m := p.Tweets[0].Media; len(m) != 1 || m[0].AltText != "A red kite" {
+		t.Errorf("Markdown media: %+v", m)
+	}
+	if p.ScheduledAt == nil || !p.ScheduledAt.Equal(wantAt) {
+		t.Errorf("Markdown at %v, want %v", p.ScheduledAt, wantAt)
+	}
+
+	// The same files again: every item skipped, nothing new.
+	r, vs = importJSON(t, vars, filepath.Join(dir, "week.csv"), filepath.Join(dir, "more.jsonl"), filepath.Join(dir, "md"))
+	if r.code != 0 || len(vs) != 5 {
+		t.Fatalf("re-import: %+v", r)
+	}
+	for i, v := range vs {
+		if v.Status != "skipped" || v.ID == nil {
+			t.Errorf("re-import verdict %d: %+v, want skipped", i, v)
+		}
+	}
+	if n := listCount(t, vars); n != 5 {
+		t.Errorf("%d posts after re-import, want 5", n)
+	}
+}
+
+// TestImportDryRunStoresNothing: --dry-run reports what would happen and
+// stores nothing; a text over the limit is invalid and says so.
+func TestImportDryRunStoresNothing(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.jsonl")
+	writeTestFile(t, f, `{"text":"hello","draft":true}`+"\n")
+	r, vs := importJSON(t, vars, "--dry-run", f)
+	if r.code != 0 || len(vs) != 1 || vs[0].Status != "created" || vs[0].ID != nil {
+		t.Fatalf("dry run: %+v", r)
+	}
+	if n := listCount(t, vars); n != 0 {
+		t.Fatalf("dry run stored %d posts", n)
+	}
+	r = run(t, vars, "", "import", "--dry-run", f)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 created (nothing stored)") {
+		t.Fatalf("dry run text: %+v", r)
+	}
+
+	writeTestFile(t, f, `{"text":"`+strings.Repeat("ä", 30000)+`","draft":true}`+"\n"+`{"text":"q","queue":"default"}`+"\n"+`{"text":"x","at":"soon"}`+"\n"+`{"text":"y","draft":true,"media":"missing.png"}`+"\n")
+	r, vs = importJSON(t, vars, f)
+	if r.code == 0 || len(vs) != 4 {
+		t.Fatalf("invalid items: %+v", r)
+	}
+	for _, v := range vs {
+		if v.Status != "invalid" || v.Error == nil {
+			t.Errorf("verdict %+v, want invalid with an error", v)
+		}
+	}
+	if !strings.Contains(*vs[1].Error, "queue slots are not available yet") || !strings.Contains(*vs[2].Error, "at:") ||
+		!strings.Contains(*vs[3].Error, filepath.Join(dir, "missing.png")) {
+		t.Errorf("errors: %q %q %q", *vs[1].Error, *vs[2].Error, *vs[3].Error)
+	}
+	if n := listCount(t, vars); n != 0 {
+		t.Fatalf("invalid import stored %d posts", n)
+	}
+}
+
+// TestImportChangedItems: a changed item updates its post while it is
+// scheduled; once the post is published, a changed item leaves it alone
+// and says so.
+func TestImportChangedItems(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "post.md")
+	writeTestFile(t, f, "---\nat: \""+nextYear("05-01 10:00")+"\"\n---\nfirst version\n")
+	_, vs := importJSON(t, vars, f)
+	if len(vs) != 1 || vs[0].Status != "created" {
+		t.Fatalf("import: %+v", vs)
+	}
+	id := *vs[0].ID
+
+	writeTestFile(t, f, "---\nat: \""+nextYear("05-02 11:00")+"\"\n---\nsecond version\n---\nand a reply\n")
+	r, vs := importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 1 || vs[0].Status != "updated" || *vs[0].ID != id {
+		t.Fatalf("changed import: %+v", r)
+	}
+	p := showPost(t, vars, id)
+	if got := tweetTexts(p); len(got) != 2 || got[0] != "second version" || p.ScheduledAt.Format("01-02 15:04") != "05-02 11:00" {
+		t.Fatalf("updated post: %q at %v", got, p.ScheduledAt)
+	}
+	if n := listCount(t, vars); n != 1 {
+		t.Fatalf("%d posts after an update, want 1", n)
+	}
+
+	if r := run(t, vars, "", "edit", fmt.Sprint(id), "--now"); r.code != 0 {
+		t.Fatalf("publish now: %+v", r)
+	}
+	if p := showPost(t, vars, id); p.Status != "published" {
+		t.Fatalf("post %d is %s, want published", id, p.Status)
+	}
+	writeTestFile(t, f, "---\nat: \""+nextYear("05-03 12:00")+"\"\n---\nthird version\n")
+	r, vs = importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 1 || vs[0].Status != "skipped" || vs[0].Error == nil || !strings.Contains(*vs[0].Error, "published: left alone") {
+		t.Fatalf("import of a published post's changed file: %+v", r)
+	}
+	if got := tweetTexts(showPost(t, vars, id)); got[0] != "second version" {
+		t.Fatalf("published post changed: %q", got)
+	}
+}
+
+// TestImportTenThousand: a large CSV goes through the real local API in
+// batches, each stored in one transaction, and a second import skips all.
+func TestImportTenThousand(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	const n = 10000
+	var b strings.Builder
+	b.WriteString("text,draft\n")
+	for i := range n {
+		fmt.Fprintf(&b, "\"post %d, ünïcode ✓\",true\n", i)
+	}
+	f := filepath.Join(t.TempDir(), "big.csv")
+	writeTestFile(t, f, b.String())
+	// On a terminal, stderr shows the progress of both passes.
+	var out, errb bytes.Buffer
+	env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] },
+		GOOS: "linux", Version: "test", StderrIsTerminal: true}
+	r := result{Main(context.Background(), []string{"import", f}, env), out.String(), errb.String()}
+	if !strings.Contains(r.stderr, "checking 500/10000") || !strings.Contains(r.stderr, "importing 10000/10000") {
+		t.Errorf("no progress on a terminal: %q", r.stderr[:min(len(r.stderr), 300)])
+	}
+	if r.code != 0 || !strings.HasSuffix(r.stdout, fmt.Sprintf("%d created\n", n)) {
+		t.Fatalf("import: exit %d, stderr %q, tail %q", r.code, r.stderr, r.stdout[max(0, len(r.stdout)-200):])
+	}
+	r = run(t, vars, "", "import", f)
+	if r.code != 0 || !strings.HasSuffix(r.stdout, fmt.Sprintf("%d skipped\n", n)) {
+		t.Fatalf("re-import: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestImportReplacedMediaUpdates: a picture replaced under the same name is
+// a change of the item; a file named twice (itself and in its directory)
+// is imported once.
+func TestImportReplacedMediaUpdates(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "pic.png"), 1)
+	f := filepath.Join(dir, "p.md")
+	writeTestFile(t, f, "---\ndraft: true\nmedia: pic.png\n---\nwith a picture\n")
+	r, vs := importJSON(t, vars, f, dir)
+	if r.code != 0 || len(vs) != 1 || vs[0].Status != "created" {
+		t.Fatalf("import: %+v", r)
+	}
+	before := showPost(t, vars, *vs[0].ID).Tweets[0].Media[0].Path
+	writePNG(t, filepath.Join(dir, "pic.png"), 7)
+	r, vs = importJSON(t, vars, dir)
+	if r.code != 0 || len(vs) != 1 || vs[0].Status != "updated" {
+		t.Fatalf("import after replacing the picture: %+v", r)
+	}
+	if after := showPost(t, vars, *vs[0].ID).Tweets[0].Media[0].Path; after == before {
+		t.Errorf("the post kept the old picture %s", after)
+	}
+}
