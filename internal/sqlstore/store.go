@@ -19,6 +19,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/psnd/psnd/internal/tweettext"
 	"github.com/psnd/psnd/migrations"
 )
 
@@ -238,7 +239,61 @@ func (s *Store) Migrate(ctx context.Context) (applied []int64, err error) {
 	for _, r := range res {
 		applied = append(applied, r.Source.Version)
 	}
+	if len(applied) > 0 {
+		if err := s.countWeightedLengths(ctx); err != nil {
+			return applied, err
+		}
+	}
 	return applied, nil
+}
+
+// countWeightedLengths fills posts.weighted_length where it is NULL: rows
+// written before migration 00011, or set back to NULL by a later one when
+// the counting rules change. SQL cannot count it, so it is done here, once,
+// after migrating, in batches of a few hundred rows per transaction.
+func (s *Store) countWeightedLengths(ctx context.Context) error {
+	const batch = 500
+	var after int64
+	for {
+		n := 0
+		err := s.Update(ctx, func(t *Tx) error {
+			rows, err := t.query(`SELECT id, content FROM posts WHERE weighted_length IS NULL AND id > ? ORDER BY id LIMIT ?`, after, batch)
+			if err != nil {
+				return mapErr(err)
+			}
+			type todo struct {
+				id int64
+				n  int
+			}
+			var list []todo
+			for rows.Next() {
+				var id int64
+				var text string
+				if err := rows.Scan(&id, &text); err != nil {
+					rows.Close()
+					return mapErr(err)
+				}
+				list = append(list, todo{id, tweettext.WeightedLength(text)})
+			}
+			if err := rows.Close(); err != nil {
+				return mapErr(err)
+			}
+			for _, d := range list {
+				if _, err := t.exec(`UPDATE posts SET weighted_length = ? WHERE id = ?`, d.n, d.id); err != nil {
+					return mapErr(err)
+				}
+				after = d.id
+			}
+			n = len(list)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("count the weighted length of stored tweets: %w", err)
+		}
+		if n < batch {
+			return nil
+		}
+	}
 }
 
 // MigrateDownTo rolls back to version v (0 = empty). For tests and recovery.
