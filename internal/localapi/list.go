@@ -1,9 +1,7 @@
 package localapi
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -188,39 +186,37 @@ const bigList = 2000
 // postArrayWriter writes a JSON array of posts in pieces; the bytes are
 // those json.Encoder writes for the whole slice.
 type postArrayWriter struct {
-	buf, one bytes.Buffer
-	n        int
-	started  bool
+	buf     []byte
+	n       int
+	started bool
 }
 
 func (a *postArrayWriter) add(p api.Post) {
 	if a.n == 0 {
-		a.buf.WriteByte('[')
+		a.buf = append(a.buf, '[')
 	} else {
-		a.buf.WriteByte(',')
+		a.buf = append(a.buf, ',')
 	}
 	a.n++
-	a.one.Reset()
-	_ = json.NewEncoder(&a.one).Encode(p) // cannot fail with the API's types
-	a.buf.Write(bytes.TrimSuffix(a.one.Bytes(), []byte("\n")))
+	a.buf = appendPostJSON(a.buf, &p)
 }
 
 func (a *postArrayWriter) finish() {
 	if a.n == 0 {
-		a.buf.WriteByte('[')
+		a.buf = append(a.buf, '[')
 	}
-	a.buf.WriteString("]\n")
+	a.buf = append(a.buf, "]\n"...)
 }
 
 // flush sends what is buffered and empties the buffer, keeping at most
 // one chunk's capacity.
 func (a *postArrayWriter) flush(w http.ResponseWriter) error {
 	a.started = true
-	_, err := w.Write(a.buf.Bytes())
-	if a.buf.Cap() > 1<<20 {
-		a.buf = bytes.Buffer{}
+	_, err := w.Write(a.buf)
+	if cap(a.buf) > 1<<20 {
+		a.buf = nil
 	} else {
-		a.buf.Reset()
+		a.buf = a.buf[:0]
 	}
 	return err
 }

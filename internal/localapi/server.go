@@ -198,10 +198,13 @@ func wirePost(p *post.Post) api.Post {
 		wt := api.Tweet{
 			Position:       t.Position,
 			Text:           t.Text,
-			WeightedLength: tweettext.WeightedLength(t.Text),
+			WeightedLength: t.WeightedLength,
 			Status:         string(t.Status),
 			PlatformPostID: strPtr(t.PlatformPostID),
 			PublishedAt:    utcPtr(t.PublishedAt),
+		}
+		if wt.WeightedLength == 0 {
+			wt.WeightedLength = tweettext.WeightedLength(t.Text)
 		}
 		for _, m := range t.Media {
 			wt.Media = append(wt.Media, api.Media{Path: m.Path, MimeType: m.MimeType, Size: m.Size, AltText: m.AltText})

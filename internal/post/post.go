@@ -144,9 +144,13 @@ func (p *Post) PlatformPostIDs() []string {
 // Tweet is one row of the posts table: a single tweet, alone or at a position
 // of a thread.
 type Tweet struct {
-	RowID          int64
-	Position       int // 0-based position in the thread
-	Text           string
+	RowID    int64
+	Position int // 0-based position in the thread
+	Text     string
+	// WeightedLength is Text's length as X counts it, as the store counted
+	// it when the text was written, so a list need not count every tweet
+	// again; 0 when not known (then count Text: an empty text is 0 anyway).
+	WeightedLength int
 	Status         Status
 	PlatformPostID string // X id once published
 	PublishedAt    *time.Time

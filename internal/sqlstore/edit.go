@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/tweettext"
 )
 
 // PostUpdate is a user's change to a post. Nil fields are left alone.
@@ -93,7 +94,8 @@ func (t *Tx) UpdatePost(id int64, u PostUpdate, now time.Time) (*post.Post, erro
 		if _, err := t.exec(`DELETE FROM media WHERE post_id = ?`, id); err != nil {
 			return nil, fmt.Errorf("replace media: %w", mapErr(err))
 		}
-		if _, err := t.exec(`UPDATE posts SET content = ? WHERE id = ?`, u.Tweets[0].Text, id); err != nil {
+		if _, err := t.exec(`UPDATE posts SET content = ?, weighted_length = ? WHERE id = ?`,
+			u.Tweets[0].Text, tweettext.WeightedLength(u.Tweets[0].Text), id); err != nil {
 			return nil, fmt.Errorf("update text: %w", mapErr(err))
 		}
 		if err := t.insertMedia(id, u.Tweets[0].Media, ts); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/tweettext"
 )
 
 // TestPostFieldsRoundTrip fills every field of post.Post, post.Tweet and
@@ -25,6 +26,7 @@ import (
 //   - Tweets[0].PublishedAt: the root row's published_at, the same column
 //     as Post.PublishedAt.
 //   - Post.Account: the username, read from the accounts table.
+//   - Tweet.WeightedLength: counted from the text when it is written.
 func TestPostFieldsRoundTrip(t *testing.T) {
 	var f filler
 	want := &post.Post{}
@@ -33,6 +35,7 @@ func TestPostFieldsRoundTrip(t *testing.T) {
 	for i := range want.Tweets {
 		want.Tweets[i].Position = i
 	}
+
 	want.Tweets[0].Status = post.StatusPublished
 	want.Tweets[0].PublishedAt = want.PublishedAt
 
@@ -49,6 +52,9 @@ func TestPostFieldsRoundTrip(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range want.Tweets {
+		want.Tweets[i].WeightedLength = tweettext.WeightedLength(want.Tweets[i].Text)
 	}
 
 	reads := map[string]func(*Tx) (*post.Post, error){

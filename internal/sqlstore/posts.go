@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/tweettext"
 )
 
 // NewRunID returns a fresh random fence value.
@@ -111,10 +112,11 @@ func (t *Tx) insertTweetRow(p *post.Post, rootID int64, i int) (int64, error) {
 	}
 	res, err := t.exec(`INSERT INTO posts
 		(account_id, parent_post_id, thread_position, content, status, sub_status, scheduled_at, published_at,
-		 fail_reason, platform_post_id, run_id, attempts, retries, next_retry_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		 fail_reason, platform_post_id, run_id, attempts, retries, next_retry_at, created_at, updated_at, weighted_length)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.AccountID, parent, i, tw.Text, string(status), string(sub), fmtTimePtr(p.ScheduledAt), fmtTimePtr(tw.PublishedAt),
-		reason, xid, p.RunID, attempts, retries, fmtTimePtr(next), fmtTime(p.CreatedAt), fmtTime(p.UpdatedAt))
+		reason, xid, p.RunID, attempts, retries, fmtTimePtr(next), fmtTime(p.CreatedAt), fmtTime(p.UpdatedAt),
+		tweettext.WeightedLength(tw.Text))
 	if err != nil {
 		return 0, fmt.Errorf("insert post: %w", mapErr(err))
 	}
@@ -173,6 +175,7 @@ var postFields = []struct {
 	{"p.next_retry_at", func(r *row) any { return &r.nextRetry }},
 	{"p.created_at", func(r *row) any { return &r.created }},
 	{"p.updated_at", func(r *row) any { return &r.updated }},
+	{"p.weighted_length", func(r *row) any { return &r.weightedLength }},
 }
 
 // postColumns is the SELECT list of postFields; queries over posts alias
@@ -198,6 +201,7 @@ type row struct {
 	attempts, retries    int
 	nextRetry            sql.NullString
 	created, updated     string
+	weightedLength       sql.NullInt64
 }
 
 // rowScanner scans post rows into one reused row and one reused argument
@@ -236,6 +240,7 @@ func addRow(p *post.Post, r *row) error {
 		Status:         post.Status(r.status),
 		PlatformPostID: r.platformID.String,
 		PublishedAt:    published,
+		WeightedLength: int(r.weightedLength.Int64),
 	}
 	if !r.parent.Valid && tw.PlatformPostID != "" {
 		// The root row's status is the post's; its tweet is published

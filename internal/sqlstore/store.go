@@ -19,6 +19,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/psnd/psnd/internal/tweettext"
 	"github.com/psnd/psnd/migrations"
 )
 
@@ -238,7 +239,61 @@ func (s *Store) Migrate(ctx context.Context) (applied []int64, err error) {
 	for _, r := range res {
 		applied = append(applied, r.Source.Version)
 	}
+	if len(applied) > 0 {
+		if err := s.countWeightedLengths(ctx); err != nil {
+			return applied, err
+		}
+	}
 	return applied, nil
+}
+
+// countWeightedLengths fills posts.weighted_length where it is NULL: rows
+// written before migration 00011, or set back to NULL by a later one when
+// the counting rules change. SQL cannot count it, so it is done here, once,
+// after migrating, in batches of a few hundred rows per transaction.
+func (s *Store) countWeightedLengths(ctx context.Context) error {
+	const batch = 500
+	var after int64
+	for {
+		n := 0
+		err := s.Update(ctx, func(t *Tx) error {
+			rows, err := t.query(`SELECT id, content FROM posts WHERE weighted_length IS NULL AND id > ? ORDER BY id LIMIT ?`, after, batch)
+			if err != nil {
+				return mapErr(err)
+			}
+			type todo struct {
+				id int64
+				n  int
+			}
+			var list []todo
+			for rows.Next() {
+				var id int64
+				var text string
+				if err := rows.Scan(&id, &text); err != nil {
+					rows.Close()
+					return mapErr(err)
+				}
+				list = append(list, todo{id, tweettext.WeightedLength(text)})
+			}
+			if err := rows.Close(); err != nil {
+				return mapErr(err)
+			}
+			for _, d := range list {
+				if _, err := t.exec(`UPDATE posts SET weighted_length = ? WHERE id = ?`, d.n, d.id); err != nil {
+					return mapErr(err)
+				}
+				after = d.id
+			}
+			n = len(list)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("count the weighted length of stored tweets: %w", err)
+		}
+		if n < batch {
+			return nil
+		}
+	}
 }
 
 // MigrateDownTo rolls back to version v (0 = empty). For tests and recovery.
@@ -598,6 +653,9 @@ func fmtTimePtr(t *time.Time) any {
 }
 
 func parseTime(s string) (time.Time, error) {
+	if t, ok := parseStoredTime(s); ok {
+		return t, nil
+	}
 	t, err := time.Parse(timeLayout, s)
 	if err != nil {
 		// Accept any RFC 3339 value a human may have written with sqlite3.
@@ -607,6 +665,35 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
 	}
 	return t, nil
+}
+
+// parseStoredTime reads timeLayout without time.Parse's generality (a
+// listed post has four times; time.Parse was a tenth of listing). It
+// answers ok only for what time.Parse(timeLayout) reads the same way;
+// anything else (days past the 28th, which need the month's length, or
+// any other form) is left to time.Parse.
+func parseStoredTime(s string) (time.Time, bool) {
+	if len(s) != len(timeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+		s[16] != ':' || s[19] != '.' || s[23] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec, ms := num(11, 2), num(14, 2), num(17, 2), num(20, 3)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > 28 || hour < 0 || hour > 23 ||
+		minute < 0 || minute > 59 || sec < 0 || sec > 59 || ms < 0 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, time.UTC), true
 }
 
 func parseTimePtr(ns sql.NullString) (*time.Time, error) {
