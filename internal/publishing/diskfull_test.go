@@ -145,25 +145,7 @@ func TestDiskFullOutcomeWrittenWhenSpaceReturns(t *testing.T) {
 			}
 			store := h.store
 			ctx := context.Background()
-			var claimed *post.Post
-			if err := store.Update(ctx, func(tx *sqlstore.Tx) error {
-				var tws []sqlstore.NewTweet
-				for _, s := range c.tweets {
-					tws = append(tws, sqlstore.NewTweet{Text: s})
-				}
-				p, err := tx.CreatePost(sqlstore.NewPost{AccountID: testUser, Status: post.StatusScheduled, ScheduledAt: &t0, Tweets: tws}, t0)
-				if err != nil {
-					return err
-				}
-				claimed, err = tx.Claim(sqlstore.DueRef{ID: p.ID, RunID: p.RunID}, "this-daemon", t0, t0.Add(5*time.Minute))
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-			xc, err := xapi.New(xapi.Config{BaseURL: h.url, HTTPClient: h.hc, Clock: h.clock, Logger: testLogger(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			claimed, xc := h.claimed(t, c.tweets...)
 			// Six refusals: more than the old code's one try for the id and
 			// four for the outcome.
 			disk := &fullDisk{Store: store, err: diskFull, refuse: 6}

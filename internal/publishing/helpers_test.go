@@ -14,6 +14,7 @@ import (
 	"github.com/psnd/psnd/internal/fakex/xspec"
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/xapi"
 )
 
 const testUser = "1001"
@@ -69,6 +70,33 @@ func newRig(t *testing.T) *rig {
 }
 
 // creates returns the fake X's successful creates, in order.
+// claimed stores a post of the given tweets due at t0 and claims it for
+// this daemon, as the scheduler would before publishing it; and returns the
+// rig's X client to publish it with.
+func (r *rig) claimed(t *testing.T, texts ...string) (*post.Post, *xapi.Client) {
+	t.Helper()
+	var tws []sqlstore.NewTweet
+	for _, s := range texts {
+		tws = append(tws, sqlstore.NewTweet{Text: s})
+	}
+	var claimed *post.Post
+	if err := r.store.Update(context.Background(), func(tx *sqlstore.Tx) error {
+		p, err := tx.CreatePost(sqlstore.NewPost{AccountID: testUser, Status: post.StatusScheduled, ScheduledAt: &t0, Tweets: tws}, t0)
+		if err != nil {
+			return err
+		}
+		claimed, err = tx.Claim(sqlstore.DueRef{ID: p.ID, RunID: p.RunID}, "this-daemon", t0, t0.Add(5*time.Minute))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	xc, err := xapi.New(xapi.Config{BaseURL: r.url, HTTPClient: r.hc, Clock: r.clock, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return claimed, xc
+}
+
 func (r *rig) creates() []fakex.Request {
 	var out []fakex.Request
 	for _, q := range r.x.Requests() {

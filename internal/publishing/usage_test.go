@@ -8,7 +8,6 @@ import (
 
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
-	"github.com/psnd/psnd/internal/xapi"
 )
 
 // refusingCounter cannot write a count (a full disk, say).
@@ -29,22 +28,7 @@ func (c *refusingCounter) RecordUserCap(context.Context, string, int, int, time.
 func TestUncountableRequestIsNotSent(t *testing.T) {
 	h := newRig(t)
 	ctx := context.Background()
-	var claimed *post.Post
-	if err := h.store.Update(ctx, func(tx *sqlstore.Tx) error {
-		p, err := tx.CreatePost(sqlstore.NewPost{AccountID: testUser, Status: post.StatusScheduled, ScheduledAt: &t0,
-			Tweets: []sqlstore.NewTweet{{Text: "Ⱥ count first https://example.com"}}}, t0)
-		if err != nil {
-			return err
-		}
-		claimed, err = tx.Claim(sqlstore.DueRef{ID: p.ID, RunID: p.RunID}, "this-daemon", t0, t0.Add(5*time.Minute))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	xc, err := xapi.New(xapi.Config{BaseURL: h.url, HTTPClient: h.hc, Clock: h.clock, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	claimed, xc := h.claimed(t, "Ⱥ count first https://example.com")
 	counter := &refusingCounter{}
 	p := &publisher{store: h.store, counter: counter, clock: h.clock, x: xc, tokens: h.tokens, owner: "this-daemon",
 		lease: 5 * time.Minute, log: testLogger(t), rand: func() float64 { return 0 }, gate: newRateGate(nil),
