@@ -5,23 +5,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/psnd/psnd/internal/fakex"
-	"github.com/psnd/psnd/internal/oauth"
-	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/oauth/oauthtest"
 	"github.com/psnd/psnd/internal/secrets"
-	"github.com/psnd/psnd/internal/sqlstore"
 	"github.com/psnd/psnd/internal/sqlstore/sqlstoretest"
 )
-
-type benchKey struct{ k secrets.Key }
-
-func (f benchKey) Key() (secrets.Key, error) { return f.k, nil }
 
 // xLatency is the delay the X-like fake adds before it handles a create:
 // roughly a round trip to X and its own work.
@@ -84,23 +77,7 @@ func burstRealTokens(b *testing.B, workers int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		now := time.Now()
-		if err := s.Update(ctx, func(tx *sqlstore.Tx) error { return tx.SetKeyCheck(secrets.KeyCheck(key), now) }); err != nil {
-			b.Fatal(err)
-		}
-		x.AddClient("bench-client", "", "http://127.0.0.1:18923/callback")
-		if _, err := oauth.SaveApp(ctx, s, benchKey{key}, oauth.App{ClientID: "bench-client"}, now); err != nil {
-			b.Fatal(err)
-		}
-		access, refresh, exp, err := x.IssueToken(user.ID)
-		if err != nil {
-			b.Fatal(err)
-		}
-		iss := oauth.Issued{Access: secrets.NewSecret(access), Refresh: secrets.NewSecret(refresh), TokenType: "bearer",
-			ExpiresAt: &exp, Scopes: strings.Join(oauth.Scopes, " ")}
-		if err := oauth.SaveLogin(ctx, s, benchKey{key}, post.Account{ID: user.ID, Username: user.Username}, iss, now); err != nil {
-			b.Fatal(err)
-		}
+		oauthtest.SeedLogin(b, s, key, x, user, "bench-client")
 		due := time.Now().Add(2 * time.Second).Truncate(time.Millisecond)
 		if _, err := sqlstoretest.SeedPosts(ctx, s, sqlstoretest.Spec{Posts: n, At: func(int) time.Time { return due }, Text: latenessText}); err != nil {
 			b.Fatal(err)

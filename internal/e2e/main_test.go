@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/fakex"
-	"github.com/psnd/psnd/internal/oauth"
-	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/oauth/oauthtest"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
 	"github.com/psnd/psnd/internal/testutil"
@@ -153,11 +152,6 @@ func runJSON(t *testing.T, environ []string, v any, args ...string) {
 	}
 }
 
-// fixedKey is the data key the test seeded, for oauth.SaveLogin.
-type fixedKey struct{ k secrets.Key }
-
-func (f fixedKey) Key() (secrets.Key, error) { return f.k, nil }
-
 // seedLogin connects the account with tokens the fake X issued, as a
 // finished `psnd auth login` would have: key file, key check, app
 // credentials and sealed tokens.
@@ -180,23 +174,7 @@ func seedLogin(t *testing.T, h string, x *fakex.Server, user fakex.User) {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	if err := s.Update(ctx, func(tx *sqlstore.Tx) error { return tx.SetKeyCheck(secrets.KeyCheck(key), now) }); err != nil {
-		t.Fatal(err)
-	}
-	x.AddClient("e2e-client", "", "http://127.0.0.1:18923/callback")
-	if _, err := oauth.SaveApp(ctx, s, fixedKey{key}, oauth.App{ClientID: "e2e-client"}, now); err != nil {
-		t.Fatal(err)
-	}
-	access, refresh, exp, err := x.IssueToken(user.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss := oauth.Issued{Access: secrets.NewSecret(access), Refresh: secrets.NewSecret(refresh), TokenType: "bearer",
-		ExpiresAt: &exp, Scopes: strings.Join(oauth.Scopes, " ")}
-	if err := oauth.SaveLogin(ctx, s, fixedKey{key}, post.Account{ID: user.ID, Username: user.Username}, iss, now); err != nil {
-		t.Fatal(err)
-	}
+	oauthtest.SeedLogin(t, s, key, x, user, "e2e-client")
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
