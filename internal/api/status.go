@@ -31,10 +31,12 @@ const (
 	SubMediaUploading = "media_uploading"
 	SubMediaUploaded  = "media_uploaded"
 	SubThreadPartial  = "thread_partial"
+	SubAtRisk         = "at_risk"     // pre-flight found a problem; fail_reason says which
+	SubOverBudget     = "over_budget" // held by PSN_MONTHLY_BUDGET
 )
 
 // SubStatuses lists every sub-status.
-var SubStatuses = []string{SubRetry1, SubRetry2, SubRetry3, SubRateLimited, SubMediaUploading, SubMediaUploaded, SubThreadPartial}
+var SubStatuses = []string{SubRetry1, SubRetry2, SubRetry3, SubRateLimited, SubMediaUploading, SubMediaUploaded, SubThreadPartial, SubAtRisk, SubOverBudget}
 
 // Editable reports whether a post in status s may have its text or time
 // changed (PATCH /v1/posts/{id}): not once publishing has started.

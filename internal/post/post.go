@@ -61,10 +61,17 @@ const (
 	SubMediaUploading SubStatus = "media_uploading"
 	SubMediaUploaded  SubStatus = "media_uploaded"
 	SubThreadPartial  SubStatus = "thread_partial"
+	// SubAtRisk: pre-flight (SPEC §6) found something that will make the
+	// post fail at its due time (a revoked login, a missing media file);
+	// FailReason says what.
+	SubAtRisk SubStatus = "at_risk"
+	// SubOverBudget: held because sending would take the month's estimated
+	// X cost past PSN_MONTHLY_BUDGET (SPEC §9).
+	SubOverBudget SubStatus = "over_budget"
 )
 
 // SubStatuses lists every non-empty sub-status.
-var SubStatuses = []SubStatus{SubRetry1, SubRetry2, SubRetry3, SubRateLimited, SubMediaUploading, SubMediaUploaded, SubThreadPartial}
+var SubStatuses = []SubStatus{SubRetry1, SubRetry2, SubRetry3, SubRateLimited, SubMediaUploading, SubMediaUploaded, SubThreadPartial, SubAtRisk, SubOverBudget}
 
 // Valid reports whether s is empty or one of the known sub-statuses.
 func (s SubStatus) Valid() bool {

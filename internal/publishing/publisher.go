@@ -84,6 +84,7 @@ type publisher struct {
 	rand     func() float64
 	changed  func(id int64) // a post changed: wake waiters
 	progress func(id int64, sent, total int64)
+	notifier Notifier
 	// lookupFails paces lookups that failed (see lookupFailure).
 	lookupFails failCounter
 	// gate holds creates back for X's rate limits (shared with the

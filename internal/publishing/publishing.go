@@ -42,6 +42,9 @@ type Config struct {
 	Changed func(id int64)
 	// Progress reports a media upload's progress.
 	Progress func(id, sent, total int64)
+	// Notifier shows the user what needs them (a failed post, a post at
+	// risk or held, a lost login); nil shows nothing.
+	Notifier Notifier
 }
 
 // New builds the scheduler and its publisher, sharing one view of X's rate
@@ -63,11 +66,15 @@ func New(c Config) *Scheduler {
 	if lease <= 0 {
 		lease = 5 * time.Minute
 	}
+	notifier := c.Notifier
+	if notifier == nil {
+		notifier = noNotifier{}
+	}
 	var s *Scheduler
 	gate := newRateGate(func() { s.Kick() })
 	pub := &publisher{
 		store: c.Store, clock: c.Clock, x: c.X, tokens: c.Tokens, owner: c.Owner, lease: lease,
-		log: c.Logger, rand: rnd, gate: gate, counter: c.Counter,
+		log: c.Logger, rand: rnd, gate: gate, counter: c.Counter, notifier: notifier,
 		// A finished publish frees a worker: re-read the queue.
 		changed:  func(id int64) { s.Kick(); changed(id) },
 		progress: func(id, sent, total int64) { progress(id, sent, total) },
