@@ -74,6 +74,18 @@ func (s *session) failureNotice(env *Env) {
 // failureNotice is the one line about posts that failed in the last day,
 // printed before anything else a client command shows.
 func failureNotice(env *Env, h api.Health) {
+	if h.HeldOverBudget > 0 {
+		what := fmt.Sprintf("%d posts are", h.HeldOverBudget)
+		if h.HeldOverBudget == 1 {
+			what = "1 post is"
+		}
+		budget := "the monthly budget"
+		if h.BudgetUSD != nil {
+			budget = fmt.Sprintf("the monthly budget of $%g", *h.BudgetUSD)
+		}
+		fmt.Fprintf(env.Stderr, "psnd: %s %s held by %s (PSN_MONTHLY_BUDGET); see `psnd usage`\n",
+			stderrColors(env).yellow("notice:"), what, budget)
+	}
 	if h.RecentFailures == 0 {
 		return
 	}

@@ -68,6 +68,9 @@ type Config struct {
 	Alarm publishing.Alarm
 	// Rand is the jitter source for retry delays; nil is random.
 	Rand func() float64
+	// Reload receives a value on SIGHUP: the daemon re-reads the price
+	// file and looks at posts held by the budget again. nil: never.
+	Reload <-chan struct{}
 
 	hooks testHooks
 }
@@ -97,6 +100,7 @@ type Daemon struct {
 	// data key (see waitForKey).
 	tokensNeedKey bool
 	api           *localapi.Server
+	budget        *budgetKeeper
 }
 
 // errShuttingDown is the cause of every request context's cancellation at
@@ -208,10 +212,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := d.setupAuth(ctx, x.http, xc); err != nil {
 		return err
 	}
+	if d.budget, err = d.setupBudget(ctx); err != nil {
+		return err
+	}
 	d.setupX(x, xc)
 	d.api = localapi.New(localapi.Config{Store: store, Clock: d.clock, Logger: log, Env: cfg.Env, Version: cfg.Version,
 		Sandbox: cfg.Sandbox, DataDir: dataDir, Started: d.started, Keys: k, Auth: d.auth, X: d.x, Tokens: d.tokens,
-		Scheduler: d.sched, RequestEnd: cfg.hooks.requestEnd})
+		Scheduler: d.sched, RequestEnd: cfg.hooks.requestEnd, Budget: d.budget})
 	d.api.Start(ctx)
 
 	ln, err := listenSocket(cfg.Env.SocketPath(), log)
@@ -239,6 +246,18 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Go(func() { k.run(bg) })
 	wg.Go(func() { d.sched.Run(bg) })
 	wg.Go(func() { d.watchDB(bg) })
+	if cfg.Reload != nil {
+		wg.Go(func() {
+			for {
+				select {
+				case <-bg.Done():
+					return
+				case <-cfg.Reload:
+					d.budget.reload()
+				}
+			}
+		})
+	}
 
 	// A key in a file or an unlocked keyring is read in milliseconds: give
 	// it that long before answering, so the first command after a start is

@@ -52,20 +52,29 @@ func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.
 func (s *Server) withVersion(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(api.VersionHeader, s.cfg.Version)
+		if v := r.Header.Get(api.BudgetHeader); v != "" && s.cfg.Budget != nil {
+			// Before the request is answered, so the command sees the
+			// budget it brought in force (`psnd usage`, a held post).
+			if err := s.cfg.Budget.Adopt(r.Context(), v); err != nil {
+				s.log.Warn("monthly budget from a psnd command not adopted", "value", v, "err", err)
+			}
+		}
 		h.ServeHTTP(w, r)
 	})
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	kr, status := s.keys.Status()
-	var failures int
+	var failures, held int
 	var problem string
 	if err := s.CheckDB(); err != nil {
 		status, problem = api.HealthDatabaseGone, err.Error()
-	} else if failures, err = s.recentFailures(r); err != nil {
+	} else if failures, held, err = s.recentFailures(r); err != nil {
 		s.log.Error("count recent failures", "err", err)
 	}
 	writeJSON(w, http.StatusOK, api.Health{
+		HeldOverBudget: held,
+		BudgetUSD:      s.budgetUSD(),
 		Problem:        problem,
 		Status:         status,
 		Version:        s.cfg.Version,
@@ -95,14 +104,27 @@ func (s *Server) timezone() string {
 	return tz
 }
 
-func (s *Server) recentFailures(r *http.Request) (int, error) {
-	var n int
-	err := s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+func (s *Server) recentFailures(r *http.Request) (failed, held int, err error) {
+	err = s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 		var err error
-		n, err = tx.CountFailedSince(s.clock.Now().Add(-24 * time.Hour))
+		if failed, err = tx.CountFailedSince(s.clock.Now().Add(-24 * time.Hour)); err != nil {
+			return err
+		}
+		held, err = tx.CountHeldOverBudget()
 		return err
 	})
-	return n, err
+	return failed, held, err
+}
+
+// budgetUSD is the monthly budget in force, nil when none.
+func (s *Server) budgetUSD() *float64 {
+	if s.cfg.Budget == nil {
+		return nil
+	}
+	if usd, ok := s.cfg.Budget.Budget(); ok {
+		return &usd
+	}
+	return nil
 }
 
 func (s *Server) handleGetPost(w http.ResponseWriter, r *http.Request) {

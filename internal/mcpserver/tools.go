@@ -332,7 +332,7 @@ func (s *server) retryPost(ctx context.Context, _ *mcp.CallToolRequest, in PostI
 // failure as the tool's error, naming the post so the model can act on it.
 func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 	deadline := time.Now().Add(s.cfg.SettleWait)
-	for (p.Status == api.StatusScheduled || p.Status == api.StatusPublishing) && time.Now().Before(deadline) {
+	for (p.Status == api.StatusScheduled || p.Status == api.StatusPublishing) && !p.HeldByBudget() && time.Now().Before(deadline) {
 		np, err := s.cfg.Client.WaitPost(ctx, p.ID, 20*time.Second)
 		if err != nil {
 			return p, err
@@ -345,6 +345,13 @@ func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 			reason = *p.FailReason
 		}
 		return p, fmt.Errorf("post %d failed: %s (fix it with edit_post, then retry_post)", p.ID, reason)
+	}
+	if p.HeldByBudget() {
+		reason := ""
+		if p.FailReason != nil {
+			reason = *p.FailReason
+		}
+		return p, fmt.Errorf("post %d not sent: %s", p.ID, reason)
 	}
 	return p, nil
 }
