@@ -80,6 +80,7 @@ type testHooks struct {
 	started      func(*Daemon) // the daemon is built, before it serves
 	storeClosing func()        // just before the store is closed
 	requestEnd   func()        // as a local API handler returns
+	notifier     publishing.Notifier
 }
 
 // Daemon is a running psnd daemon.

@@ -258,6 +258,17 @@ func (b *Budget) reasonLocked(spent, cost int64, now time.Time) string {
 		dollars(b.limit), dollars(spent), dollars(cost), nextMonth(now).Format("2006-01-02 15:04"))
 }
 
+// reason is the hold reason of a post costing c units now.
+func (b *Budget) reason(c int64, now time.Time) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var pending int64
+	for _, r := range b.reserved {
+		pending += r
+	}
+	return b.reasonLocked(b.spentLocked()+pending, c, now)
+}
+
 // release drops what is left of post id's reservation (its publish ended,
 // or it was not claimed after all).
 func (b *Budget) release(id int64) {

@@ -51,15 +51,22 @@ func (s *Scheduler) budgetStart(tx *sqlstore.Tx, bs *budgetRound, now time.Time)
 		return err
 	}
 	var extra int64
+	full := false
 	for _, ref := range refs {
 		p, err := tx.GetPost(ref.ID)
 		if err != nil {
 			return err
 		}
 		c := units(PostCost(p, s.budget.pricesNow()))
-		if !s.budget.fits(extra + c) {
-			// Oldest first: a later, cheaper post does not overtake.
-			break
+		// Oldest first: once one does not fit, a later, cheaper post
+		// does not overtake it.
+		if full = full || !s.budget.fits(extra+c); full {
+			// Still held: its reason shows today's numbers.
+			err := tx.HoldOverBudget(ref, s.budget.reason(c, now), now)
+			if err != nil && !errors.Is(err, sqlstore.ErrStale) {
+				return err
+			}
+			continue
 		}
 		err = tx.ReleaseOverBudget(ref, now)
 		if errors.Is(err, sqlstore.ErrStale) {
