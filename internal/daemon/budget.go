@@ -6,9 +6,11 @@ import (
 	"sync"
 
 	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/pricing"
 	"github.com/psnd/psnd/internal/publishing"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/xapi"
 )
 
 // budgetKeeper is the daemon's monthly budget (SPEC §9) and where it comes
@@ -57,7 +59,7 @@ func (d *Daemon) setupBudget(ctx context.Context) (*budgetKeeper, error) {
 	if usd >= 0 {
 		d.log.Info("monthly budget in force", "usd", usd)
 	}
-	return &budgetKeeper{d: d, value: value, b: publishing.NewBudget(usd, prices, nil, d.log)}, nil
+	return &budgetKeeper{d: d, value: value, b: publishing.NewBudget(usd, prices, publishing.StoreCounter(d.store), d.log)}, nil
 }
 
 func budgetUSD(v string) (float64, error) {
@@ -125,4 +127,44 @@ func (k *budgetKeeper) reload() {
 	}
 	k.d.log.Info("SIGHUP: prices re-read; looking at held posts again", "as_of", prices.AsOf, "source", prices.Source)
 	k.b.SetPrices(prices)
+}
+
+// countingMe counts GET /2/users/me (login, verify, the profile refresh
+// after each token refresh) like every other request to X: before it is
+// sent when the caller named the account (oauth.WithAccount), else — a
+// login, whose account X names in the answer — once answered.
+type countingMe struct {
+	x oauth.Identifier
+	c publishing.Counter
+	d *Daemon
+}
+
+func (m countingMe) Me(ctx context.Context, token string) (xapi.User, xapi.RateLimit, error) {
+	acct := oauth.AccountOf(ctx)
+	if acct != "" {
+		if err := m.c.CountXRequest(ctx, acct, m.d.clock.Now(), sqlstore.UsageOther, 1); err != nil {
+			return xapi.User{}, xapi.RateLimit{}, &xapi.NetError{Op: "GET /2/users/me", Sent: false, Err: err}
+		}
+	}
+	u, rl, err := m.x.Me(ctx, token)
+	if acct == "" && err == nil && u.ID != "" {
+		if cerr := m.c.CountXRequest(context.WithoutCancel(ctx), u.ID, m.d.clock.Now(), sqlstore.UsageOther, 1); cerr != nil {
+			m.d.log.Warn("could not count GET /2/users/me", "err", cerr)
+		}
+	}
+	return u, rl, err
+}
+
+// countingDelete counts the remote deletes of `psnd delete`.
+type countingDelete struct {
+	x publishing.XClient
+	c publishing.Counter
+	d *Daemon
+}
+
+func (c countingDelete) DeleteTweet(ctx context.Context, acct, token, id string) (xapi.RateLimit, error) {
+	if err := c.c.CountXRequest(ctx, acct, c.d.clock.Now(), sqlstore.UsageOther, 1); err != nil {
+		return xapi.RateLimit{}, &xapi.NetError{Op: "DELETE /2/tweets/:id", Sent: false, Err: err}
+	}
+	return c.x.DeleteTweet(ctx, token, id)
 }

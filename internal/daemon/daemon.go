@@ -210,15 +210,16 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if err := d.setupAuth(ctx, x.http, xc); err != nil {
+	if d.budget, err = d.setupBudget(ctx); err != nil {
 		return err
 	}
-	if d.budget, err = d.setupBudget(ctx); err != nil {
+	if err := d.setupAuth(ctx, x.http, xc); err != nil {
 		return err
 	}
 	d.setupX(x, xc)
 	d.api = localapi.New(localapi.Config{Store: store, Clock: d.clock, Logger: log, Env: cfg.Env, Version: cfg.Version,
-		Sandbox: cfg.Sandbox, DataDir: dataDir, Started: d.started, Keys: k, Auth: d.auth, X: d.x, Tokens: d.tokens,
+		Sandbox: cfg.Sandbox, DataDir: dataDir, Started: d.started, Keys: k, Auth: d.auth,
+		X: countingDelete{x: d.x, c: d.budget.b, d: d}, Tokens: d.tokens,
 		Scheduler: d.sched, RequestEnd: cfg.hooks.requestEnd, Budget: d.budget})
 	d.api.Start(ctx)
 

@@ -42,8 +42,10 @@ type Keys interface {
 
 // XClient is the part of X the API calls itself: deleting published
 // tweets.
+// acct is the account the request is for: every request to X is counted
+// (SPEC §9).
 type XClient interface {
-	DeleteTweet(ctx context.Context, token, id string) (xapi.RateLimit, error)
+	DeleteTweet(ctx context.Context, acct, token, id string) (xapi.RateLimit, error)
 }
 
 // TokenSource hands out access tokens for an account.

@@ -118,6 +118,10 @@ func (x countingX) DeleteTweet(ctx context.Context, token, id string) (xapi.Rate
 	return x.XClient.DeleteTweet(ctx, token, id)
 }
 
+// StoreCounter is a Counter writing through s, each count its own
+// committed transaction.
+func StoreCounter(s Store) Counter { return storeCounter{s} }
+
 // storeCounter counts through the publisher's store, so counts share its
 // write path (and its failures) with the outcomes.
 type storeCounter struct{ s Store }
