@@ -126,6 +126,11 @@ func (s *Scheduler) budgetCount(tx *sqlstore.Tx, bs *budgetRound) error {
 	if s.budget == nil {
 		return nil
 	}
+	if !s.budget.active() && !bs.recheck && s.held == 0 {
+		// No budget: nothing can be held (the last look let all go).
+		bs.count = 0
+		return nil
+	}
 	n, err := tx.CountHeldOverBudget()
 	bs.count = n
 	return err
