@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,16 +90,34 @@ func TestBudgetEndToEnd(t *testing.T) {
 		t.Fatalf("after a restart: budget %v, want 0.05", u.BudgetUSD)
 	}
 
+	// The MCP server is a client like the others: its PSN_MONTHLY_BUDGET
+	// reaches the daemon, create_post with now says the post was held, and
+	// check_text quotes the user's prices. 4 posts at $0.005 = $0.02.
+	ctx := context.Background()
+	cs := mcpSession(t, ctx, withBudget("0.02"))
+	msg, isErr := callTool(t, ctx, cs, "create_post", map[string]any{"text": "from an assistant 🤖", "now": true})
+	if !isErr || !strings.Contains(msg, "post 5 not sent: held by the monthly budget of $0.02 (PSN_MONTHLY_BUDGET): this month's estimated X cost is $0.02 and this post costs $0.005") {
+		t.Fatalf("MCP create_post past the budget: error %v, %q", isErr, msg)
+	}
+	msg, isErr = callTool(t, ctx, cs, "check_text", map[string]any{"text": "see https://example.com/İ"})
+	if isErr || !strings.Contains(msg, "X bills a post with a URL $0.2 instead of $0.005") {
+		t.Fatalf("MCP check_text: error %v, %q", isErr, msg)
+	}
+
 	// A bad value is one clear line, and changes nothing.
 	_, errs, code = run(t, withBudget("lots"), "", "usage")
 	if code == 0 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, `PSN_MONTHLY_BUDGET must be an amount of US dollars like 5 or 12.50 (or none for no budget), not "lots"`) {
 		t.Fatalf("bad budget: exit %d, %q", code, errs)
 	}
-	// none removes it.
+	if runJSON(t, base, &u, "usage", "--json"); u.BudgetUSD == nil || *u.BudgetUSD != 0.02 {
+		t.Fatalf("a bad value changed the budget to %v", u.BudgetUSD)
+	}
+	// none removes it, and the held post goes out.
 	runJSON(t, withBudget("none"), &u, "usage", "--json")
 	if u.BudgetUSD != nil {
 		t.Fatalf("after none: budget %v", *u.BudgetUSD)
 	}
+	waitShown(t, base, "5", func(p api.Post) bool { return p.Status == api.StatusPublished })
 }
 
 // waitShown polls `psnd show ID --json` until cond holds.
