@@ -120,9 +120,16 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 		return usagef("%s for %s: give one --alt per --media file, in the same order",
 			plural(len(f.alt), "--alt text", "--alt texts"), plural(len(f.media), "--media file", "--media files"))
 	}
-	text, err := readText(env, args)
-	if err != nil {
-		return err
+	// No text on a terminal: write it in the editor (SPEC §8). Anywhere
+	// else the text comes from the argument or stdin, as it always did.
+	editing := len(args) == 0 && useEditor(env)
+	var text string
+	if !editing {
+		t, err := readText(env, args)
+		if err != nil {
+			return err
+		}
+		text = t
 	}
 	s, err := connect(ctx, env)
 	if err != nil {
@@ -147,7 +154,12 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 		}
 		req.Media = append(req.Media, in)
 	}
-	p, err := s.c.CreatePost(ctx, req)
+	var p api.Post
+	if editing {
+		p, err = s.composePost(ctx, env, f, req)
+	} else {
+		p, err = s.c.CreatePost(ctx, req)
+	}
 	if err != nil {
 		return err
 	}
@@ -335,7 +347,10 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("text") && at == "" && !now {
+			// Nothing to change on the command line: on a terminal that
+			// means "edit the text in my editor" (SPEC §8).
+			editing := !cmd.Flags().Changed("text") && at == "" && !now
+			if editing && !useEditor(env) {
 				return usagef("say what to change: --text, --at or --now")
 			}
 			if now && at != "" {
@@ -367,7 +382,26 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 				}
 				req.At = &t
 			}
-			p, err := s.c.EditPost(cmd.Context(), id, req)
+			var p api.Post
+			if editing {
+				cur, gerr := s.c.GetPost(cmd.Context(), id)
+				if gerr != nil {
+					return gerr
+				}
+				var changed bool
+				p, changed, err = s.editInEditor(cmd.Context(), env, cur, thread, number, asJSON)
+				if err == nil && !changed {
+					s.failureNotice(env)
+					if asJSON {
+						fmt.Fprintln(env.Stderr, "No changes.")
+						return writeJSON(env, cur)
+					}
+					fmt.Fprintln(env.Stdout, "No changes.")
+					return nil
+				}
+			} else {
+				p, err = s.c.EditPost(cmd.Context(), id, req)
+			}
 			if err != nil {
 				s.failureNotice(env)
 				return err
