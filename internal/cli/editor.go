@@ -325,6 +325,8 @@ func showPreview(env *Env, res tweettext.SplitResult, asJSON bool) {
 	if asJSON {
 		w = env.Stderr // stdout is the post's JSON only
 	}
+	// The warnings come once, from the daemon's answer, as for any post.
+	res.Warnings = nil
 	_ = tweettext.FormatSplit(w, res)
 }
 
