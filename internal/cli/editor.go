@@ -347,10 +347,10 @@ func threadHelp(thread, number bool, max int) []string {
 	if thread {
 		lines = append(lines, fmt.Sprintf("--thread: a part longer than a tweet (%d) is split automatically.", max))
 	} else {
-		lines = append(lines, fmt.Sprintf("Each tweet may hold %d characters as X counts them (--thread splits longer parts).", max))
+		lines = append(lines, fmt.Sprintf("A tweet holds %d characters as X counts them; --thread splits longer parts.", max))
 	}
 	if number {
-		lines = append(lines, `--number: each tweet of a thread gets " 1/3" and so on (a single tweet none).`)
+		lines = append(lines, `--number: the tweets of a thread get " 1/3" and so on.`)
 	} else {
 		lines = append(lines, `Tweets are not numbered (--number adds " 1/3" and so on).`)
 	}
@@ -369,13 +369,13 @@ func (s *session) composePost(ctx context.Context, env *Env, f postFlags, req ap
 	var when string
 	switch {
 	case f.now:
-		when = "published as soon as you save (--now)"
+		when = "--now: published as soon as you save"
 	case f.draft:
-		when = "saved as a draft (--draft)"
+		when = "--draft: saved as a draft"
 	case req.At != nil:
-		when = "scheduled for " + fmtWhen(env, s.loc, req.At) + " (--at)"
+		when = "--at: scheduled for " + fmtWhen(env, s.loc, req.At)
 	}
-	help = append(help, "", fmt.Sprintf("This post goes to %s and is %s.", who, when))
+	help = append(help, "", fmt.Sprintf("Posting as %s. %s.", who, when))
 	if len(req.Media) > 0 {
 		help = append(help, fmt.Sprintf("%s attached to the first tweet (--media).", plural(len(req.Media), "file is", "files are")))
 	}
@@ -425,7 +425,7 @@ func (s *session) editInEditor(ctx context.Context, env *Env, p api.Post, thread
 	if p.ScheduledAt != nil && p.Status == api.StatusScheduled {
 		state += " for " + fmtWhen(env, s.loc, p.ScheduledAt)
 	}
-	help = append(help, "", fmt.Sprintf("Editing post %d by @%s (%s); its time is kept: psnd edit %d --at changes it.", p.ID, p.Account, state, p.ID))
+	help = append(help, "", fmt.Sprintf("Editing post %d of @%s, %s.", p.ID, p.Account, state), fmt.Sprintf("Its time is kept (psnd edit %d --at changes it).", p.ID))
 	if media {
 		help = append(help, "Its media stay with the first tweet.")
 	}

@@ -168,7 +168,7 @@ func TestEditorComposesAThread(t *testing.T) {
 		t.Fatalf("post in the editor: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	tmpl := e.seen("seen", 1)
-	for _, want := range []string{scissorsLine, "A line holding only --- starts the next tweet", "--number", "@sandbox", "scheduled for", "lines starting with # are text too"} {
+	for _, want := range []string{scissorsLine, "A line holding only --- starts the next tweet", "--number", "Posting as @sandbox. --at: scheduled for", "lines starting with # are text too"} {
 		if !strings.Contains(tmpl, want) {
 			t.Errorf("the template lacks %q:\n%s", want, tmpl)
 		}
@@ -258,6 +258,18 @@ func TestEditorAborts(t *testing.T) {
 	if r.code != ExitError || !strings.HasSuffix(r.stderr, "Aborted: empty post.\n") || e.runs() != 4 {
 		t.Errorf("reopen emptied: exit %d, stderr %q, %d runs", r.code, r.stderr, e.runs())
 	}
+	// Run 5: the daemon refuses for a reason the text cannot fix (no
+	// such account): the error, and the text kept for the user.
+	e.write(5, "words worth keeping İ 東京\n")
+	r = runTerminal(t, vars, "post", "--draft", "--account", "nosuch")
+	kept, _, ok := strings.Cut(strings.TrimPrefix(r.stderr, "psnd: your text is kept in "), "\n")
+	if r.code == 0 || !ok || !strings.Contains(r.stderr, "nosuch") || e.runs() != 5 {
+		t.Fatalf("unknown account: exit %d, %d runs, %q", r.code, e.runs(), r.stderr)
+	}
+	if b, err := os.ReadFile(kept); err != nil || string(b) != "words worth keeping İ 東京\n" {
+		t.Errorf("kept text in %s: %q %v", kept, b, err)
+	}
+	os.RemoveAll(filepath.Dir(kept))
 	if posts := allPosts(t, vars); len(posts) != 0 {
 		t.Errorf("an aborted post was created: %+v", posts)
 	}
@@ -344,7 +356,7 @@ func TestEditorEditsAThread(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Post 1 (a thread of 3 tweets) scheduled for") {
 		t.Fatalf("edit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if got := e.seen("seen", 1); !strings.HasPrefix(got, "#one İ\n---\n二 東京 🎉\n"+scissorsLine+"\n") || !strings.Contains(got, "Editing post 1 by @sandbox (scheduled for") {
+	if got := e.seen("seen", 1); !strings.HasPrefix(got, "#one İ\n---\n二 東京 🎉\n"+scissorsLine+"\n") || !strings.Contains(got, "Editing post 1 of @sandbox, scheduled for") {
 		t.Errorf("edit opened on:\n%s", got)
 	}
 	posts := allPosts(t, vars)
