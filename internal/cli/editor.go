@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/tweettext"
@@ -192,10 +193,13 @@ func editSession(ctx context.Context, env *Env, t template, submit func(text str
 			fmt.Fprintln(env.Stderr, "Aborted: empty post.")
 			return errAborted
 		}
-		if err := validUTF8(text); err != nil {
-			return err
+		var problems []string
+		if !utf8.ValidString(text) {
+			// Shown in the editor, which saved it: the user can fix it there.
+			problems = []string{"the text is not valid UTF-8 (check the editor's encoding)"}
+		} else {
+			problems, err = submit(text)
 		}
-		problems, err := submit(text)
 		if err != nil {
 			if !errors.Is(err, errAborted) && !isSilent(err) && ctx.Err() == nil {
 				// The text is the user's work: keep it where they can find it.
@@ -375,9 +379,14 @@ func (s *session) composePost(ctx context.Context, env *Env, f postFlags, req ap
 	case req.At != nil:
 		when = "--at: scheduled for " + fmtWhen(env, s.loc, req.At)
 	}
-	help = append(help, "", fmt.Sprintf("Posting as %s. %s.", who, when))
+	if when != "" {
+		help = append(help, "", fmt.Sprintf("Posting as %s. %s.", who, when))
+	} else {
+		help = append(help, "", fmt.Sprintf("Posting as %s.", who))
+	}
 	if len(req.Media) > 0 {
-		help = append(help, fmt.Sprintf("%s attached to the first tweet (--media).", plural(len(req.Media), "file is", "files are")))
+		help = append(help, fmt.Sprintf("%s attached to the first tweet (--media).", plural(len(req.Media), "file is", "files are")),
+			`To post the media without text, run psnd post "" --media ... instead.`)
 	}
 	opts := tweettext.ComposeOptions{MaxLength: max, Thread: f.thread, Number: f.number, Media: len(req.Media) > 0}
 	var p api.Post

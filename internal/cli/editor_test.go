@@ -439,3 +439,20 @@ func TestStripNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestEditorInvalidUTF8Reopens: a file saved in another encoding is not
+// sent (JSON would turn its bytes into U+FFFD): the editor reopens on it
+// with the error.
+func TestEditorInvalidUTF8Reopens(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	e.write(1, "caf\xe9 latin-1\n").write(2, "café UTF-8\n")
+	r := runTerminal(t, vars, "post", "--draft")
+	if r.code != 0 || e.runs() != 2 || !strings.Contains(e.seen("seen", 2), "not valid UTF-8") {
+		t.Fatalf("exit %d, %d runs\n%s%s\n%s", r.code, e.runs(), r.stdout, r.stderr, e.seen("seen", 2))
+	}
+	if posts := allPosts(t, vars); len(posts) != 1 || tweetTexts(posts[0])[0] != "café UTF-8" {
+		t.Fatalf("posts: %+v", posts)
+	}
+}
