@@ -293,6 +293,11 @@ func TestEditorVisualOverEditor(t *testing.T) {
 	if r = runTerminal(t, vars, "post", "--draft"); r.code != 0 || visual.runs() != 1 || editor.runs() != 1 {
 		t.Fatalf("TERM=dumb: exit %d, VISUAL ran %d times, EDITOR %d\n%s", r.code, visual.runs(), editor.runs(), r.stderr)
 	}
+	// ... and without EDITOR it starts nothing rather than vi.
+	delete(vars, "EDITOR")
+	if r = runTerminal(t, vars, "post", "--draft"); r.code != ExitError || !strings.Contains(r.stderr, "TERM=dumb") || visual.runs() != 1 {
+		t.Errorf("TERM=dumb without EDITOR: exit %d, VISUAL ran %d times, %q", r.code, visual.runs(), r.stderr)
+	}
 	posts := allPosts(t, vars)
 	if len(posts) != 2 {
 		t.Fatalf("posts: %+v", posts)
