@@ -53,10 +53,7 @@ func (s *dbusSender) lost(ctx context.Context, err error) bool {
 		return false
 	}
 	var de dbus.Error
-	if errors.As(err, &de) {
-		return false
-	}
-	return true
+	return !errors.As(err, &de)
 }
 
 func (s *dbusSender) connect(ctx context.Context) error {
