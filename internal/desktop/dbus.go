@@ -57,9 +57,7 @@ func (s *dbusSender) lost(ctx context.Context, err error) bool {
 }
 
 func (s *dbusSender) connect(ctx context.Context) error {
-	// The connection outlives this message; its context is not ctx (which
-	// ends with the message's deadline).
-	conn, err := dbus.Connect(s.addr, dbus.WithContext(context.WithoutCancel(ctx)))
+	conn, err := dial(ctx, s.addr)
 	if err != nil {
 		return fmt.Errorf("%w: connect to the session bus: %w", errNoDesktop, err)
 	}
@@ -71,6 +69,35 @@ func (s *dbusSender) connect(ctx context.Context) error {
 		s.markup = slices.Contains(caps, "body-markup")
 	}
 	return nil
+}
+
+// dial connects to the bus at addr, giving up when ctx ends: godbus's
+// handshake takes no deadline, and a bus that accepts but never answers
+// must not hold the deliverer (nor the daemon's shutdown) for ever.
+func dial(ctx context.Context, addr string) (*dbus.Conn, error) {
+	type result struct {
+		conn *dbus.Conn
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		// The connection outlives this message; its context is not ctx
+		// (which ends with the message's deadline).
+		c, err := dbus.Connect(addr, dbus.WithContext(context.WithoutCancel(ctx)))
+		ch <- result{c, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.conn, r.err
+	case <-ctx.Done():
+		// Close whatever the handshake yields, whenever it does.
+		go func() {
+			if r := <-ch; r.conn != nil {
+				_ = r.conn.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 func (s *dbusSender) obj() dbus.BusObject { return s.conn.Object(notifyName, notifyPath) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -260,5 +261,46 @@ func TestNoNotificationServer(t *testing.T) {
 	r.n.Show(Message{Key: "late", Title: "server started"})
 	if got := srv.Next(t); got.Title != "server started" {
 		t.Errorf("got %q", got.Title)
+	}
+}
+
+// A bus that accepts the connection and never answers the handshake
+// holds the deliverer only until the message's deadline; the notifier
+// then takes it for no desktop, and Run still ends when asked.
+func TestSilentBusGivesUp(t *testing.T) {
+	path := testutil.ShortDir(t) + "/bus"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	// The deadline only bounds the wait; nothing here measures it.
+	r := newRig(t, Config{Enabled: true, SessionBus: "unix:path=" + path, CallTimeout: 100 * time.Millisecond})
+	r.n.Show(Message{Title: "x"})
+	if err := r.result(t); !errors.Is(err, errNoDesktop) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("silent bus: %v, want no desktop after the deadline", err)
+	}
+	if r.n.Enabled() {
+		t.Error("still enabled")
 	}
 }
