@@ -51,6 +51,10 @@ applies migrations, reads the data key from the OS keyring (PSN_KEYRING=file
 keeps it in $PSN_HOME/master.key instead), and serves the local API on
 $PSN_HOME/psnd.sock. Stop it with Ctrl-C (SIGINT) or SIGTERM.
 
+On a desktop it shows a notification when a post fails or an account must log
+in again (D-Bus on Linux, Notification Center on macOS); PSN_NOTIFY=0 turns
+that off.
+
 systemd and launchd run exactly this command (see 'psnd service install').`,
 		Example: `  psnd serve --sandbox             # try psnd offline, no X account needed
   psnd serve

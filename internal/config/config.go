@@ -31,6 +31,11 @@ type Config struct {
 	TZ           string // $PSN_TZ, "" when unset
 	ClientID     string // $X_CLIENT_ID
 	ClientSecret string // $X_CLIENT_SECRET; never logged
+	// Notify is false when PSN_NOTIFY=0 turns desktop notifications off.
+	Notify bool
+	// SessionBus is $DBUS_SESSION_BUS_ADDRESS, where Linux desktop
+	// notifications go; "" means no desktop session.
+	SessionBus string
 }
 
 // Getenv looks up an environment variable; os.Getenv fits.
@@ -47,6 +52,14 @@ func Load(getenv Getenv, goos string) (Config, error) {
 		TZ:           getenv("PSN_TZ"),
 		ClientID:     getenv("X_CLIENT_ID"),
 		ClientSecret: getenv("X_CLIENT_SECRET"),
+		SessionBus:   getenv("DBUS_SESSION_BUS_ADDRESS"),
+	}
+	switch v := getenv("PSN_NOTIFY"); v {
+	case "", "1":
+		c.Notify = true
+	case "0":
+	default:
+		return Config{}, fmt.Errorf("PSN_NOTIFY must be \"0\" (no desktop notifications) or \"1\", not %q", v)
 	}
 	if c.KeyringMode != "system" && c.KeyringMode != "file" {
 		return Config{}, fmt.Errorf("PSN_KEYRING must be \"system\" or \"file\", not %q", c.KeyringMode)

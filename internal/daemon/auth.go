@@ -24,6 +24,7 @@ func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client, xc *xapi.Client
 	tokens, err := oauth.NewSource(oauth.SourceConfig{
 		Store: d.store, Keys: d.keys, HTTPClient: hc, TokenURL: d.cfg.Env.TokenURL, Identify: xc,
 		FallbackApp: fallback, Clock: d.clock, Logger: d.log,
+		NeedsLogin: func(re *oauth.ReauthError) { d.notices.Notify(needsLoginNotice(re)) },
 	})
 	if err != nil {
 		return err

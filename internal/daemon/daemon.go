@@ -21,6 +21,7 @@ import (
 
 	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/desktop"
 	"github.com/psnd/psnd/internal/localapi"
 	"github.com/psnd/psnd/internal/publishing"
 	"github.com/psnd/psnd/internal/secrets"
@@ -97,6 +98,10 @@ type Daemon struct {
 	// data key (see waitForKey).
 	tokensNeedKey bool
 	api           *localapi.Server
+	// desktop shows notices on the desktop (notify.go); notices is what
+	// publishing and the logins call.
+	desktop *desktop.Notifier
+	notices publishing.Notifier
 }
 
 // errShuttingDown is the cause of every request context's cancellation at
@@ -200,6 +205,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
+	d.setupNotify()
 	x := chooseX(cfg, d.clock, log)
 	xc, err := d.newXClient(x)
 	if err != nil {
@@ -239,6 +245,7 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Go(func() { k.run(bg) })
 	wg.Go(func() { d.sched.Run(bg) })
 	wg.Go(func() { d.watchDB(bg) })
+	wg.Go(func() { d.desktop.Run(bg) })
 
 	// A key in a file or an unlocked keyring is read in milliseconds: give
 	// it that long before answering, so the first command after a start is

@@ -50,6 +50,11 @@ type SourceConfig struct {
 	// RequestTimeout bounds one refresh request and its commit, which run
 	// under a context the caller cannot cancel; default 30s.
 	RequestTimeout time.Duration
+	// NeedsLogin, if set, hears once each time an account is marked as
+	// needing a new login (X refused its refresh token, or gave none), so
+	// the daemon can tell the user. Called on the refreshing goroutine:
+	// it must not block.
+	NeedsLogin func(*ReauthError)
 }
 
 // Source hands out valid access tokens per account for the daemon's
@@ -74,6 +79,7 @@ type Source struct {
 	log      *slog.Logger
 	sleep    func(context.Context, time.Duration) error
 	margin   time.Duration
+	needs    func(*ReauthError)
 	retries  int
 	backoff  func(int) time.Duration
 	timeout  time.Duration
@@ -106,7 +112,7 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 		store: cfg.Store, keys: cfg.Keys, hc: cfg.HTTPClient, tokenURL: cfg.TokenURL,
 		identify: cfg.Identify, fallback: cfg.FallbackApp, clock: cfg.Clock, log: cfg.Logger,
 		sleep: cfg.Sleep, margin: cfg.Margin, retries: cfg.Retries, backoff: cfg.Backoff,
-		timeout: cfg.RequestTimeout, accts: map[string]*account{},
+		timeout: cfg.RequestTimeout, needs: cfg.NeedsLogin, accts: map[string]*account{},
 	}
 	if s.clock == nil {
 		s.clock = clock.System{}
@@ -489,7 +495,11 @@ func (s *Source) markReauth(ctx context.Context, cur current, reason string) err
 	if err := s.saveMeta(ctx, cur, meta); err != nil {
 		return err
 	}
-	return &ReauthError{AccountID: cur.row.AccountID, Username: cur.username, Reason: reason, Since: &now}
+	re := &ReauthError{AccountID: cur.row.AccountID, Username: cur.username, Reason: reason, Since: &now}
+	if s.needs != nil {
+		s.needs(re)
+	}
+	return re
 }
 
 func (s *Source) saveMeta(ctx context.Context, cur current, meta sqlstore.TokenMeta) error {
