@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRelativeHomeRefused: a relative PSN_HOME would be resolved in each
@@ -88,7 +89,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Home: "/p", KeyringMode: "system", APIURL: DefaultAPIURL, AuthURL: DefaultAuthURL,
-		TokenURL: DefaultTokenURL, CallbackAddr: DefaultCallbackAddr}
+		TokenURL: DefaultTokenURL, CallbackAddr: DefaultCallbackAddr, Preflight: DefaultPreflight}
 	if c != want {
 		t.Errorf("defaults: %+v\nwant %+v", c, want)
 	}
@@ -96,12 +97,14 @@ func TestLoad(t *testing.T) {
 		"PSN_HOME": "/p", "PSN_KEYRING": "file", "PSN_X_API_URL": "http://127.0.0.1:9/api",
 		"PSN_X_AUTH_URL": "http://127.0.0.1:9/auth", "PSN_X_TOKEN_URL": "http://127.0.0.1:9/token",
 		"PSN_CALLBACK_ADDR": "127.0.0.1:0", "PSN_TZ": "Asia/Tokyo", "X_CLIENT_ID": "id", "X_CLIENT_SECRET": "s3cret",
+		"PSN_PREFLIGHT": "1h30m",
 	}), "linux")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want = Config{Home: "/p", KeyringMode: "file", APIURL: "http://127.0.0.1:9/api", AuthURL: "http://127.0.0.1:9/auth",
-		TokenURL: "http://127.0.0.1:9/token", CallbackAddr: "127.0.0.1:0", TZ: "Asia/Tokyo", ClientID: "id", ClientSecret: "s3cret"}
+		TokenURL: "http://127.0.0.1:9/token", CallbackAddr: "127.0.0.1:0", TZ: "Asia/Tokyo", ClientID: "id", ClientSecret: "s3cret",
+		Preflight: 90 * time.Minute}
 	if c != want {
 		t.Errorf("overrides: %+v\nwant %+v", c, want)
 	}
@@ -122,6 +125,23 @@ func TestBadKeyringMode(t *testing.T) {
 		_, err := Load(envOf(map[string]string{"PSN_HOME": "/p", "PSN_KEYRING": mode}), "linux")
 		if err == nil || !strings.Contains(err.Error(), `"system" or "file"`) || !strings.Contains(err.Error(), mode) {
 			t.Errorf("PSN_KEYRING=%s: err = %v", mode, err)
+		}
+	}
+}
+
+// TestPreflight: PSN_PREFLIGHT takes a duration, "0" turns pre-flight off,
+// and anything else is refused with one line naming the value.
+func TestPreflight(t *testing.T) {
+	for v, want := range map[string]time.Duration{"0": 0, "15m": 15 * time.Minute, "2h": 2 * time.Hour, "90s": 90 * time.Second} {
+		c, err := Load(envOf(map[string]string{"PSN_HOME": "/p", "PSN_PREFLIGHT": v}), "linux")
+		if err != nil || c.Preflight != want {
+			t.Errorf("PSN_PREFLIGHT=%s: %v, %v; want %v", v, c.Preflight, err, want)
+		}
+	}
+	for _, v := range []string{"15", "-5m", "fifteen minutes", "25h", "15 m", "１５m"} {
+		_, err := Load(envOf(map[string]string{"PSN_HOME": "/p", "PSN_PREFLIGHT": v}), "linux")
+		if err == nil || !strings.Contains(err.Error(), "PSN_PREFLIGHT") || !strings.Contains(err.Error(), v) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("PSN_PREFLIGHT=%s: err = %v", v, err)
 		}
 	}
 }
