@@ -54,7 +54,7 @@ func (t *Tx) NextPreflight() (time.Time, bool, error) {
 	err := t.queryRow(`SELECT due_at FROM posts
 		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled'
 		  AND preflight_run_id IS NOT run_id
-		`+dueOrder+` LIMIT 1`).Scan(&at)
+		` + dueOrder + ` LIMIT 1`).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
