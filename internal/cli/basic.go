@@ -51,6 +51,10 @@ applies migrations, reads the data key from the OS keyring (PSN_KEYRING=file
 keeps it in $PSN_HOME/master.key instead), and serves the local API on
 $PSN_HOME/psnd.sock. Stop it with Ctrl-C (SIGINT) or SIGTERM.
 
+PSN_PREFLIGHT (default 15m; 0 turns it off) before a post is due, the
+daemon refreshes its account's login and uploads its media, so that a
+revoked login or a missing file shows at once as sub-status at_risk.
+
 systemd and launchd run exactly this command (see 'psnd service install').`,
 		Example: `  psnd serve --sandbox             # try psnd offline, no X account needed
   psnd serve
