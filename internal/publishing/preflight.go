@@ -95,7 +95,9 @@ func (f *preflighter) run(ctx context.Context) {
 
 // pass checks every scheduled post due within the window that was not
 // checked in its current version, and those found at risk before. It
-// returns how many verdicts it recorded.
+// returns how many posts not checked before it gave a verdict (a recheck
+// of a post at risk does not count: the scheduler's next pre-flight
+// instant moves only with the first).
 func (f *preflighter) pass(ctx context.Context) (int, error) {
 	now := f.clock.Now()
 	var refs []sqlstore.PreflightRef
@@ -153,7 +155,9 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		if err != nil {
 			return recorded, err
 		}
-		recorded++
+		if !ref.Checked {
+			recorded++
+		}
 		log := f.log.With("post", ref.ID, "account", pst.Account, "due", ref.ScheduledAt)
 		if !changed {
 			continue

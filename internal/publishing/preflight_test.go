@@ -292,3 +292,37 @@ func TestPreflightNeverOverwritesAnEdit(t *testing.T) {
 		t.Fatalf("edited version not pre-flighted: %d", n)
 	}
 }
+
+// TestPreflightAtRiskNeverStarvesANewPost: however many posts are at risk
+// (each pass looks at them again), a post not yet checked is in the next
+// pass, and rechecks alone report no progress (which would make the
+// scheduler start another pass at once, forever).
+func TestPreflightAtRiskNeverStarvesANewPost(t *testing.T) {
+	r := newPreflightRig(t, nil)
+	if err := r.store.Update(context.Background(), func(tx *sqlstore.Tx) error {
+		due := t0.Add(5 * time.Minute)
+		for range preflightBatch + 1 {
+			if _, err := tx.CreatePost(sqlstore.NewPost{AccountID: testUser, Status: post.StatusScheduled, ScheduledAt: &due,
+				Tweets: []sqlstore.NewTweet{{Text: "ok"}}}, t0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.x.RevokeUserTokens(testUser)
+	if n := r.pass(t) + r.pass(t); n != preflightBatch+1 {
+		t.Fatalf("%d verdicts, want %d", n, preflightBatch+1)
+	}
+	fresh := r.schedule(t, "new", t0.Add(10*time.Minute))
+	if n := r.pass(t); n != 1 {
+		t.Fatalf("%d new verdicts, want the new post's", n)
+	}
+	if p := r.get(t, fresh.ID); p.SubStatus != post.SubAtRisk {
+		t.Fatalf("new post not checked: %s %q", p.SubStatus, p.FailReason)
+	}
+	if n := r.pass(t); n != 0 {
+		t.Fatalf("a pass of rechecks reported %d new verdicts", n)
+	}
+}

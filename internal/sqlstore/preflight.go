@@ -17,16 +17,21 @@ type PreflightRef struct {
 	ScheduledAt time.Time
 	SubStatus   post.SubStatus
 	FailReason  string
+	// Checked: pre-flight already gave this version a verdict (the post
+	// is listed again because it is at risk).
+	Checked bool
 }
 
 // PreflightDue lists the scheduled posts due at or before by that pre-flight
-// has not checked in their current version, and those it found at risk
-// (checked again until the problem is gone), soonest first.
+// has not checked in their current version, soonest first, then those it
+// found at risk (checked again until the problem is gone): posts at risk
+// never keep an unchecked one out of a batch.
 func (t *Tx) PreflightDue(by time.Time, limit int) ([]PreflightRef, error) {
-	rows, err := t.query(`SELECT id, run_id, account_id, scheduled_at, sub_status, fail_reason FROM posts
+	rows, err := t.query(`SELECT id, run_id, account_id, scheduled_at, sub_status, fail_reason,
+			preflight_run_id IS run_id AS checked FROM posts
 		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND status = 'scheduled'
 		  AND (preflight_run_id IS NOT run_id OR sub_status = 'at_risk')
-		`+dueOrder+` LIMIT ?`, fmtTime(by), limit)
+		ORDER BY checked, due_at, scheduled_at, id LIMIT ?`, fmtTime(by), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list posts for pre-flight: %w", mapErr(err))
 	}
@@ -35,7 +40,7 @@ func (t *Tx) PreflightDue(by time.Time, limit int) ([]PreflightRef, error) {
 	for rows.Next() {
 		var r PreflightRef
 		var at, sub string
-		if err := rows.Scan(&r.ID, &r.RunID, &r.AccountID, &at, &sub, &r.FailReason); err != nil {
+		if err := rows.Scan(&r.ID, &r.RunID, &r.AccountID, &at, &sub, &r.FailReason, &r.Checked); err != nil {
 			return nil, fmt.Errorf("list posts for pre-flight: %w", mapErr(err))
 		}
 		r.SubStatus = post.SubStatus(sub)
