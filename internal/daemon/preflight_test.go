@@ -307,3 +307,22 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestPreflightAfterRestart: a post that entered its window while the
+// daemon was down (or the machine asleep) is pre-flighted as soon as it
+// runs again, not at its due time.
+func TestPreflightAfterRestart(t *testing.T) {
+	h := newHarness(t, withRealLogins(15*time.Minute))
+	h.start()
+	h.login()
+	due := t0.Add(2 * time.Hour)
+	p := h.create(api.CreatePost{Text: "while asleep 😴", At: &due})
+	h.stop()
+	h.x.RevokeUserTokens(testUser)
+	h.clock.Advance(2*time.Hour - 5*time.Minute) // well inside the window
+	h.start()
+	got := h.waitPost(p.ID, isSub(api.SubAtRisk))
+	if got.Status != api.StatusScheduled || !strings.Contains(reason(got), "must log in again") {
+		t.Fatalf("after restart: %s/%s %q", got.Status, sub(got), reason(got))
+	}
+}
