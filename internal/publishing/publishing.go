@@ -1,6 +1,8 @@
 // Package publishing sends due posts to X: the scheduler (claims, the
-// wall-clock alarm, the worker bound), the publisher (one attempt per
-// claimed post, the retry policy of SPEC §6, media upload), reconciliation
+// wall-clock alarm, the worker bound), the pre-flight a window before a
+// post is due (its login proven, its media uploaded ahead), the publisher
+// (one attempt per claimed post, the retry policy of SPEC §6, media
+// upload), reconciliation
 // of creates whose answer was lost, and the gate that keeps X's rate
 // limits. It knows nothing of the local API: the daemon wires it with a
 // store, a clock, an X client and a token source, and hears of changes
