@@ -93,6 +93,9 @@ type Health struct {
 	// RecentFailures counts posts that failed in the last day, so any
 	// client command can print a one-line notice.
 	RecentFailures int `json:"recent_failures"`
+	// AtRisk counts scheduled posts pre-flight found at risk (sub_status
+	// at_risk), for the same notice.
+	AtRisk int `json:"at_risk"`
 	// Timezone is the configured IANA zone ("" = the system's), used by
 	// clients to read and show times when PSN_TZ is unset.
 	Timezone string `json:"timezone"`

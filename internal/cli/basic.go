@@ -51,6 +51,10 @@ applies migrations, reads the data key from the OS keyring (PSN_KEYRING=file
 keeps it in $PSN_HOME/master.key instead), and serves the local API on
 $PSN_HOME/psnd.sock. Stop it with Ctrl-C (SIGINT) or SIGTERM.
 
+PSN_PREFLIGHT (default 15m; 0 turns it off) before a post is due, the
+daemon refreshes its account's login and uploads its media, so that a
+revoked login or a missing file shows at once as sub-status at_risk.
+
 On a desktop it shows a notification when a post fails or an account must log
 in again (D-Bus on Linux, Notification Center on macOS); PSN_NOTIFY=0 turns
 that off.

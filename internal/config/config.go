@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 )
 
 // Defaults of SPEC §7.
@@ -18,6 +19,9 @@ const (
 	DefaultAuthURL      = "https://x.com/i/oauth2/authorize"
 	DefaultTokenURL     = "https://api.x.com/2/oauth2/token"
 	DefaultCallbackAddr = "127.0.0.1:18923"
+	// DefaultPreflight is how long before a post is due the daemon proves
+	// its account's login and uploads its media (SPEC §6, PSN_PREFLIGHT).
+	DefaultPreflight = 15 * time.Minute
 )
 
 // Config is the resolved environment.
@@ -36,6 +40,9 @@ type Config struct {
 	// SessionBus is $DBUS_SESSION_BUS_ADDRESS, where Linux desktop
 	// notifications go; "" means no desktop session.
 	SessionBus string
+	// Preflight is $PSN_PREFLIGHT: how long before a post is due its
+	// pre-flight runs; 0 turns pre-flight off.
+	Preflight time.Duration
 }
 
 // Getenv looks up an environment variable; os.Getenv fits.
@@ -64,6 +71,11 @@ func Load(getenv Getenv, goos string) (Config, error) {
 	if c.KeyringMode != "system" && c.KeyringMode != "file" {
 		return Config{}, fmt.Errorf("PSN_KEYRING must be \"system\" or \"file\", not %q", c.KeyringMode)
 	}
+	pf, err := parsePreflight(getenv("PSN_PREFLIGHT"))
+	if err != nil {
+		return Config{}, err
+	}
+	c.Preflight = pf
 	home, err := DataDir(getenv, goos)
 	if err != nil {
 		return Config{}, err
@@ -128,6 +140,23 @@ func (c Config) MasterKeyPath() string { return filepath.Join(c.Home, "master.ke
 // its database, key file and media copies, apart from the real ones. The
 // socket and lock stay in Home, where every client looks.
 func (c Config) SandboxDir() string { return filepath.Join(c.Home, "sandbox") }
+
+// maxPreflight bounds PSN_PREFLIGHT: X's media ids live a day, so media
+// uploaded earlier could expire before the post is due.
+const maxPreflight = 24 * time.Hour
+
+// parsePreflight reads PSN_PREFLIGHT: a Go duration ("15m", "1h30m"), "0"
+// for off; unset is the default.
+func parsePreflight(v string) (time.Duration, error) {
+	if v == "" {
+		return DefaultPreflight, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > maxPreflight {
+		return 0, fmt.Errorf("PSN_PREFLIGHT must be a duration from 0 (off) to 24h, such as 15m or 1h, not %q", v)
+	}
+	return d, nil
+}
 
 func orDefault(v, def string) string {
 	if v == "" {

@@ -34,6 +34,12 @@ func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client, xc *xapi.Client
 		Endpoints:    oauth.Endpoints{AuthURL: d.cfg.Env.AuthURL, TokenURL: d.cfg.Env.TokenURL},
 		CallbackAddr: d.cfg.Env.CallbackAddr, Identify: xc, FallbackApp: fallback,
 		OpenBrowser: d.cfg.OpenBrowser, Clock: d.clock, Logger: d.log, CallbackTimeout: d.cfg.LoginTimeout,
+		// A new login may clear posts pre-flight found at risk.
+		LoggedIn: func(id string) {
+			if d.sched != nil {
+				d.sched.Recheck(id)
+			}
+		},
 	})
 	if err != nil {
 		return err

@@ -73,7 +73,7 @@ func (d *Daemon) setupX(e xEdge, xc *xapi.Client) {
 	d.sched = publishing.New(publishing.Config{
 		Store: d.store, Clock: d.clock, X: d.x, Tokens: d.tokens, Alarm: al, Owner: d.owner,
 		Lease: 5 * time.Minute, Lead: claimLead, Workers: d.cfg.Workers, Logger: d.log, Rand: d.cfg.Rand,
-		Ready: d.waitForKey, Notifier: d.notices,
+		Ready: d.waitForKey, Notifier: d.notices, Preflight: d.cfg.Env.Preflight,
 		// d.api is built after the scheduler and before either runs.
 		Changed:  func(int64) { d.api.Notify() },
 		Progress: func(id, sent, total int64) { d.api.SetUpload(id, sent, total); d.api.Notify() },

@@ -58,11 +58,11 @@ func (s *Server) withVersion(h http.Handler) http.Handler {
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	kr, status := s.keys.Status()
-	var failures int
+	var failures, atRisk int
 	var problem string
 	if err := s.CheckDB(); err != nil {
 		status, problem = api.HealthDatabaseGone, err.Error()
-	} else if failures, err = s.recentFailures(r); err != nil {
+	} else if failures, atRisk, err = s.recentFailures(r); err != nil {
 		s.log.Error("count recent failures", "err", err)
 	}
 	writeJSON(w, http.StatusOK, api.Health{
@@ -76,6 +76,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		Sandbox:        s.cfg.Sandbox,
 		Keyring:        kr,
 		RecentFailures: failures,
+		AtRisk:         atRisk,
 		Timezone:       s.timezone(),
 	})
 }
@@ -95,14 +96,18 @@ func (s *Server) timezone() string {
 	return tz
 }
 
-func (s *Server) recentFailures(r *http.Request) (int, error) {
-	var n int
-	err := s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
+// recentFailures counts the posts that failed in the last day and the
+// scheduled posts at risk.
+func (s *Server) recentFailures(r *http.Request) (failed, atRisk int, err error) {
+	err = s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 		var err error
-		n, err = tx.CountFailedSince(s.clock.Now().Add(-24 * time.Hour))
+		if failed, err = tx.CountFailedSince(s.clock.Now().Add(-24 * time.Hour)); err != nil {
+			return err
+		}
+		atRisk, err = tx.CountAtRisk()
 		return err
 	})
-	return n, err
+	return failed, atRisk, err
 }
 
 func (s *Server) handleGetPost(w http.ResponseWriter, r *http.Request) {

@@ -163,6 +163,44 @@ func (s *Source) ForceRefresh(ctx context.Context, accountID, stale string) (str
 	return s.get(ctx, accountID, stale, true)
 }
 
+// Prove refreshes the account's token now, whatever its expiry: a
+// refresh is the one proof X gives that the grant is still alive (X does
+// not bill it), and it leaves a token good for its full lifetime. It is
+// serialised with every other refresh of the account. A grant X refuses
+// marks the account as needing a login (an error matching
+// ErrNeedsReauth), as a refresh at publish time would; an account already
+// so marked fails at once, without asking X.
+func (s *Source) Prove(ctx context.Context, accountID string) error {
+	key, err := s.key()
+	if err != nil {
+		return err
+	}
+	a := s.acct(accountID)
+	if err := a.lock(ctx); err != nil {
+		return fmt.Errorf("wait for token refresh: %w", err)
+	}
+	tok, refreshed, err := func() (secrets.Secret, bool, error) {
+		defer a.unlock()
+		if a.pending != nil {
+			if err := s.commitPending(ctx, a); err != nil && !errors.Is(err, sqlstore.ErrTokenChanged) {
+				return secrets.Secret{}, false, err
+			}
+		}
+		cur, err := s.read(ctx, key, accountID)
+		if err != nil {
+			return secrets.Secret{}, false, err
+		}
+		return s.refresh(ctx, key, a, cur)
+	}()
+	if err != nil {
+		return err
+	}
+	if refreshed {
+		s.updateProfile(ctx, accountID, tok)
+	}
+	return nil
+}
+
 func (s *Source) get(ctx context.Context, accountID, stale string, force bool) (string, error) {
 	key, err := s.key()
 	if err != nil {
