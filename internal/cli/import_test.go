@@ -123,7 +123,7 @@ func TestImportEachFormat(t *testing.T) {
 	if r.code != ExitError || len(vs) != 5 || !strings.Contains(r.stderr, "1 item of 5 invalid: nothing was imported") {
 		t.Fatalf("import with an invalid row: %+v", r)
 	}
-	if vs[1].Status != "invalid" || vs[1].Source != filepath.Join(dir, "week.csv")+":4" || vs[1].Error == nil || !strings.Contains(*vs[1].Error, "say when to publish: give at, or draft") {
+	if vs[1].Status != "invalid" || vs[1].Source != filepath.Join(dir, "week.csv")+":4" || vs[1].Error == nil || !strings.Contains(*vs[1].Error, "say when to publish: give at, queue, or draft") {
 		t.Fatalf("verdict of the invalid row: %+v", vs[1])
 	}
 	if n := listCount(t, vars); n != 0 {
