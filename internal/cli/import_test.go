@@ -206,7 +206,7 @@ func TestImportDryRunStoresNothing(t *testing.T) {
 		t.Fatalf("dry run text: %+v", r)
 	}
 
-	writeTestFile(t, f, `{"text":"`+strings.Repeat("ä", 30000)+`","draft":true}`+"\n"+`{"text":"q","queue":"default"}`+"\n"+`{"text":"x","at":"soon"}`+"\n"+`{"text":"y","draft":true,"media":"missing.png"}`+"\n")
+	writeTestFile(t, f, `{"text":"`+strings.Repeat("ä", 30000)+`","draft":true}`+"\n"+`{"text":"q","queue":true}`+"\n"+`{"text":"x","at":"soon"}`+"\n"+`{"text":"y","draft":true,"media":"missing.png"}`+"\n")
 	r, vs = importJSON(t, vars, f)
 	if r.code == 0 || len(vs) != 4 {
 		t.Fatalf("invalid items: %+v", r)
@@ -216,7 +216,7 @@ func TestImportDryRunStoresNothing(t *testing.T) {
 			t.Errorf("verdict %+v, want invalid with an error", v)
 		}
 	}
-	if !strings.Contains(*vs[1].Error, "queue slots are not available yet") || !strings.Contains(*vs[2].Error, "at:") ||
+	if !strings.Contains(*vs[1].Error, "has no queue slots; add some with `psnd slots add") || !strings.Contains(*vs[2].Error, "at:") ||
 		!strings.Contains(*vs[3].Error, filepath.Join(dir, "missing.png")) {
 		t.Errorf("errors: %q %q %q", *vs[1].Error, *vs[2].Error, *vs[3].Error)
 	}
