@@ -16,5 +16,10 @@ CREATE TABLE slots (
     UNIQUE (account_id, days, minute, zone)
 );
 
+-- Which of an account's coming instants hold a post: the slot picker's
+-- and the queue view's one query, without scanning every post.
+CREATE INDEX posts_account_scheduled ON posts (account_id, scheduled_at) WHERE parent_post_id IS NULL;
+
 -- +goose Down
+DROP INDEX posts_account_scheduled;
 DROP TABLE slots;

@@ -233,7 +233,7 @@ slot a line. Times are shown in your time zone.`,
 			if asJSON {
 				return writeJSON(env, q)
 			}
-			return printQueue(env, s.loc, q)
+			return printQueue(env, s.loc, q, days)
 		},
 	}
 	cmd.Flags().IntVar(&days, "days", 7, "how many days ahead to show")
@@ -258,9 +258,9 @@ func terminalWidth(env *Env) int {
 	return max(w, 0)
 }
 
-func printQueue(env *Env, loc *time.Location, q api.Queue) error {
+func printQueue(env *Env, loc *time.Location, q api.Queue, days int) error {
 	if len(q.Slots) == 0 {
-		fmt.Fprintln(env.Stdout, `No queue slots in this time: add some with psnd slots add "mon-fri 09:00,13:30"`)
+		fmt.Fprintf(env.Stdout, "No queue slots in the next %s (see psnd slots; add some with psnd slots add \"mon-fri 09:00,13:30\")\n", plural(days, "day", "days"))
 		return nil
 	}
 	if g, ok := queueGrid(q, loc, terminalWidth(env)); ok {

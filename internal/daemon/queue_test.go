@@ -177,6 +177,30 @@ func TestQueueRefusals(t *testing.T) {
 	}
 }
 
+// TestQueueFull: once every slot up to the two-year horizon holds a post,
+// a queued create is refused, saying so, and nothing is stored.
+func TestQueueFull(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.addSlots("wed 12:00", "UTC")
+	n := 0
+	for ; n < 200; n++ {
+		err := h.call(http.MethodPost, api.PathPosts, api.CreatePost{Text: fmt.Sprintf("weekly %d", n), Queue: true}, nil)
+		if err != nil {
+			if apiCode(err) != api.CodeConflict || !strings.Contains(err.Error(), "every queue slot of @alice in the next 2 years is taken") {
+				t.Fatalf("create %d: %v, want conflict saying the queue is full", n, err)
+			}
+			break
+		}
+	}
+	if n < 104 || n > 105 {
+		t.Errorf("%d posts queued before the queue was full, want 104 or 105 (two years of Wednesdays)", n)
+	}
+	if c := h.postCount(); c != n {
+		t.Errorf("%d posts stored, want %d", c, n)
+	}
+}
+
 // TestImportQueue: queued items take the account's free slots in file
 // order, after a slot taken explicitly in the same batch; a dry run says
 // which slot each would take and honours the slots earlier batches were
