@@ -106,3 +106,65 @@ func TestSlotsAndQueueCommands(t *testing.T) {
 		t.Errorf("queue: %+v", r)
 	}
 }
+
+// TestImportQueueField: queue is a boolean in every format (CSV true/false,
+// JSON Lines true, YAML true); anything else is the item's error.
+func TestImportQueueField(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	hm := time.Now().UTC().Add(6 * time.Hour).Format("15:04")
+	if r := run(t, vars, "", "slots", "add", "daily "+hm); r.code != 0 {
+		t.Fatalf("slots add: %+v", r)
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	writeTestFile(t, bad, "text,queue\nİ one,maybe\n")
+	r, vs := importJSON(t, vars, bad)
+	if r.code != 1 || len(vs) != 1 || vs[0].Status != "invalid" || !strings.Contains(*vs[0].Error, `queue: want true or false, not "maybe"`) {
+		t.Fatalf("queue: maybe: %+v %+v", r, vs)
+	}
+	csv := filepath.Join(dir, "week.csv")
+	writeTestFile(t, csv, "text,queue,draft\nİ one,true,\n東京 two,false,true\n")
+	jsonl := filepath.Join(dir, "more.jsonl")
+	writeTestFile(t, jsonl, `{"text":"three 🎉","queue":true}`+"\n")
+	r, vs = importJSON(t, vars, csv, jsonl)
+	if r.code != 0 || len(vs) != 3 {
+		t.Fatalf("import: %+v", r)
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, m)
+	}
+	if lines[0]["scheduled_at"] == nil || lines[1]["scheduled_at"] != nil || lines[2]["scheduled_at"] == nil {
+		t.Errorf("scheduled_at: %v", lines)
+	}
+	a, _ := time.Parse(time.RFC3339, lines[0]["scheduled_at"].(string))
+	b, _ := time.Parse(time.RFC3339, lines[2]["scheduled_at"].(string))
+	if b.Sub(a) != 24*time.Hour {
+		t.Errorf("queued items at %v and %v, want consecutive daily slots", a, b)
+	}
+}
+
+// TestZoneName: the zone stored with a slot is an IANA name: the one
+// PSN_TZ or the daemon gave, else TZ for the system zone.
+func TestZoneName(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Skip(err)
+	}
+	env := &Env{Getenv: func(k string) string { return map[string]string{"TZ": "America/New_York"}[k] }}
+	if got := zoneName(env, tokyo); got != "Asia/Tokyo" {
+		t.Errorf("named zone: %q", got)
+	}
+	if got := zoneName(env, time.Local); got != "America/New_York" {
+		t.Errorf("system zone with TZ: %q", got)
+	}
+	env.Getenv = func(string) string { return "" }
+	if got := zoneName(env, time.Local); got == "" {
+		t.Error("system zone without TZ: empty name")
+	}
+}
