@@ -67,6 +67,13 @@ func newPostCmd(env *Env) *cobra.Command {
 		Long: `Create a post (or a thread) and schedule it. Say when with --at, --now, --queue
 (the account's next free queue slot: see psnd slots) or --draft.
 
+Without TEXT on a terminal, psnd opens your editor ($VISUAL, else $EDITOR,
+else vi, as git does) on a template: write the post above the scissors line
+(lines starting with # are text too), save and quit. psnd shows each tweet
+with its count and creates the post; a text that cannot be posted reopens
+the editor with the errors at the top, and saving no text aborts. Without a
+terminal, the text is read from stdin instead.
+
 A line holding only --- splits the text into a thread's tweets; with --thread,
 parts too long for one tweet are split automatically at paragraph, sentence and
 word boundaries. --number appends " 1/3" and so on to a post of two or more
@@ -81,6 +88,7 @@ Times are read in your time zone (PSN_TZ, else the configured one, else the
 system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
 "+2h", "+1d". With --now psnd publishes at once and waits to show the result.`,
 		Example: `  psnd post "Hello, X" --now
+  psnd post --at 09:30              # write it in your editor
   psnd post "Launch day!" --at "2026-12-01 09:00"
   psnd post --thread --number --at +2h - < thread.txt
   psnd post "Look" --media photo.jpg --alt "A red kite over the hills" --at 18:00
@@ -127,9 +135,16 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 		return usagef("%s for %s: give one --alt per --media file, in the same order",
 			plural(len(f.alt), "--alt text", "--alt texts"), plural(len(f.media), "--media file", "--media files"))
 	}
-	text, err := readText(env, args)
-	if err != nil {
-		return err
+	// No text on a terminal: write it in the editor (SPEC §8). Anywhere
+	// else the text comes from the argument or stdin, as it always did.
+	editing := len(args) == 0 && useEditor(env)
+	var text string
+	if !editing {
+		t, err := readText(env, args)
+		if err != nil {
+			return err
+		}
+		text = t
 	}
 	s, err := connect(ctx, env)
 	if err != nil {
@@ -154,7 +169,12 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 		}
 		req.Media = append(req.Media, in)
 	}
-	p, err := s.c.CreatePost(ctx, req)
+	var p api.Post
+	if editing {
+		p, err = s.composePost(ctx, env, f, req)
+	} else {
+		p, err = s.c.CreatePost(ctx, req)
+	}
 	if err != nil {
 		return err
 	}
@@ -322,7 +342,10 @@ func newEditCmd(env *Env) *cobra.Command {
 		Long: `Change a draft, scheduled, failed or retrying post: new text with --text
 (- reads stdin), a new time with --at or --queue (the account's earliest free
 queue slot; the post's own counts as free), or publish it now with --now
-(which waits for the result, as 'psnd post --now' does). The text
+(which waits for the result, as 'psnd post --now' does). With none of these,
+on a terminal, psnd opens the post's text in your editor as 'psnd post' does:
+a thread's tweets between --- lines, without their numbers (kept on saving);
+saving it unchanged changes nothing. The text
 is checked as for 'psnd post'; a thread stays a thread and its media stay with
 the first tweet. Giving a time schedules a draft or failed post; a failed post
 edited without one stays failed until 'psnd retry'. The text of a thread that
@@ -332,7 +355,8 @@ The edit and a publish can never overlap: once psnd has started publishing
 the post, the edit is refused with a message saying so, and nothing changes.
 Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 "+90m", "+2h", "+1d").`,
-		Example: `  psnd edit 12 --at "2026-12-01 10:00"
+		Example: `  psnd edit 12                      # edit the text in your editor
+  psnd edit 12 --at "2026-12-01 10:00"
   psnd edit 12 --text "Fixed the typo"
   psnd edit 12 --text - --thread < new.txt
   psnd edit 12 --now
@@ -344,7 +368,10 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("text") && at == "" && !now && !queue {
+			// Nothing to change on the command line: on a terminal that
+			// means "edit the text in my editor" (SPEC §8).
+			editing := !cmd.Flags().Changed("text") && at == "" && !now && !queue
+			if editing && !useEditor(env) {
 				return usagef("say what to change: --text, --at, --queue or --now")
 			}
 			if now && at != "" {
@@ -379,7 +406,26 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 				}
 				req.At = &t
 			}
-			p, err := s.c.EditPost(cmd.Context(), id, req)
+			var p api.Post
+			if editing {
+				cur, gerr := s.c.GetPost(cmd.Context(), id)
+				if gerr != nil {
+					return gerr
+				}
+				var changed bool
+				p, changed, err = s.editInEditor(cmd.Context(), env, cur, thread, number, asJSON)
+				if err == nil && !changed {
+					s.failureNotice(env)
+					if asJSON {
+						fmt.Fprintln(env.Stderr, "No changes.")
+						return writeJSON(env, cur)
+					}
+					fmt.Fprintln(env.Stdout, "No changes.")
+					return nil
+				}
+			} else {
+				p, err = s.c.EditPost(cmd.Context(), id, req)
+			}
 			if err != nil {
 				s.failureNotice(env)
 				return err

@@ -197,7 +197,8 @@ func (s *Store) Close() error {
 }
 
 func newProvider(db *sql.DB) (*goose.Provider, error) {
-	return goose.NewProvider(goose.DialectSQLite3, db, migrations.FS, goose.WithDisableGlobalRegistry(true))
+	return goose.NewProvider(goose.DialectSQLite3, db, migrations.FS, goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(migrations.Go()...))
 }
 
 // SchemaVersion returns the database's applied migration version and the
