@@ -376,6 +376,8 @@ func (s *session) composePost(ctx context.Context, env *Env, f postFlags, req ap
 		when = "--now: published as soon as you save"
 	case f.draft:
 		when = "--draft: saved as a draft"
+	case f.queue:
+		when = "--queue: scheduled into the next free queue slot"
 	case req.At != nil:
 		when = "--at: scheduled for " + fmtWhen(env, s.loc, req.At)
 	}

@@ -26,6 +26,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+api.PathPost, s.handleGetPost)
 	mux.HandleFunc("GET "+api.PathUsage, s.handleUsage)
 	s.postRoutes(mux)
+	s.slotRoutes(mux)
 	s.authRoutes(mux)
 	s.routeList = mux.patterns
 	// Not a route: the answer to every path that is none.
