@@ -37,9 +37,16 @@ func main() {
 		StdinIsTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 		StdoutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
-		Serve:            serve,
-		OpenBrowser:      browser.OpenURL,
-		DiagnoseOffline:  diagnoseOffline,
+		Width: func() int {
+			w, _, err := term.GetSize(int(os.Stdout.Fd()))
+			if err != nil {
+				return 0
+			}
+			return w
+		},
+		Serve:           serve,
+		OpenBrowser:     browser.OpenURL,
+		DiagnoseOffline: diagnoseOffline,
 	}
 	code := cli.Main(ctx, os.Args[1:], env)
 	stop()

@@ -105,6 +105,9 @@ type Health struct {
 	HeldOverBudget int `json:"held_over_budget"`
 	// BudgetUSD is the monthly budget in force; null when none.
 	BudgetUSD *float64 `json:"budget_usd"`
+	// AtRisk counts scheduled posts pre-flight found at risk (sub_status
+	// at_risk), for the same notice.
+	AtRisk int `json:"at_risk"`
 	// Timezone is the configured IANA zone ("" = the system's), used by
 	// clients to read and show times when PSN_TZ is unset.
 	Timezone string `json:"timezone"`

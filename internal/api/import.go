@@ -16,6 +16,15 @@ const ImportBatchMax = 500
 type ImportRequest struct {
 	DryRun bool         `json:"dry_run,omitempty"`
 	Items  []ImportItem `json:"items"`
+	// Reserved are slot instants a dry run of earlier batches of the same
+	// import gave out: this batch's queued items take the slots after them.
+	Reserved []ImportReserved `json:"reserved,omitempty"`
+}
+
+// ImportReserved is a slot instant an earlier batch's queued item took.
+type ImportReserved struct {
+	Account string    `json:"account,omitempty"` // as the item named it
+	At      time.Time `json:"at"`
 }
 
 // ImportItem is one post to import: CreatePost's fields plus where it came
@@ -32,7 +41,10 @@ type ImportItem struct {
 	Media       []MediaInput `json:"media,omitempty"`
 	At          *time.Time   `json:"at,omitempty"`
 	Draft       bool         `json:"draft,omitempty"`
-	Account     string       `json:"account,omitempty"`
+	// Queue takes the account's next free queue slot, in request order,
+	// when stored (a dry run says which it would take).
+	Queue   bool   `json:"queue,omitempty"`
+	Account string `json:"account,omitempty"`
 }
 
 // Import verdicts.
@@ -58,4 +70,7 @@ type ImportVerdict struct {
 	Status string `json:"status"`
 	ID     int64  `json:"id,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// ScheduledAt is the queue slot a queued item took (or, in a dry run,
+	// would take).
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 }

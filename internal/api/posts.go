@@ -23,10 +23,13 @@ type CreatePost struct {
 	Media []MediaInput `json:"media,omitempty"`
 	// At is when to publish (RFC 3339). Now publishes at once. Draft keeps
 	// the post unscheduled (At may still record a planned time).
-	At      *time.Time `json:"at,omitempty"`
-	Now     bool       `json:"now,omitempty"`
-	Draft   bool       `json:"draft,omitempty"`
-	Account string     `json:"account,omitempty"` // username or X id; default account when empty
+	At    *time.Time `json:"at,omitempty"`
+	Now   bool       `json:"now,omitempty"`
+	Draft bool       `json:"draft,omitempty"`
+	// Queue schedules the post into the account's next free queue slot
+	// (SPEC §8); it goes alone, without At, Now or Draft.
+	Queue   bool   `json:"queue,omitempty"`
+	Account string `json:"account,omitempty"` // username or X id; default account when empty
 }
 
 // MediaInput is one file to attach.
@@ -43,6 +46,10 @@ type EditPost struct {
 	At     *time.Time `json:"at,omitempty"`
 	Now    bool       `json:"now,omitempty"`
 	Draft  bool       `json:"draft,omitempty"` // unschedule (like cancel) while editing
+	// Queue moves the post into its account's earliest free queue slot
+	// (its own current slot counts as free); it goes alone, without At,
+	// Now or Draft.
+	Queue bool `json:"queue,omitempty"`
 	// RunID, if set, makes the edit fail with a conflict when the post
 	// changed since the client read it.
 	RunID string `json:"run_id,omitempty"`

@@ -53,6 +53,14 @@ $PSN_HOME/psnd.sock. Stop it with Ctrl-C (SIGINT) or SIGTERM. SIGHUP makes
 it re-read $PSN_HOME/prices.json and look again at posts PSN_MONTHLY_BUDGET
 holds (see 'psnd usage --help').
 
+PSN_PREFLIGHT (default 15m; 0 turns it off) before a post is due, the
+daemon refreshes its account's login and uploads its media, so that a
+revoked login or a missing file shows at once as sub-status at_risk.
+
+On a desktop it shows a notification when a post fails or an account must log
+in again (D-Bus on Linux, Notification Center on macOS); PSN_NOTIFY=0 turns
+that off.
+
 systemd and launchd run exactly this command (see 'psnd service install').`,
 		Example: `  psnd serve --sandbox             # try psnd offline, no X account needed
   psnd serve

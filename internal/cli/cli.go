@@ -55,6 +55,9 @@ type Env struct {
 	// StdinIsTerminal / StdoutIsTerminal / StderrIsTerminal decide prompts,
 	// colour and spinners.
 	StdinIsTerminal, StdoutIsTerminal, StderrIsTerminal bool
+	// Width is stdout's terminal width in columns (0 when unknown); nil
+	// means $COLUMNS. psnd queue draws its grid when the week fits.
+	Width func() int
 	// Serve runs the daemon; main wires daemon.Run. Kept a function so the
 	// CLI package does not link the store into every test of client commands.
 	Serve func(ctx context.Context, opts ServeOptions) error
@@ -226,6 +229,8 @@ terminal, compact on one line when it is a pipe or a file.`,
 		newUsageCmd(env),
 		newMCPCmd(env),
 		newImportCmd(env),
+		newSlotsCmd(env),
+		newQueueCmd(env),
 	)
 	root.AddCommand(newCompletionCmd(env))
 	finishTree(root)

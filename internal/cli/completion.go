@@ -26,7 +26,7 @@ var commandGroups = []*cobra.Group{
 // command added to the tree anywhere lands in the right one.
 var groupOf = map[string]string{
 	"post": "posts", "list": "posts", "show": "posts", "edit": "posts", "import": "posts",
-	"cancel": "posts", "retry": "posts", "delete": "posts",
+	"cancel": "posts", "retry": "posts", "delete": "posts", "queue": "posts", "slots": "posts",
 	"check": "text", "split": "text",
 	"setup": "accounts", "auth": "accounts",
 	"serve": "daemon", "service": "daemon", "doctor": "daemon", "usage": "daemon",

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/psnd/psnd/internal/api"
@@ -72,19 +73,26 @@ func (s *session) failureNotice(env *Env) {
 	failureNotice(env, s.health)
 }
 
-// failureNotice is the one line about posts that failed in the last day,
-// printed before anything else a client command shows.
+// failureNotice is the one line about posts that failed in the last day
+// and scheduled posts pre-flight found at risk, printed before anything
+// else a client command shows.
 func failureNotice(env *Env, h api.Health) {
-	if h.RecentFailures == 0 {
+	if h.RecentFailures == 0 && h.AtRisk == 0 {
 		return
 	}
-	plural := "s"
-	if h.RecentFailures == 1 {
-		plural = ""
+	var parts []string
+	if n := h.RecentFailures; n > 0 {
+		parts = append(parts, plural(n, "post", "posts")+" failed in the last 24 hours")
+	}
+	if n := h.AtRisk; n > 0 {
+		parts = append(parts, plural(n, "scheduled post is", "scheduled posts are")+" at risk")
+	}
+	see := "psnd list --status failed"
+	if h.AtRisk > 0 {
+		see = "psnd list" // at-risk posts list first
 	}
 	c := stderrColors(env)
-	fmt.Fprintf(env.Stderr, "psnd: %s %d post%s failed in the last 24 hours; see `psnd list --status failed`\n",
-		c.yellow("notice:"), h.RecentFailures, plural)
+	fmt.Fprintf(env.Stderr, "psnd: %s %s; see `%s`\n", c.yellow("notice:"), strings.Join(parts, ", "), see)
 }
 
 // fetchPost parses a post ID argument, connects, and reads the post.

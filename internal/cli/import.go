@@ -36,9 +36,13 @@ JSON object a line) and .md (one post per file: YAML front matter for the
 fields, the body is the text; a line of only --- splits a thread). A directory
 means its .md files.
 
-Fields: text, at, draft, thread, number, account, media (paths relative to the
-file; separated by ; in CSV), alt (one per media file, in order). Times are
-read in your time zone, as with post --at. queue is not available yet.
+Fields: text, at, queue, draft, thread, number, account, media (paths relative
+to the file; separated by ; in CSV), alt (one per media file, in order). Times
+are read in your time zone, as with post --at. queue: true puts the post in
+its account's next free queue slot (see psnd slots), in file order, after the
+slots other items of the import name with at; the verdict shows the slot (a
+dry run, the slot it would take). A changed item whose post is already
+scheduled keeps its time.
 
 Every item is checked (text rules for its account, time, media files) before
 anything is stored, and gets its own verdict: created, updated, skipped or
@@ -66,7 +70,7 @@ without storing anything.`,
 type importFields struct {
 	Text    string  `json:"text,omitempty" yaml:"text"`
 	At      string  `json:"at,omitempty" yaml:"at"`
-	Queue   string  `json:"queue,omitempty" yaml:"queue"`
+	Queue   bool    `json:"queue,omitempty" yaml:"queue"`
 	Draft   bool    `json:"draft,omitempty" yaml:"draft"`
 	Thread  bool    `json:"thread,omitempty" yaml:"thread"`
 	Number  bool    `json:"number,omitempty" yaml:"number"`
@@ -294,7 +298,7 @@ func setCSVField(f *importFields, name, v string) error {
 	case fieldAt:
 		f.At = strings.TrimSpace(v)
 	case fieldQueue:
-		f.Queue = strings.TrimSpace(v)
+		return boolean(&f.Queue)
 	case fieldAccount:
 		f.Account = strings.TrimSpace(v)
 	case fieldDraft:
@@ -378,14 +382,11 @@ func readMarkdown(b []byte) (importFields, error) {
 func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
 	f := e.fields
 	it := api.ImportItem{Source: e.key, ContentHash: e.contentHash(), Text: f.Text,
-		Thread: f.Thread, Number: f.Number, Draft: f.Draft, Account: f.Account}
+		Thread: f.Thread, Number: f.Number, Draft: f.Draft, Queue: f.Queue, Account: f.Account}
 	if e.err != "" {
 		return it
 	}
 	switch {
-	case f.Queue != "":
-		e.err = "queue slots are not available yet: give at, or draft"
-		return it
 	case len(f.Alt) > len(f.Media):
 		e.err = fmt.Sprintf("%d alt texts for %d media files: give one per file, in order", len(f.Alt), len(f.Media))
 		return it
@@ -436,6 +437,8 @@ type importLine struct {
 	Status string  `json:"status"`
 	ID     *int64  `json:"id"`
 	Error  *string `json:"error"`
+	// ScheduledAt is the queue slot a queued item took (or would take).
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 }
 
 // importBatchBytes keeps a batch's body well under api.MaxBodyBytes.
@@ -484,7 +487,7 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 		if v.Status == api.ImportInvalid {
 			invalid++
 		}
-		if err := printVerdict(env, entries[i].source, v, asJSON); err != nil {
+		if err := printVerdict(env, s.loc, entries[i].source, v, asJSON); err != nil {
 			return err
 		}
 	}
@@ -509,6 +512,9 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 		what = "checking"
 	}
 	progress := env.StderrIsTerminal && len(todo) > api.ImportBatchMax
+	// A dry run stores nothing, so each batch is told the slots the
+	// batches before it were given.
+	var reserved []api.ImportReserved
 	for start := 0; start < len(todo); {
 		end, size := start, 0
 		for end < len(todo) && end-start < api.ImportBatchMax {
@@ -524,6 +530,9 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 			end++
 		}
 		req := api.ImportRequest{DryRun: dryRun}
+		if dryRun {
+			req.Reserved = reserved
+		}
 		for _, i := range todo[start:end] {
 			req.Items = append(req.Items, items[i])
 		}
@@ -539,6 +548,9 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 		}
 		for k, i := range todo[start:end] {
 			verdicts[i] = res.Items[k]
+			if at := res.Items[k].ScheduledAt; at != nil {
+				reserved = append(reserved, api.ImportReserved{Account: items[i].Account, At: *at})
+			}
 		}
 		start = end
 		if progress {
@@ -558,9 +570,9 @@ func clearProgress(env *Env, what string, total int) {
 	fmt.Fprint(env.Stderr, "\r"+strings.Repeat(" ", n)+"\r")
 }
 
-func printVerdict(env *Env, source string, v api.ImportVerdict, asJSON bool) error {
+func printVerdict(env *Env, loc *time.Location, source string, v api.ImportVerdict, asJSON bool) error {
 	if asJSON {
-		l := importLine{Source: source, Status: v.Status}
+		l := importLine{Source: source, Status: v.Status, ScheduledAt: v.ScheduledAt}
 		if v.ID != 0 {
 			l.ID = &v.ID
 		}
@@ -577,6 +589,9 @@ func printVerdict(env *Env, source string, v api.ImportVerdict, asJSON bool) err
 	line := fmt.Sprintf("%-8s %s", v.Status, source)
 	if v.ID != 0 {
 		line += fmt.Sprintf("  post %d", v.ID)
+	}
+	if v.ScheduledAt != nil {
+		line += "  queue slot " + v.ScheduledAt.In(loc).Format("Mon 2006-01-02 15:04 MST")
 	}
 	if v.Error != "" {
 		line += "  " + v.Error

@@ -123,7 +123,7 @@ func TestImportEachFormat(t *testing.T) {
 	if r.code != ExitError || len(vs) != 5 || !strings.Contains(r.stderr, "1 item of 5 invalid: nothing was imported") {
 		t.Fatalf("import with an invalid row: %+v", r)
 	}
-	if vs[1].Status != "invalid" || vs[1].Source != filepath.Join(dir, "week.csv")+":4" || vs[1].Error == nil || !strings.Contains(*vs[1].Error, "say when to publish: give at, or draft") {
+	if vs[1].Status != "invalid" || vs[1].Source != filepath.Join(dir, "week.csv")+":4" || vs[1].Error == nil || !strings.Contains(*vs[1].Error, "say when to publish: give at, queue, or draft") {
 		t.Fatalf("verdict of the invalid row: %+v", vs[1])
 	}
 	if n := listCount(t, vars); n != 0 {
@@ -206,7 +206,7 @@ func TestImportDryRunStoresNothing(t *testing.T) {
 		t.Fatalf("dry run text: %+v", r)
 	}
 
-	writeTestFile(t, f, `{"text":"`+strings.Repeat("ä", 30000)+`","draft":true}`+"\n"+`{"text":"q","queue":"default"}`+"\n"+`{"text":"x","at":"soon"}`+"\n"+`{"text":"y","draft":true,"media":"missing.png"}`+"\n")
+	writeTestFile(t, f, `{"text":"`+strings.Repeat("ä", 30000)+`","draft":true}`+"\n"+`{"text":"q","queue":true}`+"\n"+`{"text":"x","at":"soon"}`+"\n"+`{"text":"y","draft":true,"media":"missing.png"}`+"\n")
 	r, vs = importJSON(t, vars, f)
 	if r.code == 0 || len(vs) != 4 {
 		t.Fatalf("invalid items: %+v", r)
@@ -216,7 +216,7 @@ func TestImportDryRunStoresNothing(t *testing.T) {
 			t.Errorf("verdict %+v, want invalid with an error", v)
 		}
 	}
-	if !strings.Contains(*vs[1].Error, "queue slots are not available yet") || !strings.Contains(*vs[2].Error, "at:") ||
+	if !strings.Contains(*vs[1].Error, "has no queue slots; add some with `psnd slots add") || !strings.Contains(*vs[2].Error, "at:") ||
 		!strings.Contains(*vs[3].Error, filepath.Join(dir, "missing.png")) {
 		t.Errorf("errors: %q %q %q", *vs[1].Error, *vs[2].Error, *vs[3].Error)
 	}

@@ -38,6 +38,15 @@ func sectionOf(status string) int {
 	return len(listSections) - 1
 }
 
+// postSection is the section a post lists in: a scheduled post pre-flight
+// found at risk needs attention (the daemon lists it first).
+func postSection(p api.Post) int {
+	if p.Status == api.StatusScheduled && p.SubStatus != nil && *p.SubStatus == api.SubAtRisk {
+		return 0
+	}
+	return sectionOf(p.Status)
+}
+
 // defaultListLimit is how many posts each section of the default view shows.
 const defaultListLimit = 20
 
@@ -53,7 +62,8 @@ func newListCmd(env *Env) *cobra.Command {
 		Use:   "list",
 		Short: "List posts: what needs attention, what comes next, the latest",
 		Long: `List posts, one line each. By default, in three parts: posts needing
-attention (failed, waiting to retry, being published; oldest first), then
+attention (failed, waiting to retry, being published, scheduled but at
+risk; oldest first), then
 the next scheduled posts (soonest first), then the latest drafts and
 published posts (newest first) — at most 20 of each (--limit N), with a line
 saying how to see the rest. --all lists every post in the same order;
@@ -69,7 +79,9 @@ Statuses: draft, scheduled, publishing, published, failed, retry. A
 sub-status in brackets says more: retry_1..retry_3 (which automatic retry is
 next), rate_limited (waiting for X's limit to reset), media_uploading,
 media_uploaded, thread_partial (a thread stopped part-way; psnd retry
-resumes it).
+resumes it), at_risk (pre-flight found a problem before the post is due,
+such as a login X no longer accepts or a missing media file; the reason
+says what to do).
 
 --json prints every post (or those of --status; at most --limit) for
 programs, in the same order.`,
@@ -234,7 +246,7 @@ func newPostTable(env *Env, loc *time.Location) *postTable {
 }
 
 func (t *postTable) add(p api.Post) error {
-	if sec := sectionOf(p.Status); sec != t.section {
+	if sec := postSection(p); sec != t.section {
 		if t.section >= 0 {
 			t.line(tableLine{note: ""})
 		}

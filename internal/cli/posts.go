@@ -54,6 +54,7 @@ func validUTF8(text string) error {
 type postFlags struct {
 	at, account          string
 	now, draft, thread   bool
+	queue                bool
 	number, asJSON, wait bool
 	media, alt           []string
 }
@@ -63,7 +64,15 @@ func newPostCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "post [TEXT | -]",
 		Short: "Create a post or thread and schedule it",
-		Long: `Create a post (or a thread) and schedule it. Say when with --at, --now or --draft.
+		Long: `Create a post (or a thread) and schedule it. Say when with --at, --now, --queue
+(the account's next free queue slot: see psnd slots) or --draft.
+
+Without TEXT on a terminal, psnd opens your editor ($VISUAL, else $EDITOR,
+else vi, as git does) on a template: write the post above the scissors line
+(lines starting with # are text too), save and quit. psnd shows each tweet
+with its count and creates the post; a text that cannot be posted reopens
+the editor with the errors at the top, and saving no text aborts. Without a
+terminal, the text is read from stdin instead.
 
 A line holding only --- splits the text into a thread's tweets; with --thread,
 parts too long for one tweet are split automatically at paragraph, sentence and
@@ -79,9 +88,11 @@ Times are read in your time zone (PSN_TZ, else the configured one, else the
 system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
 "+2h", "+1d". With --now psnd publishes at once and waits to show the result.`,
 		Example: `  psnd post "Hello, X" --now
+  psnd post --at 09:30              # write it in your editor
   psnd post "Launch day!" --at "2026-12-01 09:00"
   psnd post --thread --number --at +2h - < thread.txt
-  psnd post "Look" --media photo.jpg --alt "A red kite over the hills" --at 18:00`,
+  psnd post "Look" --media photo.jpg --alt "A red kite over the hills" --at 18:00
+  psnd post "Tip of the day" --queue`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPost(cmd.Context(), env, f, args)
@@ -91,6 +102,7 @@ system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
 	fl.StringVar(&f.at, "at", "", atUsage("when to publish"))
 	fl.BoolVar(&f.now, "now", false, "publish now")
 	fl.BoolVar(&f.draft, "draft", false, "save as a draft without scheduling")
+	fl.BoolVar(&f.queue, "queue", false, "schedule into the account's next free queue slot (see psnd slots)")
 	fl.BoolVar(&f.thread, "thread", false, "split text too long for one tweet into a thread")
 	fl.BoolVar(&f.number, "number", false, "number the tweets of a thread (1/n); a single tweet gets no number")
 	fl.StringArrayVar(&f.media, "media", nil, "attach a file (repeatable)")
@@ -104,8 +116,11 @@ system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
 }
 
 func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
+	if f.queue && (f.at != "" || f.now || f.draft) {
+		return usagef("--queue goes alone: not with --at, --now or --draft")
+	}
 	n := 0
-	for _, b := range []bool{f.at != "", f.now, f.draft && f.at == ""} {
+	for _, b := range []bool{f.at != "", f.now, f.draft && f.at == "", f.queue} {
 		if b {
 			n++
 		}
@@ -114,21 +129,28 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 		return usagef("--now goes alone: not with --at or --draft")
 	}
 	if n == 0 {
-		return usagef("say when to publish: --at WHEN, --now, or --draft")
+		return usagef("say when to publish: --at WHEN, --now, --queue, or --draft")
 	}
 	if len(f.alt) > len(f.media) {
 		return usagef("%s for %s: give one --alt per --media file, in the same order",
 			plural(len(f.alt), "--alt text", "--alt texts"), plural(len(f.media), "--media file", "--media files"))
 	}
-	text, err := readText(env, args)
-	if err != nil {
-		return err
+	// No text on a terminal: write it in the editor (SPEC §8). Anywhere
+	// else the text comes from the argument or stdin, as it always did.
+	editing := len(args) == 0 && useEditor(env)
+	var text string
+	if !editing {
+		t, err := readText(env, args)
+		if err != nil {
+			return err
+		}
+		text = t
 	}
 	s, err := connect(ctx, env)
 	if err != nil {
 		return err
 	}
-	req := api.CreatePost{Text: text, Thread: f.thread, Number: f.number, Now: f.now, Draft: f.draft, Account: f.account}
+	req := api.CreatePost{Text: text, Thread: f.thread, Number: f.number, Now: f.now, Draft: f.draft, Queue: f.queue, Account: f.account}
 	if f.at != "" {
 		t, err := parseAt(env, s.loc, f.at)
 		if err != nil {
@@ -147,7 +169,12 @@ func runPost(ctx context.Context, env *Env, f postFlags, args []string) error {
 		}
 		req.Media = append(req.Media, in)
 	}
-	p, err := s.c.CreatePost(ctx, req)
+	var p api.Post
+	if editing {
+		p, err = s.composePost(ctx, env, f, req)
+	} else {
+		p, err = s.c.CreatePost(ctx, req)
+	}
 	if err != nil {
 		return err
 	}
@@ -319,13 +346,17 @@ func deref(s *string) string {
 
 func newEditCmd(env *Env) *cobra.Command {
 	var text, at string
-	var now, thread, number, asJSON, wait bool
+	var now, thread, number, asJSON, wait, queue bool
 	cmd := &cobra.Command{
 		Use:   "edit ID",
 		Short: "Change a post's text or time (refused once publishing has started)",
 		Long: `Change a draft, scheduled, failed or retrying post: new text with --text
-(- reads stdin), a new time with --at, or publish it now with --now (which
-waits for the result, as 'psnd post --now' does). The text
+(- reads stdin), a new time with --at or --queue (the account's earliest free
+queue slot; the post's own counts as free), or publish it now with --now
+(which waits for the result, as 'psnd post --now' does). With none of these,
+on a terminal, psnd opens the post's text in your editor as 'psnd post' does:
+a thread's tweets between --- lines, without their numbers (kept on saving);
+saving it unchanged changes nothing. The text
 is checked as for 'psnd post'; a thread stays a thread and its media stay with
 the first tweet. Giving a time schedules a draft or failed post; a failed post
 edited without one stays failed until 'psnd retry'. The text of a thread that
@@ -335,10 +366,12 @@ The edit and a publish can never overlap: once psnd has started publishing
 the post, the edit is refused with a message saying so, and nothing changes.
 Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 "+90m", "+2h", "+1d").`,
-		Example: `  psnd edit 12 --at "2026-12-01 10:00"
+		Example: `  psnd edit 12                      # edit the text in your editor
+  psnd edit 12 --at "2026-12-01 10:00"
   psnd edit 12 --text "Fixed the typo"
   psnd edit 12 --text - --thread < new.txt
-  psnd edit 12 --now`,
+  psnd edit 12 --now
+  psnd edit 12 --queue`,
 		Args:              exactArgs(1, "one post ID"),
 		ValidArgsFunction: completePostIDs(env, api.StatusesWhere(api.Editable)...),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -346,11 +379,17 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("text") && at == "" && !now {
-				return usagef("say what to change: --text, --at or --now")
+			// Nothing to change on the command line: on a terminal that
+			// means "edit the text in my editor" (SPEC §8).
+			editing := !cmd.Flags().Changed("text") && at == "" && !now && !queue
+			if editing && !useEditor(env) {
+				return usagef("say what to change: --text, --at, --queue or --now")
 			}
 			if now && at != "" {
 				return usagef("--now goes alone: not with --at")
+			}
+			if queue && (now || at != "") {
+				return usagef("--queue goes alone: not with --at or --now")
 			}
 			var req api.EditPost
 			if cmd.Flags().Changed("text") {
@@ -364,7 +403,7 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 				}
 				req.Text = &t
 			}
-			req.Thread, req.Number, req.Now = thread, number, now
+			req.Thread, req.Number, req.Now, req.Queue = thread, number, now, queue
 			// The failure notice waits for the answer: editing a failed
 			// post is dealing with the failure already.
 			s, err := connectNotice(cmd.Context(), env, false)
@@ -378,7 +417,26 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 				}
 				req.At = &t
 			}
-			p, err := s.c.EditPost(cmd.Context(), id, req)
+			var p api.Post
+			if editing {
+				cur, gerr := s.c.GetPost(cmd.Context(), id)
+				if gerr != nil {
+					return gerr
+				}
+				var changed bool
+				p, changed, err = s.editInEditor(cmd.Context(), env, cur, thread, number, asJSON)
+				if err == nil && !changed {
+					s.failureNotice(env)
+					if asJSON {
+						fmt.Fprintln(env.Stderr, "No changes.")
+						return writeJSON(env, cur)
+					}
+					fmt.Fprintln(env.Stdout, "No changes.")
+					return nil
+				}
+			} else {
+				p, err = s.c.EditPost(cmd.Context(), id, req)
+			}
 			if err != nil {
 				s.failureNotice(env)
 				return err
@@ -401,6 +459,7 @@ Times are read as for 'psnd post' (RFC 3339, "2026-11-27 09:30", "09:30",
 	fl.StringVar(&text, "text", "", "new text (- reads stdin)")
 	fl.StringVar(&at, "at", "", atUsage("new time to publish"))
 	fl.BoolVar(&now, "now", false, "publish now")
+	fl.BoolVar(&queue, "queue", false, "move into the account's earliest free queue slot (see psnd queue)")
 	fl.BoolVar(&wait, "wait", true, "with --now, wait for the result (--wait=false returns at once)")
 	fl.BoolVar(&thread, "thread", false, "split long text into a thread")
 	fl.BoolVar(&number, "number", false, "number the thread's tweets")

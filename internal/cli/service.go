@@ -16,7 +16,8 @@ func newServiceCmd(env *Env) *cobra.Command {
 (~/.config/systemd/user/psnd.service) or a launchd agent on macOS
 (~/Library/LaunchAgents/` + service.Label + `.plist). The service runs this binary's
 'psnd serve', restarts it if it fails, and carries PSN_HOME, PSN_KEYRING,
-PSN_TZ and the PSN_X_* variables of the shell you install from.
+PSN_TZ, PSN_NOTIFY, PSN_PREFLIGHT and the PSN_X_* variables of the shell you
+install from.
 
 Logs go where the platform keeps them: journalctl --user -u psnd on Linux,
 ~/Library/Logs/psnd/psnd.log on macOS.`,

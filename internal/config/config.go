@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Defaults of SPEC §7.
@@ -21,6 +22,9 @@ const (
 	DefaultAuthURL      = "https://x.com/i/oauth2/authorize"
 	DefaultTokenURL     = "https://api.x.com/2/oauth2/token"
 	DefaultCallbackAddr = "127.0.0.1:18923"
+	// DefaultPreflight is how long before a post is due the daemon proves
+	// its account's login and uploads its media (SPEC §6, PSN_PREFLIGHT).
+	DefaultPreflight = 15 * time.Minute
 )
 
 // Config is the resolved environment.
@@ -34,6 +38,14 @@ type Config struct {
 	TZ           string // $PSN_TZ, "" when unset
 	ClientID     string // $X_CLIENT_ID
 	ClientSecret string // $X_CLIENT_SECRET; never logged
+	// Notify is false when PSN_NOTIFY=0 turns desktop notifications off.
+	Notify bool
+	// SessionBus is $DBUS_SESSION_BUS_ADDRESS, where Linux desktop
+	// notifications go; "" means no desktop session.
+	SessionBus string
+	// Preflight is $PSN_PREFLIGHT: how long before a post is due its
+	// pre-flight runs; 0 turns pre-flight off.
+	Preflight time.Duration
 	// Budget is $PSN_MONTHLY_BUDGET: "" when unset (or empty), "none", or
 	// US dollars in canonical form ("12.5"). ParseBudget reads it.
 	Budget string
@@ -70,6 +82,14 @@ func Load(getenv Getenv, goos string) (Config, error) {
 		TZ:           getenv("PSN_TZ"),
 		ClientID:     getenv("X_CLIENT_ID"),
 		ClientSecret: getenv("X_CLIENT_SECRET"),
+		SessionBus:   getenv("DBUS_SESSION_BUS_ADDRESS"),
+	}
+	switch v := getenv("PSN_NOTIFY"); v {
+	case "", "1":
+		c.Notify = true
+	case "0":
+	default:
+		return Config{}, fmt.Errorf("PSN_NOTIFY must be \"0\" (no desktop notifications) or \"1\", not %q", v)
 	}
 	if v := getenv("PSN_MONTHLY_BUDGET"); v != "" {
 		b, _, err := ParseBudget(v)
@@ -81,6 +101,11 @@ func Load(getenv Getenv, goos string) (Config, error) {
 	if c.KeyringMode != "system" && c.KeyringMode != "file" {
 		return Config{}, fmt.Errorf("PSN_KEYRING must be \"system\" or \"file\", not %q", c.KeyringMode)
 	}
+	pf, err := parsePreflight(getenv("PSN_PREFLIGHT"))
+	if err != nil {
+		return Config{}, err
+	}
+	c.Preflight = pf
 	home, err := DataDir(getenv, goos)
 	if err != nil {
 		return Config{}, err
@@ -145,6 +170,23 @@ func (c Config) MasterKeyPath() string { return filepath.Join(c.Home, "master.ke
 // its database, key file and media copies, apart from the real ones. The
 // socket and lock stay in Home, where every client looks.
 func (c Config) SandboxDir() string { return filepath.Join(c.Home, "sandbox") }
+
+// maxPreflight bounds PSN_PREFLIGHT: X's media ids live a day, so media
+// uploaded earlier could expire before the post is due.
+const maxPreflight = 24 * time.Hour
+
+// parsePreflight reads PSN_PREFLIGHT: a Go duration ("15m", "1h30m"), "0"
+// for off; unset is the default.
+func parsePreflight(v string) (time.Duration, error) {
+	if v == "" {
+		return DefaultPreflight, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > maxPreflight {
+		return 0, fmt.Errorf("PSN_PREFLIGHT must be a duration from 0 (off) to 24h, such as 15m or 1h, not %q", v)
+	}
+	return d, nil
+}
 
 func orDefault(v, def string) string {
 	if v == "" {

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRelativeHomeRefused: a relative PSN_HOME would be resolved in each
@@ -88,7 +89,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Home: "/p", KeyringMode: "system", APIURL: DefaultAPIURL, AuthURL: DefaultAuthURL,
-		TokenURL: DefaultTokenURL, CallbackAddr: DefaultCallbackAddr}
+		TokenURL: DefaultTokenURL, CallbackAddr: DefaultCallbackAddr, Notify: true, Preflight: DefaultPreflight}
 	if c != want {
 		t.Errorf("defaults: %+v\nwant %+v", c, want)
 	}
@@ -96,12 +97,16 @@ func TestLoad(t *testing.T) {
 		"PSN_HOME": "/p", "PSN_KEYRING": "file", "PSN_X_API_URL": "http://127.0.0.1:9/api",
 		"PSN_X_AUTH_URL": "http://127.0.0.1:9/auth", "PSN_X_TOKEN_URL": "http://127.0.0.1:9/token",
 		"PSN_CALLBACK_ADDR": "127.0.0.1:0", "PSN_TZ": "Asia/Tokyo", "X_CLIENT_ID": "id", "X_CLIENT_SECRET": "s3cret",
+		"PSN_NOTIFY": "0", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus",
+		"PSN_PREFLIGHT": "1h30m",
 	}), "linux")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want = Config{Home: "/p", KeyringMode: "file", APIURL: "http://127.0.0.1:9/api", AuthURL: "http://127.0.0.1:9/auth",
-		TokenURL: "http://127.0.0.1:9/token", CallbackAddr: "127.0.0.1:0", TZ: "Asia/Tokyo", ClientID: "id", ClientSecret: "s3cret"}
+		TokenURL: "http://127.0.0.1:9/token", CallbackAddr: "127.0.0.1:0", TZ: "Asia/Tokyo", ClientID: "id", ClientSecret: "s3cret",
+		SessionBus: "unix:path=/run/user/1000/bus",
+		Preflight:  90 * time.Minute}
 	if c != want {
 		t.Errorf("overrides: %+v\nwant %+v", c, want)
 	}
@@ -166,5 +171,46 @@ func TestParseBudget(t *testing.T) {
 	env["PSN_MONTHLY_BUDGET"] = ""
 	if c, err := Load(func(k string) string { return env[k] }, "linux"); err != nil || c.Budget != "" {
 		t.Errorf("Load with an empty budget: %+v %v", c, err)
+	}
+}
+
+// TestNotify: desktop notifications are on unless PSN_NOTIFY=0; any other
+// value is refused in one line rather than guessed at.
+func TestNotify(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want bool
+	}{{"", true}, {"1", true}, {"0", false}} {
+		got, err := Load(envOf(map[string]string{"PSN_HOME": "/srv/psn", "PSN_NOTIFY": c.v}), "linux")
+		if err != nil || got.Notify != c.want {
+			t.Errorf("PSN_NOTIFY=%q: Notify %v, %v; want %v", c.v, got.Notify, err, c.want)
+		}
+	}
+	for _, v := range []string{"no", "false", "０"} {
+		_, err := Load(envOf(map[string]string{"PSN_HOME": "/srv/psn", "PSN_NOTIFY": v}), "linux")
+		if err == nil || !strings.Contains(err.Error(), "PSN_NOTIFY must be") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("PSN_NOTIFY=%q: err %v, want one line refusing it", v, err)
+		}
+	}
+	got, _ := Load(envOf(map[string]string{"PSN_HOME": "/srv/psn", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus"}), "linux")
+	if got.SessionBus != "unix:path=/run/user/1000/bus" {
+		t.Errorf("SessionBus %q", got.SessionBus)
+	}
+}
+
+// TestPreflight: PSN_PREFLIGHT takes a duration, "0" turns pre-flight off,
+// and anything else is refused with one line naming the value.
+func TestPreflight(t *testing.T) {
+	for v, want := range map[string]time.Duration{"0": 0, "15m": 15 * time.Minute, "2h": 2 * time.Hour, "90s": 90 * time.Second} {
+		c, err := Load(envOf(map[string]string{"PSN_HOME": "/p", "PSN_PREFLIGHT": v}), "linux")
+		if err != nil || c.Preflight != want {
+			t.Errorf("PSN_PREFLIGHT=%s: %v, %v; want %v", v, c.Preflight, err, want)
+		}
+	}
+	for _, v := range []string{"15", "-5m", "fifteen minutes", "25h", "15 m", "１５m"} {
+		_, err := Load(envOf(map[string]string{"PSN_HOME": "/p", "PSN_PREFLIGHT": v}), "linux")
+		if err == nil || !strings.Contains(err.Error(), "PSN_PREFLIGHT") || !strings.Contains(err.Error(), v) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("PSN_PREFLIGHT=%s: err = %v", v, err)
+		}
 	}
 }

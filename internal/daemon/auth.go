@@ -26,6 +26,7 @@ func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client, xc *xapi.Client
 	tokens, err := oauth.NewSource(oauth.SourceConfig{
 		Store: d.store, Keys: d.keys, HTTPClient: hc, TokenURL: d.cfg.Env.TokenURL, Identify: me,
 		FallbackApp: fallback, Clock: d.clock, Logger: d.log,
+		NeedsLogin: func(re *oauth.ReauthError) { d.notices.Notify(needsLoginNotice(re)) },
 	})
 	if err != nil {
 		return err
@@ -35,6 +36,12 @@ func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client, xc *xapi.Client
 		Endpoints:    oauth.Endpoints{AuthURL: d.cfg.Env.AuthURL, TokenURL: d.cfg.Env.TokenURL},
 		CallbackAddr: d.cfg.Env.CallbackAddr, Identify: me, FallbackApp: fallback,
 		OpenBrowser: d.cfg.OpenBrowser, Clock: d.clock, Logger: d.log, CallbackTimeout: d.cfg.LoginTimeout,
+		// A new login may clear posts pre-flight found at risk.
+		LoggedIn: func(id string) {
+			if d.sched != nil {
+				d.sched.Recheck(id)
+			}
+		},
 	})
 	if err != nil {
 		return err

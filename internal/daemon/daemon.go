@@ -21,6 +21,7 @@ import (
 
 	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/desktop"
 	"github.com/psnd/psnd/internal/localapi"
 	"github.com/psnd/psnd/internal/publishing"
 	"github.com/psnd/psnd/internal/secrets"
@@ -102,6 +103,10 @@ type Daemon struct {
 	tokensNeedKey bool
 	api           *localapi.Server
 	budget        *budgetKeeper
+	// desktop shows notices on the desktop (notify.go); notices is what
+	// publishing and the logins call.
+	desktop *desktop.Notifier
+	notices publishing.Notifier
 }
 
 // errShuttingDown is the cause of every request context's cancellation at
@@ -205,6 +210,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
+	d.setupNotify()
 	x := chooseX(cfg, d.clock, log)
 	xc, err := d.newXClient(x)
 	if err != nil {
@@ -260,6 +266,7 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 		})
 	}
+	wg.Go(func() { d.desktop.Run(bg) })
 
 	// A key in a file or an unlocked keyring is read in milliseconds: give
 	// it that long before answering, so the first command after a start is

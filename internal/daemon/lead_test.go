@@ -15,7 +15,8 @@ import (
 // earlier, a wake-up before then claims nothing, and one within the lead
 // claims and publishes it.
 func TestClaimsJustBeforeDue(t *testing.T) {
-	h := newHarness(t)
+	// Without pre-flight, whose instant would come first.
+	h := newHarness(t, func(h *harness) { h.cfg.Env.Preflight = 0 })
 	h.start()
 	at := t0.Add(time.Hour)
 	p := h.create(api.CreatePost{Text: "on the hour", At: &at})

@@ -126,7 +126,7 @@ func TestMCPEndToEnd(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	want := []string{"cancel_post", "check_text", "create_post", "edit_post", "get_post", "list_posts", "retry_post", "split_text"}
+	want := []string{"cancel_post", "check_text", "create_post", "edit_post", "get_post", "list_posts", "queue", "retry_post", "split_text"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("tools %v, want %v", names, want)
 	}
@@ -217,6 +217,29 @@ func TestMCPEndToEnd(t *testing.T) {
 	if msg, isErr := callTool(t, ctx, cs, "get_post", map[string]any{"id": 99999}); !isErr || msg == "" {
 		t.Fatalf("get_post of a missing post: %v %q", isErr, msg)
 	}
+
+	// The queue: without slots, create_post queue: true says how to add
+	// one; with a slot, the cancelled post queued again fills it, and the
+	// queue tool shows it there.
+	if msg, isErr := callTool(t, ctx, cs, "create_post", map[string]any{"text": "queued 🪁", "queue": true}); !isErr || !strings.Contains(msg, "psnd slots add") {
+		t.Fatalf("create_post queue without slots: %v %q", isErr, msg)
+	}
+	// Six hours ahead, so that the post is not published during the test.
+	hm := time.Now().UTC().Add(6 * time.Hour).Format("15:04")
+	if out, errs, code := run(t, environ, "", "slots", "add", "daily "+hm); code != 0 {
+		t.Fatalf("slots add: exit %d %s %s", code, out, errs)
+	}
+	var queued api.Post
+	callJSON(t, ctx, cs, "edit_post", map[string]any{"id": p.ID, "queue": true}, &queued)
+	if queued.Status != api.StatusScheduled || queued.ScheduledAt == nil || queued.ScheduledAt.UTC().Format("15:04") != hm {
+		t.Fatalf("edit_post queue: %+v", queued)
+	}
+	var q api.Queue
+	callJSON(t, ctx, cs, "queue", map[string]any{"days": 2}, &q)
+	if len(q.Slots) < 1 || q.Slots[0].PostID == nil || *q.Slots[0].PostID != p.ID || q.Slots[0].Excerpt == "" {
+		t.Fatalf("queue: %+v", q)
+	}
+	callJSON(t, ctx, cs, "cancel_post", map[string]any{"id": p.ID}, &cancelled)
 
 	// now publishes at once (to the sandbox's offline X) and waits for it.
 	var pub api.Post

@@ -25,6 +25,50 @@ type importPlan struct {
 	action importAction
 	postID int64 // the post to update (importUpdate)
 	np     sqlstore.NewPost
+	// queue: the post takes its account's next free slot when stored.
+	queue bool
+}
+
+// importSlots hands out queue slots to an import's items in order, one
+// picker per account, inside one transaction.
+type importSlots struct {
+	tx      *sqlstore.Tx
+	now     time.Time
+	pickers map[string]*sqlstore.SlotPicker // by account id
+	taken   map[string][]time.Time          // times given explicitly, by account id
+}
+
+func newImportSlots(tx *sqlstore.Tx, now time.Time) *importSlots {
+	return &importSlots{tx: tx, now: now, pickers: map[string]*sqlstore.SlotPicker{}, taken: map[string][]time.Time{}}
+}
+
+// reserve marks at as taken for the account: an item of the import
+// scheduled there explicitly, or a slot an earlier batch's dry run gave.
+func (is *importSlots) reserve(accountID string, at time.Time) {
+	if pk := is.pickers[accountID]; pk != nil {
+		pk.Reserve(at)
+	}
+	is.taken[accountID] = append(is.taken[accountID], at)
+}
+
+// next takes the account's next free slot.
+func (is *importSlots) next(acct post.Account) (time.Time, error) {
+	pk := is.pickers[acct.ID]
+	if pk == nil {
+		var err error
+		if pk, err = is.tx.NewSlotPicker(acct.ID, is.now, 0); err != nil {
+			return time.Time{}, queueError(err, acct)
+		}
+		for _, at := range is.taken[acct.ID] {
+			pk.Reserve(at)
+		}
+		is.pickers[acct.ID] = pk
+	}
+	at, err := pk.Next()
+	if err != nil {
+		return time.Time{}, queueError(err, acct)
+	}
+	return at, nil
 }
 
 // handleImport checks a batch of imported items and, unless it is a dry
@@ -48,6 +92,12 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		res.Invalid = 0
 		seen := map[string]bool{}
 		accounts := map[string]post.Account{}
+		is := newImportSlots(tx, now)
+		for _, rv := range req.Reserved {
+			if a, err := tx.Account(rv.Account); err == nil {
+				is.reserve(a.ID, rv.At)
+			}
+		}
 		for i, it := range req.Items {
 			v := api.ImportVerdict{Source: it.Source}
 			p, err := s.planImport(tx, it, now, accounts, &v)
@@ -63,7 +113,18 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 			}
 			res.Items[i], plans[i] = v, p
 		}
-		return nil
+		return scheduleQueued(tx, is, plans, res.Items, func(i int, err error) error {
+			msg, ok := itemError(err)
+			if !ok {
+				return err
+			}
+			v := &res.Items[i]
+			if v.Status != api.ImportInvalid {
+				res.Invalid++
+			}
+			v.Status, v.Error, v.ID, v.ScheduledAt = api.ImportInvalid, msg, 0, nil
+			return nil
+		})
 	})
 	if err != nil {
 		s.fail(w, "import posts", err)
@@ -94,6 +155,14 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	err = s.media.commit(r.Context(), staged, func() error {
 		return s.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
 			oldMedia, changed = nil, nil
+			// The slots are taken again at store time, in file order:
+			// what the check saw may have changed since.
+			err := scheduleQueued(tx, newImportSlots(tx, now), plans, res.Items, func(i int, err error) error {
+				return fmt.Errorf("%s: %w", req.Items[i].Source, err)
+			})
+			if err != nil {
+				return err
+			}
 			for i, it := range req.Items {
 				v := &res.Items[i]
 				p := plans[i]
@@ -186,12 +255,22 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 	if plan.action == importUpdate && cur.AccountID != acct.ID {
 		return importPlan{}, badRequest(fmt.Sprintf("post %d is @%s's; an import cannot move it to @%s (delete it first)", cur.ID, cur.Account, acct.Username))
 	}
-	if it.At == nil && !it.Draft {
+	if it.At == nil && !it.Draft && !it.Queue {
 		// An import has no "now": the create's message would offer one.
-		return importPlan{}, badRequest("say when to publish: give at, or draft")
+		return importPlan{}, badRequest("say when to publish: give at, queue, or draft")
 	}
-	status, at, err := scheduleFor(it.At, false, it.Draft, now)
-	if err != nil {
+	if it.Queue && (it.At != nil || it.Draft) {
+		return importPlan{}, badRequest("queue goes alone: not with at or draft")
+	}
+	status, at := post.StatusScheduled, (*time.Time)(nil)
+	if it.Queue {
+		plan.queue = true
+		if plan.action == importUpdate && cur.Status == post.StatusScheduled {
+			// Already in the queue (or at a time of its own): it keeps
+			// its time; nothing else moves either.
+			plan.queue, at = false, cur.ScheduledAt
+		}
+	} else if status, at, err = scheduleFor(it.At, false, it.Draft, now); err != nil {
 		return importPlan{}, err
 	}
 	max := acct.MaxWeightedLength()
@@ -214,6 +293,43 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 		v.Status, v.ID = api.ImportUpdated, plan.postID
 	}
 	return plan, nil
+}
+
+// scheduleQueued gives the queued plans their slots, in order, after
+// reserving the times the batch's other posts are scheduled at (a slot an
+// item names explicitly is that item's). A plan that gets no slot is
+// reported to fail, which may stop the whole (by returning an error).
+func scheduleQueued(tx *sqlstore.Tx, is *importSlots, plans []importPlan, verdicts []api.ImportVerdict, fail func(i int, err error) error) error {
+	for _, p := range plans {
+		if p.action != importNothing && !p.queue && p.np.Status == post.StatusScheduled && p.np.ScheduledAt != nil {
+			is.reserve(p.np.AccountID, *p.np.ScheduledAt)
+		}
+	}
+	accounts := map[string]post.Account{}
+	for i := range plans {
+		p := &plans[i]
+		if p.action == importNothing || !p.queue || verdicts[i].Status == api.ImportInvalid {
+			continue
+		}
+		acct, ok := accounts[p.np.AccountID]
+		if !ok {
+			var err error
+			if acct, err = tx.Account(p.np.AccountID); err != nil {
+				return err
+			}
+			accounts[p.np.AccountID] = acct
+		}
+		at, err := is.next(acct)
+		if err != nil {
+			if err := fail(i, err); err != nil {
+				return err
+			}
+			continue
+		}
+		p.np.ScheduledAt = &at
+		verdicts[i].ScheduledAt = &at
+	}
+	return nil
 }
 
 // itemError is the one line an item's check failed with, if it failed

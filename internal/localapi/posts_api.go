@@ -48,10 +48,17 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.clock.Now()
-	status, at, err := scheduleFor(req.At, req.Now, req.Draft, now)
-	if err != nil {
+	if err := queueAlone(req.Queue, req.At, req.Now, req.Draft); err != nil {
 		s.fail(w, "create post", err)
 		return
+	}
+	status, at := post.StatusScheduled, (*time.Time)(nil)
+	var err error
+	if !req.Queue {
+		if status, at, err = scheduleFor(req.At, req.Now, req.Draft, now); err != nil {
+			s.fail(w, "create post", err)
+			return
+		}
 	}
 	var acct post.Account
 	err = s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
@@ -101,6 +108,15 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 			if dup, ok := nearDuplicate(c.tweets, recent); ok {
 				c.warnings = append(c.warnings, dup)
 			}
+			if req.Queue {
+				// The slot is taken in the transaction that stores the
+				// post: two creates at once never get the same one.
+				at, err := nextSlot(tx, acct, now, 0)
+				if err != nil {
+					return err
+				}
+				np.ScheduledAt = &at
+			}
 			created, err = tx.CreatePost(np, now)
 			return err
 		})
@@ -114,6 +130,28 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 	out := s.wire(created)
 	out.Warnings = c.warnings
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// queueAlone refuses queue with another way of saying when.
+func queueAlone(queue bool, at *time.Time, now, draft bool) error {
+	if queue && (at != nil || now || draft) {
+		return badRequest("queue goes alone: not with a time, now or draft")
+	}
+	return nil
+}
+
+// nextSlot takes the account's next free queue slot after now, in tx.
+// exclude is a post whose own slot counts as free (0: none).
+func nextSlot(tx *sqlstore.Tx, acct post.Account, now time.Time, exclude int64) (time.Time, error) {
+	pk, err := tx.NewSlotPicker(acct.ID, now, exclude)
+	if err != nil {
+		return time.Time{}, queueError(err, acct)
+	}
+	at, err := pk.Next()
+	if err != nil {
+		return time.Time{}, queueError(err, acct)
+	}
+	return at, nil
 }
 
 // threadLength refuses a thread longer than api.MaxThreadTweets.
@@ -251,6 +289,10 @@ func (s *Server) handleEditPost(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.clock.Now()
 	upd := sqlstore.PostUpdate{ExpectRunID: req.RunID}
+	if err := queueAlone(req.Queue, req.At, req.Now, req.Draft); err != nil {
+		s.fail(w, "edit post", err)
+		return
+	}
 	switch {
 	case req.Now && req.At != nil:
 		s.fail(w, "edit post", badRequest("give either a time or now, not both"))
@@ -313,6 +355,17 @@ func (s *Server) handleEditPost(w http.ResponseWriter, r *http.Request) {
 				}
 				upd.Tweets = append(upd.Tweets, nt)
 			}
+		}
+		if req.Queue {
+			acct, err := tx.Account(cur.AccountID)
+			if err != nil {
+				return err
+			}
+			at, err := nextSlot(tx, acct, now, id)
+			if err != nil {
+				return err
+			}
+			upd.ScheduledAt = &at
 		}
 		edited, err = tx.UpdatePost(id, upd, now)
 		return err

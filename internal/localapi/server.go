@@ -26,6 +26,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+api.PathPost, s.handleGetPost)
 	mux.HandleFunc("GET "+api.PathUsage, s.handleUsage)
 	s.postRoutes(mux)
+	s.slotRoutes(mux)
 	s.authRoutes(mux)
 	s.routeList = mux.patterns
 	// Not a route: the answer to every path that is none.
@@ -65,11 +66,11 @@ func (s *Server) withVersion(h http.Handler) http.Handler {
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	kr, status := s.keys.Status()
-	var failures, held int
+	var failures, atRisk, held int
 	var problem string
 	if err := s.CheckDB(); err != nil {
 		status, problem = api.HealthDatabaseGone, err.Error()
-	} else if failures, held, err = s.recentFailures(r); err != nil {
+	} else if failures, atRisk, held, err = s.recentFailures(r); err != nil {
 		s.log.Error("count recent failures", "err", err)
 	}
 	writeJSON(w, http.StatusOK, api.Health{
@@ -85,6 +86,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		Sandbox:        s.cfg.Sandbox,
 		Keyring:        kr,
 		RecentFailures: failures,
+		AtRisk:         atRisk,
 		Timezone:       s.timezone(),
 	})
 }
@@ -104,16 +106,21 @@ func (s *Server) timezone() string {
 	return tz
 }
 
-func (s *Server) recentFailures(r *http.Request) (failed, held int, err error) {
+// recentFailures counts the posts that failed in the last day, the
+// scheduled posts at risk and the posts the monthly budget holds.
+func (s *Server) recentFailures(r *http.Request) (failed, atRisk, held int, err error) {
 	err = s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 		var err error
 		if failed, err = tx.CountFailedSince(s.clock.Now().Add(-24 * time.Hour)); err != nil {
 			return err
 		}
+		if atRisk, err = tx.CountAtRisk(); err != nil {
+			return err
+		}
 		held, err = tx.CountHeldOverBudget()
 		return err
 	})
-	return failed, held, err
+	return failed, atRisk, held, err
 }
 
 // budgetUSD is the monthly budget in force, nil when none.

@@ -63,6 +63,7 @@ func TestDaemonDown(t *testing.T) {
 		"edit_post":   {"id": 1, "text": "new"},
 		"cancel_post": {"id": 1},
 		"retry_post":  {"id": 1},
+		"queue":       nil,
 	} {
 		msg, isErr := call(t, cs, name, args)
 		if !isErr || !strings.HasPrefix(msg, "psnd daemon is not running") ||
@@ -81,11 +82,14 @@ func TestBadInput(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{"create_post", map[string]any{"text": "hi"}, "say when to publish: at (a time), now: true, or draft: true"},
+		{"create_post", map[string]any{"text": "hi"}, "say when to publish: at (a time), queue: true, now: true, or draft: true"},
+		{"create_post", map[string]any{"text": "hi", "queue": true, "at": "+1h"}, "queue goes alone"},
+		{"edit_post", map[string]any{"id": 3, "queue": true, "draft": true}, "queue goes alone"},
+		{"queue", map[string]any{"days": 1000}, "days 1000 is not 1..366"},
 		{"create_post", map[string]any{"text": "hi", "now": true, "at": "+1h"}, "now goes alone"},
 		{"create_post", map[string]any{"text": "hi", "tweets": []string{"a"}, "draft": true}, "give text or tweets, not both"},
 		{"create_post", map[string]any{"text": "hi", "draft": true, "media": []map[string]any{{"path": "kite.jpg"}}}, `media 1: "kite.jpg" is not an absolute path`},
-		{"edit_post", map[string]any{"id": 3}, "say what to change: text, at, now or draft"},
+		{"edit_post", map[string]any{"id": 3}, "say what to change: text, at, queue, now or draft"},
 		{"edit_post", map[string]any{"id": 3, "now": true, "at": "+1h"}, "now goes alone"},
 		{"list_posts", map[string]any{"status": []string{"queued"}}, `unknown status "queued": use draft, scheduled, publishing, published, failed, retry`},
 		{"list_posts", map[string]any{"limit": 5000}, "limit 5000 is not 1..1000"},

@@ -51,8 +51,9 @@ type CreatePostInput struct {
 	Tweets  []string     `json:"tweets,omitempty" jsonschema:"a thread given tweet by tweet, in order (at most 25); instead of text"`
 	Thread  bool         `json:"thread,omitempty" jsonschema:"split parts too long for one tweet automatically at paragraph, sentence and word boundaries (as split_text previews); without it a part over the limit is refused"`
 	Number  bool         `json:"number,omitempty" jsonschema:"append ' 1/3' etc. to each tweet of a thread of two or more tweets"`
-	At      string       `json:"at,omitempty" jsonschema:"when to publish, in the user's time zone: '2026-12-01 09:00', '09:30' (the next one), '+90m', '+2h', '+1d', or RFC 3339. Exactly one of at, now, draft (draft may also carry at as the planned time)"`
+	At      string       `json:"at,omitempty" jsonschema:"when to publish, in the user's time zone: '2026-12-01 09:00', '09:30' (the next one), '+90m', '+2h', '+1d', or RFC 3339. Exactly one of at, now, draft, queue (draft may also carry at as the planned time)"`
 	Draft   bool         `json:"draft,omitempty" jsonschema:"save as a draft, not scheduled (schedule it later with edit_post and at)"`
+	Queue   bool         `json:"queue,omitempty" jsonschema:"schedule into the account's next free queue slot (the user's weekly posting times; see the queue tool); instead of at, now or draft"`
 	Now     bool         `json:"now,omitempty" jsonschema:"publish on X immediately and for real; waits for the result. Only when the user asked to publish now"`
 	Media   []MediaInput `json:"media,omitempty" jsonschema:"files attached to the first tweet: up to 4 images, or 1 GIF, or 1 video; the first tweet may then have no text"`
 	Account string       `json:"account,omitempty" jsonschema:"post as this connected X account (username or X id); omit for the default account"`
@@ -80,6 +81,13 @@ type EditPostInput struct {
 	At     string  `json:"at,omitempty" jsonschema:"the new time to publish, in the user's time zone (same formats as create_post's at); schedules a draft or failed post"`
 	Now    bool    `json:"now,omitempty" jsonschema:"publish on X immediately and for real, and wait for the result; not with at"`
 	Draft  bool    `json:"draft,omitempty" jsonschema:"unschedule the post back to a draft while editing"`
+	Queue  bool    `json:"queue,omitempty" jsonschema:"move the post into its account's earliest free queue slot (its own current slot counts as free); schedules a draft; not with at, now or draft"`
+}
+
+// QueueInput is queue's input.
+type QueueInput struct {
+	Days    int    `json:"days,omitempty" jsonschema:"how many days ahead to look (1..366); omit for 7"`
+	Account string `json:"account,omitempty" jsonschema:"only this account's slots (username or X id); omit for every account"`
 }
 
 // ListPostsOutput is list_posts's answer.
@@ -109,7 +117,7 @@ func (s *server) addTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "create_post",
 		Title: "Create a post or thread",
-		Description: `Create a post (one tweet) or a thread and schedule it, as 'psnd post' does. Give the text (a line of only --- splits a thread; thread: true also splits parts that are too long) or tweets (the thread tweet by tweet). Say when with exactly one of: at (a time ` + timeFormats + `), draft: true (saved unscheduled), or now: true (published on X immediately and for real; the tool waits for the result). The text is checked against X's rules before anything is stored: a text too long for one tweet is refused unless thread is true. Returns the post: its id, status and tweets; warnings never block. ` +
+		Description: `Create a post (one tweet) or a thread and schedule it, as 'psnd post' does. Give the text (a line of only --- splits a thread; thread: true also splits parts that are too long) or tweets (the thread tweet by tweet). Say when with exactly one of: at (a time ` + timeFormats + `), queue: true (the account's next free queue slot, see the queue tool), draft: true (saved unscheduled), or now: true (published on X immediately and for real; the tool waits for the result). The text is checked against X's rules before anything is stored: a text too long for one tweet is refused unless thread is true. Returns the post: its id, status and tweets; warnings never block. ` +
 			statusHelp + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(true)},
 	}, s.createPost)
@@ -129,10 +137,17 @@ func (s *server) addTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "edit_post",
 		Title: "Change a post's text or time",
-		Description: `Change a draft, scheduled, failed or retry post, as 'psnd edit' does: new text, a new time (at, ` + timeFormats + `), draft: true to unschedule it, or now: true to publish it on X immediately and for real (the tool waits for the result). Give at least one of text, at, now, draft. Giving a time schedules a draft or failed post; a failed post edited without one stays failed until retry_post. Refused once publishing has started, and the text of a thread partly on X can no longer change. ` +
+		Description: `Change a draft, scheduled, failed or retry post, as 'psnd edit' does: new text, a new time (at, ` + timeFormats + `), queue: true to move it into the account's earliest free queue slot, draft: true to unschedule it, or now: true to publish it on X immediately and for real (the tool waits for the result). Give at least one of text, at, queue, now, draft. Giving a time schedules a draft or failed post; a failed post edited without one stays failed until retry_post. Refused once publishing has started, and the text of a thread partly on X can no longer change. ` +
 			statusHelp + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(true)},
 	}, s.editPost)
+	mcp.AddTool(srv, &mcp.Tool{
+		Name:  "queue",
+		Title: "Show the coming queue slots",
+		Description: `Show the user's coming queue slots and what fills them, as 'psnd queue --json' does: the weekly posting times the user set up with 'psnd slots add' (e.g. "mon-fri 09:00,13:30"), each instant from now to days ahead (default 7). Answers {slots: [{at, account, slot_id, time, zone, post_id, post_status, excerpt}]}: at is RFC 3339 in UTC, time the slot's time of day in its zone; post_id is null when the slot is free, else the post scheduled there (excerpt: the start of its text). create_post or edit_post with queue: true takes the earliest free slot; cancelling or deleting a post frees its slot. An empty list means no slots are set up: the user adds them with 'psnd slots add "mon-fri 09:00"'.` +
+			needsDaemon,
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
+	}, s.queue)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "cancel_post",
 		Title: "Unschedule a post",
@@ -228,15 +243,17 @@ func (s *server) parseAt(ctx context.Context, at string) (*time.Time, error) {
 
 func (s *server) createPost(ctx context.Context, _ *mcp.CallToolRequest, in CreatePostInput) (*mcp.CallToolResult, any, error) {
 	switch {
+	case in.Queue && (in.At != "" || in.Draft || in.Now):
+		return nil, nil, errors.New("queue goes alone: not with at, now or draft")
 	case in.Now && (in.At != "" || in.Draft):
 		return nil, nil, errors.New("now goes alone: not with at or draft")
-	case !in.Now && !in.Draft && in.At == "":
-		return nil, nil, errors.New("say when to publish: at (a time), now: true, or draft: true")
+	case !in.Now && !in.Draft && !in.Queue && in.At == "":
+		return nil, nil, errors.New("say when to publish: at (a time), queue: true, now: true, or draft: true")
 	case in.Text != "" && len(in.Tweets) > 0:
 		return nil, nil, errors.New("give text or tweets, not both")
 	}
 	req := api.CreatePost{Text: in.Text, Tweets: in.Tweets, Thread: in.Thread, Number: in.Number,
-		Now: in.Now, Draft: in.Draft, Account: in.Account}
+		Now: in.Now, Draft: in.Draft, Queue: in.Queue, Account: in.Account}
 	for i, m := range in.Media {
 		if !filepath.IsAbs(m.Path) {
 			return nil, nil, fmt.Errorf("media %d: %q is not an absolute path; give the file's full path", i+1, m.Path)
@@ -289,12 +306,14 @@ func (s *server) getPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDI
 
 func (s *server) editPost(ctx context.Context, _ *mcp.CallToolRequest, in EditPostInput) (*mcp.CallToolResult, any, error) {
 	switch {
-	case in.Text == nil && in.At == "" && !in.Now && !in.Draft:
-		return nil, nil, errors.New("say what to change: text, at, now or draft")
+	case in.Text == nil && in.At == "" && !in.Now && !in.Draft && !in.Queue:
+		return nil, nil, errors.New("say what to change: text, at, queue, now or draft")
+	case in.Queue && (in.At != "" || in.Draft || in.Now):
+		return nil, nil, errors.New("queue goes alone: not with at, now or draft")
 	case in.Now && (in.At != "" || in.Draft):
 		return nil, nil, errors.New("now goes alone: not with at or draft")
 	}
-	req := api.EditPost{Text: in.Text, Thread: in.Thread, Number: in.Number, Now: in.Now, Draft: in.Draft}
+	req := api.EditPost{Text: in.Text, Thread: in.Thread, Number: in.Number, Now: in.Now, Draft: in.Draft, Queue: in.Queue}
 	at, err := s.parseAt(ctx, in.At)
 	if err != nil {
 		return nil, nil, hint(err)
@@ -308,6 +327,17 @@ func (s *server) editPost(ctx context.Context, _ *mcp.CallToolRequest, in EditPo
 		p, err = s.settle(ctx, p)
 	}
 	return nil, p, err
+}
+
+func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInput) (*mcp.CallToolResult, any, error) {
+	if in.Days < 0 || in.Days > api.QueueMaxDays {
+		return nil, nil, fmt.Errorf("days %d is not 1..%d", in.Days, api.QueueMaxDays)
+	}
+	q, err := s.cfg.Client.Queue(ctx, in.Days, in.Account)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, q, nil
 }
 
 func (s *server) cancelPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {

@@ -78,6 +78,8 @@ type env struct {
 	src    *Source
 	logins *Logins
 	logs   logBuf
+	// needsLogin records the Source's NeedsLogin calls.
+	needsLogin []*ReauthError
 }
 
 type envOpts struct {
@@ -138,6 +140,7 @@ func (e *env) newComponents() {
 	e.src, err = NewSource(SourceConfig{
 		Store: e.store, Keys: e.keys, HTTPClient: e.ts.Client(), TokenURL: e.ts.URL + "/2/oauth2/token",
 		Identify: e.xc, Clock: e.clk, Logger: e.logger(),
+		NeedsLogin: func(re *ReauthError) { e.needsLogin = append(e.needsLogin, re) },
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			e.sleeps = append(e.sleeps, d)
 			return ctx.Err()

@@ -123,6 +123,9 @@ type LoginsConfig struct {
 	// ExchangeTimeout bounds the code exchange plus GET /2/users/me;
 	// default 30s.
 	ExchangeTimeout time.Duration
+	// LoggedIn, if set, hears of each account whose login was stored (the
+	// daemon checks its scheduled posts again). It must not block.
+	LoggedIn func(accountID string)
 }
 
 // Logins runs logins in the daemon: it holds each login's PKCE verifier and
@@ -549,7 +552,13 @@ func (l *login) save(ctx context.Context, acct post.Account, tok *oauth2.Token, 
 	if sc, ok := tok.Extra("scope").(string); ok {
 		iss.Scopes = sc
 	}
-	return SaveLogin(ctx, l.m.cfg.Store, l.m.cfg.Keys, acct, iss, now)
+	if err := SaveLogin(ctx, l.m.cfg.Store, l.m.cfg.Keys, acct, iss, now); err != nil {
+		return err
+	}
+	if l.m.cfg.LoggedIn != nil {
+		l.m.cfg.LoggedIn(acct.ID)
+	}
+	return nil
 }
 
 // Issued is what X issued at a login.

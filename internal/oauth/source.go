@@ -50,6 +50,11 @@ type SourceConfig struct {
 	// RequestTimeout bounds one refresh request and its commit, which run
 	// under a context the caller cannot cancel; default 30s.
 	RequestTimeout time.Duration
+	// NeedsLogin, if set, hears once each time an account is marked as
+	// needing a new login (X refused its refresh token, or gave none), so
+	// the daemon can tell the user. Called on the refreshing goroutine:
+	// it must not block.
+	NeedsLogin func(*ReauthError)
 }
 
 // Source hands out valid access tokens per account for the daemon's
@@ -74,6 +79,7 @@ type Source struct {
 	log      *slog.Logger
 	sleep    func(context.Context, time.Duration) error
 	margin   time.Duration
+	needs    func(*ReauthError)
 	retries  int
 	backoff  func(int) time.Duration
 	timeout  time.Duration
@@ -106,7 +112,7 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 		store: cfg.Store, keys: cfg.Keys, hc: cfg.HTTPClient, tokenURL: cfg.TokenURL,
 		identify: cfg.Identify, fallback: cfg.FallbackApp, clock: cfg.Clock, log: cfg.Logger,
 		sleep: cfg.Sleep, margin: cfg.Margin, retries: cfg.Retries, backoff: cfg.Backoff,
-		timeout: cfg.RequestTimeout, accts: map[string]*account{},
+		timeout: cfg.RequestTimeout, needs: cfg.NeedsLogin, accts: map[string]*account{},
 	}
 	if s.clock == nil {
 		s.clock = clock.System{}
@@ -155,6 +161,44 @@ func (s *Source) Token(ctx context.Context, accountID string) (string, error) {
 // as for Token.
 func (s *Source) ForceRefresh(ctx context.Context, accountID, stale string) (string, error) {
 	return s.get(ctx, accountID, stale, true)
+}
+
+// Prove refreshes the account's token now, whatever its expiry: a
+// refresh is the one proof X gives that the grant is still alive (X does
+// not bill it), and it leaves a token good for its full lifetime. It is
+// serialised with every other refresh of the account. A grant X refuses
+// marks the account as needing a login (an error matching
+// ErrNeedsReauth), as a refresh at publish time would; an account already
+// so marked fails at once, without asking X.
+func (s *Source) Prove(ctx context.Context, accountID string) error {
+	key, err := s.key()
+	if err != nil {
+		return err
+	}
+	a := s.acct(accountID)
+	if err := a.lock(ctx); err != nil {
+		return fmt.Errorf("wait for token refresh: %w", err)
+	}
+	tok, refreshed, err := func() (secrets.Secret, bool, error) {
+		defer a.unlock()
+		if a.pending != nil {
+			if err := s.commitPending(ctx, a); err != nil && !errors.Is(err, sqlstore.ErrTokenChanged) {
+				return secrets.Secret{}, false, err
+			}
+		}
+		cur, err := s.read(ctx, key, accountID)
+		if err != nil {
+			return secrets.Secret{}, false, err
+		}
+		return s.refresh(ctx, key, a, cur)
+	}()
+	if err != nil {
+		return err
+	}
+	if refreshed {
+		s.updateProfile(ctx, accountID, tok)
+	}
+	return nil
 }
 
 func (s *Source) get(ctx context.Context, accountID, stale string, force bool) (string, error) {
@@ -489,7 +533,11 @@ func (s *Source) markReauth(ctx context.Context, cur current, reason string) err
 	if err := s.saveMeta(ctx, cur, meta); err != nil {
 		return err
 	}
-	return &ReauthError{AccountID: cur.row.AccountID, Username: cur.username, Reason: reason, Since: &now}
+	re := &ReauthError{AccountID: cur.row.AccountID, Username: cur.username, Reason: reason, Since: &now}
+	if s.needs != nil {
+		s.needs(re)
+	}
+	return re
 }
 
 func (s *Source) saveMeta(ctx context.Context, cur current, meta sqlstore.TokenMeta) error {

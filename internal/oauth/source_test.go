@@ -131,6 +131,10 @@ func TestRefusedRefreshNeedsReauthNoLoop(t *testing.T) {
 	if len(e.sleeps) != 0 {
 		t.Fatalf("backed off %v for a refused token", e.sleeps)
 	}
+	// The daemon hears of it once (it tells the user), not at every call.
+	if len(e.needsLogin) != 1 || e.needsLogin[0].Username != testUsername || !strings.Contains(e.needsLogin[0].Reason, "refused") {
+		t.Fatalf("NeedsLogin calls %+v, want one for @%s", e.needsLogin, testUsername)
+	}
 	m := e.meta(testUserID)
 	if !m.NeedsReauth || !strings.Contains(m.ReauthReason, "refused") || m.ReauthAt == nil {
 		t.Fatalf("meta %+v", m)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/psnd/psnd/internal/clock"
@@ -13,6 +14,7 @@ import (
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/textutil"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -158,8 +160,23 @@ func (p *publisher) publish(ctx context.Context, pst *post.Post, due time.Time) 
 		log.Warn("publish will be retried", "reason", o.reason, "at", o.at, "sub_status", o.sub)
 	default:
 		log.Error("publish failed", "reason", o.reason)
+		p.notifyFailed(pst, o.reason)
 	}
 	p.changed(pst.ID)
+}
+
+// notifyFailed tells the user a post failed for good, once its outcome is
+// recorded (so `psnd retry`, which the notice suggests, finds it failed).
+func (p *publisher) notifyFailed(pst *post.Post, reason string) {
+	if p.notifier == nil {
+		return
+	}
+	body := textutil.Truncate(textutil.FirstLine(reason), 200)
+	if !strings.Contains(body, "psnd retry") {
+		body += fmt.Sprintf("\nRun psnd retry %d", pst.ID)
+	}
+	p.notifier.Notify(Notice{Kind: NoticeFailed, PostID: pst.ID, Account: pst.Account,
+		Title: fmt.Sprintf("psnd: post %d failed", pst.ID), Body: body})
 }
 
 // attempt posts every tweet that has no X id yet, in order, each as a reply

@@ -1,6 +1,8 @@
 // Package publishing sends due posts to X: the scheduler (claims, the
-// wall-clock alarm, the worker bound), the publisher (one attempt per
-// claimed post, the retry policy of SPEC §6, media upload), reconciliation
+// wall-clock alarm, the worker bound), the pre-flight a window before a
+// post is due (its login proven, its media uploaded ahead), the publisher
+// (one attempt per claimed post, the retry policy of SPEC §6, media
+// upload), reconciliation
 // of creates whose answer was lost, and the gate that keeps X's rate
 // limits. It knows nothing of the local API: the daemon wires it with a
 // store, a clock, an X client and a token source, and hears of changes
@@ -48,6 +50,10 @@ type Config struct {
 	// Budget holds posts past PSN_MONTHLY_BUDGET (SPEC §9) and counts
 	// every request through Counter (or Store); nil holds nothing.
 	Budget *Budget
+	// Preflight is how long before a post is due its pre-flight runs
+	// (SPEC §6, PSN_PREFLIGHT): the account's grant proven by a refresh
+	// when Tokens is also a GrantProver, the media uploaded. Zero: off.
+	Preflight time.Duration
 }
 
 // New builds the scheduler and its publisher, sharing one view of X's rate
@@ -99,6 +105,20 @@ func New(c Config) *Scheduler {
 	})
 	if c.Budget != nil {
 		c.Budget.kick = s.Kick
+	}
+	if c.Preflight > 0 {
+		// Through the budget, when there is one: what pre-flight
+		// uploads counts against the month at once.
+		pc := counter
+		if pc == nil {
+			pc = storeCounter{c.Store}
+		}
+		prover, _ := c.Tokens.(GrantProver)
+		s.pre = &preflighter{
+			store: c.Store, clock: c.Clock, x: c.X, counter: pc, tokens: c.Tokens, prover: prover,
+			window: c.Preflight, log: c.Logger, notifier: notifier, changed: changed, kick: s.Kick,
+			trigger: make(chan struct{}, 1), proven: map[string]time.Time{},
+		}
 	}
 	return s
 }

@@ -31,6 +31,8 @@ func (p *publisher) publishSafely(ctx context.Context, pst *post.Post, due time.
 		})
 		if err != nil {
 			p.log.Error("record publish failure after panic", "post", pst.ID, "err", err)
+		} else {
+			p.notifyFailed(pst, reason)
 		}
 		p.changed(pst.ID)
 	}()

@@ -54,6 +54,11 @@ type Scheduler struct {
 	busyMu sync.Mutex
 	busy   map[int64]bool
 
+	// pre is the pre-flight (preflight.go); nil when it is off. The round
+	// sets preWake, the next instant a post enters its window.
+	pre     *preflighter
+	preWake time.Time
+
 	kick   chan struct{}
 	slots  chan struct{}
 	active sync.WaitGroup
@@ -151,6 +156,13 @@ func (s *Scheduler) Run(ctx context.Context) {
 		s.log.Error("reset leases", "err", err)
 	}
 	s.seedCaps(ctx, now)
+	if s.pre != nil {
+		s.active.Add(1)
+		go func() {
+			defer s.active.Done()
+			s.pre.run(ctx)
+		}()
+	}
 	backoff := time.Duration(0)
 	for {
 		next, err := s.round(ctx)
@@ -176,6 +188,9 @@ func (s *Scheduler) Run(ctx context.Context) {
 			if turn := nextMonth(s.clock.Now()); wake.IsZero() || turn.Before(wake) {
 				wake = turn
 			}
+		}
+		if pw := s.preWake; !pw.IsZero() && (wake.IsZero() || pw.Before(wake)) {
+			wake = pw
 		}
 		s.alarm.Set(wake)
 		if s.onArm != nil {
@@ -274,7 +289,10 @@ func (s *Scheduler) round(ctx context.Context) (time.Time, error) {
 		if ok {
 			next = ref.DueAt
 		}
-		return s.budgetCount(tx, &bs)
+		if err := s.budgetCount(tx, &bs); err != nil {
+			return err
+		}
+		return s.nextPreflight(tx, now)
 	})
 	if err != nil {
 		for _, ref := range admitted {
@@ -310,6 +328,37 @@ func (s *Scheduler) round(ctx context.Context) (time.Time, error) {
 		return now.Add(time.Second), nil
 	}
 	return next, nil
+}
+
+// nextPreflight sets preWake to when the next post not yet pre-flighted
+// enters its window, and starts a pass if one is in it already (the pass
+// kicks the scheduler when done, so an instant already past is not armed).
+func (s *Scheduler) nextPreflight(tx *sqlstore.Tx, now time.Time) error {
+	s.preWake = time.Time{}
+	if s.pre == nil {
+		return nil
+	}
+	due, ok, err := tx.NextPreflight()
+	if err != nil || !ok {
+		return err
+	}
+	if at := due.Add(-s.pre.window); at.After(now) {
+		s.preWake = at
+	} else {
+		s.pre.Trigger()
+	}
+	return nil
+}
+
+// Recheck runs pre-flight again for the account's posts in the window,
+// with a fresh proof of its grant: called after a login, so posts put at
+// risk by a lost login are cleared at once.
+func (s *Scheduler) Recheck(accountID string) {
+	if s.pre == nil {
+		return
+	}
+	s.pre.forget(accountID)
+	s.pre.Trigger()
 }
 
 func (s *Scheduler) setBusy(id int64, on bool) {

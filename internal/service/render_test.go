@@ -21,6 +21,7 @@ func trickyEnv() []string {
 		"PSN_HOME=/home/alice/my data/psn",
 		"PSN_KEYRING=file",
 		"PSN_TZ=Europe/Paris",
+		"PSN_NOTIFY=0",
 		"PSN_CALLBACK_ADDR=", // set but empty: the default applies
 		"PSN_X_API_URL=http://127.0.0.1:9/x?a=1&b=%20<c>",
 		`PSN_X_WEIRD=say "hi" it's $HOME ${X} $$ 100% %h back\slash` + "\ttab",
@@ -36,6 +37,7 @@ func trickyWantEnv() map[string]string {
 		"PSN_HOME":      "/home/alice/my data/psn",
 		"PSN_KEYRING":   "file",
 		"PSN_TZ":        "Europe/Paris",
+		"PSN_NOTIFY":    "0",
 		"PSN_X_API_URL": "http://127.0.0.1:9/x?a=1&b=%20<c>",
 		"PSN_X_WEIRD":   `say "hi" it's $HOME ${X} $$ 100% %h back\slash` + "\ttab",
 		"XDG_DATA_HOME": "/home/alice/.local/share",

@@ -245,7 +245,7 @@ type envVar struct{ Name, Value string }
 // Secrets (X_CLIENT_SECRET) are never written: the files are world-readable.
 func serviceEnv(environ []string) ([]envVar, error) {
 	fixed := map[string]bool{
-		"PSN_HOME": true, "PSN_KEYRING": true, "PSN_TZ": true,
+		"PSN_HOME": true, "PSN_KEYRING": true, "PSN_TZ": true, "PSN_NOTIFY": true, "PSN_PREFLIGHT": true,
 		"PSN_CALLBACK_ADDR": true, "XDG_DATA_HOME": true,
 	}
 	seen := map[string]string{}

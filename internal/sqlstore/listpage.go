@@ -33,8 +33,12 @@ const (
 	RankOther     = 2 // drafts and published: newest first
 )
 
-// RankOf is the section a status lists in, as migration 00007 computes it.
-func RankOf(s post.Status) int {
+// RankOf is the section a post of status s and sub-status sub lists in,
+// as migration 00014 computes it: a scheduled post at risk needs attention.
+func RankOf(s post.Status, sub post.SubStatus) int {
+	if s == post.StatusScheduled && sub == post.SubAtRisk {
+		return RankAttention
+	}
 	switch s {
 	case post.StatusFailed, post.StatusRetry, post.StatusPublishing:
 		return RankAttention
@@ -71,8 +75,8 @@ var (
 // after in list order — from the start when after is nil — and the cursor
 // of the last one; more reports whether further posts match.
 //
-// List order: the attention section (failed, retrying, being published;
-// oldest first), then scheduled posts (soonest first), then drafts and
+// List order: the attention section (failed, retrying, being published,
+// scheduled but at risk; oldest first), then scheduled posts (soonest first), then drafts and
 // published posts (newest first); within a section by list time, then id.
 // A page reads only its own rows through the posts_list index, so its cost
 // does not grow with the number of posts, and nothing is sorted in memory.
@@ -82,7 +86,10 @@ func (t *Tx) ListPage(q ListQuery, after *ListCursor, n int) (posts []*post.Post
 	}
 	want := [3]bool{}
 	for _, s := range q.Statuses {
-		want[RankOf(s)] = true
+		want[RankOf(s, "")] = true
+		if s == post.StatusScheduled {
+			want[RankOf(s, post.SubAtRisk)] = true // at-risk posts list first
+		}
 	}
 	if len(q.Statuses) == 0 {
 		want = [3]bool{true, true, true}
@@ -138,7 +145,7 @@ func (t *Tx) ListPage(q ListQuery, after *ListCursor, n int) (posts []*post.Post
 		return nil, ListCursor{}, false, nil
 	}
 	lp := posts[len(posts)-1]
-	last = ListCursor{Rank: RankOf(lp.Status), At: ats[len(ats)-1], ID: lp.ID}
+	last = ListCursor{Rank: RankOf(lp.Status, lp.SubStatus), At: ats[len(ats)-1], ID: lp.ID}
 	if err := t.addThreads(posts); err != nil {
 		return nil, ListCursor{}, false, err
 	}

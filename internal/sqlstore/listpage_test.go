@@ -105,7 +105,7 @@ func twoAccounts(t *testing.T, s *Store) {
 
 // listOrder is the order ListPage promises, written plainly.
 func listOrder(a, b seededPost) int {
-	ra, rb := RankOf(a.status), RankOf(b.status)
+	ra, rb := RankOf(a.status, ""), RankOf(b.status, "")
 	if c := cmp.Compare(ra, rb); c != 0 {
 		return c
 	}

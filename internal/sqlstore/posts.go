@@ -487,6 +487,15 @@ func addChildren(rows *sql.Rows, byID map[int64]*post.Post) error {
 	return mapErr(rows.Err())
 }
 
+// postRank is listRank, with a scheduled post at risk among those being
+// published: it needs attention.
+func postRank(p *post.Post) int {
+	if p.Status == post.StatusScheduled && p.SubStatus == post.SubAtRisk {
+		return listRank(post.StatusPublishing)
+	}
+	return listRank(p.Status)
+}
+
 // listRank orders statuses for ListPosts: what needs attention first.
 func listRank(s post.Status) int {
 	switch s {
@@ -516,7 +525,7 @@ func sortPosts(ps []*post.Post) {
 		return p.ScheduledAt
 	}
 	slices.SortFunc(ps, func(a, b *post.Post) int {
-		if c := cmp.Compare(listRank(a.Status), listRank(b.Status)); c != 0 {
+		if c := cmp.Compare(postRank(a), postRank(b)); c != 0 {
 			return c
 		}
 		sa, sb := sched(a), sched(b)

@@ -1,0 +1,463 @@
+//go:build linux || darwin
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/psnd/psnd/internal/api"
+)
+
+// fakeEditor is a shell script standing in for the user's editor. On its
+// n-th run it copies the file it was given to seen.n (and records its
+// path and the file's and directory's modes), replaces the file with
+// write.n if the test wrote one, and exits with exit.n (default 0). A
+// run without write.n saves the file untouched, as a user who just quits.
+type fakeEditor struct {
+	t    *testing.T
+	dir  string
+	path string
+}
+
+func newFakeEditor(t *testing.T, name string) *fakeEditor {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf(`#!/bin/sh
+# The file is the last argument (an editor may be given options).
+for f; do :; done
+set -- "$f"
+d='%s'
+n=$(( $(cat "$d/count" 2>/dev/null || echo 0) + 1 ))
+echo $n > "$d/count"
+cp "$1" "$d/seen.$n"
+echo "$1" > "$d/path.$n"
+ls -ln "$1" | cut -c1-10 > "$d/mode.$n"
+ls -lnd "$(dirname "$1")" | cut -c1-10 > "$d/dirmode.$n"
+if [ -f "$d/write.$n" ]; then cat "$d/write.$n" > "$1"; fi
+if [ -f "$d/exit.$n" ]; then exit "$(cat "$d/exit.$n")"; fi
+exit 0
+`, dir)
+	path := filepath.Join(dir, "editor.sh")
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &fakeEditor{t: t, dir: dir, path: path}
+}
+
+// write sets what the editor saves on its n-th run.
+func (e *fakeEditor) write(n int, text string) *fakeEditor {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.dir, "write."+strconv.Itoa(n)), []byte(text), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return e
+}
+
+// exit sets the editor's exit status on its n-th run.
+func (e *fakeEditor) exit(n, code int) *fakeEditor {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.dir, "exit."+strconv.Itoa(n)), []byte(strconv.Itoa(code)), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return e
+}
+
+// runs is how many times the editor was started.
+func (e *fakeEditor) runs() int {
+	b, err := os.ReadFile(filepath.Join(e.dir, "count"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
+}
+
+// seen is a file the script recorded on its n-th run.
+func (e *fakeEditor) seen(kind string, n int) string {
+	e.t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.dir, kind+"."+strconv.Itoa(n)))
+	if err != nil {
+		e.t.Fatalf("editor run %d: %v", n, err)
+	}
+	return string(b)
+}
+
+// runTerminal runs psnd in-process with stdin and stdout on a new
+// pseudo-terminal, as a user at a shell does (stderr is kept apart to
+// assert on it). It returns what reached the terminal, with the terminal's
+// \r\n read as \n.
+func runTerminal(t *testing.T, vars map[string]string, args ...string) result {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("open a pty: %v", err)
+	}
+	defer ptmx.Close()
+	_ = pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 120})
+	var out bytes.Buffer
+	copied := make(chan error, 1)
+	go func() { _, err := io.Copy(&out, ptmx); copied <- err }()
+	var errb bytes.Buffer
+	env := Env{
+		Stdin: tty, Stdout: tty, Stderr: &errb,
+		Getenv: func(k string) string { return vars[k] }, GOOS: "linux", Version: "test",
+		StdinIsTerminal: true, StdoutIsTerminal: true,
+	}
+	code := Main(context.Background(), args, env)
+	tty.Close()
+	select {
+	case err := <-copied:
+		if err != nil && !errors.Is(err, syscall.EIO) {
+			t.Fatalf("read pty: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("pty output never ended")
+	}
+	return result{code, strings.ReplaceAll(out.String(), "\r\n", "\n"), errb.String()}
+}
+
+// editorDaemon starts a sandbox daemon and returns the variables for the
+// CLI with EDITOR set to e.
+func editorDaemon(t *testing.T, e *fakeEditor) map[string]string {
+	t.Helper()
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	return map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC", "EDITOR": e.path, "NO_COLOR": "1"}
+}
+
+// allPosts lists every post through the CLI.
+func allPosts(t *testing.T, vars map[string]string) []api.Post {
+	t.Helper()
+	r := run(t, vars, "", "list", "--all", "--json")
+	var posts []api.Post
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &posts) != nil {
+		t.Fatalf("list --all --json: %+v", r)
+	}
+	return posts
+}
+
+// TestEditorComposesAThread: `psnd post --at` on a terminal opens the
+// editor on a template explaining --- and the flags; the saved text, whose
+// first line is a #hashtag and which holds non-ASCII text of every kind,
+// becomes a thread exactly as written, previewed with each tweet's count.
+// The file was private (0600 in a 0700 directory) and is gone afterwards.
+func TestEditorComposesAThread(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	text := "#buildinpublic day 1: İstanbul, Ⱥ\n\nsecond paragraph\n---\n東京で会いましょう 🎉👩‍💻\n---\nمرحبا بالعالم שלום\n"
+	e.write(1, text)
+	r := runTerminal(t, vars, "post", "--at", "+2h", "--number")
+	if r.code != 0 {
+		t.Fatalf("post in the editor: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	tmpl := e.seen("seen", 1)
+	for _, want := range []string{scissorsLine, "A line holding only --- starts the next tweet", "--number", "Posting as @sandbox. --at: scheduled for", "lines starting with # are text too"} {
+		if !strings.Contains(tmpl, want) {
+			t.Errorf("the template lacks %q:\n%s", want, tmpl)
+		}
+	}
+	if !strings.HasPrefix(tmpl, "\n"+scissorsLine) {
+		t.Errorf("the template should start with an empty line for the text:\n%q", tmpl)
+	}
+	if m, d := strings.TrimSpace(e.seen("mode", 1)), strings.TrimSpace(e.seen("dirmode", 1)); m != "-rw-------" || d != "drwx------" {
+		t.Errorf("file mode %s in a directory of mode %s; want private", m, d)
+	}
+	if p := strings.TrimSpace(e.seen("path", 1)); !strings.HasSuffix(p, ".txt") {
+		t.Errorf("edited file %s: want a .txt suffix", p)
+	} else if _, err := os.Stat(filepath.Dir(p)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the edited file's directory %s is still there: %v", filepath.Dir(p), err)
+	}
+	for _, want := range []string{"── 1/3 · ", "── 3/3 · ", "#buildinpublic day 1: İstanbul, Ⱥ", "Post 1 (a thread of 3 tweets) scheduled for"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	posts := allPosts(t, vars)
+	if len(posts) != 1 {
+		t.Fatalf("posts: %+v", posts)
+	}
+	want := []string{"#buildinpublic day 1: İstanbul, Ⱥ\n\nsecond paragraph 1/3", "東京で会いましょう 🎉👩‍💻 2/3", "مرحبا بالعالم שלום 3/3"}
+	if got := tweetTexts(posts[0]); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("tweets %q, want %q", got, want)
+	}
+}
+
+// TestEditorReopensWithErrors: a text that cannot be posted (a tweet over
+// the limit, then an empty tweet between --- lines) reopens the editor
+// with the user's text kept and the errors as comment lines at the top;
+// what is saved after fixing is posted, with no trace of the comments.
+func TestEditorReopensWithErrors(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	long := "#buildinpublic " + strings.Repeat("İ", 290)
+	e.write(1, long+"\n")
+	e.write(2, "first\n---\n\n---\nthird\n")
+	e.write(3, "#buildinpublic fixed\n")
+	r := runTerminal(t, vars, "post", "--draft")
+	if r.code != 0 || e.runs() != 3 {
+		t.Fatalf("exit %d after %d editor runs\n%s%s", r.code, e.runs(), r.stdout, r.stderr)
+	}
+	second := e.seen("seen", 2)
+	if !strings.HasPrefix(second, "# psnd could not post this text:\n#   ") || !strings.Contains(second, "305/280") {
+		t.Errorf("second run: no error about the length at the top:\n%s", second)
+	}
+	if !strings.Contains(second, errorsEndLine+"\n"+long+"\n"+scissorsLine) {
+		t.Errorf("second run: the user's text is not kept between the markers:\n%s", second)
+	}
+	third := e.seen("seen", 3)
+	if !strings.Contains(third, "tweet 2 is empty") || !strings.Contains(third, "first\n---\n\n---\nthird\n") || strings.Contains(third, "305/280") {
+		t.Errorf("third run: want the empty-tweet error (only) and the text:\n%s", third)
+	}
+	if !strings.Contains(r.stderr, "reopening the editor") {
+		t.Errorf("stderr does not say why the editor reopened: %q", r.stderr)
+	}
+	posts := allPosts(t, vars)
+	if len(posts) != 1 || strings.Join(tweetTexts(posts[0]), "|") != "#buildinpublic fixed" || posts[0].Status != api.StatusDraft {
+		t.Fatalf("posts: %+v", posts)
+	}
+}
+
+// TestEditorAborts: saving no text aborts with "Aborted: empty post.";
+// an editor that fails aborts too and says so. Neither creates anything.
+func TestEditorAborts(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	// Run 1 saves the template untouched: only comments, no text.
+	r := runTerminal(t, vars, "post", "--at", "+1h")
+	if r.code != ExitError || r.stderr != "Aborted: empty post.\n" || e.runs() != 1 {
+		t.Errorf("empty save: exit %d, stderr %q, %d runs", r.code, r.stderr, e.runs())
+	}
+	// Run 2 writes a text but exits 1 (":cq" in vim).
+	e.write(2, "a good text\n").exit(2, 1)
+	r = runTerminal(t, vars, "post", "--now")
+	if r.code != ExitError || !strings.Contains(r.stderr, "Aborted: the editor ("+e.path+") exited with status 1; nothing was saved.") {
+		t.Errorf("failing editor: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Run 3, a reopen emptied by the user, aborts too.
+	e.write(3, strings.Repeat("x", 300)).write(4, "")
+	r = runTerminal(t, vars, "post", "--draft")
+	if r.code != ExitError || !strings.HasSuffix(r.stderr, "Aborted: empty post.\n") || e.runs() != 4 {
+		t.Errorf("reopen emptied: exit %d, stderr %q, %d runs", r.code, r.stderr, e.runs())
+	}
+	// Run 5: the daemon refuses for a reason the text cannot fix (no
+	// such account): the error, and the text kept for the user.
+	e.write(5, "words worth keeping İ 東京\n")
+	r = runTerminal(t, vars, "post", "--draft", "--account", "nosuch")
+	kept, _, ok := strings.Cut(strings.TrimPrefix(r.stderr, "psnd: your text is kept in "), "\n")
+	if r.code == 0 || !ok || !strings.Contains(r.stderr, "nosuch") || e.runs() != 5 {
+		t.Fatalf("unknown account: exit %d, %d runs, %q", r.code, e.runs(), r.stderr)
+	}
+	if b, err := os.ReadFile(kept); err != nil || string(b) != "words worth keeping İ 東京\n" {
+		t.Errorf("kept text in %s: %q %v", kept, b, err)
+	}
+	os.RemoveAll(filepath.Dir(kept))
+	if posts := allPosts(t, vars); len(posts) != 0 {
+		t.Errorf("an aborted post was created: %+v", posts)
+	}
+}
+
+// TestEditorVisualOverEditor: $VISUAL wins over $EDITOR, as in git, and an
+// editor given with arguments runs through the shell.
+func TestEditorVisualOverEditor(t *testing.T) {
+	t.Parallel()
+	visual, editor := newFakeEditor(t, "visual"), newFakeEditor(t, "editor")
+	vars := editorDaemon(t, editor)
+	vars["VISUAL"] = visual.path + " --wait"
+	visual.write(1, "from VISUAL\n")
+	r := runTerminal(t, vars, "post", "--draft")
+	if r.code != 0 || visual.runs() != 1 || editor.runs() != 0 {
+		t.Fatalf("exit %d, VISUAL ran %d times, EDITOR %d\n%s", r.code, visual.runs(), editor.runs(), r.stderr)
+	}
+	// On a dumb terminal git skips VISUAL.
+	vars["TERM"] = "dumb"
+	editor.write(1, "from EDITOR\n")
+	if r = runTerminal(t, vars, "post", "--draft"); r.code != 0 || visual.runs() != 1 || editor.runs() != 1 {
+		t.Fatalf("TERM=dumb: exit %d, VISUAL ran %d times, EDITOR %d\n%s", r.code, visual.runs(), editor.runs(), r.stderr)
+	}
+	// ... and without EDITOR it starts nothing rather than vi.
+	delete(vars, "EDITOR")
+	if r = runTerminal(t, vars, "post", "--draft"); r.code != ExitError || !strings.Contains(r.stderr, "TERM=dumb") || visual.runs() != 1 {
+		t.Errorf("TERM=dumb without EDITOR: exit %d, VISUAL ran %d times, %q", r.code, visual.runs(), r.stderr)
+	}
+	posts := allPosts(t, vars)
+	if len(posts) != 2 {
+		t.Fatalf("posts: %+v", posts)
+	}
+}
+
+// TestNoEditorWithoutTerminal: without a terminal on both stdin and stdout
+// no editor ever starts; post and edit behave exactly as before.
+func TestNoEditorWithoutTerminal(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	vars["VISUAL"] = e.path
+	if r := run(t, vars, "", "post", "a draft", "--draft"); r.code != 0 {
+		t.Fatalf("post: %+v", r)
+	}
+	// Pipes: the text is read from stdin.
+	r := run(t, vars, "from stdin\n", "post", "--draft")
+	if r.code != 0 || !strings.Contains(r.stdout, "Post 2 saved as a draft") {
+		t.Errorf("post from stdin: %+v", r)
+	}
+	r = run(t, vars, "", "post", "--draft")
+	if r.code != ExitInvalidText {
+		t.Errorf("post with empty stdin: %+v", r)
+	}
+	if r = run(t, vars, "", "edit", "1"); r.code != ExitUsage || !strings.Contains(r.stderr, "say what to change") {
+		t.Errorf("edit without flags through pipes: %+v", r)
+	}
+	// A terminal on stdin but stdout piped (psnd post | tee): as before.
+	for _, args := range [][]string{{"post", "--draft"}, {"edit", "1"}} {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), args, Env{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+			Getenv: func(k string) string { return vars[k] }, GOOS: "linux", Version: "test",
+			StdinIsTerminal: true,
+		})
+		if code != ExitUsage {
+			t.Errorf("%v with stdout piped: exit %d, %s", args, code, errb.String())
+		}
+	}
+	if n := e.runs(); n != 0 {
+		t.Errorf("the editor ran %d times without a terminal", n)
+	}
+}
+
+// TestEditorEditsAThread: `psnd edit ID` on a terminal shows a numbered
+// thread as written (tweets joined by --- lines, numbers left out) and
+// saves the new text through the edit path, numbered again; saving it
+// unchanged says "No changes."; a post that can no longer be edited is
+// refused before any editor starts.
+func TestEditorEditsAThread(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	r := run(t, vars, "", "post", "#one İ\n---\n二 東京 🎉", "--number", "--at", "+3h")
+	if r.code != 0 {
+		t.Fatalf("post: %+v", r)
+	}
+	e.write(1, "#one İ changed\n---\n二 東京 🎉\n---\nשלום 👋\n")
+	r = runTerminal(t, vars, "edit", "1")
+	if r.code != 0 || !strings.Contains(r.stdout, "Post 1 (a thread of 3 tweets) scheduled for") {
+		t.Fatalf("edit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := e.seen("seen", 1); !strings.HasPrefix(got, "#one İ\n---\n二 東京 🎉\n"+scissorsLine+"\n") || !strings.Contains(got, "Editing post 1 of @sandbox, scheduled for") {
+		t.Errorf("edit opened on:\n%s", got)
+	}
+	posts := allPosts(t, vars)
+	want := "#one İ changed 1/3|二 東京 🎉 2/3|שלום 👋 3/3"
+	if len(posts) != 1 || strings.Join(tweetTexts(posts[0]), "|") != want || posts[0].Status != api.StatusScheduled {
+		t.Fatalf("after edit: %+v", posts)
+	}
+	// Run 2 saves it untouched.
+	r = runTerminal(t, vars, "edit", "1")
+	if r.code != 0 || !strings.Contains(r.stdout, "No changes.") || e.runs() != 2 {
+		t.Errorf("unchanged edit: exit %d, %d runs\n%s%s", r.code, e.runs(), r.stdout, r.stderr)
+	}
+	if got := e.seen("seen", 2); !strings.HasPrefix(got, "#one İ changed\n---\n二 東京 🎉\n---\nשלום 👋\n") {
+		t.Errorf("second edit opened on:\n%s", got)
+	}
+	// Run 3 leaves a tweet empty, run 4 fixes it: the edit path reopens
+	// too. (A thread's long parts split automatically, as the daemon
+	// does for any thread's edit, so length is not an error here.)
+	e.write(3, "#one\n---\n\n---\ntwo\n").write(4, "#one\n---\ntwo\n")
+	if r = runTerminal(t, vars, "edit", "1"); r.code != 0 || e.runs() != 4 {
+		t.Errorf("edit with an error: exit %d, %d runs\n%s%s", r.code, e.runs(), r.stdout, r.stderr)
+	}
+	if !strings.Contains(e.seen("seen", 4), "tweet 2 is empty") {
+		t.Errorf("reopened edit lacks the error:\n%s", e.seen("seen", 4))
+	}
+	if got := strings.Join(tweetTexts(allPosts(t, vars)[0]), "|"); got != "#one 1/2|two 2/2" {
+		t.Errorf("after the fixed edit: %q", got)
+	}
+	// A published post: one clear error, no editor.
+	if r = run(t, vars, "", "post", "out now", "--now"); r.code != 0 {
+		t.Fatalf("post --now: %+v", r)
+	}
+	pub := allPosts(t, vars)[1].ID
+	r = runTerminal(t, vars, "edit", fmt.Sprint(pub))
+	if r.code != ExitError || !strings.Contains(r.stderr, fmt.Sprintf("post %d is published", pub)) || e.runs() != 4 {
+		t.Errorf("edit of a published post: exit %d, %d runs, %q", r.code, e.runs(), r.stderr)
+	}
+}
+
+// TestTemplateParse pins what the saved file means: text lines starting
+// with # are text, the markers cut off psnd's lines, CRLF is read as LF.
+func TestTemplateParse(t *testing.T) {
+	t.Parallel()
+	tm := template{text: "#buildinpublic x", errors: []string{"tweet 1/2: too long"}, help: []string{"help", "", "more"}}
+	cases := []struct{ name, content, want string }{
+		{"untouched", tm.String(), "#buildinpublic x"},
+		{"hashtags and # lines", "\n#buildinpublic\n# of people: 3\n#\n\n" + scissorsLine + "\n# help\n", "#buildinpublic\n# of people: 3\n#"},
+		{"no scissors", "#a\n#b\n", "#a\n#b"},
+		{"errors end marker deleted", strings.Replace(tm.String(), errorsEndLine+"\n", "", 1), "#buildinpublic x"},
+		{"crlf", strings.ReplaceAll(tm.String(), "\n", "\r\n"), "#buildinpublic x"},
+		{"only comments", "\n\n" + scissorsLine + "\n# x\n", ""},
+		{"marker with trailing spaces", "a\n" + scissorsLine + "  \nb\n", "a"},
+	}
+	for _, c := range cases {
+		if got := tm.parse(c.content); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestStripNumbers: only a consistent " i/n" on every tweet is taken as
+// psnd's numbering.
+func TestStripNumbers(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in   []string
+		want string
+		num  bool
+	}{
+		{[]string{"a 1/2", "b 2/2"}, "a|b", true},
+		{[]string{"1/2", "b 2/2"}, "|b", true},
+		{[]string{"a 1/2"}, "a 1/2", false},
+		{[]string{"a 1/2", "b 2/3"}, "a 1/2|b 2/3", false},
+		{[]string{"a1/2", "b 2/2"}, "a1/2|b 2/2", false},
+	}
+	for _, c := range cases {
+		got, num := stripNumbers(c.in)
+		if strings.Join(got, "|") != c.want || num != c.num {
+			t.Errorf("%q: %q %v", c.in, got, num)
+		}
+	}
+}
+
+// TestEditorInvalidUTF8Reopens: a file saved in another encoding is not
+// sent (JSON would turn its bytes into U+FFFD): the editor reopens on it
+// with the error.
+func TestEditorInvalidUTF8Reopens(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	e.write(1, "caf\xe9 latin-1\n").write(2, "café UTF-8\n")
+	r := runTerminal(t, vars, "post", "--draft")
+	if r.code != 0 || e.runs() != 2 || !strings.Contains(e.seen("seen", 2), "not valid UTF-8") {
+		t.Fatalf("exit %d, %d runs\n%s%s\n%s", r.code, e.runs(), r.stdout, r.stderr, e.seen("seen", 2))
+	}
+	if posts := allPosts(t, vars); len(posts) != 1 || tweetTexts(posts[0])[0] != "café UTF-8" {
+		t.Fatalf("posts: %+v", posts)
+	}
+}

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/slots"
+)
+
+// seededQueue is a week of slots in Europe/Paris from goldenNow (the day
+// before the clocks go forward: the 02:30 slot that night is at 03:30
+// CEST), every other slot filled with a post whose text is Latin, CJK,
+// RTL or emoji.
+func seededQueue(t *testing.T) ([]api.Slot, api.Queue) {
+	t.Helper()
+	ss := []slots.Slot{
+		{ID: 1, AccountID: "11", Account: "alice", Days: slots.AllDays, Minute: 2*60 + 30, Zone: "Europe/Paris"},
+		{ID: 2, AccountID: "11", Account: "alice", Days: 0b0111110, Minute: 9 * 60, Zone: "Europe/Paris"},
+		{ID: 3, AccountID: "11", Account: "alice", Days: 0b0111110, Minute: 13*60 + 30, Zone: "Europe/Paris"},
+	}
+	var wire []api.Slot
+	for _, s := range ss {
+		wire = append(wire, api.Slot{ID: s.ID, Account: s.Account, AccountID: s.AccountID, Days: s.Days.Names(), Time: slots.FormatTime(s.Minute), Zone: s.Zone})
+	}
+	until := goldenNow.Add(7 * 24 * time.Hour)
+	occ, err := slots.Between(ss, goldenNow, until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"Launch day! 🚀 Everything you need to know", "東京で会いましょう、新しいお知らせ", "שלום עולם — a note in Hebrew", "İstanbul notes, part two of a very long series"}
+	q := api.Queue{From: goldenNow, Until: until}
+	for i, o := range occ {
+		qs := api.QueueSlot{At: o.At, Account: o.Slot.Account, SlotID: o.Slot.ID, Time: slots.FormatTime(o.Slot.Minute), Zone: o.Slot.Zone}
+		if i%2 == 0 {
+			id := int64(20 + i)
+			qs.PostID, qs.PostStatus, qs.Excerpt = &id, api.StatusScheduled, texts[(i/2)%len(texts)]
+		}
+		q.Slots = append(q.Slots, qs)
+	}
+	return wire, q
+}
+
+// startQueueStub serves health, slots and queue answers as the daemon would.
+func startQueueStub(t *testing.T, ss []api.Slot, q api.Queue) string {
+	t.Helper()
+	home := shortHome(t)
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", filepath.Join(home, "psnd.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set(api.VersionHeader, "test")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+api.PathHealth, func(w http.ResponseWriter, r *http.Request) {
+		reply(w, api.Health{Status: api.HealthOK, Version: "test"})
+	})
+	mux.HandleFunc("GET "+api.PathSlots, func(w http.ResponseWriter, r *http.Request) { reply(w, ss) })
+	mux.HandleFunc("GET "+api.PathQueue, func(w http.ResponseWriter, r *http.Request) { reply(w, q) })
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return home
+}
+
+// TestQueueGolden pins psnd queue's two human forms: the week as a grid on
+// a wide terminal, a list on a narrow one or a pipe; and psnd slots.
+func TestQueueGolden(t *testing.T) {
+	ss, q := seededQueue(t)
+	home := startQueueStub(t, ss, q)
+	cases := []struct {
+		name    string
+		tty     bool
+		columns string
+		args    []string
+	}{
+		{"queue.grid", true, "160", []string{"queue"}},
+		{"queue.narrow", true, "80", []string{"queue"}},
+		{"queue.pipe", false, "160", []string{"queue"}},
+		{"slots", false, "", []string{"slots"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := map[string]string{"PSN_HOME": home, "PSN_TZ": "Europe/Paris", "TERM": "xterm-256color", "COLUMNS": c.columns}
+			r := runAt(t, v, c.tty, c.args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			golden(t, "tables/"+c.name, "$ COLUMNS="+c.columns+" PSN_TZ=Europe/Paris psnd "+strings.Join(c.args, " ")+"\n"+
+				"--- stderr\n"+r.stderr+"--- stdout\n"+r.stdout)
+			for i, l := range strings.Split(r.stdout, "\n") {
+				if w := displayWidth(l); c.columns != "" && c.tty && w > 160 {
+					t.Errorf("line %d is %d columns wide", i+1, w)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,327 @@
+package publishing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/oauth"
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/secrets"
+	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/xapi"
+)
+
+// GrantProver proves an account's grant alive with a real refresh, which X
+// does not bill (oauth.Source.Prove). A token source without it gets no
+// refresh at pre-flight (the sandbox's).
+type GrantProver interface {
+	Prove(ctx context.Context, accountID string) error
+}
+
+// preflightBatch bounds the posts one pre-flight pass reads at a time.
+const preflightBatch = 500
+
+// preflighter is the pre-flight of SPEC §6: a window before a scheduled
+// post is due, it proves the account's grant with a refresh (one for every
+// post of the account in the window) and uploads the post's media, so that
+// at the due instant only the create remains, and a revoked grant or a
+// missing file is reported at once (sub_status at_risk with the reason)
+// rather than at the due minute.
+//
+// It works beside the scheduler, never in its way: it runs in a goroutine
+// of its own, never changes a post's status, takes no lease, and records
+// what it found only on the version of the post it checked (the run_id
+// fence), so an edit or a cancel meanwhile simply wins.
+type preflighter struct {
+	store    *sqlstore.Store
+	clock    clock.Clock
+	x        XClient
+	counter  Counter
+	tokens   TokenSource
+	prover   GrantProver // nil: no refresh
+	window   time.Duration
+	log      *slog.Logger
+	notifier Notifier
+	changed  func(id int64)
+	kick     func() // the scheduler: a pass recorded something
+
+	trigger chan struct{}
+
+	mu sync.Mutex
+	// proven holds when each account's grant was last proven: a proof
+	// serves every post of the account due within a window of it.
+	proven map[string]time.Time
+}
+
+// Trigger asks for a pass soon; passes do not overlap.
+func (f *preflighter) Trigger() {
+	select {
+	case f.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// forget drops an account's proof: after a login its posts are checked
+// again with the new grant.
+func (f *preflighter) forget(accountID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.proven, accountID)
+}
+
+// run makes a pass per trigger until ctx ends.
+func (f *preflighter) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.trigger:
+		}
+		n, err := f.pass(ctx)
+		if err != nil && ctx.Err() == nil {
+			f.log.Error("pre-flight pass", "err", err)
+		}
+		if n > 0 {
+			// New verdicts: the scheduler's next pre-flight instant moved.
+			f.kick()
+		}
+	}
+}
+
+// pass checks every scheduled post due within the window that was not
+// checked in its current version, and those found at risk before. It
+// returns how many posts not checked before it gave a verdict (a recheck
+// of a post at risk does not count: the scheduler's next pre-flight
+// instant moves only with the first).
+func (f *preflighter) pass(ctx context.Context) (int, error) {
+	now := f.clock.Now()
+	var refs []sqlstore.PreflightRef
+	if err := f.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		refs, err = tx.PreflightDue(now.Add(f.window), preflightBatch)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	// One proof per account, asked in the order its first post is due.
+	grants := map[string]error{}
+	recorded := 0
+	var lost []lostLogin
+	for _, ref := range refs {
+		if ctx.Err() != nil {
+			return recorded, ctx.Err()
+		}
+		pst, err := f.post(ctx, ref.ID)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return recorded, err
+		}
+		if pst.RunID != ref.RunID || pst.Status != post.StatusScheduled {
+			continue // changed since it was listed: the next pass sees it
+		}
+		gerr, asked := grants[ref.AccountID]
+		if !asked {
+			gerr = f.prove(ctx, ref.AccountID, now)
+			grants[ref.AccountID] = gerr
+		}
+		if errors.Is(gerr, secrets.ErrWaiting) || ctx.Err() != nil {
+			continue // no verdict while the keyring is locked
+		}
+		reason := ""
+		if gerr != nil {
+			reason = grantReason(pst.Account, gerr)
+		} else {
+			reason = f.media(ctx, pst)
+		}
+		if ctx.Err() != nil {
+			return recorded, ctx.Err()
+		}
+		var changed bool
+		err = f.store.Update(ctx, func(tx *sqlstore.Tx) error {
+			var err error
+			changed, err = tx.SetPreflight(ref.ID, ref.RunID, reason, f.clock.Now())
+			return err
+		})
+		if errors.Is(err, sqlstore.ErrStale) {
+			continue // edited, cancelled or claimed meanwhile
+		}
+		if err != nil {
+			return recorded, err
+		}
+		if !ref.Checked {
+			recorded++
+		}
+		log := f.log.With("post", ref.ID, "account", pst.Account, "due", ref.ScheduledAt)
+		if !changed {
+			continue
+		}
+		f.changed(ref.ID)
+		switch {
+		case reason == "":
+			log.Info("pre-flight: post no longer at risk")
+		case gerr != nil:
+			log.Warn("pre-flight: post at risk", "reason", reason)
+			lost = addLost(lost, pst, reason)
+		default:
+			log.Warn("pre-flight: post at risk", "reason", reason)
+			f.notifier.Notify(Notice{Kind: NoticeAtRisk, PostID: pst.ID, Account: pst.Account,
+				Title: fmt.Sprintf("psnd: post %d is at risk", pst.ID), Body: reason})
+		}
+	}
+	// A lost login is one notice for the account, however many of its
+	// posts it puts at risk.
+	for _, l := range lost {
+		body := l.reason
+		if l.posts > 1 {
+			body = fmt.Sprintf("%d posts due soon are at risk: %s", l.posts, l.reason)
+		}
+		f.notifier.Notify(Notice{Kind: NoticeAtRisk, PostID: l.first, Account: l.account,
+			Title: fmt.Sprintf("psnd: @%s must log in again", l.account), Body: body})
+	}
+	return recorded, nil
+}
+
+type lostLogin struct {
+	account string
+	first   int64
+	posts   int
+	reason  string
+}
+
+func addLost(ls []lostLogin, pst *post.Post, reason string) []lostLogin {
+	for i := range ls {
+		if ls[i].account == pst.Account {
+			ls[i].posts++
+			return ls
+		}
+	}
+	return append(ls, lostLogin{account: pst.Account, first: pst.ID, posts: 1, reason: reason})
+}
+
+func (f *preflighter) post(ctx context.Context, id int64) (*post.Post, error) {
+	var p *post.Post
+	err := f.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		p, err = tx.GetPost(id)
+		return err
+	})
+	return p, err
+}
+
+// prove proves the account's grant unless a proof within the last window
+// already serves (one refresh for every post of the account in a window).
+func (f *preflighter) prove(ctx context.Context, acct string, now time.Time) error {
+	if f.prover == nil {
+		// No refresh to ask for: still notice an account that is known
+		// to need a login, or that has none.
+		_, err := f.tokens.Token(ctx, acct)
+		return err
+	}
+	f.mu.Lock()
+	at, ok := f.proven[acct]
+	f.mu.Unlock()
+	if ok && now.Sub(at) < f.window {
+		return nil
+	}
+	if err := f.prover.Prove(ctx, acct); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.proven[acct] = now
+	f.mu.Unlock()
+	return nil
+}
+
+// grantReason is the fail_reason of a post whose account's grant could not
+// be proven: what is wrong and what to do.
+func grantReason(account string, err error) string {
+	var re *oauth.ReauthError
+	if errors.As(err, &re) {
+		return fmt.Sprintf("account @%s must log in again: psnd auth login (%s)", account, re.Reason)
+	}
+	if errors.Is(err, oauth.ErrNeedsReauth) {
+		return fmt.Sprintf("account @%s must log in again: psnd auth login", account)
+	}
+	return fmt.Sprintf("could not prove the login of @%s is still valid: %v (psnd tries again when the post is due)", account, err)
+}
+
+// media uploads the media of the post's unpublished tweets that have no X
+// id good until after the due time, and returns why the post is at risk
+// ("" if it is not). Uploads X could not take for a passing reason (the
+// network, a 5xx) are left to the publish, as without pre-flight.
+func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
+	if pst.ScheduledAt == nil {
+		return ""
+	}
+	due := *pst.ScheduledAt
+	log := f.log.With("post", pst.ID, "account", pst.Account)
+	x := countingX{XClient: f.x, c: f.counter, clock: f.clock, acct: pst.AccountID, log: log}
+	token := ""
+	for i := range pst.Tweets {
+		tw := &pst.Tweets[i]
+		if tw.PlatformPostID != "" {
+			continue
+		}
+		for j := range tw.Media {
+			m := &tw.Media[j]
+			if m.XMediaID != "" && m.MediaExpiresAt != nil && m.MediaExpiresAt.After(due.Add(mediaMargin)) {
+				continue // still good when the post is due
+			}
+			file, err := xapi.InspectMedia(m.Path)
+			if err != nil {
+				return fmt.Sprintf("media %s: %v (put the file back or change the post's media: psnd edit %d)", m.Path, err, pst.ID)
+			}
+			if token == "" {
+				if token, err = f.tokens.Token(ctx, pst.AccountID); err != nil {
+					if errors.Is(err, oauth.ErrNeedsReauth) {
+						return grantReason(pst.Account, err)
+					}
+					log.Warn("pre-flight: no token to upload media; it is uploaded when the post is due", "err", err)
+					return ""
+				}
+			}
+			up, err := x.Upload(ctx, token, file, nil)
+			if err == nil && m.AltText != "" {
+				_, err = x.SetAltText(ctx, token, up.ID, m.AltText)
+			}
+			if err != nil {
+				if ctx.Err() != nil || xapi.IsTransient(err) || xapi.IsUnauthorized(err) {
+					log.Warn("pre-flight: media upload failed; it is uploaded again when the post is due", "path", m.Path, "err", err)
+					return ""
+				}
+				if _, limited := xapi.IsRateLimited(err); limited {
+					log.Warn("pre-flight: media upload rate limited; it is uploaded when the post is due", "path", m.Path)
+					return ""
+				}
+				msg := err.Error()
+				var xe *xapi.Error
+				if errors.As(err, &xe) {
+					msg = xe.Message()
+				}
+				return fmt.Sprintf("X refused media %s: %s", m.Path, msg)
+			}
+			var exp = &up.ExpiresAt
+			if up.ExpiresAt.IsZero() {
+				exp = nil // unknown: the publish uploads it again
+			}
+			err = f.store.Update(ctx, func(tx *sqlstore.Tx) error {
+				return tx.RecordPreflightMedia(pst.ID, pst.RunID, m.ID, up.ID, exp)
+			})
+			if err != nil {
+				if !errors.Is(err, sqlstore.ErrStale) {
+					log.Warn("pre-flight: record media id", "err", err)
+				}
+				return ""
+			}
+			log.Info("pre-flight: media uploaded ahead", "path", m.Path, "expires_at", exp)
+		}
+	}
+	return ""
+}

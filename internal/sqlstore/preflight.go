@@ -1,0 +1,134 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/psnd/psnd/internal/post"
+)
+
+// PreflightRef is a scheduled post pre-flight must check (SPEC §6).
+type PreflightRef struct {
+	ID          int64
+	RunID       string
+	AccountID   string
+	ScheduledAt time.Time
+	SubStatus   post.SubStatus
+	FailReason  string
+	// Checked: pre-flight already gave this version a verdict (the post
+	// is listed again because it is at risk).
+	Checked bool
+}
+
+// PreflightDue lists the scheduled posts due at or before by that pre-flight
+// has not checked in their current version, soonest first, then those it
+// found at risk (checked again until the problem is gone): posts at risk
+// never keep an unchecked one out of a batch.
+func (t *Tx) PreflightDue(by time.Time, limit int) ([]PreflightRef, error) {
+	rows, err := t.query(`SELECT id, run_id, account_id, scheduled_at, sub_status, fail_reason,
+			preflight_run_id IS run_id AS checked FROM posts
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND status = 'scheduled'
+		  AND (preflight_run_id IS NOT run_id OR sub_status = 'at_risk')
+		ORDER BY checked, due_at, scheduled_at, id LIMIT ?`, fmtTime(by), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list posts for pre-flight: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []PreflightRef
+	for rows.Next() {
+		var r PreflightRef
+		var at, sub string
+		if err := rows.Scan(&r.ID, &r.RunID, &r.AccountID, &at, &sub, &r.FailReason, &r.Checked); err != nil {
+			return nil, fmt.Errorf("list posts for pre-flight: %w", mapErr(err))
+		}
+		r.SubStatus = post.SubStatus(sub)
+		if r.ScheduledAt, err = parseTime(at); err != nil {
+			return nil, fmt.Errorf("list posts for pre-flight: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// NextPreflight returns the due time of the soonest scheduled post that
+// pre-flight has not checked in its current version.
+func (t *Tx) NextPreflight() (time.Time, bool, error) {
+	var at string
+	err := t.queryRow(`SELECT due_at FROM posts
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled'
+		  AND preflight_run_id IS NOT run_id
+		` + dueOrder + ` LIMIT 1`).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("find next pre-flight: %w", mapErr(err))
+	}
+	due, err := parseTime(at)
+	return due, err == nil, err
+}
+
+// SetPreflight records pre-flight's verdict on the version runID of a
+// scheduled post: at risk with reason, or (reason "") fine, which clears
+// an earlier at_risk. It never changes the status, and fails with ErrStale
+// if the post changed since (an edit, a cancel, a claim). changed reports
+// whether the sub-status or reason changed.
+func (t *Tx) SetPreflight(id int64, runID, reason string, now time.Time) (changed bool, err error) {
+	var sub, old string
+	err = t.queryRow(`SELECT sub_status, fail_reason FROM posts
+		WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND status = 'scheduled'`, id, runID).Scan(&sub, &old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("record pre-flight of post %d: %w", id, ErrStale)
+	}
+	if err != nil {
+		return false, fmt.Errorf("record pre-flight of post %d: %w", id, mapErr(err))
+	}
+	newSub, newReason := sub, old
+	switch {
+	case reason != "":
+		newSub, newReason = string(post.SubAtRisk), reason
+	case sub == string(post.SubAtRisk):
+		newSub, newReason = "", ""
+	}
+	changed = newSub != sub || newReason != old
+	q := `UPDATE posts SET preflight_run_id = run_id WHERE id = ?`
+	args := []any{id}
+	if changed {
+		q = `UPDATE posts SET preflight_run_id = run_id, sub_status = ?, fail_reason = ?, updated_at = ? WHERE id = ?`
+		args = []any{newSub, newReason, fmtTime(now), id}
+	}
+	if _, err := t.exec(q, args...); err != nil {
+		return false, fmt.Errorf("record pre-flight of post %d: %w", id, mapErr(err))
+	}
+	return changed, nil
+}
+
+// RecordPreflightMedia stores the X media id pre-flight uploaded for a
+// file of the version runID of a scheduled post; ErrStale if the post
+// changed since.
+func (t *Tx) RecordPreflightMedia(rootID int64, runID string, mediaID int64, xid string, expires *time.Time) error {
+	res, err := t.exec(`UPDATE media SET x_media_id = ?, x_media_expires_at = ?
+		WHERE id = ? AND EXISTS (SELECT 1 FROM posts
+			WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND status = 'scheduled')`,
+		xid, fmtTimePtr(expires), mediaID, rootID, runID)
+	if err != nil {
+		return fmt.Errorf("record media id: %w", mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("record media id of post %d: %w", rootID, ErrStale)
+	}
+	return nil
+}
+
+// CountAtRisk counts scheduled posts pre-flight found at risk.
+func (t *Tx) CountAtRisk() (int, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM posts
+		WHERE parent_post_id IS NULL AND status = 'scheduled' AND sub_status = 'at_risk'`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count posts at risk: %w", mapErr(err))
+	}
+	return n, nil
+}

@@ -1,0 +1,109 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/post"
+)
+
+// TestAtRiskListsFirst: a scheduled post pre-flight found at risk lists in
+// the attention section (first), also under --status scheduled and across
+// pages, and goes back among the scheduled posts once cleared; the
+// verdict never changes the status and is refused for an older version.
+func TestAtRiskListsFirst(t *testing.T) {
+	s := openTemp(t)
+	mustAccount(t, s)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	var ids []int64
+	var risky *post.Post
+	if err := s.Update(ctx, func(tx *Tx) error {
+		for i := range 3 {
+			at := now.Add(time.Duration(i+1) * time.Hour)
+			p, err := tx.CreatePost(NewPost{AccountID: "1", Status: post.StatusScheduled, ScheduledAt: &at,
+				Tweets: []NewTweet{{Text: "ⱥ post"}}}, now)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, p.ID)
+			if i == 2 {
+				risky = p
+			}
+		}
+		if _, err := tx.SetPreflight(risky.ID, "not-its-run-id", "reason", now); !errors.Is(err, ErrStale) {
+			t.Errorf("verdict on an older version: %v", err)
+		}
+		changed, err := tx.SetPreflight(risky.ID, risky.RunID, "account @alice must log in again: psnd auth login", now)
+		if err != nil || !changed {
+			t.Errorf("set at risk: %v %v", changed, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	order := func(q ListQuery) []int64 {
+		t.Helper()
+		var out []int64
+		var after *ListCursor
+		for {
+			var got []*post.Post
+			var last ListCursor
+			var more bool
+			if err := s.View(ctx, func(tx *Tx) error {
+				var err error
+				got, last, more, err = tx.ListPage(q, after, 1)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range got {
+				out = append(out, p.ID)
+				if p.Status != post.StatusScheduled {
+					t.Fatalf("post %d is %s", p.ID, p.Status)
+				}
+			}
+			if !more {
+				return out
+			}
+			after = &last
+		}
+	}
+	want := []int64{ids[2], ids[0], ids[1]}
+	for _, q := range []ListQuery{{}, {Statuses: []post.Status{post.StatusScheduled}}} {
+		if got := order(q); !equalIDs(got, want) {
+			t.Errorf("%+v: order %v, want %v", q, got, want)
+		}
+	}
+	if got := order(ListQuery{Statuses: []post.Status{post.StatusFailed}}); len(got) != 0 {
+		t.Errorf("failed lists %v", got)
+	}
+	var n int
+	s.View(ctx, func(tx *Tx) error { n, _ = tx.CountAtRisk(); return nil })
+	if n != 1 {
+		t.Errorf("at risk count %d", n)
+	}
+	if err := s.Update(ctx, func(tx *Tx) error {
+		_, err := tx.SetPreflight(risky.ID, risky.RunID, "", now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := order(ListQuery{}); !equalIDs(got, ids) {
+		t.Errorf("after clearing: %v, want %v", got, ids)
+	}
+}
+
+func equalIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

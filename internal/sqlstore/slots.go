@@ -1,0 +1,221 @@
+package sqlstore
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/slots"
+	"github.com/psnd/psnd/internal/when"
+)
+
+// Queue errors: the account has no slots, or every slot up to the
+// scheduling horizon holds a post.
+var (
+	ErrNoSlots   = errors.New("the account has no queue slots")
+	ErrQueueFull = errors.New("every queue slot is taken")
+)
+
+// AddSlots stores one slot per time of spec for the account, read in zone,
+// and returns them; a slot already there (same days, time and zone) is
+// returned as it is rather than stored twice.
+func (t *Tx) AddSlots(accountID string, spec slots.Spec, zone string, now time.Time) ([]slots.Slot, error) {
+	var out []slots.Slot
+	for _, m := range spec.Minutes {
+		if _, err := t.exec(`INSERT INTO slots (account_id, days, minute, zone, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, days, minute, zone) DO NOTHING`,
+			accountID, int(spec.Days), m, zone, fmtTime(now)); err != nil {
+			return nil, fmt.Errorf("add slot: %w", mapErr(err))
+		}
+		var id int64
+		if err := t.queryRow(`SELECT id FROM slots WHERE account_id = ? AND days = ? AND minute = ? AND zone = ?`,
+			accountID, int(spec.Days), m, zone).Scan(&id); err != nil {
+			return nil, fmt.Errorf("add slot: %w", mapErr(err))
+		}
+		s, err := t.Slot(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+const slotColumns = `s.id, s.account_id, COALESCE(a.username, ''), s.days, s.minute, s.zone`
+
+// Slot returns one slot.
+func (t *Tx) Slot(id int64) (slots.Slot, error) {
+	var s slots.Slot
+	var days int
+	err := t.queryRow(`SELECT `+slotColumns+` FROM slots s LEFT JOIN accounts a ON a.id = s.account_id WHERE s.id = ?`, id).
+		Scan(&s.ID, &s.AccountID, &s.Account, &days, &s.Minute, &s.Zone)
+	if err != nil {
+		return slots.Slot{}, fmt.Errorf("slot %d: %w", id, mapErr(err))
+	}
+	s.Days = slots.Days(days)
+	return s, nil
+}
+
+// Slots lists the slots of the account (all accounts when accountID is
+// ""), by account, then time of day, then id.
+func (t *Tx) Slots(accountID string) ([]slots.Slot, error) {
+	rows, err := t.query(`SELECT `+slotColumns+` FROM slots s LEFT JOIN accounts a ON a.id = s.account_id
+		WHERE ? = '' OR s.account_id = ?
+		ORDER BY COALESCE(a.username, ''), s.minute, s.id`, accountID, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list slots: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []slots.Slot{}
+	for rows.Next() {
+		var s slots.Slot
+		var days int
+		if err := rows.Scan(&s.ID, &s.AccountID, &s.Account, &days, &s.Minute, &s.Zone); err != nil {
+			return nil, fmt.Errorf("list slots: %w", mapErr(err))
+		}
+		s.Days = slots.Days(days)
+		out = append(out, s)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// DeleteSlot removes a slot. Posts scheduled at its times keep them.
+func (t *Tx) DeleteSlot(id int64) error {
+	res, err := t.exec(`DELETE FROM slots WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("remove slot %d: %w", id, mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("slot %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// SlotPosts returns, for each instant in (from, until] that holds a post
+// of the account, that post's id and first tweet's text. A post fills a
+// slot when it is not a draft and its scheduled_at is the slot's instant.
+// accountID "" means every account; the key is then account id and
+// instant.
+func (t *Tx) SlotPosts(accountID string, from, until time.Time) (map[SlotKey]SlotPost, error) {
+	rows, err := t.query(`SELECT p.account_id, p.scheduled_at, p.id, p.content, p.status FROM posts p
+		WHERE p.parent_post_id IS NULL AND p.status <> ? AND p.scheduled_at > ? AND p.scheduled_at <= ?
+		  AND (? = '' OR p.account_id = ?)
+		ORDER BY p.id`,
+		string(post.StatusDraft), fmtTime(from), fmtTime(until), accountID, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("read queued posts: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := map[SlotKey]SlotPost{}
+	for rows.Next() {
+		var acct, at, text, status string
+		var id int64
+		if err := rows.Scan(&acct, &at, &id, &text, &status); err != nil {
+			return nil, fmt.Errorf("read queued posts: %w", mapErr(err))
+		}
+		ts, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		k := SlotKey{AccountID: acct, Unix: ts.Unix()}
+		if _, dup := out[k]; !dup { // the first post created holds the slot
+			out[k] = SlotPost{ID: id, Text: text, Status: post.Status(status)}
+		}
+	}
+	return out, mapErr(rows.Err())
+}
+
+// SlotKey names a slot instant of an account.
+type SlotKey struct {
+	AccountID string
+	Unix      int64
+}
+
+// SlotPost is the post in a slot.
+type SlotPost struct {
+	ID     int64
+	Text   string // the first tweet's
+	Status post.Status
+}
+
+// SlotPicker hands out an account's free slots, earliest first, within one
+// transaction: each Next marks the slot it returns as taken, so several
+// posts stored in the same transaction (an import) take consecutive
+// slots, and since write transactions are serial two concurrent creates
+// never get the same one.
+type SlotPicker struct {
+	slots   []slots.Slot
+	taken   map[int64]bool // unix seconds of taken instants
+	after   time.Time      // the last instant handed out, or now
+	horizon time.Time
+}
+
+// NewSlotPicker reads the account's slots and the instants its posts
+// take, from now to the scheduling horizon. exclude is a post that does not
+// count as filling its slot (the post being moved into the queue), 0 for
+// none. ErrNoSlots when the account has none.
+func (t *Tx) NewSlotPicker(accountID string, now time.Time, exclude int64) (*SlotPicker, error) {
+	ss, err := t.Slots(accountID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ss) == 0 {
+		return nil, ErrNoSlots
+	}
+	horizon := when.Horizon(now)
+	rows, err := t.query(`SELECT p.scheduled_at FROM posts p
+		WHERE p.parent_post_id IS NULL AND p.account_id = ? AND p.status <> ? AND p.id <> ?
+		  AND p.scheduled_at > ? AND p.scheduled_at <= ?`,
+		accountID, string(post.StatusDraft), exclude, fmtTime(now), fmtTime(horizon))
+	if err != nil {
+		return nil, fmt.Errorf("read queued posts: %w", mapErr(err))
+	}
+	defer rows.Close()
+	taken := map[int64]bool{}
+	for rows.Next() {
+		var at string
+		if err := rows.Scan(&at); err != nil {
+			return nil, fmt.Errorf("read queued posts: %w", mapErr(err))
+		}
+		ts, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		taken[ts.Unix()] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	return &SlotPicker{slots: ss, taken: taken, after: now, horizon: horizon}, nil
+}
+
+// Reserve marks an instant taken without handing it out (a dry run's
+// earlier picks).
+func (p *SlotPicker) Reserve(at time.Time) { p.taken[at.Unix()] = true }
+
+// Next returns the earliest free slot instant after the last one handed
+// out and marks it taken; ErrQueueFull when none is free up to the
+// horizon.
+func (p *SlotPicker) Next() (time.Time, error) {
+	// A few weeks at a time: most picks are in the first.
+	const window = 28 * 24 * time.Hour
+	for from := p.after; from.Before(p.horizon); from = from.Add(window) {
+		until := from.Add(window)
+		if until.After(p.horizon) {
+			until = p.horizon
+		}
+		occ, err := slots.Between(p.slots, from, until)
+		if err != nil {
+			return time.Time{}, err
+		}
+		for _, o := range occ {
+			if !p.taken[o.At.Unix()] {
+				p.taken[o.At.Unix()] = true
+				p.after = o.At
+				return o.At, nil
+			}
+		}
+	}
+	return time.Time{}, ErrQueueFull
+}
