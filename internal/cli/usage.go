@@ -106,14 +106,17 @@ func printUsage(env *Env, loc *time.Location, u api.Usage) {
 		}
 	}
 	col := stdoutColors(env)
-	if u.BudgetUSD != nil {
+	switch {
+	case u.Month != env.now().UTC().Format("2006-01"):
+		// The budget is this month's; another month's bill stands alone.
+	case u.BudgetUSD != nil:
 		line := fmt.Sprintf("Monthly budget $%g (all accounts): estimated $%.4f so far, $%.4f left.", *u.BudgetUSD, u.CostUSD, max(0, *u.BudgetUSD-u.CostUSD))
 		if u.HeldOverBudget > 0 {
 			line += fmt.Sprintf(" %s held until it is raised or the month turns.", plural(u.HeldOverBudget, "post", "posts"))
 			line = col.yellow(line)
 		}
 		fmt.Fprintln(out, line)
-	} else {
+	default:
 		fmt.Fprintln(out, col.dim("No monthly budget (set PSN_MONTHLY_BUDGET to hold posts past one)."))
 	}
 	p := u.Prices
