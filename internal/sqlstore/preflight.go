@@ -22,12 +22,11 @@ type PreflightRef struct {
 	Checked bool
 }
 
-// PreflightDue lists the scheduled posts due at or before by (not held by
-// the monthly budget: nothing is prepared for a post that may not go out)
-// that pre-flight
-// has not checked in their current version, soonest first, then those it
-// found at risk (checked again until the problem is gone): posts at risk
-// never keep an unchecked one out of a batch.
+// PreflightDue lists the scheduled posts due at or before by that
+// pre-flight has not checked in their current version, soonest first, then
+// those it found at risk (checked again until the problem is gone): posts at risk
+// never keep an unchecked one out of a batch. Posts held by the monthly
+// budget are left out: nothing is prepared for a post that may not go out.
 func (t *Tx) PreflightDue(by time.Time, limit int) ([]PreflightRef, error) {
 	rows, err := t.query(`SELECT id, run_id, account_id, scheduled_at, sub_status, fail_reason,
 			preflight_run_id IS run_id AS checked FROM posts
