@@ -155,9 +155,10 @@ func (b *Budget) Estimate() float64 {
 	return float64(b.spentLocked()) / 1e5
 }
 
-// PostCost is what sending the tweets of p that have no X id yet costs:
-// each create (dearer with a URL) and each media upload.
-func PostCost(p *post.Post, prices pricing.Table) float64 {
+// PostCost is what sending the tweets of p that have no X id yet costs at
+// now: each create (dearer with a URL) and each media upload, but for
+// media pre-flight already uploaded whose X id will still be good.
+func PostCost(p *post.Post, prices pricing.Table, now time.Time) float64 {
 	var posts, urls, media int
 	for _, t := range p.Tweets {
 		if t.PlatformPostID != "" {
@@ -168,7 +169,11 @@ func PostCost(p *post.Post, prices pricing.Table) float64 {
 		} else {
 			posts++
 		}
-		media += len(t.Media)
+		for _, m := range t.Media {
+			if !(m.XMediaID != "" && m.MediaExpiresAt != nil && m.MediaExpiresAt.After(now.Add(mediaMargin))) {
+				media++
+			}
+		}
 	}
 	return prices.Cost(posts, urls, media, 0)
 }

@@ -18,8 +18,17 @@ func TestPostCost(t *testing.T) {
 		{Text: "no link, 凧"},
 	}}
 	// Two creates with a URL, one without, two uploads.
-	if got, want := PostCost(th, prices), prices.Cost(1, 2, 2, 0); got != want || got != 0.435 {
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	if got, want := PostCost(th, prices, now), prices.Cost(1, 2, 2, 0); got != want || got != 0.435 {
 		t.Errorf("PostCost = %v, want %v (0.435)", got, want)
+	}
+	// Media pre-flight uploaded, still good at the due time, is not paid
+	// again; an id about to expire is.
+	good, soon := now.Add(time.Hour), now.Add(time.Minute)
+	th.Tweets[1].Media[0] = post.Media{XMediaID: "m1", MediaExpiresAt: &good}
+	th.Tweets[1].Media[1] = post.Media{XMediaID: "m2", MediaExpiresAt: &soon}
+	if got, want := PostCost(th, prices, now), prices.Cost(1, 2, 1, 0); got != want {
+		t.Errorf("PostCost with one upload done = %v, want %v", got, want)
 	}
 }
 

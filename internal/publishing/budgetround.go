@@ -57,7 +57,7 @@ func (s *Scheduler) budgetStart(tx *sqlstore.Tx, bs *budgetRound, now time.Time)
 		if err != nil {
 			return err
 		}
-		c := units(PostCost(p, s.budget.pricesNow()))
+		c := units(PostCost(p, s.budget.pricesNow(), now))
 		// Oldest first: once one does not fit, a later, cheaper post
 		// does not overtake it.
 		if full = full || !s.budget.fits(extra+c); full {
@@ -97,7 +97,7 @@ func (s *Scheduler) budgetAdmit(tx *sqlstore.Tx, bs *budgetRound, ref sqlstore.D
 	}
 	// A post left publishing by a lapsed lease may be part-way: finish it.
 	started = started || ref.Status == post.StatusPublishing
-	ok, reason := s.budget.admit(ref.ID, PostCost(p, s.budget.pricesNow()), started, now)
+	ok, reason := s.budget.admit(ref.ID, PostCost(p, s.budget.pricesNow(), now), started, now)
 	if ok {
 		bs.reserved = append(bs.reserved, ref.ID)
 		return false, nil
