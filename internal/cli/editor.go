@@ -150,8 +150,10 @@ var errAborted = silentError{ExitError}
 // accepts the text. submit returns the problems that make the text
 // unpostable (the editor reopens with them) or an error that ends the
 // session. An empty text aborts. The file lives in a directory only the
-// user can read and is removed at the end, except after an error other
-// than the user's own, when the text is kept there and the path is said.
+// user can read and is removed at the end, except when the session ends
+// without storing a text the user wrote (the editor failed, Ctrl-C, the
+// daemon refused or was gone): then that text is kept there and the path
+// is said, as git keeps COMMIT_EDITMSG.
 func editSession(ctx context.Context, env *Env, t template, submit func(text string) ([]string, error)) (err error) {
 	editor, err := editorCommand(env)
 	if err != nil {
@@ -164,57 +166,68 @@ func editSession(ctx context.Context, env *Env, t template, submit func(text str
 	// .txt: editors highlight nothing in it, where .md would show a line
 	// starting with #hashtag as a heading.
 	path := filepath.Join(dir, "post.txt")
-	keep := false
+	// text is the user's latest text; initial is what psnd showed first
+	// (the post's own text when editing), which needs no keeping.
+	initial, text := t.text, t.text
+	stored := false
 	defer func() {
-		if !keep {
-			os.RemoveAll(dir)
+		if !stored && strings.TrimSpace(text) != "" && text != initial {
+			if werr := os.WriteFile(path, []byte(text+"\n"), 0o600); werr == nil {
+				fmt.Fprintf(env.Stderr, "psnd: your text is kept in %s\n", path)
+				return
+			}
 		}
+		os.RemoveAll(dir)
 	}()
+	// readBack reads the text the editor left, if it can.
+	readBack := func() {
+		if b, err := os.ReadFile(path); err == nil {
+			text = t.parse(string(b))
+		}
+	}
 	for {
 		if err := os.WriteFile(path, []byte(t.String()), 0o600); err != nil {
 			return fmt.Errorf("write the file to edit: %w", err)
 		}
 		if err := runEditor(env, editor, path); err != nil {
+			readBack()
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			fmt.Fprintf(env.Stderr, "Aborted: %v; nothing was saved.\n", err)
+			fmt.Fprintf(env.Stderr, "Aborted: %v; psnd changed nothing.\n", err)
 			return errAborted
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+		// Read the path again (not a descriptor held open): editors that
+		// save by renaming a new file over it are common.
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("read the edited file: %w", err)
 		}
-		text := t.parse(string(b))
-		if strings.TrimSpace(text) == "" {
+		saved := t.parse(string(b))
+		text = saved
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if strings.TrimSpace(saved) == "" {
 			fmt.Fprintln(env.Stderr, "Aborted: empty post.")
 			return errAborted
 		}
 		var problems []string
-		if !utf8.ValidString(text) {
+		if !utf8.ValidString(saved) {
 			// Shown in the editor, which saved it: the user can fix it there.
 			problems = []string{"the text is not valid UTF-8 (check the editor's encoding)"}
 		} else {
-			problems, err = submit(text)
+			problems, err = submit(saved)
 		}
 		if err != nil {
-			if !errors.Is(err, errAborted) && !isSilent(err) && ctx.Err() == nil {
-				// The text is the user's work: keep it where they can find it.
-				if werr := os.WriteFile(path, []byte(text+"\n"), 0o600); werr == nil {
-					keep = true
-					fmt.Fprintf(env.Stderr, "psnd: your text is kept in %s\n", path)
-				}
-			}
 			return err
 		}
 		if len(problems) == 0 {
+			stored = true
 			return nil
 		}
 		fmt.Fprintf(env.Stderr, "psnd: the text cannot be posted (%s); reopening the editor\n", problems[0])
-		t.text, t.errors = text, problems
+		t.text, t.errors = saved, problems
 	}
 }
 
