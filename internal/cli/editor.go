@@ -89,7 +89,8 @@ func (t template) errorLines() []string {
 			lines = append(lines, commentLine("  "+l))
 		}
 	}
-	lines = append(lines, "# Fix the text below and save again, or delete all of it to abort.", errorsEndLine)
+	lines = append(lines, "# Fix the text below and save again. Quit without a change to stop (psnd",
+		"# keeps the text in a file), or delete all of it to abort.", errorsEndLine)
 	return lines
 }
 
@@ -210,6 +211,12 @@ func editSession(ctx context.Context, env *Env, t template, submit func(text str
 		}
 		if strings.TrimSpace(saved) == "" {
 			fmt.Fprintln(env.Stderr, "Aborted: empty post.")
+			return errAborted
+		}
+		if len(t.errors) > 0 && saved == t.text {
+			// The same text would fail the same way: quitting the editor
+			// without a change is how a user leaves the reopen loop.
+			fmt.Fprintln(env.Stderr, "Aborted: the text was saved unchanged; psnd changed nothing.")
 			return errAborted
 		}
 		var problems []string

@@ -621,6 +621,25 @@ func TestEditorRunIDFence(t *testing.T) {
 	}
 }
 
+// TestEditorUnchangedReopenStops: on a reopen, quitting without changing
+// the text ends the session (the same text would fail the same way
+// forever), keeping the text, instead of reopening again and again.
+func TestEditorUnchangedReopenStops(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	long := strings.Repeat("東", 141)
+	// Run 2 saves untouched; a run 3 (which must not come) would abort.
+	e.write(1, long+"\n").write(3, "")
+	r := runTerminal(t, vars, "post", "--draft")
+	if r.code != ExitError || e.runs() != 2 || !strings.Contains(r.stderr, "unchanged") {
+		t.Fatalf("unchanged reopen: exit %d after %d runs, %q", r.code, e.runs(), r.stderr)
+	}
+	if got := keptText(t, r.stderr); got != long+"\n" {
+		t.Errorf("kept %q", got)
+	}
+}
+
 // TestEditorKeepsTextWhenTheDaemonGoes: the daemon stopping while the
 // editor is open (a reboot of the service, a crash) does not lose the
 // text: the post fails with the daemon's error and the text is kept.
