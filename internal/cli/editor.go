@@ -103,10 +103,12 @@ func commentLine(s string) string {
 
 // parse returns the text the user saved in the file content: the lines
 // between the errors block (if still there) and the scissors line, with
-// CRLF read as LF and blank lines at either end dropped. Lines of the
-// errors block are dropped wherever they are, in case the user deleted
-// its end marker but not the errors.
+// CRLF read as LF, a byte-order mark some editors write dropped, and
+// blank lines at either end dropped. Lines of the errors block are
+// dropped wherever they are, in case the user deleted its end marker but
+// not the errors.
 func (t template) parse(content string) string {
+	content = strings.TrimPrefix(content, "\uFEFF")
 	content = strings.ReplaceAll(content, "\r\n", "\n")
 	lines := strings.Split(content, "\n")
 	marker := func(l, m string) bool { return strings.TrimRight(l, " \t\r") == m }

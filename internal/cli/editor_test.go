@@ -464,6 +464,11 @@ func TestTemplateParse(t *testing.T) {
 		{"crlf", strings.ReplaceAll(tm.String(), "\n", "\r\n"), "#buildinpublic x"},
 		{"only comments", "\n\n" + scissorsLine + "\n# x\n", ""},
 		{"marker with trailing spaces", "a\n" + scissorsLine + "  \nb\n", "a"},
+		// Some editors write a byte-order mark: it is no text (and X
+		// refuses U+FEFF), so the template alone is still empty.
+		{"bom, untouched", "\uFEFF" + template{help: []string{"help"}}.String(), ""},
+		{"bom", "\uFEFF#buildinpublic İ\r\n" + scissorsLine + "\r\n", "#buildinpublic İ"},
+		{"bom before the errors", "\uFEFF" + tm.String(), "#buildinpublic x"},
 	}
 	for _, c := range cases {
 		if got := tm.parse(c.content); got != c.want {
