@@ -445,6 +445,20 @@ func (s *session) editInEditor(ctx context.Context, env *Env, p api.Post, thread
 		texts[i] = tw.Text
 	}
 	texts, numbered := stripNumbers(texts)
+	// The editor writes a thread as text between "---" lines, and the
+	// edit API takes it back as such: a shape that text cannot hold (made
+	// through the API, e.g. by psnd mcp) would be refused unchanged or
+	// silently reshaped, so it is refused before the user writes anything.
+	for i, tx := range texts {
+		if tx == "" && len(texts) > 1 {
+			return p, false, fmt.Errorf("post %d starts with a tweet of media alone, which the editor cannot show: give a new text with `psnd edit %d --text` (its media then go with the first tweet of text)", p.ID, p.ID)
+		}
+		for _, l := range strings.Split(tx, "\n") {
+			if strings.TrimSpace(l) == "---" {
+				return p, false, fmt.Errorf("tweet %d of post %d holds a line of only ---, which the editor would read as the start of a new tweet: give a new text with `psnd edit %d --text`", i+1, p.ID, p.ID)
+			}
+		}
+	}
 	number = number || numbered
 	thread = thread || len(p.Tweets) > 1
 	original := strings.Join(texts, "\n---\n")

@@ -21,6 +21,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/config"
 	"github.com/psnd/psnd/internal/daemon"
 )
@@ -642,6 +643,43 @@ func TestEditorUnchangedReopenStops(t *testing.T) {
 	}
 	if got := keptText(t, r.stderr); got != long+"\n" {
 		t.Errorf("kept %q", got)
+	}
+}
+
+// TestEditorRefusesThreadsItCannotShow: a thread made through the API
+// (psnd mcp) whose first tweet is media alone, or whose tweet holds a line
+// of only ---, cannot be written as text between --- lines: the editor
+// would either refuse it unchanged or silently reshape it. psnd says so
+// before any editor starts and changes nothing.
+func TestEditorRefusesThreadsItCannotShow(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	pic := filepath.Join(t.TempDir(), "p.png")
+	writePNG(t, pic, 1)
+	c := apiclient.New(filepath.Join(vars["PSN_HOME"], "psnd.sock"), "test")
+	ctx := context.Background()
+	mediaFirst, err := c.CreatePost(ctx, api.CreatePost{Tweets: []string{"", "second İ"}, Media: []api.MediaInput{{Path: pic}}, Number: true, Draft: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dashes, err := c.CreatePost(ctx, api.CreatePost{Tweets: []string{"Changelog\n---\nfixed 東京", "more"}, Draft: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.write(1, "\n---\nsecond İ edited\n").write(2, "Changelog\n---\nfixed 東京 again\n---\nmore\n")
+	for _, p := range []api.Post{mediaFirst, dashes} {
+		before := tweetTexts(p)
+		r := runTerminal(t, vars, "edit", fmt.Sprint(p.ID))
+		if r.code != ExitError || !strings.Contains(r.stderr, "--text") {
+			t.Errorf("edit %d: exit %d, %q", p.ID, r.code, r.stderr)
+		}
+		if got := tweetTexts(showPost(t, vars, p.ID)); strings.Join(got, "|") != strings.Join(before, "|") {
+			t.Errorf("post %d changed: %q, was %q", p.ID, got, before)
+		}
+	}
+	if n := e.runs(); n != 0 {
+		t.Errorf("the editor ran %d times", n)
 	}
 }
 
