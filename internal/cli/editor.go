@@ -57,6 +57,9 @@ type template struct {
 	text   string
 	errors []string
 	help   []string
+	// mediaAlone: the post being edited has media and no text, so saving
+	// no text is saving it unchanged, not aborting.
+	mediaAlone bool
 }
 
 // String renders the file.
@@ -211,7 +214,7 @@ func editSession(ctx context.Context, env *Env, t template, submit func(text str
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if strings.TrimSpace(saved) == "" {
+		if strings.TrimSpace(saved) == "" && !t.mediaAlone {
 			fmt.Fprintln(env.Stderr, "Aborted: empty post.")
 			return errAborted
 		}
@@ -474,9 +477,12 @@ func (s *session) editInEditor(ctx context.Context, env *Env, p api.Post, thread
 	if media {
 		help = append(help, "Its media stay with the first tweet.")
 	}
+	if media && original == "" {
+		help = append(help, "It has media and no text: saving no text leaves it so.")
+	}
 	opts := tweettext.ComposeOptions{MaxLength: max, Thread: thread, Number: number, Media: media}
-	err = editSession(ctx, env, template{text: original, help: help}, func(text string) ([]string, error) {
-		if text == original {
+	err = editSession(ctx, env, template{text: original, help: help, mediaAlone: media && original == ""}, func(text string) ([]string, error) {
+		if text == original || original == "" && strings.TrimSpace(text) == "" {
 			return nil, nil
 		}
 		res, problems := localProblems(text, opts)

@@ -721,3 +721,29 @@ func TestEditorKeepsTextWhenTheDaemonGoes(t *testing.T) {
 		t.Errorf("kept %q", got)
 	}
 }
+
+// TestEditorEditsMediaAlone: a post of media and no text opens on an empty
+// text; saving it so is no change (not "Aborted: empty post.", exit 1),
+// and a text written there goes with the media.
+func TestEditorEditsMediaAlone(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	pic := filepath.Join(t.TempDir(), "p.png")
+	writePNG(t, pic, 1)
+	if r := run(t, vars, "", "post", "", "--media", pic, "--draft"); r.code != 0 {
+		t.Fatalf("post media alone: %+v", r)
+	}
+	r := runTerminal(t, vars, "edit", "1")
+	if r.code != 0 || !strings.Contains(r.stdout, "No changes.") || !strings.Contains(e.seen("seen", 1), "media and no text") {
+		t.Errorf("unchanged edit of media alone: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	e.write(2, "now with words İ\n")
+	if r = runTerminal(t, vars, "edit", "1"); r.code != 0 {
+		t.Fatalf("edit: exit %d, %q", r.code, r.stderr)
+	}
+	p := showPost(t, vars, 1)
+	if len(p.Tweets) != 1 || p.Tweets[0].Text != "now with words İ" || len(p.Tweets[0].Media) != 1 {
+		t.Errorf("after edit: %+v", p)
+	}
+}
