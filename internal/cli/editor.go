@@ -57,6 +57,9 @@ type template struct {
 	text   string
 	errors []string
 	help   []string
+	// mediaAlone: the post being edited has media and no text, so saving
+	// no text is saving it unchanged, not aborting.
+	mediaAlone bool
 }
 
 // String renders the file.
@@ -89,7 +92,8 @@ func (t template) errorLines() []string {
 			lines = append(lines, commentLine("  "+l))
 		}
 	}
-	lines = append(lines, "# Fix the text below and save again, or delete all of it to abort.", errorsEndLine)
+	lines = append(lines, "# Fix the text below and save again. Quit without a change to stop (psnd",
+		"# keeps the text in a file), or delete all of it to abort.", errorsEndLine)
 	return lines
 }
 
@@ -102,10 +106,12 @@ func commentLine(s string) string {
 
 // parse returns the text the user saved in the file content: the lines
 // between the errors block (if still there) and the scissors line, with
-// CRLF read as LF and blank lines at either end dropped. Lines of the
-// errors block are dropped wherever they are, in case the user deleted
-// its end marker but not the errors.
+// CRLF read as LF, a byte-order mark some editors write dropped, and
+// blank lines at either end dropped. Lines of the errors block are
+// dropped wherever they are, in case the user deleted its end marker but
+// not the errors.
 func (t template) parse(content string) string {
+	content = strings.TrimPrefix(content, "\uFEFF")
 	content = strings.ReplaceAll(content, "\r\n", "\n")
 	lines := strings.Split(content, "\n")
 	marker := func(l, m string) bool { return strings.TrimRight(l, " \t\r") == m }
@@ -150,8 +156,10 @@ var errAborted = silentError{ExitError}
 // accepts the text. submit returns the problems that make the text
 // unpostable (the editor reopens with them) or an error that ends the
 // session. An empty text aborts. The file lives in a directory only the
-// user can read and is removed at the end, except after an error other
-// than the user's own, when the text is kept there and the path is said.
+// user can read and is removed at the end, except when the session ends
+// without storing a text the user wrote (the editor failed, Ctrl-C, the
+// daemon refused or was gone): then that text is kept there and the path
+// is said, as git keeps COMMIT_EDITMSG.
 func editSession(ctx context.Context, env *Env, t template, submit func(text string) ([]string, error)) (err error) {
 	editor, err := editorCommand(env)
 	if err != nil {
@@ -164,57 +172,74 @@ func editSession(ctx context.Context, env *Env, t template, submit func(text str
 	// .txt: editors highlight nothing in it, where .md would show a line
 	// starting with #hashtag as a heading.
 	path := filepath.Join(dir, "post.txt")
-	keep := false
+	// text is the user's latest text; initial is what psnd showed first
+	// (the post's own text when editing), which needs no keeping.
+	initial, text := t.text, t.text
+	stored := false
 	defer func() {
-		if !keep {
-			os.RemoveAll(dir)
+		if !stored && strings.TrimSpace(text) != "" && text != initial {
+			if werr := os.WriteFile(path, []byte(text+"\n"), 0o600); werr == nil {
+				fmt.Fprintf(env.Stderr, "psnd: your text is kept in %s\n", path)
+				return
+			}
 		}
+		os.RemoveAll(dir)
 	}()
+	// readBack reads the text the editor left, if it can.
+	readBack := func() {
+		if b, err := os.ReadFile(path); err == nil {
+			text = t.parse(string(b))
+		}
+	}
 	for {
 		if err := os.WriteFile(path, []byte(t.String()), 0o600); err != nil {
 			return fmt.Errorf("write the file to edit: %w", err)
 		}
 		if err := runEditor(env, editor, path); err != nil {
+			readBack()
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			fmt.Fprintf(env.Stderr, "Aborted: %v; nothing was saved.\n", err)
+			fmt.Fprintf(env.Stderr, "Aborted: %v; psnd changed nothing.\n", err)
 			return errAborted
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+		// Read the path again (not a descriptor held open): editors that
+		// save by renaming a new file over it are common.
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("read the edited file: %w", err)
 		}
-		text := t.parse(string(b))
-		if strings.TrimSpace(text) == "" {
+		saved := t.parse(string(b))
+		text = saved
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if strings.TrimSpace(saved) == "" && !t.mediaAlone {
 			fmt.Fprintln(env.Stderr, "Aborted: empty post.")
 			return errAborted
 		}
+		if len(t.errors) > 0 && saved == t.text {
+			// The same text would fail the same way: quitting the editor
+			// without a change is how a user leaves the reopen loop.
+			fmt.Fprintln(env.Stderr, "Aborted: the text was saved unchanged; psnd changed nothing.")
+			return errAborted
+		}
 		var problems []string
-		if !utf8.ValidString(text) {
+		if !utf8.ValidString(saved) {
 			// Shown in the editor, which saved it: the user can fix it there.
 			problems = []string{"the text is not valid UTF-8 (check the editor's encoding)"}
 		} else {
-			problems, err = submit(text)
+			problems, err = submit(saved)
 		}
 		if err != nil {
-			if !errors.Is(err, errAborted) && !isSilent(err) && ctx.Err() == nil {
-				// The text is the user's work: keep it where they can find it.
-				if werr := os.WriteFile(path, []byte(text+"\n"), 0o600); werr == nil {
-					keep = true
-					fmt.Fprintf(env.Stderr, "psnd: your text is kept in %s\n", path)
-				}
-			}
 			return err
 		}
 		if len(problems) == 0 {
+			stored = true
 			return nil
 		}
 		fmt.Fprintf(env.Stderr, "psnd: the text cannot be posted (%s); reopening the editor\n", problems[0])
-		t.text, t.errors = text, problems
+		t.text, t.errors = saved, problems
 	}
 }
 
@@ -425,6 +450,20 @@ func (s *session) editInEditor(ctx context.Context, env *Env, p api.Post, thread
 		texts[i] = tw.Text
 	}
 	texts, numbered := stripNumbers(texts)
+	// The editor writes a thread as text between "---" lines, and the
+	// edit API takes it back as such: a shape that text cannot hold (made
+	// through the API, e.g. by psnd mcp) would be refused unchanged or
+	// silently reshaped, so it is refused before the user writes anything.
+	for i, tx := range texts {
+		if tx == "" && len(texts) > 1 {
+			return p, false, fmt.Errorf("post %d starts with a tweet of media alone, which the editor cannot show: give a new text with `psnd edit %d --text` (its media then go with the first tweet of text)", p.ID, p.ID)
+		}
+		for _, l := range strings.Split(tx, "\n") {
+			if strings.TrimSpace(l) == "---" {
+				return p, false, fmt.Errorf("tweet %d of post %d holds a line of only ---, which the editor would read as the start of a new tweet: give a new text with `psnd edit %d --text`", i+1, p.ID, p.ID)
+			}
+		}
+	}
 	number = number || numbered
 	thread = thread || len(p.Tweets) > 1
 	original := strings.Join(texts, "\n---\n")
@@ -440,9 +479,12 @@ func (s *session) editInEditor(ctx context.Context, env *Env, p api.Post, thread
 	if media {
 		help = append(help, "Its media stay with the first tweet.")
 	}
+	if media && original == "" {
+		help = append(help, "It has media and no text: saving no text leaves it so.")
+	}
 	opts := tweettext.ComposeOptions{MaxLength: max, Thread: thread, Number: number, Media: media}
-	err = editSession(ctx, env, template{text: original, help: help}, func(text string) ([]string, error) {
-		if text == original {
+	err = editSession(ctx, env, template{text: original, help: help, mediaAlone: media && original == ""}, func(text string) ([]string, error) {
+		if text == original || original == "" && strings.TrimSpace(text) == "" {
 			return nil, nil
 		}
 		res, problems := localProblems(text, opts)

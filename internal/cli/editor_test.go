@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,9 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/apiclient"
+	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/daemon"
 )
 
 // fakeEditor is a shell script standing in for the user's editor. On its
@@ -27,6 +31,8 @@ import (
 // path and the file's and directory's modes), replaces the file with
 // write.n if the test wrote one, and exits with exit.n (default 0). A
 // run without write.n saves the file untouched, as a user who just quits.
+// With block.n (see block) the n-th run waits, after saving, until the
+// test lets it go.
 type fakeEditor struct {
 	t    *testing.T
 	dir  string
@@ -51,6 +57,7 @@ echo "$1" > "$d/path.$n"
 ls -ln "$1" | cut -c1-10 > "$d/mode.$n"
 ls -lnd "$(dirname "$1")" | cut -c1-10 > "$d/dirmode.$n"
 if [ -f "$d/write.$n" ]; then cat "$d/write.$n" > "$1"; fi
+if [ -p "$d/block.$n" ]; then cat "$d/block.$n" > /dev/null; fi
 if [ -f "$d/exit.$n" ]; then exit "$(cat "$d/exit.$n")"; fi
 exit 0
 `, dir)
@@ -79,6 +86,42 @@ func (e *fakeEditor) exit(n, code int) *fakeEditor {
 	return e
 }
 
+// during runs f while the editor's n-th run waits, after saving, for the
+// test (on a named pipe: no sleeps). The returned wait, called once psnd
+// has ended, says whether f ran: psnd may end without that run.
+func (e *fakeEditor) during(n int, f func()) (wait func() bool) {
+	e.t.Helper()
+	fifo := filepath.Join(e.dir, "block."+strconv.Itoa(n))
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	var ended atomic.Bool
+	ran := make(chan bool, 1)
+	go func() {
+		// Opening the write end waits for the editor to open the read end.
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			ran <- false
+			return
+		}
+		defer w.Close()
+		if ended.Load() {
+			ran <- false
+			return
+		}
+		f()
+		ran <- true
+	}()
+	return func() bool {
+		ended.Store(true)
+		// Free the goroutine if the editor never opened the pipe.
+		if r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			defer r.Close()
+		}
+		return <-ran
+	}
+}
+
 // runs is how many times the editor was started.
 func (e *fakeEditor) runs() int {
 	b, err := os.ReadFile(filepath.Join(e.dir, "count"))
@@ -105,6 +148,13 @@ func (e *fakeEditor) seen(kind string, n int) string {
 // \r\n read as \n.
 func runTerminal(t *testing.T, vars map[string]string, args ...string) result {
 	t.Helper()
+	return runTerminalCtx(context.Background(), t, vars, args...)
+}
+
+// runTerminalCtx is runTerminal under ctx, whose cancelling stands for
+// Ctrl-C (as signal.NotifyContext does in the binary).
+func runTerminalCtx(ctx context.Context, t *testing.T, vars map[string]string, args ...string) result {
+	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Fatalf("open a pty: %v", err)
@@ -120,7 +170,7 @@ func runTerminal(t *testing.T, vars map[string]string, args ...string) result {
 		Getenv: func(k string) string { return vars[k] }, GOOS: "linux", Version: "test",
 		StdinIsTerminal: true, StdoutIsTerminal: true,
 	}
-	code := Main(context.Background(), args, env)
+	code := Main(ctx, args, env)
 	tty.Close()
 	select {
 	case err := <-copied:
@@ -249,9 +299,10 @@ func TestEditorAborts(t *testing.T) {
 	// Run 2 writes a text but exits 1 (":cq" in vim).
 	e.write(2, "a good text\n").exit(2, 1)
 	r = runTerminal(t, vars, "post", "--now")
-	if r.code != ExitError || !strings.Contains(r.stderr, "Aborted: the editor ("+e.path+") exited with status 1; nothing was saved.") {
+	if r.code != ExitError || !strings.HasPrefix(r.stderr, "Aborted: the editor ("+e.path+") exited with status 1; psnd changed nothing.\n") {
 		t.Errorf("failing editor: exit %d, stderr %q", r.code, r.stderr)
 	}
+	keptText(t, r.stderr)
 	// Run 3, a reopen emptied by the user, aborts too.
 	e.write(3, strings.Repeat("x", 300)).write(4, "")
 	r = runTerminal(t, vars, "post", "--draft")
@@ -414,6 +465,11 @@ func TestTemplateParse(t *testing.T) {
 		{"crlf", strings.ReplaceAll(tm.String(), "\n", "\r\n"), "#buildinpublic x"},
 		{"only comments", "\n\n" + scissorsLine + "\n# x\n", ""},
 		{"marker with trailing spaces", "a\n" + scissorsLine + "  \nb\n", "a"},
+		// Some editors write a byte-order mark: it is no text (and X
+		// refuses U+FEFF), so the template alone is still empty.
+		{"bom, untouched", "\uFEFF" + template{help: []string{"help"}}.String(), ""},
+		{"bom", "\uFEFF#buildinpublic İ\r\n" + scissorsLine + "\r\n", "#buildinpublic İ"},
+		{"bom before the errors", "\uFEFF" + tm.String(), "#buildinpublic x"},
 	}
 	for _, c := range cases {
 		if got := tm.parse(c.content); got != c.want {
@@ -459,5 +515,235 @@ func TestEditorInvalidUTF8Reopens(t *testing.T) {
 	}
 	if posts := allPosts(t, vars); len(posts) != 1 || tweetTexts(posts[0])[0] != "café UTF-8" {
 		t.Fatalf("posts: %+v", posts)
+	}
+}
+
+// keptText reads the file psnd named in "your text is kept in PATH" on
+// stderr, and removes its directory.
+func keptText(t *testing.T, stderr string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(stderr, "your text is kept in ")
+	path, _, _ := strings.Cut(rest, "\n")
+	if !ok || path == "" {
+		t.Errorf("stderr names no kept text: %q", stderr)
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("kept text: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err == nil && fi.Mode().Perm() != 0o700 {
+		t.Errorf("kept text in a directory of mode %v", fi.Mode().Perm())
+	}
+	os.RemoveAll(filepath.Dir(path))
+	return string(b)
+}
+
+// TestEditorKeepsTextWhenTheEditorFails: an editor that exits with an
+// error after the user wrote (vim's :cq, a crash, a wrapper killed) aborts
+// without posting, but the text the user wrote survives in a file psnd
+// names, on the first run and on a reopen alike.
+func TestEditorKeepsTextWhenTheEditorFails(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	e.write(1, "an hour of writing İ 東京 🎉\n").exit(1, 1)
+	r := runTerminal(t, vars, "post", "--draft")
+	if r.code != ExitError || !strings.Contains(r.stderr, "exited with status 1") {
+		t.Fatalf("failing editor: exit %d, %q", r.code, r.stderr)
+	}
+	if got := keptText(t, r.stderr); got != "an hour of writing İ 東京 🎉\n" {
+		t.Errorf("kept %q", got)
+	}
+	// Run 2 saves a text too long, run 3 (the reopen) fails untouched.
+	long := "#buildinpublic " + strings.Repeat("Ⱥ", 290)
+	e.write(2, long+"\n").exit(3, 1)
+	r = runTerminal(t, vars, "post", "--draft")
+	if r.code != ExitError || e.runs() != 3 {
+		t.Fatalf("failing reopen: exit %d, %d runs, %q", r.code, e.runs(), r.stderr)
+	}
+	if got := keptText(t, r.stderr); got != long+"\n" {
+		t.Errorf("kept %q", got)
+	}
+	// Quitting on the template alone keeps nothing: there is no text.
+	e.exit(4, 1)
+	if r = runTerminal(t, vars, "post", "--draft"); r.code != ExitError || strings.Contains(r.stderr, "kept") {
+		t.Errorf("failing editor on the template: exit %d, %q", r.code, r.stderr)
+	}
+	if posts := allPosts(t, vars); len(posts) != 0 {
+		t.Errorf("posts: %+v", posts)
+	}
+}
+
+// TestEditorKeepsTextOnCtrlC: Ctrl-C while the editor is open (a GUI
+// editor's --wait wrapper, or any editor that leaves the terminal's
+// signals on) cancels the command, but what the user saved is kept and
+// named, not deleted with the temporary directory.
+func TestEditorKeepsTextOnCtrlC(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.write(1, "words worth keeping\n---\nשלום 👋\n")
+	wait := e.during(1, cancel)
+	r := runTerminalCtx(ctx, t, vars, "post", "--at", "+1h")
+	if !wait() || r.code != ExitInterrupted || !strings.HasSuffix(r.stderr, "Cancelled.\n") {
+		t.Fatalf("Ctrl-C in the editor: exit %d, %q", r.code, r.stderr)
+	}
+	if got := keptText(t, r.stderr); got != "words worth keeping\n---\nשלום 👋\n" {
+		t.Errorf("kept %q", got)
+	}
+	if posts := allPosts(t, vars); len(posts) != 0 {
+		t.Errorf("posts: %+v", posts)
+	}
+}
+
+// TestEditorRunIDFence: a post changed while its text is open in the
+// editor is not overwritten: the save is refused, the other change stays,
+// and the user's text is kept and named.
+func TestEditorRunIDFence(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	if r := run(t, vars, "", "post", "first İ", "--at", "+3h"); r.code != 0 {
+		t.Fatalf("post: %+v", r)
+	}
+	e.write(1, "changed in the editor 東京\n")
+	wait := e.during(1, func() {
+		if r := run(t, vars, "", "edit", "1", "--text", "changed elsewhere"); r.code != 0 {
+			t.Errorf("edit --text meanwhile: %+v", r)
+		}
+	})
+	r := runTerminal(t, vars, "edit", "1")
+	if !wait() || r.code != ExitError || !strings.Contains(r.stderr, "changed since it was read") {
+		t.Fatalf("edit over a change: exit %d, %q", r.code, r.stderr)
+	}
+	if got := keptText(t, r.stderr); got != "changed in the editor 東京\n" {
+		t.Errorf("kept %q", got)
+	}
+	if got := tweetTexts(showPost(t, vars, 1)); len(got) != 1 || got[0] != "changed elsewhere" {
+		t.Errorf("the other change was overwritten: %q", got)
+	}
+}
+
+// TestEditorUnchangedReopenStops: on a reopen, quitting without changing
+// the text ends the session (the same text would fail the same way
+// forever), keeping the text, instead of reopening again and again.
+func TestEditorUnchangedReopenStops(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	long := strings.Repeat("東", 141)
+	// Run 2 saves untouched; a run 3 (which must not come) would abort.
+	e.write(1, long+"\n").write(3, "")
+	r := runTerminal(t, vars, "post", "--draft")
+	if r.code != ExitError || e.runs() != 2 || !strings.Contains(r.stderr, "unchanged") {
+		t.Fatalf("unchanged reopen: exit %d after %d runs, %q", r.code, e.runs(), r.stderr)
+	}
+	if got := keptText(t, r.stderr); got != long+"\n" {
+		t.Errorf("kept %q", got)
+	}
+}
+
+// TestEditorRefusesThreadsItCannotShow: a thread made through the API
+// (psnd mcp) whose first tweet is media alone, or whose tweet holds a line
+// of only ---, cannot be written as text between --- lines: the editor
+// would either refuse it unchanged or silently reshape it. psnd says so
+// before any editor starts and changes nothing.
+func TestEditorRefusesThreadsItCannotShow(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	pic := filepath.Join(t.TempDir(), "p.png")
+	writePNG(t, pic, 1)
+	c := apiclient.New(filepath.Join(vars["PSN_HOME"], "psnd.sock"), "test")
+	ctx := context.Background()
+	mediaFirst, err := c.CreatePost(ctx, api.CreatePost{Tweets: []string{"", "second İ"}, Media: []api.MediaInput{{Path: pic}}, Number: true, Draft: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dashes, err := c.CreatePost(ctx, api.CreatePost{Tweets: []string{"Changelog\n---\nfixed 東京", "more"}, Draft: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.write(1, "\n---\nsecond İ edited\n").write(2, "Changelog\n---\nfixed 東京 again\n---\nmore\n")
+	for _, p := range []api.Post{mediaFirst, dashes} {
+		before := tweetTexts(p)
+		r := runTerminal(t, vars, "edit", fmt.Sprint(p.ID))
+		if r.code != ExitError || !strings.Contains(r.stderr, "--text") {
+			t.Errorf("edit %d: exit %d, %q", p.ID, r.code, r.stderr)
+		}
+		if got := tweetTexts(showPost(t, vars, p.ID)); strings.Join(got, "|") != strings.Join(before, "|") {
+			t.Errorf("post %d changed: %q, was %q", p.ID, got, before)
+		}
+	}
+	if n := e.runs(); n != 0 {
+		t.Errorf("the editor ran %d times", n)
+	}
+}
+
+// TestEditorKeepsTextWhenTheDaemonGoes: the daemon stopping while the
+// editor is open (a reboot of the service, a crash) does not lose the
+// text: the post fails with the daemon's error and the text is kept.
+func TestEditorKeepsTextWhenTheDaemonGoes(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	dvars := map[string]string{"PSN_HOME": shortHome(t), "PSN_TZ": "UTC"}
+	cfg, err := config.Load(func(k string) string { return dvars[k] }, "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	ready, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Config{Env: cfg, Version: "test", Sandbox: true, Ready: func() { close(ready) }})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("daemon: %v", err)
+	}
+	vars := map[string]string{"PSN_HOME": dvars["PSN_HOME"], "PSN_TZ": "UTC", "EDITOR": e.path, "NO_COLOR": "1"}
+	e.write(1, "written while the daemon went away İ\n")
+	wait := e.during(1, func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+	})
+	r := runTerminal(t, vars, "post", "--draft")
+	if !wait() || r.code == 0 {
+		t.Fatalf("post with the daemon gone: exit %d, %q", r.code, r.stderr)
+	}
+	if got := keptText(t, r.stderr); got != "written while the daemon went away İ\n" {
+		t.Errorf("kept %q", got)
+	}
+}
+
+// TestEditorEditsMediaAlone: a post of media and no text opens on an empty
+// text; saving it so is no change (not "Aborted: empty post.", exit 1),
+// and a text written there goes with the media.
+func TestEditorEditsMediaAlone(t *testing.T) {
+	t.Parallel()
+	e := newFakeEditor(t, "ed")
+	vars := editorDaemon(t, e)
+	pic := filepath.Join(t.TempDir(), "p.png")
+	writePNG(t, pic, 1)
+	if r := run(t, vars, "", "post", "", "--media", pic, "--draft"); r.code != 0 {
+		t.Fatalf("post media alone: %+v", r)
+	}
+	r := runTerminal(t, vars, "edit", "1")
+	if r.code != 0 || !strings.Contains(r.stdout, "No changes.") || !strings.Contains(e.seen("seen", 1), "media and no text") {
+		t.Errorf("unchanged edit of media alone: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	e.write(2, "now with words İ\n")
+	if r = runTerminal(t, vars, "edit", "1"); r.code != 0 {
+		t.Fatalf("edit: exit %d, %q", r.code, r.stderr)
+	}
+	p := showPost(t, vars, 1)
+	if len(p.Tweets) != 1 || p.Tweets[0].Text != "now with words İ" || len(p.Tweets[0].Media) != 1 {
+		t.Errorf("after edit: %+v", p)
 	}
 }

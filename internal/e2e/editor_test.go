@@ -121,3 +121,76 @@ cat "$d/next.$n" > "$1"
 		t.Errorf("the editor ran %s times, want 2", n)
 	}
 }
+
+// TestCtrlCInEditorKeepsText: with the real binary on a terminal, Ctrl-C
+// typed while the editor is open (here one that leaves the terminal's
+// signals on, as a GUI editor's --wait wrapper does) ends psnd with
+// "Cancelled." and status 130, nothing posted, and the text the user had
+// saved kept in a file psnd names.
+func TestCtrlCInEditorKeepsText(t *testing.T) {
+	h := home(t)
+	environ := []string{"PSN_HOME=" + h, "HOME=" + filepath.Dir(h), "PATH=" + os.Getenv("PATH"), "PSN_TZ=UTC", "NO_COLOR=1", "TERM=xterm"}
+	d := startDaemonArgs(t, environ, "serve", "--sandbox")
+	defer d.stop(t)
+
+	// The editor saves a text, then waits on a named pipe.
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "wait")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "ed.sh")
+	os.WriteFile(script, []byte(fmt.Sprintf("#!/bin/sh\nprintf 'an hour of writing İ 東京\\n' > \"$1\"\ncat '%s' > /dev/null\n", fifo)), 0o755)
+
+	cmd := exec.Command(psndBin, "post", "--at", "+2h")
+	cmd.Env = append(append([]string(nil), environ...), "EDITOR="+script)
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	copied := make(chan error, 1)
+	go func() { _, err := io.Copy(&buf, f); copied <- err }()
+	// Opening the pipe's write end waits until the editor has saved and
+	// is waiting: then the user types Ctrl-C.
+	opened := make(chan *os.File, 1)
+	go func() {
+		w, _ := os.OpenFile(fifo, os.O_WRONLY, 0)
+		opened <- w
+	}()
+	select {
+	case w := <-opened:
+		defer w.Close()
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the editor never started")
+	}
+	f.Write([]byte{0x03})
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err = <-waited:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("psnd did not end after Ctrl-C")
+	}
+	<-copied
+	out := strings.ReplaceAll(buf.String(), "\r\n", "\n")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(out, "Cancelled.") {
+		t.Fatalf("Ctrl-C in the editor: %v\n%s", err, out)
+	}
+	_, rest, ok := strings.Cut(out, "your text is kept in ")
+	path, _, _ := strings.Cut(rest, "\n")
+	kept, rerr := os.ReadFile(path)
+	if !ok || rerr != nil || string(kept) != "an hour of writing İ 東京\n" {
+		t.Errorf("kept text in %q: %q %v\n%s", path, kept, rerr, out)
+	}
+	os.RemoveAll(filepath.Dir(path))
+	var posts []api.Post
+	runJSON(t, environ, &posts, "list", "--all", "--json")
+	if len(posts) != 0 {
+		t.Errorf("posts after Ctrl-C: %+v", posts)
+	}
+}
