@@ -65,7 +65,22 @@ func serve(ctx context.Context, opts cli.ServeOptions) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// SIGHUP re-reads the price file and looks at posts held by the
+	// monthly budget again (only the daemon catches it).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
 	return daemon.Run(ctx, daemon.Config{
+		Reload:  reload,
 		Env:     cfg,
 		Version: version.String(),
 		Logger:  log,

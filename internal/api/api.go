@@ -21,6 +21,13 @@ const (
 // client can notice a daemon of another version.
 const VersionHeader = "X-Psnd-Version"
 
+// BudgetHeader carries, on every request of a command run with
+// PSN_MONTHLY_BUDGET set, that value ("none" or US dollars): a running
+// daemon's environment cannot change, so the command brings the user's
+// new budget to it (SPEC §9). The daemon adopts a changed value, keeps it
+// across restarts and looks at held posts again.
+const BudgetHeader = "X-Psnd-Monthly-Budget"
+
 // Paging of GET /v1/posts: ?limit=N (1..ListMaxLimit) answers one page
 // and, when more posts follow, names the next page's ?cursor= in the
 // NextCursorHeader response header. Without limit the whole list streams.
@@ -93,6 +100,11 @@ type Health struct {
 	// RecentFailures counts posts that failed in the last day, so any
 	// client command can print a one-line notice.
 	RecentFailures int `json:"recent_failures"`
+	// HeldOverBudget counts posts PSN_MONTHLY_BUDGET holds (scheduled,
+	// over_budget), for the same notice.
+	HeldOverBudget int `json:"held_over_budget"`
+	// BudgetUSD is the monthly budget in force; null when none.
+	BudgetUSD *float64 `json:"budget_usd"`
 	// AtRisk counts scheduled posts pre-flight found at risk (sub_status
 	// at_risk), for the same notice.
 	AtRisk int `json:"at_risk"`

@@ -74,3 +74,10 @@ func StatusesWhere(rule func(string) bool) []string {
 	}
 	return out
 }
+
+// HeldByBudget reports whether PSN_MONTHLY_BUDGET holds the post: it was
+// not sent and will not be until the budget is raised or the month turns;
+// FailReason says by how much.
+func (p Post) HeldByBudget() bool {
+	return p.Status == StatusScheduled && p.SubStatus != nil && *p.SubStatus == SubOverBudget
+}

@@ -9,6 +9,14 @@ type Usage struct {
 	Month    string         `json:"month"` // YYYY-MM, UTC
 	Accounts []AccountUsage `json:"accounts"`
 	Prices   Prices         `json:"prices"`
+	// BudgetUSD is the monthly budget in force (PSN_MONTHLY_BUDGET), for
+	// all accounts together; null when none.
+	BudgetUSD *float64 `json:"budget_usd"`
+	// CostUSD is the month's estimated cost, all accounts together: what
+	// the budget is measured against.
+	CostUSD float64 `json:"cost_usd"`
+	// HeldOverBudget counts the posts the budget holds now.
+	HeldOverBudget int `json:"held_over_budget"`
 }
 
 // AccountUsage is one account's requests to X in the month. Reads are

@@ -47,6 +47,9 @@ type Client struct {
 	// other than the client's.
 	OnVersionMismatch func(daemonVersion string)
 	warnOnce          sync.Once
+	// Budget, when set, is sent with every request (api.BudgetHeader):
+	// the PSN_MONTHLY_BUDGET of the command's environment.
+	Budget string
 }
 
 // New returns a client for the daemon listening on socket. version is the
@@ -94,6 +97,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", "psnd/"+c.version)
+	if c.Budget != "" {
+		req.Header.Set(api.BudgetHeader, c.Budget)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if isNotRunning(err) {

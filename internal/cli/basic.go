@@ -49,7 +49,9 @@ func newServeCmd(env *Env) *cobra.Command {
 		Long: `Run the daemon in the foreground, logging to stderr. It opens the database,
 applies migrations, reads the data key from the OS keyring (PSN_KEYRING=file
 keeps it in $PSN_HOME/master.key instead), and serves the local API on
-$PSN_HOME/psnd.sock. Stop it with Ctrl-C (SIGINT) or SIGTERM.
+$PSN_HOME/psnd.sock. Stop it with Ctrl-C (SIGINT) or SIGTERM. SIGHUP makes
+it re-read $PSN_HOME/prices.json and look again at posts PSN_MONTHLY_BUDGET
+holds (see 'psnd usage --help').
 
 PSN_PREFLIGHT (default 15m; 0 turns it off) before a post is due, the
 daemon refreshes its account's login and uploads its media, so that a

@@ -250,6 +250,7 @@ func client(env *Env) (*apiclient.Client, error) {
 		return nil, err
 	}
 	c := apiclient.New(cfg.SocketPath(), env.Version)
+	c.Budget = cfg.Budget
 	c.OnVersionMismatch = func(v string) {
 		warn(env, fmt.Sprintf("the daemon runs version %s, this command is %s; restart the daemon", v, env.Version))
 	}

@@ -46,6 +46,7 @@ func connectNotice(ctx context.Context, env *Env, failures bool) (*session, erro
 	}
 	s := &session{c: c, health: h, loc: loc}
 	s.keyNotices(env)
+	heldNotice(env, h)
 	if failures {
 		s.failureNotice(env)
 	}
@@ -106,4 +107,23 @@ func fetchPost(ctx context.Context, env *Env, arg string) (*session, api.Post, e
 	}
 	p, err := s.c.GetPost(ctx, id)
 	return s, p, err
+}
+
+// heldNotice is the one line about posts PSN_MONTHLY_BUDGET holds, printed
+// by every client command: a held post goes out only when the user acts
+// (or the month turns).
+func heldNotice(env *Env, h api.Health) {
+	if h.HeldOverBudget == 0 {
+		return
+	}
+	what := fmt.Sprintf("%d posts are", h.HeldOverBudget)
+	if h.HeldOverBudget == 1 {
+		what = "1 post is"
+	}
+	budget := "the monthly budget"
+	if h.BudgetUSD != nil {
+		budget = fmt.Sprintf("the monthly budget of $%g", *h.BudgetUSD)
+	}
+	fmt.Fprintf(env.Stderr, "psnd: %s %s held by %s (PSN_MONTHLY_BUDGET); see `psnd usage`\n",
+		stderrColors(env).yellow("notice:"), what, budget)
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/psnd/psnd/internal/config"
 	"github.com/psnd/psnd/internal/pricing"
 	"github.com/psnd/psnd/internal/tweettext"
@@ -22,14 +20,7 @@ type textCost struct {
 // (X's published prices without it). A broken prices file is a warning,
 // not a failure: the text can still be checked.
 func costOf(env *Env, texts []string) textCost {
-	prices := pricing.Default
-	if cfg, err := config.Load(env.Getenv, env.GOOS); err == nil {
-		if p, err := pricing.Load(cfg.Home); err != nil {
-			warn(env, err.Error()+"; using X's published prices")
-		} else {
-			prices = p
-		}
-	}
+	prices := loadPrices(env, func(msg string) { warn(env, msg) })
 	c := textCost{prices: prices}
 	for _, t := range texts {
 		if len(tweettext.Links(t)) > 0 {
@@ -44,13 +35,22 @@ func costOf(env *Env, texts []string) textCost {
 // notice warns, when a tweet contains a URL, what X charges for it; it
 // never blocks posting.
 func (c textCost) notice(env *Env, tweets int) {
-	if !c.ContainsURL {
-		return
+	if msg := c.prices.URLNotice(c.urls, tweets); msg != "" {
+		warn(env, msg)
 	}
-	what := "the text contains a URL"
-	if tweets > 1 {
-		what = fmt.Sprintf("%d of %d tweets contain a URL", c.urls, tweets)
+}
+
+// loadPrices is the table of $PSN_HOME/prices.json, else X's published one;
+// a broken file is told to warnf and X's prices are used.
+func loadPrices(env *Env, warnf func(string)) pricing.Table {
+	cfg, err := config.Load(env.Getenv, env.GOOS)
+	if err != nil {
+		return pricing.Default
 	}
-	warn(env, fmt.Sprintf("%s: X bills a post with a URL $%g instead of $%g; estimated cost $%g (psnd usage shows the month)",
-		what, c.prices.PostWithURL, c.prices.Post, c.CostUSD))
+	p, err := pricing.Load(cfg.Home)
+	if err != nil {
+		warnf(err.Error() + "; using X's published prices")
+		return pricing.Default
+	}
+	return p
 }

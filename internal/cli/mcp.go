@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/psnd/psnd/internal/mcpserver"
+	"github.com/psnd/psnd/internal/pricing"
 )
 
 func newMCPCmd(env *Env) *cobra.Command {
@@ -36,6 +37,7 @@ time zone, as for 'psnd post'. Logs go to stderr; stdout carries the protocol.`,
 				TZ:      env.Getenv("PSN_TZ"),
 				Now:     env.Now,
 				Logger:  logger,
+				Prices:  func() pricing.Table { return loadPrices(env, func(string) {}) },
 			}, env.Stdin, env.Stdout)
 		},
 	}

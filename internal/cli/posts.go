@@ -247,7 +247,7 @@ func (s *session) waitSettled(ctx context.Context, env *Env, p api.Post) (api.Po
 		if p.Upload != nil {
 			sp.set("uploading media for post %d: %d%%", p.ID, p.Upload.Sent*100/max(p.Upload.Total, 1))
 		}
-		if p.Status != api.StatusPublishing && p.Status != api.StatusScheduled {
+		if p.Status != api.StatusPublishing && p.Status != api.StatusScheduled || p.HeldByBudget() {
 			return p, nil
 		}
 	}
@@ -277,6 +277,14 @@ func (s *session) reportAs(env *Env, p api.Post, v any, asJSON, published bool) 
 		}
 		return errors.New("post " + fmt.Sprint(p.ID) + " failed: " + deref(p.FailReason))
 	}
+	if p.HeldByBudget() && published {
+		// Asked to go out now, held instead: the command did not do
+		// what it was asked, and says why in one line.
+		if asJSON {
+			return silentError{ExitError}
+		}
+		return errors.New("post " + fmt.Sprint(p.ID) + " not sent: " + deref(p.FailReason))
+	}
 	return nil
 }
 
@@ -298,6 +306,9 @@ func (s *session) summary(env *Env, p api.Post, published bool) string {
 		}
 		return fmt.Sprintf("%s %s as @%s%s", what, st(api.StatusPublished), p.Account, url)
 	case api.StatusScheduled:
+		if p.HeldByBudget() {
+			return fmt.Sprintf("%s %s as @%s, held by the monthly budget (see `psnd show %d`)", what, st(api.StatusScheduled), p.Account, p.ID)
+		}
 		if published {
 			// --wait=false: queued to go out now, not "scheduled for … (now)".
 			return fmt.Sprintf("%s %s as @%s; see `psnd show %d`", what, st("is being published now"), p.Account, p.ID)

@@ -356,8 +356,10 @@ func TestTableGoldenWide(t *testing.T) {
 // cap for, and one it never did.
 func seededUsage() api.Usage {
 	limit, remaining, reset := 100, 37, "2026-03-29T01:30:00Z"
+	budget := 1.25
 	return api.Usage{
-		Month: "2026-03",
+		Month:     "2026-03",
+		BudgetUSD: &budget, CostUSD: 1.227, HeldOverBudget: 2,
 		Accounts: []api.AccountUsage{
 			{Account: "alice", Posts: 41, PostsWithURL: 3, MediaUploads: 5, Reads: 12, ReadRequests: 2, OtherRequests: 5,
 				CostUSD: 1.227, User24hLimit: &limit, User24hRemaining: &remaining, User24hReset: &reset},

@@ -29,7 +29,17 @@ post_with_url_usd, media_upload_usd, read_usd, as_of and source; it is read
 on every request.
 
 Every request is counted before it is sent, so a request whose answer never
-came counts too.`,
+came counts too.
+
+PSN_MONTHLY_BUDGET (US dollars, for all accounts together, "none" for no
+budget) holds a post that would take the month's estimated cost past it: it
+stays scheduled with sub-status over_budget and goes out when the budget is
+raised or the UTC month turns. A thread already part-way on X is finished.
+The daemon takes the budget from its own environment at start, else the last
+value given; any psnd command run with PSN_MONTHLY_BUDGET set brings that
+value to the running daemon, which keeps it and looks at held posts again
+(PSN_MONTHLY_BUDGET=8 psnd usage). SIGHUP makes the daemon re-read
+$PSN_HOME/prices.json and look at held posts again.`,
 		Example: `  psnd usage
   psnd usage --month 2026-04
   psnd usage --json | jq '.accounts[] | {account, cost_usd}'`,
@@ -95,8 +105,21 @@ func printUsage(env *Env, loc *time.Location, u api.Usage) {
 			fmt.Fprintln(out, line)
 		}
 	}
-	p := u.Prices
 	col := stdoutColors(env)
+	switch {
+	case u.Month != env.now().UTC().Format("2006-01"):
+		// The budget is this month's; another month's bill stands alone.
+	case u.BudgetUSD != nil:
+		line := fmt.Sprintf("Monthly budget $%g (all accounts): estimated $%.4f so far, $%.4f left.", *u.BudgetUSD, u.CostUSD, max(0, *u.BudgetUSD-u.CostUSD))
+		if u.HeldOverBudget > 0 {
+			line += fmt.Sprintf(" %s held until it is raised or the month turns.", plural(u.HeldOverBudget, "post", "posts"))
+			line = col.yellow(line)
+		}
+		fmt.Fprintln(out, line)
+	default:
+		fmt.Fprintln(out, col.dim("No monthly budget (set PSN_MONTHLY_BUDGET to hold posts past one)."))
+	}
+	p := u.Prices
 	fmt.Fprintln(out, col.dim(fmt.Sprintf("Prices as of %s (%s): post $%g, with a URL $%g, media upload $%g, read $%g per post returned.",
 		p.AsOf, p.Source, p.Post, p.PostWithURL, p.MediaUpload, p.Read)))
 	if p.Note != "" {

@@ -7,9 +7,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,6 +46,26 @@ type Config struct {
 	// Preflight is $PSN_PREFLIGHT: how long before a post is due its
 	// pre-flight runs; 0 turns pre-flight off.
 	Preflight time.Duration
+	// Budget is $PSN_MONTHLY_BUDGET: "" when unset (or empty), "none", or
+	// US dollars in canonical form ("12.5"). ParseBudget reads it.
+	Budget string
+}
+
+// NoBudget is PSN_MONTHLY_BUDGET's value that removes the budget.
+const NoBudget = "none"
+
+// ParseBudget reads a monthly budget in US dollars ("5", "12.50", "$20")
+// or "none", returning its canonical text and the dollars (-1 for none).
+func ParseBudget(v string) (string, float64, error) {
+	t := strings.TrimSpace(v)
+	if strings.EqualFold(t, NoBudget) {
+		return NoBudget, -1, nil
+	}
+	f, err := strconv.ParseFloat(strings.TrimPrefix(t, "$"), 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) || strings.ContainsAny(t, "eEpPxX_") {
+		return "", 0, fmt.Errorf("PSN_MONTHLY_BUDGET must be an amount of US dollars like 5 or 12.50 (or none for no budget), not %q", v)
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64), f, nil
 }
 
 // Getenv looks up an environment variable; os.Getenv fits.
@@ -67,6 +90,13 @@ func Load(getenv Getenv, goos string) (Config, error) {
 	case "0":
 	default:
 		return Config{}, fmt.Errorf("PSN_NOTIFY must be \"0\" (no desktop notifications) or \"1\", not %q", v)
+	}
+	if v := getenv("PSN_MONTHLY_BUDGET"); v != "" {
+		b, _, err := ParseBudget(v)
+		if err != nil {
+			return Config{}, err
+		}
+		c.Budget = b
 	}
 	if c.KeyringMode != "system" && c.KeyringMode != "file" {
 		return Config{}, fmt.Errorf("PSN_KEYRING must be \"system\" or \"file\", not %q", c.KeyringMode)

@@ -131,6 +131,49 @@ func TestBadKeyringMode(t *testing.T) {
 	}
 }
 
+func TestParseBudget(t *testing.T) {
+	for _, c := range []struct {
+		in, canon string
+		usd       float64
+		bad       bool
+	}{
+		{in: "5", canon: "5", usd: 5},
+		{in: "12.50", canon: "12.5", usd: 12.5},
+		{in: " $20 ", canon: "20", usd: 20},
+		{in: "0", canon: "0", usd: 0},
+		{in: "none", canon: "none", usd: -1},
+		{in: "NONE", canon: "none", usd: -1},
+		{in: "lots", bad: true},
+		{in: "-1", bad: true},
+		{in: "1e3", bad: true},
+		{in: "inf", bad: true},
+		{in: "NaN", bad: true},
+		{in: "0x10", bad: true},
+		{in: "5 €", bad: true},
+		{in: "٥", bad: true}, // Arabic-Indic five
+	} {
+		canon, usd, err := ParseBudget(c.in)
+		if c.bad {
+			if err == nil || !strings.Contains(err.Error(), "PSN_MONTHLY_BUDGET must be an amount of US dollars") {
+				t.Errorf("%q: %q %v %v, want an error", c.in, canon, usd, err)
+			}
+			continue
+		}
+		if err != nil || canon != c.canon || usd != c.usd {
+			t.Errorf("%q: %q %v %v, want %q %v", c.in, canon, usd, err, c.canon, c.usd)
+		}
+	}
+	// Load refuses a bad value with the same one line; empty is unset.
+	env := map[string]string{"PSN_HOME": "/tmp/x", "PSN_MONTHLY_BUDGET": "lots"}
+	if _, err := Load(func(k string) string { return env[k] }, "linux"); err == nil || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Load with a bad budget: %v", err)
+	}
+	env["PSN_MONTHLY_BUDGET"] = ""
+	if c, err := Load(func(k string) string { return env[k] }, "linux"); err != nil || c.Budget != "" {
+		t.Errorf("Load with an empty budget: %+v %v", c, err)
+	}
+}
+
 // TestNotify: desktop notifications are on unless PSN_NOTIFY=0; any other
 // value is refused in one line rather than guessed at.
 func TestNotify(t *testing.T) {

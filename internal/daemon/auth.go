@@ -20,9 +20,11 @@ func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client, xc *xapi.Client
 	}
 	// X_CLIENT_ID/X_CLIENT_SECRET in the daemon's own environment are used
 	// only while no app is stored (`psnd setup` stores the CLI's).
+	// Every GET /2/users/me is counted (SPEC §9).
+	me := countingMe{x: xc, c: d.budget.b, d: d}
 	fallback := oauth.App{ClientID: d.cfg.Env.ClientID, Secret: secrets.NewSecret(d.cfg.Env.ClientSecret)}
 	tokens, err := oauth.NewSource(oauth.SourceConfig{
-		Store: d.store, Keys: d.keys, HTTPClient: hc, TokenURL: d.cfg.Env.TokenURL, Identify: xc,
+		Store: d.store, Keys: d.keys, HTTPClient: hc, TokenURL: d.cfg.Env.TokenURL, Identify: me,
 		FallbackApp: fallback, Clock: d.clock, Logger: d.log,
 		NeedsLogin: func(re *oauth.ReauthError) { d.notices.Notify(needsLoginNotice(re)) },
 	})
@@ -32,7 +34,7 @@ func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client, xc *xapi.Client
 	logins, err := oauth.NewLogins(oauth.LoginsConfig{
 		Store: d.store, Keys: d.keys, HTTPClient: hc,
 		Endpoints:    oauth.Endpoints{AuthURL: d.cfg.Env.AuthURL, TokenURL: d.cfg.Env.TokenURL},
-		CallbackAddr: d.cfg.Env.CallbackAddr, Identify: xc, FallbackApp: fallback,
+		CallbackAddr: d.cfg.Env.CallbackAddr, Identify: me, FallbackApp: fallback,
 		OpenBrowser: d.cfg.OpenBrowser, Clock: d.clock, Logger: d.log, CallbackTimeout: d.cfg.LoginTimeout,
 		// A new login may clear posts pre-flight found at risk.
 		LoggedIn: func(id string) {
@@ -45,6 +47,6 @@ func (d *Daemon) setupAuth(ctx context.Context, hc *http.Client, xc *xapi.Client
 		return err
 	}
 	context.AfterFunc(ctx, logins.Close)
-	d.auth = &localapi.Auth{Tokens: tokens, Logins: logins, X: xc}
+	d.auth = &localapi.Auth{Tokens: tokens, Logins: logins, X: me}
 	return nil
 }

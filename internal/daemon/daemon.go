@@ -69,6 +69,9 @@ type Config struct {
 	Alarm publishing.Alarm
 	// Rand is the jitter source for retry delays; nil is random.
 	Rand func() float64
+	// Reload receives a value on SIGHUP: the daemon re-reads the price
+	// file and looks at posts held by the budget again. nil: never.
+	Reload <-chan struct{}
 
 	hooks testHooks
 }
@@ -78,6 +81,7 @@ type testHooks struct {
 	started      func(*Daemon) // the daemon is built, before it serves
 	storeClosing func()        // just before the store is closed
 	requestEnd   func()        // as a local API handler returns
+	notifier     publishing.Notifier
 }
 
 // Daemon is a running psnd daemon.
@@ -98,6 +102,7 @@ type Daemon struct {
 	// data key (see waitForKey).
 	tokensNeedKey bool
 	api           *localapi.Server
+	budget        *budgetKeeper
 	// desktop shows notices on the desktop (notify.go); notices is what
 	// publishing and the logins call.
 	desktop *desktop.Notifier
@@ -211,13 +216,17 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if d.budget, err = d.setupBudget(ctx); err != nil {
+		return err
+	}
 	if err := d.setupAuth(ctx, x.http, xc); err != nil {
 		return err
 	}
 	d.setupX(x, xc)
 	d.api = localapi.New(localapi.Config{Store: store, Clock: d.clock, Logger: log, Env: cfg.Env, Version: cfg.Version,
-		Sandbox: cfg.Sandbox, DataDir: dataDir, Started: d.started, Keys: k, Auth: d.auth, X: d.x, Tokens: d.tokens,
-		Scheduler: d.sched, RequestEnd: cfg.hooks.requestEnd})
+		Sandbox: cfg.Sandbox, DataDir: dataDir, Started: d.started, Keys: k, Auth: d.auth,
+		X: countingDelete{x: d.x, c: d.budget.b, d: d}, Tokens: d.tokens,
+		Scheduler: d.sched, RequestEnd: cfg.hooks.requestEnd, Budget: d.budget})
 	d.api.Start(ctx)
 
 	ln, err := listenSocket(cfg.Env.SocketPath(), log)
@@ -245,6 +254,18 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Go(func() { k.run(bg) })
 	wg.Go(func() { d.sched.Run(bg) })
 	wg.Go(func() { d.watchDB(bg) })
+	if cfg.Reload != nil {
+		wg.Go(func() {
+			for {
+				select {
+				case <-bg.Done():
+					return
+				case <-cfg.Reload:
+					d.budget.reload()
+				}
+			}
+		})
+	}
 	wg.Go(func() { d.desktop.Run(bg) })
 
 	// A key in a file or an unlocked keyring is read in milliseconds: give

@@ -21,7 +21,7 @@ import (
 type Auth struct {
 	Tokens *oauth.Source
 	Logins *oauth.Logins
-	X      *xapi.Client // asks X who a token belongs to
+	X      oauth.Identifier // asks X who a token belongs to
 }
 
 // maxLoginWait caps a long poll of a login.

@@ -77,7 +77,8 @@ func settled(p *post.Post, now time.Time) bool {
 	case post.StatusPublishing:
 		return false
 	case post.StatusScheduled:
-		return p.ScheduledAt != nil && p.ScheduledAt.After(now)
+		// Held by the monthly budget: settled until the user acts.
+		return p.SubStatus == post.SubOverBudget || p.ScheduledAt != nil && p.ScheduledAt.After(now)
 	}
 	return true
 }
@@ -86,8 +87,9 @@ func settled(p *post.Post, now time.Time) bool {
 const maxWait = 5 * time.Minute
 
 // getPostWaiting answers GET /v1/posts/{id}?wait=DURATION: it returns as
-// soon as the post is settled (published, failed, waiting to retry, or
-// scheduled in the future), or when the wait ends.
+// soon as the post is settled (published, failed, waiting to retry,
+// scheduled in the future, or held by the monthly budget), or when the
+// wait ends.
 func (s *Server) getPostWaiting(w http.ResponseWriter, r *http.Request, id int64, wait time.Duration) {
 	wait = min(wait, maxWait)
 	deadline := time.NewTimer(wait)

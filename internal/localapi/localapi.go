@@ -42,8 +42,10 @@ type Keys interface {
 
 // XClient is the part of X the API calls itself: deleting published
 // tweets.
+// acct is the account the request is for: every request to X is counted
+// (SPEC §9).
 type XClient interface {
-	DeleteTweet(ctx context.Context, token, id string) (xapi.RateLimit, error)
+	DeleteTweet(ctx context.Context, acct, token, id string) (xapi.RateLimit, error)
 }
 
 // TokenSource hands out access tokens for an account.
@@ -71,6 +73,20 @@ type Config struct {
 	Scheduler Scheduler
 	// RequestEnd, if set, is called as each handler returns.
 	RequestEnd func()
+	// Budget is the monthly budget (SPEC §9); nil: none, and a command's
+	// PSN_MONTHLY_BUDGET is ignored.
+	Budget Budget
+}
+
+// Budget is the daemon's monthly budget, as the local API sees it.
+type Budget interface {
+	// Adopt takes the PSN_MONTHLY_BUDGET a command brought
+	// (api.BudgetHeader).
+	Adopt(ctx context.Context, value string) error
+	// Budget is the budget in force in dollars; ok false when none.
+	Budget() (usd float64, ok bool)
+	// Estimate is the month's estimated cost as the budget measures it.
+	Estimate() float64
 }
 
 // Server answers the local API.

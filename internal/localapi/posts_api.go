@@ -497,7 +497,7 @@ func (s *Server) deleteOnX(ctx context.Context, p *post.Post) (deleted, already 
 		if xid == "" {
 			continue
 		}
-		_, err := s.x.DeleteTweet(ctx, token, xid)
+		_, err := s.x.DeleteTweet(ctx, p.AccountID, token, xid)
 		var xe *xapi.Error
 		switch {
 		case err == nil:

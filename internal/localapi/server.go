@@ -53,20 +53,29 @@ func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.
 func (s *Server) withVersion(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(api.VersionHeader, s.cfg.Version)
+		if v := r.Header.Get(api.BudgetHeader); v != "" && s.cfg.Budget != nil {
+			// Before the request is answered, so the command sees the
+			// budget it brought in force (`psnd usage`, a held post).
+			if err := s.cfg.Budget.Adopt(r.Context(), v); err != nil {
+				s.log.Warn("monthly budget from a psnd command not adopted", "value", v, "err", err)
+			}
+		}
 		h.ServeHTTP(w, r)
 	})
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	kr, status := s.keys.Status()
-	var failures, atRisk int
+	var failures, atRisk, held int
 	var problem string
 	if err := s.CheckDB(); err != nil {
 		status, problem = api.HealthDatabaseGone, err.Error()
-	} else if failures, atRisk, err = s.recentFailures(r); err != nil {
+	} else if failures, atRisk, held, err = s.recentFailures(r); err != nil {
 		s.log.Error("count recent failures", "err", err)
 	}
 	writeJSON(w, http.StatusOK, api.Health{
+		HeldOverBudget: held,
+		BudgetUSD:      s.budgetUSD(),
 		Problem:        problem,
 		Status:         status,
 		Version:        s.cfg.Version,
@@ -97,18 +106,32 @@ func (s *Server) timezone() string {
 	return tz
 }
 
-// recentFailures counts the posts that failed in the last day and the
-// scheduled posts at risk.
-func (s *Server) recentFailures(r *http.Request) (failed, atRisk int, err error) {
+// recentFailures counts the posts that failed in the last day, the
+// scheduled posts at risk and the posts the monthly budget holds.
+func (s *Server) recentFailures(r *http.Request) (failed, atRisk, held int, err error) {
 	err = s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 		var err error
 		if failed, err = tx.CountFailedSince(s.clock.Now().Add(-24 * time.Hour)); err != nil {
 			return err
 		}
-		atRisk, err = tx.CountAtRisk()
+		if atRisk, err = tx.CountAtRisk(); err != nil {
+			return err
+		}
+		held, err = tx.CountHeldOverBudget()
 		return err
 	})
-	return failed, atRisk, err
+	return failed, atRisk, held, err
+}
+
+// budgetUSD is the monthly budget in force, nil when none.
+func (s *Server) budgetUSD() *float64 {
+	if s.cfg.Budget == nil {
+		return nil
+	}
+	if usd, ok := s.cfg.Budget.Budget(); ok {
+		return &usd
+	}
+	return nil
 }
 
 func (s *Server) handleGetPost(w http.ResponseWriter, r *http.Request) {

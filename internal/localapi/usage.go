@@ -28,15 +28,21 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rows []sqlstore.AccountUsage
+	var held int
 	if err := s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 		var err error
-		rows, err = tx.Usage(month)
+		if rows, err = tx.Usage(month); err != nil {
+			return err
+		}
+		held, err = tx.CountHeldOverBudget()
 		return err
 	}); err != nil {
 		s.fail(w, "read usage", err)
 		return
 	}
-	out := api.Usage{Month: month, Accounts: []api.AccountUsage{}, Prices: api.Prices(prices)}
+	out := api.Usage{Month: month, Accounts: []api.AccountUsage{}, Prices: api.Prices(prices),
+		BudgetUSD: s.budgetUSD(), HeldOverBudget: held}
+	var all [4]int
 	for _, u := range rows {
 		c := u.Counts
 		a := api.AccountUsage{
@@ -48,6 +54,7 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 			a.Account = u.AccountID
 		}
 		a.CostUSD = prices.Cost(a.Posts, a.PostsWithURL, a.MediaUploads, a.Reads)
+		all[0], all[1], all[2], all[3] = all[0]+a.Posts, all[1]+a.PostsWithURL, all[2]+a.MediaUploads, all[3]+a.Reads
 		if u.Cap != nil {
 			a.User24hLimit, a.User24hRemaining = &u.Cap.Limit, &u.Cap.Remaining
 			if u.Cap.Reset != nil {
@@ -57,5 +64,6 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Accounts = append(out.Accounts, a)
 	}
+	out.CostUSD = prices.Cost(all[0], all[1], all[2], all[3])
 	writeJSON(w, http.StatusOK, out)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/psnd/psnd/internal/apiclient"
+	"github.com/psnd/psnd/internal/pricing"
 )
 
 // Config holds the server's dependencies.
@@ -43,11 +44,22 @@ type Config struct {
 	// and retry_post wait for the post to settle; 0 means 3 minutes, as
 	// `psnd post --now` waits.
 	SettleWait time.Duration
+	// Prices is the price table check_text estimates costs with, asked on
+	// every call ($PSN_HOME/prices.json may change); nil is X's published
+	// table (pricing.Default).
+	Prices func() pricing.Table
 }
 
 // server holds what the tool handlers share.
 type server struct {
 	cfg Config
+}
+
+func (s *server) prices() pricing.Table {
+	if s.cfg.Prices != nil {
+		return s.cfg.Prices()
+	}
+	return pricing.Default
 }
 
 func (s *server) now() time.Time {

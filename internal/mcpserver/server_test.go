@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/psnd/psnd/internal/apiclient"
+	"github.com/psnd/psnd/internal/pricing"
 	"github.com/psnd/psnd/internal/testutil"
 	"github.com/psnd/psnd/internal/tweettext"
 )
@@ -144,5 +145,60 @@ func TestTextToolsAreTheCLIs(t *testing.T) {
 		if !reflect.DeepEqual(gotSplit, want) {
 			t.Errorf("split_text %q:\n got %+v\nwant %+v", text, gotSplit, want)
 		}
+	}
+}
+
+// TestCheckTextSaysWhatAURLCosts: check_text tells the model, in the CLI's
+// own sentence, that a text with a URL is billed at X's dearer rate, with
+// the prices the user set; a text without one carries no notice.
+func TestCheckTextSaysWhatAURLCosts(t *testing.T) {
+	cs := session(t)
+	type out struct {
+		Valid       bool    `json:"valid"`
+		ContainsURL bool    `json:"contains_url"`
+		CostUSD     float64 `json:"cost_usd"`
+		CostNotice  string  `json:"cost_notice"`
+	}
+	get := func(cs *mcp.ClientSession, text string) out {
+		t.Helper()
+		s, isErr := call(t, cs, "check_text", map[string]any{"text": text})
+		if isErr {
+			t.Fatalf("check_text: %s", s)
+		}
+		var o out
+		if err := json.Unmarshal([]byte(s), &o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	o := get(cs, "İstanbul'da Ⱥ kite 🪁 東京 example.com/a")
+	want := "the text contains a URL: X bills a post with a URL $0.2 instead of $0.015; estimated cost $0.2 (psnd usage shows the month)"
+	if !o.Valid || !o.ContainsURL || o.CostUSD != 0.2 || o.CostNotice != want {
+		t.Errorf("with a URL: %+v\nwant the notice %q", o, want)
+	}
+	if want != pricing.Default.URLNotice(1, 1) {
+		t.Errorf("the CLI's sentence changed: %q", pricing.Default.URLNotice(1, 1))
+	}
+	o = get(cs, "שלום עולם — no link here, just İ and 🪁")
+	if o.ContainsURL || o.CostNotice != "" || o.CostUSD != 0.015 {
+		t.Errorf("without a URL: %+v", o)
+	}
+
+	// The user's prices ($PSN_HOME/prices.json) are the ones quoted.
+	srv := New(Config{Client: apiclient.New(filepath.Join(testutil.ShortDir(t), "psnd.sock"), "test"), Version: "test", TZ: "UTC",
+		Prices: func() pricing.Table { p := pricing.Default; p.PostWithURL = 0.5; return p }})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs2, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs2.Close()
+	if o := get(cs2, "see https://example.com"); o.CostUSD != 0.5 || !strings.Contains(o.CostNotice, "$0.5 instead of $0.015") {
+		t.Errorf("with the user's prices: %+v", o)
 	}
 }

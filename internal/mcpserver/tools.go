@@ -103,7 +103,7 @@ func (s *server) addTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "check_text",
 		Title: "Check a tweet's text",
-		Description: `Check one tweet's text offline, exactly as 'psnd check' does: its weighted length as X counts it, whether it can be posted (valid), errors (why not, e.g. "Tweet is 312/280 characters") and warnings (many mentions or hashtags; never blocking). ` +
+		Description: `Check one tweet's text offline, exactly as 'psnd check' does: its weighted length as X counts it, whether it can be posted (valid), errors (why not, e.g. "Tweet is 312/280 characters") and warnings (many mentions or hashtags; never blocking), and what X charges to create it (cost_usd; a text with a URL costs more, and cost_notice then says so: tell the user). ` +
 			textRules + ` Does not need the daemon and changes nothing.`,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
 	}, s.checkText)
@@ -168,7 +168,26 @@ func (s *server) checkText(_ context.Context, _ *mcp.CallToolRequest, in CheckTe
 	if in.MaxLength < 0 {
 		return nil, nil, errors.New("max_length must be positive (omit it for 280)")
 	}
-	return nil, tweettext.Check(in.Text, tweettext.CheckOptions{MaxLength: in.MaxLength}), nil
+	r := tweettext.Check(in.Text, tweettext.CheckOptions{MaxLength: in.MaxLength})
+	out := CheckTextOutput{Result: r}
+	if len(tweettext.Links(in.Text)) > 0 {
+		prices := s.prices()
+		out.ContainsURL = true
+		out.CostUSD = prices.Cost(0, 1, 0, 0)
+		out.CostNotice = prices.URLNotice(1, 1)
+	} else {
+		out.CostUSD = s.prices().Cost(1, 0, 0, 0)
+	}
+	return nil, out, nil
+}
+
+// CheckTextOutput is check_text's answer: `psnd check --json`'s fields,
+// and the CLI's notice when the text contains a URL (X bills it dearer).
+type CheckTextOutput struct {
+	tweettext.Result
+	ContainsURL bool    `json:"contains_url" jsonschema:"the text contains a URL: X bills the post at the dearer rate"`
+	CostUSD     float64 `json:"cost_usd" jsonschema:"what X charges to create this tweet, in US dollars (estimated from psnd's price table)"`
+	CostNotice  string  `json:"cost_notice,omitempty" jsonschema:"when the text contains a URL: the sentence to tell the user about its cost"`
 }
 
 func (s *server) splitText(_ context.Context, _ *mcp.CallToolRequest, in SplitTextInput) (*mcp.CallToolResult, any, error) {
@@ -343,7 +362,7 @@ func (s *server) retryPost(ctx context.Context, _ *mcp.CallToolRequest, in PostI
 // failure as the tool's error, naming the post so the model can act on it.
 func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 	deadline := time.Now().Add(s.cfg.SettleWait)
-	for (p.Status == api.StatusScheduled || p.Status == api.StatusPublishing) && time.Now().Before(deadline) {
+	for (p.Status == api.StatusScheduled || p.Status == api.StatusPublishing) && !p.HeldByBudget() && time.Now().Before(deadline) {
 		np, err := s.cfg.Client.WaitPost(ctx, p.ID, 20*time.Second)
 		if err != nil {
 			return p, err
@@ -356,6 +375,13 @@ func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 			reason = *p.FailReason
 		}
 		return p, fmt.Errorf("post %d failed: %s (fix it with edit_post, then retry_post)", p.ID, reason)
+	}
+	if p.HeldByBudget() {
+		reason := ""
+		if p.FailReason != nil {
+			reason = *p.FailReason
+		}
+		return p, fmt.Errorf("post %d not sent: %s", p.ID, reason)
 	}
 	return p, nil
 }

@@ -150,12 +150,13 @@ func (s *Source) Verify(ctx context.Context, name string) (post.Account, error) 
 	if err != nil {
 		return a, err
 	}
-	u, _, err := s.identify.Me(ctx, tok)
+	mctx := WithAccount(ctx, a.ID)
+	u, _, err := s.identify.Me(mctx, tok)
 	if xapi.IsUnauthorized(err) {
 		if tok, err = s.ForceRefresh(ctx, a.ID, tok); err != nil {
 			return a, err
 		}
-		u, _, err = s.identify.Me(ctx, tok)
+		u, _, err = s.identify.Me(mctx, tok)
 	}
 	if err != nil {
 		return a, fmt.Errorf("check the login of @%s with X: %w", a.Username, err)

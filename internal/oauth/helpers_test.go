@@ -73,7 +73,8 @@ type env struct {
 	store  *sqlstore.Store
 	keys   *testKeys
 	xc     *xapi.Client
-	cb     string // callback address
+	xc2    Identifier // when set, asked instead of xc (a test watches the calls)
+	cb     string     // callback address
 	sleeps []time.Duration
 	src    *Source
 	logins *Logins
@@ -133,13 +134,22 @@ func (e *env) openStore() {
 	e.t.Cleanup(func() { s.Close() })
 }
 
+// identify is what the components ask GET /2/users/me: xc2 when a test
+// set one, else the X client.
+func (e *env) identify() Identifier {
+	if e.xc2 != nil {
+		return e.xc2
+	}
+	return e.xc
+}
+
 // newComponents builds a fresh Source and Logins, as a daemon start does.
 func (e *env) newComponents() {
 	e.t.Helper()
 	var err error
 	e.src, err = NewSource(SourceConfig{
 		Store: e.store, Keys: e.keys, HTTPClient: e.ts.Client(), TokenURL: e.ts.URL + "/2/oauth2/token",
-		Identify: e.xc, Clock: e.clk, Logger: e.logger(),
+		Identify: e.identify(), Clock: e.clk, Logger: e.logger(),
 		NeedsLogin: func(re *ReauthError) { e.needsLogin = append(e.needsLogin, re) },
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			e.sleeps = append(e.sleeps, d)
@@ -155,7 +165,7 @@ func (e *env) newComponents() {
 	e.logins, err = NewLogins(LoginsConfig{
 		Store: e.store, Keys: e.keys, HTTPClient: e.ts.Client(),
 		Endpoints:    Endpoints{AuthURL: e.ts.URL + "/i/oauth2/authorize", TokenURL: e.ts.URL + "/2/oauth2/token"},
-		CallbackAddr: e.cb, Identify: e.xc, Clock: e.clk, Logger: e.logger(),
+		CallbackAddr: e.cb, Identify: e.identify(), Clock: e.clk, Logger: e.logger(),
 	})
 	if err != nil {
 		e.t.Fatal(err)

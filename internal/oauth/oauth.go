@@ -81,6 +81,21 @@ type Identifier interface {
 	Me(ctx context.Context, token string) (xapi.User, xapi.RateLimit, error)
 }
 
+type accountKey struct{}
+
+// WithAccount names, for an Identifier, the account a request is made for,
+// so that it can be counted before it is sent (SPEC §9); a login's request
+// names none (X answers with it).
+func WithAccount(ctx context.Context, accountID string) context.Context {
+	return context.WithValue(ctx, accountKey{}, accountID)
+}
+
+// AccountOf is the account WithAccount named, or "".
+func AccountOf(ctx context.Context) string {
+	s, _ := ctx.Value(accountKey{}).(string)
+	return s
+}
+
 // Endpoints are X's OAuth endpoints (PSN_X_AUTH_URL, PSN_X_TOKEN_URL).
 type Endpoints struct {
 	AuthURL  string

@@ -565,7 +565,7 @@ func (s *Source) updateProfile(ctx context.Context, accountID string, tok secret
 	if s.identify == nil || ctx.Err() != nil {
 		return
 	}
-	ictx, cancel := context.WithTimeout(ctx, s.timeout)
+	ictx, cancel := context.WithTimeout(WithAccount(ctx, accountID), s.timeout)
 	defer cancel()
 	u, _, err := s.identify.Me(ictx, tok.Reveal())
 	if err != nil {

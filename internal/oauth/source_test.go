@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/psnd/psnd/internal/fakex"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/xapi"
 )
 
 func TestTokenValidNoRefresh(t *testing.T) {
@@ -407,4 +409,41 @@ func equalDurations(a, b []time.Duration) bool {
 		}
 	}
 	return true
+}
+
+// namingIdentifier records, for each GET /2/users/me, the account the
+// caller named (WithAccount), so the daemon can count it before sending.
+type namingIdentifier struct {
+	Identifier
+	mu    sync.Mutex
+	named []string
+}
+
+func (n *namingIdentifier) Me(ctx context.Context, token string) (xapi.User, xapi.RateLimit, error) {
+	n.mu.Lock()
+	n.named = append(n.named, AccountOf(ctx))
+	n.mu.Unlock()
+	return n.Identifier.Me(ctx, token)
+}
+
+// Issue 14: the profile lookup after a refresh and Verify's lookups name
+// their account; a login's (whose account X names in the answer) does not.
+func TestIdentifyNamesTheAccount(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	id := &namingIdentifier{Identifier: e.xc}
+	e.xc2 = id
+	e.newComponents()
+	e.login()
+	ctx := context.Background()
+	e.clk.Advance(2 * time.Hour)
+	if _, err := e.src.Token(ctx, testUserID); err != nil { // refresh, then profile
+		t.Fatal(err)
+	}
+	if _, err := e.src.Verify(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"", testUserID, testUserID}
+	if !slices.Equal(id.named, want) {
+		t.Errorf("accounts named to GET /2/users/me: %q, want %q (login, refresh, verify)", id.named, want)
+	}
 }

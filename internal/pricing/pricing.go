@@ -84,3 +84,19 @@ func (t Table) Cost(posts, postsWithURL, mediaUploads, reads int) float64 {
 		float64(mediaUploads)*t.MediaUpload + float64(reads)*t.Read
 	return math.Round(c*1e5) / 1e5
 }
+
+// URLNotice is the sentence `psnd check`, `post`, `split` and the MCP
+// check_text say when tweets of a text contain a URL (urls of tweets): X
+// bills such a post at the dearer rate. "" when none does. One function,
+// so that every surface says the same.
+func (t Table) URLNotice(urls, tweets int) string {
+	if urls == 0 {
+		return ""
+	}
+	what := "the text contains a URL"
+	if tweets > 1 {
+		what = fmt.Sprintf("%d of %d tweets contain a URL", urls, tweets)
+	}
+	return fmt.Sprintf("%s: X bills a post with a URL $%g instead of $%g; estimated cost $%g (psnd usage shows the month)",
+		what, t.PostWithURL, t.Post, t.Cost(tweets-urls, urls, 0, 0))
+}

@@ -87,6 +87,7 @@ type publisher struct {
 	changed  func(id int64) // a post changed: wake waiters
 	progress func(id int64, sent, total int64)
 	notifier Notifier
+	budget   *Budget // nil: no budget
 	// lookupFails paces lookups that failed (see lookupFailure).
 	lookupFails failCounter
 	// gate holds creates back for X's rate limits (shared with the
@@ -122,6 +123,11 @@ func (p *publisher) publish(ctx context.Context, pst *post.Post, due time.Time) 
 	// A create the scheduler reserved for this post and left unused
 	// goes back to the account's window.
 	defer p.gate.done(pst.AccountID, pst.ID)
+	// What the scheduler reserved of the budget for this post and it did
+	// not spend returns to the month.
+	if p.budget != nil {
+		defer p.budget.release(pst.ID)
+	}
 	o := p.attempt(ctx, pst, due, log)
 	if o.kind == outAbandoned {
 		log.Info("publish interrupted by shutdown; it resumes at the next start")
@@ -183,7 +189,7 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 		return o
 	}
 	xs := &xsession{p: p, pst: pst, token: token,
-		x: countingX{XClient: p.x, c: p.counterOf(), clock: p.clock, acct: pst.AccountID, log: log}}
+		x: countingX{XClient: p.x, c: p.counterOf(), clock: p.clock, acct: pst.AccountID, post: pst.ID, log: log}}
 	prevID := ""
 	// The claim gave a full lease; extend it only once a quarter of it has
 	// gone (long threads, slow media), sparing a commit per tweet.

@@ -47,6 +47,9 @@ type Config struct {
 	// Notifier shows the user what needs them (a failed post, a post at
 	// risk or held, a lost login); nil shows nothing.
 	Notifier Notifier
+	// Budget holds posts past PSN_MONTHLY_BUDGET (SPEC §9) and counts
+	// every request through Counter (or Store); nil holds nothing.
+	Budget *Budget
 	// Preflight is how long before a post is due its pre-flight runs
 	// (SPEC §6, PSN_PREFLIGHT): the account's grant proven by a refresh
 	// when Tokens is also a GrantProver, the media uploaded. Zero: off.
@@ -76,11 +79,21 @@ func New(c Config) *Scheduler {
 	if notifier == nil {
 		notifier = noNotifier{}
 	}
+	counter := c.Counter
+	if c.Budget != nil {
+		if c.Budget.inner == nil {
+			c.Budget.inner = counter
+			if c.Budget.inner == nil {
+				c.Budget.inner = storeCounter{c.Store}
+			}
+		}
+		counter = c.Budget
+	}
 	var s *Scheduler
 	gate := newRateGate(func() { s.Kick() })
 	pub := &publisher{
 		store: c.Store, clock: c.Clock, x: c.X, tokens: c.Tokens, owner: c.Owner, lease: lease,
-		log: c.Logger, rand: rnd, gate: gate, counter: c.Counter, notifier: notifier,
+		log: c.Logger, rand: rnd, gate: gate, counter: counter, notifier: notifier, budget: c.Budget,
 		// A finished publish frees a worker: re-read the queue.
 		changed:  func(id int64) { s.Kick(); changed(id) },
 		progress: func(id, sent, total int64) { progress(id, sent, total) },
@@ -88,16 +101,21 @@ func New(c Config) *Scheduler {
 	s = newScheduler(schedulerConfig{
 		Store: c.Store, Clock: c.Clock, Alarm: c.Alarm, Owner: c.Owner, Lease: lease, Lead: c.Lead, Workers: c.Workers,
 		Logger: c.Logger, Publish: pub.publishSafely, Ready: c.Ready,
-		Gate: gate, Changed: changed,
+		Gate: gate, Changed: changed, Budget: c.Budget, Notifier: notifier,
 	})
+	if c.Budget != nil {
+		c.Budget.kick = s.Kick
+	}
 	if c.Preflight > 0 {
-		counter := c.Counter
-		if counter == nil {
-			counter = storeCounter{c.Store}
+		// Through the budget, when there is one: what pre-flight
+		// uploads counts against the month at once.
+		pc := counter
+		if pc == nil {
+			pc = storeCounter{c.Store}
 		}
 		prover, _ := c.Tokens.(GrantProver)
 		s.pre = &preflighter{
-			store: c.Store, clock: c.Clock, x: c.X, counter: counter, tokens: c.Tokens, prover: prover,
+			store: c.Store, clock: c.Clock, x: c.X, counter: pc, tokens: c.Tokens, prover: prover,
 			window: c.Preflight, log: c.Logger, notifier: notifier, changed: changed, kick: s.Kick,
 			trigger: make(chan struct{}, 1), proven: map[string]time.Time{},
 		}

@@ -42,6 +42,12 @@ type Scheduler struct {
 	// changed reports a post the scheduler changed itself (held back for
 	// a rate limit), so that waiting clients see it.
 	changed func(id int64)
+	// budget holds posts past the monthly budget; nil holds nothing.
+	budget   *Budget
+	notifier Notifier
+	// held is how many posts the budget held after the last round: while
+	// any is, the scheduler also wakes when the UTC month turns.
+	held int
 
 	// busy holds the posts a publish goroutine is working on: never
 	// claimed again meanwhile, whatever their lease says.
@@ -74,8 +80,10 @@ type schedulerConfig struct {
 	Publish func(ctx context.Context, p *post.Post, due time.Time)
 	Ready   func(ctx context.Context) error
 	// Gate holds posts back for X's rate limits; nil holds nothing back.
-	Gate    *rateGate
-	Changed func(id int64)
+	Gate     *rateGate
+	Changed  func(id int64)
+	Budget   *Budget
+	Notifier Notifier
 }
 
 // defaultWorkers bounds the posts published at once. A create waits on X
@@ -99,6 +107,9 @@ func newScheduler(c schedulerConfig) *Scheduler {
 	if c.Changed == nil {
 		c.Changed = func(int64) {}
 	}
+	if c.Notifier == nil {
+		c.Notifier = noNotifier{}
+	}
 	var onArm func(time.Time)
 	if w, ok := c.Alarm.(ArmWatcher); ok {
 		onArm = w.Armed
@@ -106,6 +117,7 @@ func newScheduler(c schedulerConfig) *Scheduler {
 	return &Scheduler{onArm: onArm,
 		store: c.Store, clock: c.Clock, alarm: c.Alarm, owner: c.Owner, lease: c.Lease, lead: max(c.Lead, 0), workers: c.Workers,
 		log: c.Logger, publish: c.Publish, ready: c.Ready, gate: c.Gate, changed: c.Changed,
+		budget: c.Budget, notifier: c.Notifier,
 		kick:  make(chan struct{}, 1),
 		busy:  map[int64]bool{},
 		slots: make(chan struct{}, c.Workers),
@@ -170,6 +182,13 @@ func (s *Scheduler) Run(ctx context.Context) {
 		if !wake.IsZero() {
 			wake = wake.Add(-s.lead)
 		}
+		if s.held > 0 {
+			// Posts held by the budget go out when the UTC month turns
+			// (the month the usage counts use).
+			if turn := nextMonth(s.clock.Now()); wake.IsZero() || turn.Before(wake) {
+				wake = turn
+			}
+		}
 		if pw := s.preWake; !pw.IsZero() && (wake.IsZero() || pw.Before(wake)) {
 			wake = pw
 		}
@@ -201,27 +220,38 @@ func (s *Scheduler) round(ctx context.Context) (time.Time, error) {
 	var claimed []claim
 	var admitted, deferred []sqlstore.DueRef
 	var next time.Time
+	var bs budgetRound
 	busy := s.busyIDs()
 	// The gate is only asked here (a short in-memory lock, never held
 	// while waiting), in due order, so that at a rate limit's reset the
 	// posts X lets through are the earliest due.
 	err := s.store.Update(ctx, func(tx *sqlstore.Tx) error {
 		claimed, admitted, deferred = claimed[:0], admitted[:0], deferred[:0]
+		if err := s.budgetStart(tx, &bs, now); err != nil {
+			return err
+		}
 		if free > 0 {
 			due, err := tx.DueAtExcept(busy, s.gate.waiting(now), dueBy, free)
 			if err != nil {
 				return err
 			}
 			for _, ref := range due {
+				if held, err := s.budgetAdmit(tx, &bs, ref, now); err != nil {
+					return err
+				} else if held {
+					continue
+				}
 				d, until := s.gate.admit(ref.AccountID, ref.ID, now)
 				switch {
 				case d == sendNow:
 					admitted = append(admitted, ref)
 				case d == waitNext:
+					s.budgetUnreserve(ref.ID)
 					continue // the answer X is about to give kicks the scheduler
 				case ref.Status == post.StatusScheduled || ref.Status == post.StatusRetry:
 					// No request left before the reset: wait for it
 					// without asking X, visibly.
+					s.budgetUnreserve(ref.ID)
 					err := tx.DeferRateLimited(ref, until, rateLimitedReason(until), now)
 					if errors.Is(err, sqlstore.ErrStale) {
 						continue
@@ -236,6 +266,7 @@ func (s *Scheduler) round(ctx context.Context) (time.Time, error) {
 				// even when held back: its publish records the wait.
 				p, err := tx.ClaimDueBy(ref, s.owner, now, dueBy, now.Add(s.lease))
 				if errors.Is(err, sqlstore.ErrStale) {
+					s.budgetUnreserve(ref.ID)
 					if d == sendNow {
 						s.gate.done(ref.AccountID, ref.ID)
 						admitted = admitted[:len(admitted)-1]
@@ -258,14 +289,19 @@ func (s *Scheduler) round(ctx context.Context) (time.Time, error) {
 		if ok {
 			next = ref.DueAt
 		}
+		if err := s.budgetCount(tx, &bs); err != nil {
+			return err
+		}
 		return s.nextPreflight(tx, now)
 	})
 	if err != nil {
 		for _, ref := range admitted {
 			s.gate.done(ref.AccountID, ref.ID)
 		}
+		s.budgetFailed(&bs)
 		return time.Time{}, err
 	}
+	s.budgetDone(&bs)
 	for _, ref := range deferred {
 		s.changed(ref.ID)
 	}

@@ -35,11 +35,21 @@ type countingX struct {
 	c     Counter
 	clock clock.Clock
 	acct  string
+	post  int64 // the post the requests are for; 0 for none
 	log   *slog.Logger
 }
 
+// add counts n of kind; through the budget, the post's reservation
+// becomes spent.
+func (x countingX) add(ctx context.Context, kind string, n int) error {
+	if b, ok := x.c.(*Budget); ok {
+		return b.countFor(ctx, x.post, x.acct, x.clock.Now(), kind, n)
+	}
+	return x.c.CountXRequest(ctx, x.acct, x.clock.Now(), kind, n)
+}
+
 func (x countingX) count(ctx context.Context, op, kind string, n int) error {
-	if err := x.c.CountXRequest(ctx, x.acct, x.clock.Now(), kind, n); err != nil {
+	if err := x.add(ctx, kind, n); err != nil {
 		return &xapi.NetError{Op: op, Sent: false, Err: err}
 	}
 	return nil
@@ -79,7 +89,7 @@ func (x countingX) UserTweets(ctx context.Context, token, userID string, p xapi.
 	}
 	page, rl, err := x.XClient.UserTweets(ctx, token, userID, p)
 	if n := len(page.Tweets); err == nil && n > 0 {
-		if werr := x.c.CountXRequest(context.WithoutCancel(ctx), x.acct, x.clock.Now(), sqlstore.UsageRead, n); werr != nil {
+		if werr := x.add(context.WithoutCancel(ctx), sqlstore.UsageRead, n); werr != nil {
 			x.log.Warn("could not count posts read from X", "n", n, "err", werr)
 		}
 	}
@@ -107,6 +117,10 @@ func (x countingX) DeleteTweet(ctx context.Context, token, id string) (xapi.Rate
 	}
 	return x.XClient.DeleteTweet(ctx, token, id)
 }
+
+// StoreCounter is a Counter writing through s, each count its own
+// committed transaction.
+func StoreCounter(s Store) Counter { return storeCounter{s} }
 
 // storeCounter counts through the publisher's store, so counts share its
 // write path (and its failures) with the outcomes.

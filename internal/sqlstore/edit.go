@@ -177,6 +177,10 @@ func (t *Tx) RetryPost(id int64, now time.Time) (*post.Post, error) {
 	switch p.Status {
 	case post.StatusFailed, post.StatusRetry:
 	case post.StatusScheduled:
+		if p.SubStatus == post.SubOverBudget {
+			// Held by the budget: look at it again now.
+			break
+		}
 		return nil, Explain(ErrNotEditable, "post %d is scheduled and has not failed, so there is nothing to retry; to publish it now, run `psnd edit %d --now`", id, id)
 	case post.StatusDraft:
 		return nil, Explain(ErrNotEditable, "post %d is a draft, so there is nothing to retry; to publish it, run `psnd edit %d --now` (or --at WHEN)", id, id)

@@ -22,14 +22,15 @@ type PreflightRef struct {
 	Checked bool
 }
 
-// PreflightDue lists the scheduled posts due at or before by that pre-flight
-// has not checked in their current version, soonest first, then those it
-// found at risk (checked again until the problem is gone): posts at risk
-// never keep an unchecked one out of a batch.
+// PreflightDue lists the scheduled posts due at or before by that
+// pre-flight has not checked in their current version, soonest first, then
+// those it found at risk (checked again until the problem is gone): posts at risk
+// never keep an unchecked one out of a batch. Posts held by the monthly
+// budget are left out: nothing is prepared for a post that may not go out.
 func (t *Tx) PreflightDue(by time.Time, limit int) ([]PreflightRef, error) {
 	rows, err := t.query(`SELECT id, run_id, account_id, scheduled_at, sub_status, fail_reason,
 			preflight_run_id IS run_id AS checked FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND status = 'scheduled'
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND status = 'scheduled' AND `+notHeld+`
 		  AND (preflight_run_id IS NOT run_id OR sub_status = 'at_risk')
 		ORDER BY checked, due_at, scheduled_at, id LIMIT ?`, fmtTime(by), limit)
 	if err != nil {
@@ -57,7 +58,7 @@ func (t *Tx) PreflightDue(by time.Time, limit int) ([]PreflightRef, error) {
 func (t *Tx) NextPreflight() (time.Time, bool, error) {
 	var at string
 	err := t.queryRow(`SELECT due_at FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled'
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled' AND ` + notHeld + `
 		  AND preflight_run_id IS NOT run_id
 		` + dueOrder + ` LIMIT 1`).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {

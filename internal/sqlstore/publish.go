@@ -71,7 +71,7 @@ func (t *Tx) NextDue(busy []int64) (DueRef, bool, error) {
 // NextDueExcept is NextDue ignoring the posts of the accounts in skip.
 func (t *Tx) NextDueExcept(busy []int64, skip []string) (DueRef, bool, error) {
 	r, err := scanDueRef(t.queryRow(`SELECT id, run_id, due_at, account_id, status FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND `+notBusy+` AND `+notWaiting+`
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND `+notBusy+` AND `+notWaiting+` AND `+notHeld+`
 		`+dueOrder+` LIMIT 1`, busyJSON(busy), accountsJSON(skip)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return DueRef{}, false, nil
@@ -90,7 +90,7 @@ func (t *Tx) DueAt(busy []int64, now time.Time, limit int) ([]DueRef, error) {
 // DueAtExcept is DueAt ignoring the posts of the accounts in skip.
 func (t *Tx) DueAtExcept(busy []int64, skip []string, now time.Time, limit int) ([]DueRef, error) {
 	rows, err := t.query(`SELECT id, run_id, due_at, account_id, status FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND `+notBusy+` AND `+notWaiting+`
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND `+notBusy+` AND `+notWaiting+` AND `+notHeld+`
 		`+dueOrder+` LIMIT ?`, fmtTime(now), busyJSON(busy), accountsJSON(skip), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list due posts: %w", mapErr(err))

@@ -15,7 +15,7 @@ const (
 	UsageMediaUpload = "media_upload"
 	UsageRead        = "read"
 	UsageReadRequest = "read_request"
-	UsageOther       = "other" // alt texts, deletes: sent, not priced
+	UsageOther       = "other" // alt texts, deletes, GET /2/users/me: sent, not priced
 )
 
 // UsageMonth is the UTC month a request at t counts in, "YYYY-MM".

@@ -1,0 +1,67 @@
+package publishing
+
+import (
+	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/pricing"
+)
+
+func TestPostCost(t *testing.T) {
+	prices := pricing.Default
+	prices.MediaUpload = 0.01
+	th := &post.Post{Tweets: []post.Tweet{
+		{Text: "İstanbul 東京 🪁", PlatformPostID: "111"}, // already on X: not counted again
+		{Text: "read https://example.com/Ⱥ", Media: []post.Media{{}, {}}},
+		{Text: "שלום example.org"},
+		{Text: "no link, 凧"},
+	}}
+	// Two creates with a URL, one without, two uploads.
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	if got, want := PostCost(th, prices, now), prices.Cost(1, 2, 2, 0); got != want || got != 0.435 {
+		t.Errorf("PostCost = %v, want %v (0.435)", got, want)
+	}
+	// Media pre-flight uploaded, still good at the due time, is not paid
+	// again; an id about to expire is.
+	good, soon := now.Add(time.Hour), now.Add(time.Minute)
+	th.Tweets[1].Media[0] = post.Media{XMediaID: "m1", MediaExpiresAt: &good}
+	th.Tweets[1].Media[1] = post.Media{XMediaID: "m2", MediaExpiresAt: &soon}
+	if got, want := PostCost(th, prices, now), prices.Cost(1, 2, 1, 0); got != want {
+		t.Errorf("PostCost with one upload done = %v, want %v", got, want)
+	}
+}
+
+// TestBudgetAdmitsUpToTheExactCrossing: sums of binary fractions must not
+// hold the post that brings the month exactly to the budget.
+func TestBudgetAdmitsUpToTheExactCrossing(t *testing.T) {
+	now := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
+	b := NewBudget(0.3, pricing.Default, nil, nil)
+	b.month = "2026-11"
+	for i := range 20 { // 20 × 0.015 = 0.3, not 0.30000000000000004
+		if ok, reason := b.admit(int64(i+1), 0.015, false, now); !ok {
+			t.Fatalf("post %d of 20 held: %s", i+1, reason)
+		}
+	}
+	ok, reason := b.admit(21, 0.015, false, now)
+	if ok {
+		t.Fatal("the 21st post was admitted past the budget")
+	}
+	want := "held by the monthly budget of $0.3 (PSN_MONTHLY_BUDGET): this month's estimated X cost is $0.3 and this post costs $0.015; raise the budget, or it goes out when the month turns (2026-12-01 00:00 UTC)"
+	if reason != want {
+		t.Errorf("reason\n got %q\nwant %q", reason, want)
+	}
+	// A thread already part-way is finished whatever the budget says.
+	if ok, _ := b.admit(22, 0.2, true, now); !ok {
+		t.Error("a started thread was held")
+	}
+	// A released reservation makes room again.
+	b.release(22)
+	b.release(1)
+	if ok, _ := b.admit(23, 0.015, false, now); !ok {
+		t.Error("no room after a release")
+	}
+	if nextMonth(time.Date(2026, 12, 31, 23, 0, 0, 0, time.FixedZone("x", -5*3600))) != time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC) {
+		t.Error("nextMonth must use the UTC month")
+	}
+}
