@@ -13,6 +13,7 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/psnd/psnd/internal/textutil"
 )
@@ -213,7 +214,16 @@ func (p *parser) batchChunk(out []byte, c *batchChunk, opts CheckOptions, recent
 
 // batchLine appends the output line for one input line.
 func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, recent *recentIndex) []byte {
-	text, err := decodeJSONString(b)
+	text, err := p.decodeJSONString(b)
+	var res Result
+	if err == nil {
+		res = p.check(text, opts, recent)
+		// decodeJSONString leaves the UTF-8 check of a plain string to the
+		// scan that counts it (for any other line it was done already).
+		if p.scan.badUTF8 >= 0 {
+			err = errNotUTF8
+		}
+	}
 	if err != nil {
 		out = append(out, `{"line":`...)
 		out = strconv.AppendInt(out, int64(line), 10)
@@ -221,7 +231,6 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 		out = appendJSONString(out, err.Error())
 		return append(out, "}\n"...)
 	}
-	res := p.check(text, opts, recent)
 	out = append(out, `{"line":`...)
 	out = strconv.AppendInt(out, int64(line), 10)
 	out = append(out, `,"weighted_length":`...)
@@ -245,31 +254,38 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 	return append(out, "}\n"...)
 }
 
+var errNotUTF8 = errors.New("line is not valid UTF-8")
+
 // decodeJSONString decodes one line holding a JSON string. Strings without
-// escapes (most tweets) are taken as they are, without encoding/json.
-func decodeJSONString(b []byte) (string, error) {
+// escapes (most tweets) are taken as they are, without encoding/json,
+// without a copy and without checking their UTF-8 (the caller's scan of
+// the text does); others are decoded into p's buffer. Either way the
+// string shares memory that is reused: it is valid only until the next
+// line (batchLine drops it before then).
+func (p *parser) decodeJSONString(b []byte) (string, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return "", errors.New("empty line (want a JSON string)")
-	}
-	if !utf8.Valid(b) {
-		return "", errors.New("line is not valid UTF-8")
 	}
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
 		inner := b[1 : len(b)-1]
 		simple := true
 		for _, c := range inner {
-			if c == '\\' || c == '"' || c < 0x20 {
+			if c < 0x20 || c == '"' || c == '\\' {
 				simple = false
 				break
 			}
 		}
 		if simple {
-			return string(inner), nil
+			return bytesToString(inner), nil
 		}
 	}
-	if s, ok := unquoteJSON(b); ok {
-		return s, nil
+	if !utf8.Valid(b) {
+		return "", errNotUTF8
+	}
+	var ok bool
+	if p.json, ok = unquoteJSON(p.json[:0], b); ok {
+		return bytesToString(p.json), nil
 	}
 	// Not a plain JSON string: let encoding/json say what it is.
 	var s string
@@ -283,27 +299,36 @@ func decodeJSONString(b []byte) (string, error) {
 	return s, nil
 }
 
-// unquoteJSON decodes a JSON string literal with escapes (RFC 8259 §7);
-// it reports false for anything else, including malformed escapes. Lone
-// surrogates become U+FFFD, as encoding/json makes them.
-func unquoteJSON(b []byte) (string, bool) {
+// bytesToString is b as a string without a copy: b must not change while
+// the string is in use.
+func bytesToString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// unquoteJSON appends to out the decoded JSON string literal b, which may
+// hold escapes (RFC 8259 §7); it reports false for anything else,
+// including malformed escapes. Lone surrogates become U+FFFD, as
+// encoding/json makes them.
+func unquoteJSON(out, b []byte) ([]byte, bool) {
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return "", false
+		return out, false
 	}
 	b = b[1 : len(b)-1]
-	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
 		case c == '"' || c < 0x20:
-			return "", false
+			return out, false
 		case c != '\\':
 			out = append(out, c)
 			continue
 		}
 		i++
 		if i >= len(b) {
-			return "", false
+			return out, false
 		}
 		switch b[i] {
 		case '"', '\\', '/':
@@ -321,7 +346,7 @@ func unquoteJSON(b []byte) (string, bool) {
 		case 'u':
 			r, ok := textutil.Hex4(b, i+1)
 			if !ok {
-				return "", false
+				return out, false
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -338,10 +363,10 @@ func unquoteJSON(b []byte) (string, bool) {
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			return "", false
+			return out, false
 		}
 	}
-	return string(out), true
+	return out, true
 }
 
 func appendJSONStrings(out []byte, list []string) []byte {

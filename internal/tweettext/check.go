@@ -101,12 +101,16 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 		r.Mentions = countMentions(p.units)
 	}
 	if sc.hasHash {
-		urls := p.urls
-		if p.normalized {
+		p.tags = hashtagCandidates(p.units, p.tags[:0])
+		switch {
+		case !p.normalized:
+			p.tags = dropURLOverlaps(p.tags, p.urls)
+		case len(p.tags) > 0 && urlMayCoverTag(p.units, p.tags):
+			// The URLs counted are those of the NFC form: find the
+			// text's own (most tweets with hashtags never get here).
 			p.ourls = extractURLs(p.units, p.ourls[:0])
-			urls = p.ourls
+			p.tags = dropURLOverlaps(p.tags, p.ourls)
 		}
-		p.tags = extractHashtagSpans(p.units, urls, p.tags[:0])
 		r.Hashtags = len(p.tags)
 	}
 	if r.Mentions > MaxMentions {

@@ -33,8 +33,9 @@ func Parse(text string) Count {
 	// or not in NFC.
 	var units [320]uint16
 	var urls [8]urlSpan
+	var regions [8]nfcRegion
 	c := configV3()
-	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0]}, scratch{})
+	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0], regions: regions[:0]}, scratch{})
 	return r.count
 }
 
@@ -52,6 +53,7 @@ type parser struct {
 	urls    []urlSpan // URLs of the counted form (bufs.urls)
 	ourls   []urlSpan // URLs of units, when that is not the counted form
 	tags    []span
+	json    []byte // CheckBatch: the line's text, when it held escapes
 	scan    textScan
 	// normalized: the last parse counted nunits, an NFC form that differs
 	// from the text, so urls are not positions in units.
@@ -68,18 +70,20 @@ func (p *parser) parse(text string, c config) Count {
 }
 
 // parseBufs are the buffers of one parse: the text in UTF-16, its NFC form
-// (when that differs) and the URLs of the counted form.
+// (when that differs), the URLs of the counted form and the stretches of
+// the text that may not be in NFC.
 //
 // The scratch buffers that escape (the NFC bytes, the URL chain) travel
 // outside this struct, so that Parse's stack buffers can stay on the stack.
 type parseBufs struct {
 	units, nunits []uint16
 	urls          []urlSpan
+	regions       []nfcRegion
 }
 
 // scratch are parse buffers that escape to the heap anyway.
 type scratch struct {
-	nfc   []byte       // the NFC form in UTF-8
+	nfc   []byte       // the NFC form of a region (or, for invalid UTF-8, of the text) in UTF-8
 	chain []chainLabel // the URL scanner's chain cache
 }
 
@@ -92,26 +96,19 @@ type parseResult struct {
 }
 
 // parseText counts text: one pass (scanText) converts it to UTF-16 and
-// notes what later steps may skip; NFC is applied only when that pass found
-// a code point it cannot vouch for. (A plain function, not a method, so that
-// Parse's stack buffers stay on the stack.)
+// notes what later steps may skip; NFC is applied only to the stretches
+// where that pass found code points it cannot vouch for. (A plain
+// function, not a method, so that Parse's stack buffers stay on the
+// stack.)
 func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
 	var r parseResult
-	b.units, b.nunits, b.urls = b.units[:0], b.nunits[:0], b.urls[:0]
-	b.units, r.scan = scanText(b.units, text)
+	b.units, b.nunits, b.urls, b.regions = b.units[:0], b.nunits[:0], b.urls[:0], b.regions[:0]
+	b.units, b.regions, r.scan = scanText(b.units, b.regions, text)
 	t := b.units
 	if r.scan.maybeDenormal {
-		// Everything before the first code point nfcStable could not vouch
-		// for (from the starter before it) is NFC already; run the quick
-		// check from there and normalise only what it does not pass.
-		from := r.scan.stableUpTo
-		if q := from + norm.NFC.QuickSpanString(text[from:]); q != len(text) {
-			sc.nfc = norm.NFC.AppendString(append(sc.nfc[:0], text[:q]...), text[q:])
-			if string(sc.nfc) != text {
-				b.nunits = appendUTF16Bytes(b.nunits, sc.nfc)
-				t = b.nunits
-				r.normalized = true
-			}
+		b.nunits, sc.nfc, r.normalized = normalizeRegions(b.nunits, sc.nfc, text, b.units, b.regions, r.scan)
+		if r.normalized {
+			t = b.nunits
 		}
 	}
 	b.urls, sc.chain = extractURLsScratch(t, b.urls, sc.chain)
@@ -119,6 +116,60 @@ func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
 	r.bufs, r.scratch = b, sc
 	return r
 }
+
+// normalizeRegions appends to dst the NFC form of text in UTF-16 (units)
+// and reports whether it differs from units; when it does not, dst is
+// left empty. Only the regions (see nfcRegion) are checked and, when the
+// quick check fails, normalised; text in between is NFC and copied as
+// units.
+//
+// Cutting there changes nothing: a region starts at a code point nfcStable
+// vouches for (or at the text's start) and ends before one; such a code
+// point is a starter that never combines with what precedes it, so no
+// composition, reordering or stream-safe run of non-starters crosses the
+// cut, and the NFC form of the text is that of its pieces, back to back.
+// Text with invalid UTF-8 goes to the normaliser whole, as it always did:
+// around invalid bytes its runs differ.
+func normalizeRegions(dst []uint16, nfc []byte, text string, units []uint16, regions []nfcRegion, scan textScan) ([]uint16, []byte, bool) {
+	if scan.badUTF8 >= 0 {
+		from := scan.stableUpTo
+		q := from + norm.NFC.QuickSpanString(text[from:])
+		if q == len(text) {
+			return dst, nfc, false
+		}
+		nfc = norm.NFC.AppendString(append(nfc[:0], text[:q]...), text[q:])
+		if string(nfc) == text {
+			return dst, nfc, false
+		}
+		return appendUTF16Bytes(dst, nfc), nfc, true
+	}
+	changed := false
+	copied := 0 // units[:copied] are in dst
+	for _, g := range regions {
+		seg := text[g.from:g.to]
+		if norm.NFC.QuickSpanString(seg) == len(seg) {
+			continue
+		}
+		nfc = norm.NFC.AppendString(nfc[:0], seg)
+		if string(nfc) == seg {
+			continue
+		}
+		changed = true
+		dst = append(dst, units[copied:g.ufrom]...)
+		dst = appendUTF16Bytes(dst, nfc)
+		copied = g.uto
+	}
+	if !changed {
+		return dst[:0], nfc, false
+	}
+	return append(dst, units[copied:]...), nfc, true
+}
+
+// An nfcRegion is a stretch of a text that nfcStable cannot vouch for:
+// from the last code point it vouches for before a run of others (or from
+// the start of the text) to the next code point it vouches for (or the end
+// of the text); bytes from:to of the text, units ufrom:uto of its UTF-16.
+type nfcRegion struct{ from, to, ufrom, uto int }
 
 // textScan is what one pass over a text learned about it.
 type textScan struct {
@@ -132,9 +183,10 @@ type textScan struct {
 	hasHash       bool // '#' or '＃': hashtags possible
 }
 
-// scanText appends s to dst as UTF-16 (invalid bytes as U+FFFD) and
-// reports what it saw, in one pass.
-func scanText(dst []uint16, s string) ([]uint16, textScan) {
+// scanText appends s to dst as UTF-16 (invalid bytes as U+FFFD), appends
+// to regions the stretches of s that may not be in NFC, and reports what
+// it saw, in one pass.
+func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegion, textScan) {
 	sc := textScan{badUTF8: -1, badChar: -1, blank: true}
 	// A byte never becomes more than one unit (a 4-byte sequence becomes
 	// two), so the output fits in len(s) units: write by index.
@@ -144,11 +196,16 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 	}
 	out := dst[n : n+len(s)]
 	j := 0
-	prev := 0 // start of the previous code point
+	stable, ustable := 0, 0 // start of the last code point nfcStable vouched for (bytes, units)
+	open := false           // in a region, which started at stable
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			prev = i
+			if open {
+				regions = append(regions, nfcRegion{stable, i, ustable, j})
+				open = false
+			}
+			stable, ustable = i, j
 			out[j] = uint16(c)
 			j++
 			i++
@@ -184,9 +241,18 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 		case r == 0xFF03:
 			sc.hasHash = true
 		}
-		if !nfcStable(r) && !sc.maybeDenormal {
-			sc.maybeDenormal = true
-			sc.stableUpTo = prev
+		if nfcStable(r) {
+			if open {
+				regions = append(regions, nfcRegion{stable, i, ustable, j})
+				open = false
+			}
+			stable, ustable = i, j
+		} else if !open {
+			open = true
+			if !sc.maybeDenormal {
+				sc.maybeDenormal = true
+				sc.stableUpTo = stable
+			}
 		}
 		if sc.blank && !isBlankRune(r) {
 			sc.blank = false
@@ -199,10 +265,12 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 			out[j] = uint16(r)
 			j++
 		}
-		prev = i
 		i += size
 	}
-	return dst[:n+j], sc
+	if open {
+		regions = append(regions, nfcRegion{stable, len(s), ustable, j})
+	}
+	return dst[:n+j], regions, sc
 }
 
 // asciiScanClass marks the ASCII bytes scanText must look at.
