@@ -257,9 +257,9 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 var errNotUTF8 = errors.New("line is not valid UTF-8")
 
 // decodeJSONString decodes one line holding a JSON string. Strings without
-// escapes (most tweets) are taken as they are, without encoding/json,
-// without a copy and without checking their UTF-8 (the caller's scan of
-// the text does); others are decoded into p's buffer. Either way the
+// escapes (most tweets) are taken as they are, without encoding/json and
+// without a copy; others are decoded into p's buffer. A JSON string is not
+// checked for valid UTF-8 here: the caller's scan of the text does it. Either way the
 // string shares memory that is reused: it is valid only until the next
 // line (batchLine drops it before then).
 func (p *parser) decodeJSONString(b []byte) (string, error) {
@@ -280,12 +280,12 @@ func (p *parser) decodeJSONString(b []byte) (string, error) {
 			return bytesToString(inner), nil
 		}
 	}
-	if !utf8.Valid(b) {
-		return "", errNotUTF8
-	}
 	var ok bool
 	if p.json, ok = unquoteJSON(p.json[:0], b); ok {
-		return bytesToString(p.json), nil
+		return bytesToString(p.json), nil // invalid UTF-8 stays invalid: the scan sees it
+	}
+	if !utf8.Valid(b) {
+		return "", errNotUTF8
 	}
 	// Not a plain JSON string: let encoding/json say what it is.
 	var s string

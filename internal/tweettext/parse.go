@@ -2,6 +2,7 @@ package tweettext
 
 import (
 	"math"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -201,29 +202,39 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
+			// A run of ASCII, in tight loops: ASCII is NFC-stable.
 			if open {
 				regions = append(regions, nfcRegion{stable, i, ustable, j})
 				open = false
 			}
-			stable, ustable = i, j
-			out[j] = uint16(c)
-			j++
-			i++
-			if asciiScanClass[c] != 0 {
-				switch c {
-				case '@':
-					sc.hasAt = true
-				case '#':
-					sc.hasHash = true
-				case 0:
-					if sc.badChar < 0 {
-						sc.badChar, sc.badRune = i-1, 0
+			k := i + 1
+			for k < len(s) && s[k] < utf8.RuneSelf {
+				k++
+			}
+			run := s[i:k]
+			var cls uint8
+			for x := 0; x < len(run); x++ {
+				c := run[x]
+				out[j+x] = uint16(c)
+				cls |= asciiScanClass[c]
+			}
+			if cls != 0 {
+				sc.hasAt = sc.hasAt || cls&scanAt != 0
+				sc.hasHash = sc.hasHash || cls&scanHash != 0
+				if cls&scanNUL != 0 && sc.badChar < 0 {
+					sc.badChar, sc.badRune = i+strings.IndexByte(run, 0), 0
+				}
+			}
+			if sc.blank {
+				for x := 0; x < len(run); x++ {
+					if c := run[x]; !(c == ' ' || (c >= '\t' && c <= '\r')) {
+						sc.blank = false
+						break
 					}
 				}
 			}
-			if sc.blank && !(c == ' ' || (c >= '\t' && c <= '\r')) {
-				sc.blank = false
-			}
+			stable, ustable = k-1, j+len(run)-1
+			i, j = k, j+len(run)
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -274,7 +285,13 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 }
 
 // asciiScanClass marks the ASCII bytes scanText must look at.
-var asciiScanClass = [128]uint8{'@': 1, '#': 1, 0: 1}
+var asciiScanClass = [128]uint8{'@': scanAt, '#': scanHash, 0: scanNUL}
+
+const (
+	scanAt = 1 << iota
+	scanHash
+	scanNUL
+)
 
 // nfcStable reports code points of common blocks that are NFC_QC=Yes with
 // canonical combining class 0 and never combine with what precedes them:
@@ -322,6 +339,26 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 	asciiWeight := c.weight('a') // every range config gives ASCII one weight
 	for i := 0; i < len(t); i++ {
 		u := t[i]
+		if u < 0x80 && i != nextURL && asciiWeight > 0 && (emoji.trie == nil || !emoji.trie.canStart(u)) {
+			// A run of plain ASCII before the next URL: what the general
+			// step below does unit by unit, at once (none is invalid, and
+			// the valid range ends where the weight passes the limit).
+			j := i + 1
+			for j < nextURL && t[j] < 0x80 && (emoji.trie == nil || !emoji.trie.canStart(t[j])) {
+				j++
+			}
+			n := j - i
+			if valid {
+				if weighted+n*asciiWeight <= limit {
+					validDisplay = j - 1
+				} else if room := (limit - weighted) / asciiWeight; room >= 1 {
+					validDisplay = i + room - 1
+				}
+			}
+			weighted += n * asciiWeight
+			i = j - 1 // still before nextURL
+			continue
+		}
 		switch {
 		case i == nextURL:
 			weighted += c.transformedURLLength * c.scale
