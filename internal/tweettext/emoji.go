@@ -30,6 +30,10 @@ type emojiTrie struct {
 	// smp maps the first code points U+1F000..U+1FAFF, where most sequences
 	// start, straight to their nodes (0: none).
 	smp [0x1FB00 - 0x1F000]int32
+	// follow has a bit for every second unit of a sequence whose first code
+	// point is one unit (digits, '#', '*', ©, ☺, …): after such a unit,
+	// anything else (a digit followed by a letter, say) is rejected at once.
+	follow [1 << 16 / 64]uint64
 }
 
 type emojiNode struct {
@@ -48,6 +52,9 @@ var emojis = sync.OnceValue(func() *emojiTrie {
 	for _, seq := range emojiSequences {
 		u := appendUTF16(nil, seq.s)
 		t.first[u[0]>>6] |= 1 << (u[0] & 63)
+		if !isHighSurrogate(u[0]) && len(u) > 1 {
+			t.follow[u[1]>>6] |= 1 << (u[1] & 63)
+		}
 		n := int32(0)
 		for _, r := range seq.s {
 			n = t.add(n, r)
@@ -107,6 +114,9 @@ func (t *emojiTrie) canStart(u uint16) bool {
 func (t *emojiTrie) match(s []uint16, i int, mask uint8) int {
 	if !t.canStart(s[i]) {
 		return -1
+	}
+	if u := s[i]; !isHighSurrogate(u) && (i+1 >= len(s) || t.follow[s[i+1]>>6]&(1<<(s[i+1]&63)) == 0) {
+		return -1 // sequences are two code points or more
 	}
 	best := -1
 	n := int32(0)

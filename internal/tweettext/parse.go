@@ -207,16 +207,10 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				regions = append(regions, nfcRegion{stable, i, ustable, j})
 				open = false
 			}
-			k := i + 1
-			for k < len(s) && s[k] < utf8.RuneSelf {
-				k++
-			}
+			k, cls := asciiRun(s, i)
 			run := s[i:k]
-			var cls uint8
 			for x := 0; x < len(run); x++ {
-				c := run[x]
-				out[j+x] = uint16(c)
-				cls |= asciiScanClass[c]
+				out[j+x] = uint16(run[x])
 			}
 			if cls != 0 {
 				sc.hasAt = sc.hasAt || cls&scanAt != 0
@@ -282,6 +276,41 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 		regions = append(regions, nfcRegion{stable, len(s), ustable, j})
 	}
 	return dst[:n+j], regions, sc
+}
+
+// asciiRun returns the end of the run of ASCII bytes of s from i (s[i] is
+// one) and the asciiScanClass bits of its bytes, eight bytes at a time.
+func asciiRun(s string, i int) (end int, cls uint8) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// zero is non-zero iff a byte of v is zero.
+	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	var at, hash, nul uint64
+	k := i
+	for k+8 <= len(s) {
+		w := uint64(s[k]) | uint64(s[k+1])<<8 | uint64(s[k+2])<<16 | uint64(s[k+3])<<24 |
+			uint64(s[k+4])<<32 | uint64(s[k+5])<<40 | uint64(s[k+6])<<48 | uint64(s[k+7])<<56
+		if w&highs != 0 {
+			break
+		}
+		at |= zero(w ^ ('@' * ones))
+		hash |= zero(w ^ ('#' * ones))
+		nul |= zero(w)
+		k += 8
+	}
+	if at != 0 {
+		cls |= scanAt
+	}
+	if hash != 0 {
+		cls |= scanHash
+	}
+	if nul != 0 {
+		cls |= scanNUL
+	}
+	for k < len(s) && s[k] < utf8.RuneSelf {
+		cls |= asciiScanClass[s[k]]
+		k++
+	}
+	return k, cls
 }
 
 // asciiScanClass marks the ASCII bytes scanText must look at.
