@@ -6,8 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// emojiTrie.match rejects a one-unit start whose next unit is not in
-// follow: that holds only while every sequence has two code points or more.
+// emojiTrie.match rejects a start whose next code point does not begin
+// with a unit in follow: that holds only while every sequence has two code
+// points or more.
 func TestEmojiSequencesAreSequences(t *testing.T) {
 	for _, s := range emojiSequences {
 		if utf8.RuneCountInString(s.s) < 2 {
