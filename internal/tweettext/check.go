@@ -98,7 +98,8 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	// Mentions and hashtags on the text as written, like the library's
 	// extractors (hashtags inside its URLs do not count).
 	if sc.hasAt {
-		r.Mentions = countMentions(p.units)
+		p.mentions = extractMentionsOrLists(p.units, p.mentions[:0])
+		r.Mentions = countMentions(p.mentions)
 	}
 	if sc.hasHash {
 		p.tags = hashtagCandidates(p.units, p.tags[:0])
@@ -131,9 +132,10 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	return r
 }
 
-func countMentions(t []uint16) int {
+// countMentions counts the mentions among mentions and lists.
+func countMentions(ms []mentionSpan) int {
 	n := 0
-	for _, m := range extractMentionsOrLists(t, nil) {
+	for _, m := range ms {
 		if m.end == m.nameEnd {
 			n++
 		}

@@ -48,14 +48,15 @@ func WeightedLength(text string) int {
 // parser holds buffers reused across calls (CheckBatch keeps one per
 // stream), so that counting allocates nothing in the common case.
 type parser struct {
-	bufs    parseBufs
-	scratch scratch
-	units   []uint16  // the text in UTF-16 (bufs.units)
-	urls    []urlSpan // URLs of the counted form (bufs.urls)
-	ourls   []urlSpan // URLs of units, when that is not the counted form
-	tags    []span
-	json    []byte // CheckBatch: the line's text, when it held escapes
-	scan    textScan
+	bufs     parseBufs
+	scratch  scratch
+	units    []uint16  // the text in UTF-16 (bufs.units)
+	urls     []urlSpan // URLs of the counted form (bufs.urls)
+	ourls    []urlSpan // URLs of units, when that is not the counted form
+	tags     []span
+	mentions []mentionSpan
+	json     []byte // CheckBatch: the line's text, when it held escapes
+	scan     textScan
 	// normalized: the last parse counted nunits, an NFC form that differs
 	// from the text, so urls are not positions in units.
 	normalized bool
@@ -86,6 +87,9 @@ type parseBufs struct {
 type scratch struct {
 	nfc   []byte       // the NFC form of a region (or, for invalid UTF-8, of the text) in UTF-8
 	chain []chainLabel // the URL scanner's chain cache
+	// iter normalises regions; made on first use (norm's Append makes a
+	// buffer of its size at each call).
+	iter *norm.Iter
 }
 
 type parseResult struct {
@@ -107,7 +111,7 @@ func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
 	b.units, b.regions, r.scan = scanText(b.units, b.regions, text)
 	t := b.units
 	if r.scan.maybeDenormal {
-		b.nunits, sc.nfc, r.normalized = normalizeRegions(b.nunits, sc.nfc, text, b.units, b.regions, r.scan)
+		b.nunits, r.normalized = normalizeRegions(b.nunits, &sc, text, b.units, b.regions, r.scan)
 		if r.normalized {
 			t = b.nunits
 		}
@@ -131,18 +135,18 @@ func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
 // cut, and the NFC form of the text is that of its pieces, back to back.
 // Text with invalid UTF-8 goes to the normaliser whole, as it always did:
 // around invalid bytes its runs differ.
-func normalizeRegions(dst []uint16, nfc []byte, text string, units []uint16, regions []nfcRegion, scan textScan) ([]uint16, []byte, bool) {
+func normalizeRegions(dst []uint16, sc *scratch, text string, units []uint16, regions []nfcRegion, scan textScan) ([]uint16, bool) {
 	if scan.badUTF8 >= 0 {
 		from := scan.stableUpTo
 		q := from + norm.NFC.QuickSpanString(text[from:])
 		if q == len(text) {
-			return dst, nfc, false
+			return dst, false
 		}
-		nfc = norm.NFC.AppendString(append(nfc[:0], text[:q]...), text[q:])
-		if string(nfc) == text {
-			return dst, nfc, false
+		sc.nfc = norm.NFC.AppendString(append(sc.nfc[:0], text[:q]...), text[q:])
+		if string(sc.nfc) == text {
+			return dst, false
 		}
-		return appendUTF16Bytes(dst, nfc), nfc, true
+		return appendUTF16Bytes(dst, sc.nfc), true
 	}
 	changed := false
 	copied := 0 // units[:copied] are in dst
@@ -151,19 +155,25 @@ func normalizeRegions(dst []uint16, nfc []byte, text string, units []uint16, reg
 		if norm.NFC.QuickSpanString(seg) == len(seg) {
 			continue
 		}
-		nfc = norm.NFC.AppendString(nfc[:0], seg)
-		if string(nfc) == seg {
+		if sc.iter == nil {
+			sc.iter = new(norm.Iter)
+		}
+		sc.nfc = sc.nfc[:0]
+		for sc.iter.InitString(norm.NFC, seg); !sc.iter.Done(); {
+			sc.nfc = append(sc.nfc, sc.iter.Next()...)
+		}
+		if string(sc.nfc) == seg {
 			continue
 		}
 		changed = true
 		dst = append(dst, units[copied:g.ufrom]...)
-		dst = appendUTF16Bytes(dst, nfc)
+		dst = appendUTF16Bytes(dst, sc.nfc)
 		copied = g.uto
 	}
 	if !changed {
-		return dst[:0], nfc, false
+		return dst[:0], false
 	}
-	return append(dst, units[copied:]...), nfc, true
+	return append(dst, units[copied:]...), true
 }
 
 // An nfcRegion is a stretch of a text that nfcStable cannot vouch for:
