@@ -3,6 +3,7 @@ package tweettext
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -43,6 +44,16 @@ func TestASCIIRun(t *testing.T) {
 			if _, cls := asciiRun(s, 0); cls == 0 {
 				t.Fatalf("asciiRun(%q) missed %q", s, c)
 			}
+		}
+	}
+}
+
+// upperCased must hold every BMP unit that unicode.ToUpper changes.
+func TestUpperCasedComplete(t *testing.T) {
+	cased := upperCased()
+	for r := rune(0); r <= 0xFFFF; r++ {
+		if unicode.ToUpper(r) != r && cased[r>>6]&(1<<(r&63)) == 0 {
+			t.Fatalf("U+%04X has an upper-case mapping but no bit", r)
 		}
 	}
 }
