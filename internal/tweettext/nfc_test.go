@@ -36,6 +36,16 @@ func TestNFCStable(t *testing.T) {
 	}
 }
 
+// The bitset scanText uses is nfcStable, unit for unit.
+func TestNFCStableBMP(t *testing.T) {
+	b := nfcStableBMP()
+	for r := rune(0); r <= 0xFFFF; r++ {
+		if got := b[r>>6]&(1<<(r&63)) != 0; got != nfcStable(r) {
+			t.Fatalf("U+%04X: bitset %v, nfcStable %v", r, got, !got)
+		}
+	}
+}
+
 // nfcDiffInputs are texts around normalizeRegions' cuts: marks after ASCII
 // and after non-ASCII starters, characters that compose backwards (Hangul
 // jamo, U+0CD5), runs of more than 30 non-starters (where the normaliser

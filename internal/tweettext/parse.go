@@ -3,6 +3,7 @@ package tweettext
 import (
 	"math"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -207,6 +208,7 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 	}
 	out := dst[n : n+len(s)]
 	j := 0
+	stab := nfcStableBMP()
 	stable, ustable := 0, 0 // start of the last code point nfcStable vouched for (bytes, units)
 	open := false           // in a region, which started at stable
 	for i := 0; i < len(s); {
@@ -256,7 +258,7 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 		case r == 0xFF03:
 			sc.hasHash = true
 		}
-		if nfcStable(r) {
+		if r <= 0xFFFF && stab[r>>6]&(1<<(r&63)) != 0 || r >= 0x1F000 && r <= 0x1FAFF {
 			if open {
 				regions = append(regions, nfcRegion{stable, i, ustable, j})
 				open = false
@@ -331,6 +333,28 @@ const (
 	scanHash
 	scanNUL
 )
+
+// nfcStableBMP is nfcStable for the BMP as a bitset (scanText asks it of
+// every non-ASCII code point; the switch below tests up to twenty ranges).
+// Built from nfcStableRanges; TestNFCStableBMP checks it against
+// nfcStable for every unit.
+var nfcStableBMP = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
+	var b [1 << 16 / 64]uint64
+	for _, rg := range nfcStableRanges {
+		for r := rg[0]; r <= rg[1]; r++ {
+			b[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return &b
+})
+
+// nfcStableRanges are nfcStable's BMP ranges (beyond it: U+1F000..U+1FAFF).
+var nfcStableRanges = [...][2]rune{
+	{0, 0x2FF}, {0x400, 0x482}, {0x5D0, 0x5EA}, {0x620, 0x64A},
+	{0x2010, 0x2027}, {0x2030, 0x205E}, {0x2190, 0x2328}, {0x232B, 0x2ADB}, {0x2ADD, 0x2BFF},
+	{0x3001, 0x3029}, {0x3030, 0x303F}, {0x3041, 0x3096}, {0x30A1, 0x30FA},
+	{0x4E00, 0x9FFF}, {0xAC00, 0xD7A3}, {0xFE0F, 0xFE0F}, {0x200D, 0x200D}, {0xFF01, 0xFFBE},
+}
 
 // nfcStable reports code points of common blocks that are NFC_QC=Yes with
 // canonical combining class 0 and never combine with what precedes them:
