@@ -29,16 +29,6 @@ func isScreenNameChar(u uint16) bool { return isASCIIAlnum(u) || u == '_' }
 // runs globally; a match followed by an at-sign, a Latin accented letter or
 // "://" is dropped, and the scan goes on after it.
 func extractMentionsOrLists(t []uint16, dst []mentionSpan) []mentionSpan {
-	hasAt := false
-	for _, u := range t {
-		if isAtSign(u) {
-			hasAt = true
-			break
-		}
-	}
-	if !hasAt {
-		return dst
-	}
 	for a := 0; a < len(t); {
 		// An attempt at a can only reach an at-sign within a+4 ("xRT:@").
 		next := a
@@ -183,16 +173,6 @@ func extractHashtagSpans(t []uint16, urls []urlSpan, dst []span) []span {
 
 // hashtagCandidates appends the hashtags of t before the URL check.
 func hashtagCandidates(t []uint16, dst []span) []span {
-	hasHash := false
-	for _, u := range t {
-		if isHashSign(u) {
-			hasHash = true
-			break
-		}
-	}
-	if !hasHash {
-		return dst
-	}
 	for a := 0; a < len(t); {
 		// An attempt at a can only reach a hash sign within a+2 (after a
 		// surrogate pair).

@@ -2,6 +2,7 @@ package tweettext
 
 import (
 	"math"
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode/utf16"
@@ -117,7 +118,11 @@ func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
 			t = b.nunits
 		}
 	}
-	b.urls, sc.chain = extractURLsScratch(t, b.urls, sc.chain)
+	from := r.scan.firstDot // every URL holds a '.'
+	if r.normalized {
+		from = 0 // (the units moved)
+	}
+	b.urls, sc.chain = extractURLsFrom(t, from, b.urls, sc.chain)
 	r.count = countUnits(t, b.urls, len(b.units), c)
 	r.bufs, r.scratch = b, sc
 	return r
@@ -193,13 +198,14 @@ type textScan struct {
 	stableUpTo    int  // byte offset before which the text is NFC and ends on a boundary
 	hasAt         bool // '@' or '＠': mentions possible
 	hasHash       bool // '#' or '＃': hashtags possible
+	firstDot      int  // UTF-16 index of the first '.', or -1: no URL before it
 }
 
 // scanText appends s to dst as UTF-16 (invalid bytes as U+FFFD), appends
 // to regions the stretches of s that may not be in NFC, and reports what
 // it saw, in one pass.
 func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegion, textScan) {
-	sc := textScan{badUTF8: -1, badChar: -1, blank: true}
+	sc := textScan{badUTF8: -1, badChar: -1, blank: true, firstDot: -1}
 	// A byte never becomes more than one unit (a 4-byte sequence becomes
 	// two), so the output fits in len(s) units: write by index.
 	n := len(dst)
@@ -219,7 +225,10 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				regions = append(regions, nfcRegion{stable, i, ustable, j})
 				open = false
 			}
-			k, cls := asciiRun(s, i)
+			k, cls, dot := asciiRun(s, i)
+			if dot >= 0 && sc.firstDot < 0 {
+				sc.firstDot = j + dot // units of ASCII are its bytes
+			}
 			run := s[i:k]
 			for x := 0; x < len(run); x++ {
 				out[j+x] = uint16(run[x])
@@ -291,12 +300,15 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 }
 
 // asciiRun returns the end of the run of ASCII bytes of s from i (s[i] is
-// one) and the asciiScanClass bits of its bytes, eight bytes at a time.
-func asciiRun(s string, i int) (end int, cls uint8) {
+// one), the asciiScanClass bits of its bytes and the offset of its first
+// '.' (or -1), eight bytes at a time.
+func asciiRun(s string, i int) (end int, cls uint8, dot int) {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// zero is non-zero iff a byte of v is zero.
+	// zero is non-zero iff a byte of v is zero, and its lowest set bit is
+	// in the first zero byte (a borrow only runs upwards).
 	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
 	var at, hash, nul uint64
+	dot = -1
 	k := i
 	for k+8 <= len(s) {
 		w := uint64(s[k]) | uint64(s[k+1])<<8 | uint64(s[k+2])<<16 | uint64(s[k+3])<<24 |
@@ -307,6 +319,11 @@ func asciiRun(s string, i int) (end int, cls uint8) {
 		at |= zero(w ^ ('@' * ones))
 		hash |= zero(w ^ ('#' * ones))
 		nul |= zero(w)
+		if dot < 0 {
+			if d := zero(w ^ ('.' * ones)); d != 0 {
+				dot = k + bits.TrailingZeros64(d)/8
+			}
+		}
 		k += 8
 	}
 	if at != 0 {
@@ -320,9 +337,15 @@ func asciiRun(s string, i int) (end int, cls uint8) {
 	}
 	for k < len(s) && s[k] < utf8.RuneSelf {
 		cls |= asciiScanClass[s[k]]
+		if dot < 0 && s[k] == '.' {
+			dot = k
+		}
 		k++
 	}
-	return k, cls
+	if dot >= 0 {
+		dot -= i
+	}
+	return k, cls, dot
 }
 
 // asciiScanClass marks the ASCII bytes scanText must look at.
@@ -422,6 +445,25 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 			i = j - 1 // still before nextURL
 			continue
 		}
+		if u >= 0x80 && i != nextURL && plainNonASCII(u, emoji.trie) {
+			// A run of other units that are no emoji start, surrogate or
+			// invalid character: the general step below, without its
+			// branches.
+			j := i
+			for j < nextURL {
+				u := t[j]
+				if u < 0x80 || !plainNonASCII(u, emoji.trie) {
+					break
+				}
+				weighted += c.weight(u)
+				if valid && weighted <= limit {
+					validDisplay = j
+				}
+				j++
+			}
+			i = j - 1 // still before nextURL
+			continue
+		}
 		switch {
 		case i == nextURL:
 			weighted += c.transformedURLLength * c.scale
@@ -473,6 +515,12 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 		ValidRangeStart:   0,
 		ValidRangeEnd:     validDisplay + origLen - len(t),
 	}
+}
+
+// plainNonASCII: a unit countUnits weighs on its own, with no other rule
+// to apply (trie is the emoji trie in use, or nil).
+func plainNonASCII(u uint16, trie *emojiTrie) bool {
+	return (u < 0xD800 || u > 0xDFFF) && !isInvalidChar(u) && (trie == nil || !trie.canStart(u))
 }
 
 // isInvalidChar is twitter-text's invalidChars: U+FFFE, U+FEFF, U+FFFF.
