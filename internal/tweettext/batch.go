@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/psnd/psnd/internal/textutil"
 )
@@ -213,7 +215,16 @@ func (p *parser) batchChunk(out []byte, c *batchChunk, opts CheckOptions, recent
 
 // batchLine appends the output line for one input line.
 func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, recent *recentIndex) []byte {
-	text, err := decodeJSONString(b)
+	text, err := p.decodeJSONString(b)
+	var res Result
+	if err == nil {
+		res = p.check(text, opts, recent)
+		// decodeJSONString leaves the UTF-8 check of a plain string to the
+		// scan that counts it (for any other line it was done already).
+		if p.scan.badUTF8 >= 0 {
+			err = errNotUTF8
+		}
+	}
 	if err != nil {
 		out = append(out, `{"line":`...)
 		out = strconv.AppendInt(out, int64(line), 10)
@@ -221,7 +232,6 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 		out = appendJSONString(out, err.Error())
 		return append(out, "}\n"...)
 	}
-	res := p.check(text, opts, recent)
 	out = append(out, `{"line":`...)
 	out = strconv.AppendInt(out, int64(line), 10)
 	out = append(out, `,"weighted_length":`...)
@@ -245,31 +255,30 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 	return append(out, "}\n"...)
 }
 
+var errNotUTF8 = errors.New("line is not valid UTF-8")
+
 // decodeJSONString decodes one line holding a JSON string. Strings without
-// escapes (most tweets) are taken as they are, without encoding/json.
-func decodeJSONString(b []byte) (string, error) {
+// escapes (most tweets) are taken as they are, without encoding/json and
+// without a copy; others are decoded into p's buffer. A JSON string is not
+// checked for valid UTF-8 here: the caller's scan of the text does it. Either way the
+// string shares memory that is reused: it is valid only until the next
+// line (batchLine drops it before then).
+func (p *parser) decodeJSONString(b []byte) (string, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return "", errors.New("empty line (want a JSON string)")
 	}
-	if !utf8.Valid(b) {
-		return "", errors.New("line is not valid UTF-8")
-	}
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
-		inner := b[1 : len(b)-1]
-		simple := true
-		for _, c := range inner {
-			if c == '\\' || c == '"' || c < 0x20 {
-				simple = false
-				break
-			}
-		}
-		if simple {
-			return string(inner), nil
+		if inner := b[1 : len(b)-1]; plainJSON(inner) {
+			return bytesToString(inner), nil
 		}
 	}
-	if s, ok := unquoteJSON(b); ok {
-		return s, nil
+	var ok bool
+	if p.json, ok = unquoteJSON(p.json[:0], b); ok {
+		return bytesToString(p.json), nil // invalid UTF-8 stays invalid: the scan sees it
+	}
+	if !utf8.Valid(b) {
+		return "", errNotUTF8
 	}
 	// Not a plain JSON string: let encoding/json say what it is.
 	var s string
@@ -283,27 +292,60 @@ func decodeJSONString(b []byte) (string, error) {
 	return s, nil
 }
 
-// unquoteJSON decodes a JSON string literal with escapes (RFC 8259 §7);
-// it reports false for anything else, including malformed escapes. Lone
-// surrogates become U+FFFD, as encoding/json makes them.
-func unquoteJSON(b []byte) (string, bool) {
+// plainJSON reports whether b holds no control character, '"' or '\\':
+// then, quoted, it is a JSON string that means itself. Eight bytes at a
+// time.
+func plainJSON(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// Non-zero iff some byte is below 0x20, or equal to '"' or '\\'
+		// (the classic has-less-than and has-zero-byte tests).
+		if (w-0x20*ones)&^w&highs != 0 ||
+			(w^('"'*ones)-ones)&^(w^('"'*ones))&highs != 0 ||
+			(w^('\\'*ones)-ones)&^(w^('\\'*ones))&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// bytesToString is b as a string without a copy: b must not change while
+// the string is in use.
+func bytesToString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// unquoteJSON appends to out the decoded JSON string literal b, which may
+// hold escapes (RFC 8259 §7); it reports false for anything else,
+// including malformed escapes. Lone surrogates become U+FFFD, as
+// encoding/json makes them.
+func unquoteJSON(out, b []byte) ([]byte, bool) {
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return "", false
+		return out, false
 	}
 	b = b[1 : len(b)-1]
-	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
 		case c == '"' || c < 0x20:
-			return "", false
+			return out, false
 		case c != '\\':
 			out = append(out, c)
 			continue
 		}
 		i++
 		if i >= len(b) {
-			return "", false
+			return out, false
 		}
 		switch b[i] {
 		case '"', '\\', '/':
@@ -321,7 +363,7 @@ func unquoteJSON(b []byte) (string, bool) {
 		case 'u':
 			r, ok := textutil.Hex4(b, i+1)
 			if !ok {
-				return "", false
+				return out, false
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -338,10 +380,10 @@ func unquoteJSON(b []byte) (string, bool) {
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			return "", false
+			return out, false
 		}
 	}
-	return string(out), true
+	return out, true
 }
 
 func appendJSONStrings(out []byte, list []string) []byte {

@@ -150,3 +150,17 @@ func TestCheckBatchErrors(t *testing.T) {
 		t.Errorf("empty input: %v", err)
 	}
 }
+
+// plainJSON agrees with a byte-by-byte test, for each byte at each place.
+func TestPlainJSON(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := !(c < 0x20 || c == '"' || c == '\\')
+		for n := 0; n < 20; n++ {
+			b := []byte(strings.Repeat("aé", 10))
+			b[n] = byte(c)
+			if got := plainJSON(b); got != want {
+				t.Fatalf("plainJSON with byte %#x at %d: %v, want %v", c, n, got, want)
+			}
+		}
+	}
+}

@@ -98,15 +98,20 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	// Mentions and hashtags on the text as written, like the library's
 	// extractors (hashtags inside its URLs do not count).
 	if sc.hasAt {
-		r.Mentions = countMentions(p.units)
+		p.mentions = extractMentionsOrLists(p.units, p.mentions[:0])
+		r.Mentions = countMentions(p.mentions)
 	}
 	if sc.hasHash {
-		urls := p.urls
-		if p.normalized {
+		p.tags = hashtagCandidates(p.units, p.tags[:0])
+		switch {
+		case !p.normalized:
+			p.tags = dropURLOverlaps(p.tags, p.urls)
+		case len(p.tags) > 0 && urlMayCoverTag(p.units, p.tags):
+			// The URLs counted are those of the NFC form: find the
+			// text's own (most tweets with hashtags never get here).
 			p.ourls = extractURLs(p.units, p.ourls[:0])
-			urls = p.ourls
+			p.tags = dropURLOverlaps(p.tags, p.ourls)
 		}
-		p.tags = extractHashtagSpans(p.units, urls, p.tags[:0])
 		r.Hashtags = len(p.tags)
 	}
 	if r.Mentions > MaxMentions {
@@ -127,9 +132,10 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	return r
 }
 
-func countMentions(t []uint16) int {
+// countMentions counts the mentions among mentions and lists.
+func countMentions(ms []mentionSpan) int {
 	n := 0
-	for _, m := range extractMentionsOrLists(t, nil) {
+	for _, m := range ms {
 		if m.end == m.nameEnd {
 			n++
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/psnd/psnd/internal/tweettext/internal/corpus"
 )
 
 func TestCheckErrorsAndWarnings(t *testing.T) {
@@ -139,5 +141,47 @@ func TestNearDuplicate(t *testing.T) {
 	_, m := NearDuplicate("the quick brown fox", []string{"lorem ipsum", "the quick brown fox!", "the quick"})
 	if m.Index != 1 {
 		t.Errorf("best match index %d, want 1", m.Index)
+	}
+}
+
+// urlMayCoverTag's premise: no part of a URL holds white space, and '#'
+// is no domain character (the full-width '＃' is one).
+func TestURLCharsExcludeSpaceAndHash(t *testing.T) {
+	for u := 0; u <= 0xFFFF; u++ {
+		c := uint16(u)
+		inURL := isDomainChar(c) || isRunChar(c) || isPathChar(c) || isPathEndChar(c) || isQueryChar(c) || isQueryEndChar(c)
+		if isSpace(c) && inURL {
+			t.Errorf("U+%04X is white space and may be in a URL", u)
+		}
+		if c == '#' && (isDomainChar(c) || isRunChar(c)) {
+			t.Errorf("U+%04X is a hash sign and a domain character", u)
+		}
+	}
+}
+
+// Check counts hashtags exactly as the library's extractor does on the text
+// as written (the oracle: the URLs of the text, always extracted), also
+// where the counted form is the NFC one.
+func TestCheckHashtagsMatchExtractor(t *testing.T) {
+	texts := append(corpus.Generate(5, 20000, corpus.Realistic), corpus.Generate(6, 20000, corpus.Adversarial)...)
+	texts = append(texts,
+		"e\u0301 http://a.com/x#tag #b", "é a.co#x #y", "Å http://a.com/#tag", "e\u0301 a.b/#c",
+		"e\u0301 #a.com/#b", "e\u0301 x.co\u00a0#t", "e\u0301 ＃tag a.com/＃x", "e\u0301 a＃tag.com", "e\u0301 http://＃tag.com/x",
+	)
+	var p parser
+	seen := 0
+	for _, s := range texts {
+		r := p.check(s, CheckOptions{}, nil)
+		u := appendUTF16(nil, s)
+		want := len(extractHashtagSpans(u, extractURLs(u, nil), nil))
+		if r.Hashtags != want {
+			t.Fatalf("%+q: %d hashtags, want %d", s, r.Hashtags, want)
+		}
+		if p.normalized && want > 0 {
+			seen++
+		}
+	}
+	if seen < 100 {
+		t.Fatalf("only %d texts with hashtags were normalised: the test does not reach that path", seen)
 	}
 }

@@ -30,6 +30,11 @@ type emojiTrie struct {
 	// smp maps the first code points U+1F000..U+1FAFF, where most sequences
 	// start, straight to their nodes (0: none).
 	smp [0x1FB00 - 0x1F000]int32
+	// follow has a bit for every first unit of the second code point of a
+	// sequence (U+FE0F, U+20E3, U+200D, the high surrogate of skin tones
+	// and regional indicators, …): a start followed by anything else (an
+	// emoji or a digit followed by a space or a letter) is rejected at once.
+	follow [1 << 16 / 64]uint64
 }
 
 type emojiNode struct {
@@ -48,6 +53,9 @@ var emojis = sync.OnceValue(func() *emojiTrie {
 	for _, seq := range emojiSequences {
 		u := appendUTF16(nil, seq.s)
 		t.first[u[0]>>6] |= 1 << (u[0] & 63)
+		if k := firstRuneUnits(u, 0); k < len(u) {
+			t.follow[u[k]>>6] |= 1 << (u[k] & 63)
+		}
 		n := int32(0)
 		for _, r := range seq.s {
 			n = t.add(n, r)
@@ -97,6 +105,15 @@ func (t *emojiTrie) child(n int32, r rune) int32 {
 	return -1
 }
 
+// firstRuneUnits is the number of units of the code point at s[i], as
+// runeAt counts them.
+func firstRuneUnits(s []uint16, i int) int {
+	if isHighSurrogate(s[i]) && i+1 < len(s) && isLowSurrogate(s[i+1]) {
+		return 2
+	}
+	return 1
+}
+
 // canStart is the cheap reject for match.
 func (t *emojiTrie) canStart(u uint16) bool {
 	return t.first[u>>6]&(1<<(u&63)) != 0
@@ -107,6 +124,9 @@ func (t *emojiTrie) canStart(u uint16) bool {
 func (t *emojiTrie) match(s []uint16, i int, mask uint8) int {
 	if !t.canStart(s[i]) {
 		return -1
+	}
+	if k := i + firstRuneUnits(s, i); k >= len(s) || t.follow[s[k]>>6]&(1<<(s[k]&63)) == 0 {
+		return -1 // sequences are two code points or more
 	}
 	best := -1
 	n := int32(0)

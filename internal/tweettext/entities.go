@@ -29,16 +29,6 @@ func isScreenNameChar(u uint16) bool { return isASCIIAlnum(u) || u == '_' }
 // runs globally; a match followed by an at-sign, a Latin accented letter or
 // "://" is dropped, and the scan goes on after it.
 func extractMentionsOrLists(t []uint16, dst []mentionSpan) []mentionSpan {
-	hasAt := false
-	for _, u := range t {
-		if isAtSign(u) {
-			hasAt = true
-			break
-		}
-	}
-	if !hasAt {
-		return dst
-	}
 	for a := 0; a < len(t); {
 		// An attempt at a can only reach an at-sign within a+4 ("xRT:@").
 		next := a
@@ -176,17 +166,13 @@ func isHashtagAlnum(r rune) bool {
 // letter (backtracking cannot help otherwise); a match followed by a hash
 // sign or "://" is dropped; hashtags overlapping a URL are dropped.
 func extractHashtagSpans(t []uint16, urls []urlSpan, dst []span) []span {
-	hasHash := false
-	for _, u := range t {
-		if isHashSign(u) {
-			hasHash = true
-			break
-		}
-	}
-	if !hasHash {
-		return dst
-	}
 	n0 := len(dst)
+	dst = hashtagCandidates(t, dst)
+	return dst[:n0+len(dropURLOverlaps(dst[n0:], urls))]
+}
+
+// hashtagCandidates appends the hashtags of t before the URL check.
+func hashtagCandidates(t []uint16, dst []span) []span {
 	for a := 0; a < len(t); {
 		// An attempt at a can only reach a hash sign within a+2 (after a
 		// surrogate pair).
@@ -208,12 +194,16 @@ func extractHashtagSpans(t []uint16, urls []urlSpan, dst []span) []span {
 		}
 		a = end
 	}
+	return dst
+}
+
+// dropURLOverlaps is removeOverlappingEntities over hashtags and URLs
+// sorted by start: an entity starting before the previous kept one ends is
+// removed. It filters tags in place and returns the hashtags kept.
+func dropURLOverlaps(tags []span, urls []urlSpan) []span {
 	if len(urls) == 0 {
-		return dst
+		return tags
 	}
-	// removeOverlappingEntities over hashtags and URLs sorted by start: an
-	// entity starting before the previous kept one ends is removed.
-	tags := dst[n0:]
 	kept := tags[:0]
 	ui := 0
 	prevEnd := -1
@@ -229,7 +219,32 @@ func extractHashtagSpans(t []uint16, urls []urlSpan, dst []span) []span {
 			prevEnd = h.end
 		}
 	}
-	return dst[:n0+len(kept)]
+	return kept
+}
+
+// urlMayCoverTag reports whether a URL of t could cover the hash sign of
+// one of tags (sorted), which only then needs the URLs of t. A URL that
+// covers a '#' holds it in its path or query ('#' is no domain character),
+// so its domain, with a '.' followed by a domain character, lies before
+// the sign, with no white space in between (no part of a URL holds white
+// space). Without such a dot in the run of non-space characters before
+// each sign, dropURLOverlaps would drop nothing. The full-width '＃' is a
+// domain character ("http://＃tag.com" is a URL): such a tag always may be
+// covered.
+func urlMayCoverTag(t []uint16, tags []span) bool {
+	lo := 0 // t[:lo] was searched for an earlier tag, or is behind white space
+	for _, h := range tags {
+		if t[h.start] != '#' {
+			return true
+		}
+		for i := h.start - 1; i >= lo && !isSpace(t[i]); i-- {
+			if t[i] == '.' && isDomainChar(t[i+1]) {
+				return true
+			}
+		}
+		lo = h.start
+	}
+	return false
 }
 
 // hashtagAt tries the boundary alternatives at attempt position a and

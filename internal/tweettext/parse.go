@@ -2,6 +2,9 @@ package tweettext
 
 import (
 	"math"
+	"math/bits"
+	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -33,8 +36,9 @@ func Parse(text string) Count {
 	// or not in NFC.
 	var units [320]uint16
 	var urls [8]urlSpan
+	var regions [8]nfcRegion
 	c := configV3()
-	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0]}, scratch{})
+	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0], regions: regions[:0]}, scratch{})
 	return r.count
 }
 
@@ -46,13 +50,15 @@ func WeightedLength(text string) int {
 // parser holds buffers reused across calls (CheckBatch keeps one per
 // stream), so that counting allocates nothing in the common case.
 type parser struct {
-	bufs    parseBufs
-	scratch scratch
-	units   []uint16  // the text in UTF-16 (bufs.units)
-	urls    []urlSpan // URLs of the counted form (bufs.urls)
-	ourls   []urlSpan // URLs of units, when that is not the counted form
-	tags    []span
-	scan    textScan
+	bufs     parseBufs
+	scratch  scratch
+	units    []uint16  // the text in UTF-16 (bufs.units)
+	urls     []urlSpan // URLs of the counted form (bufs.urls)
+	ourls    []urlSpan // URLs of units, when that is not the counted form
+	tags     []span
+	mentions []mentionSpan
+	json     []byte // CheckBatch: the line's text, when it held escapes
+	scan     textScan
 	// normalized: the last parse counted nunits, an NFC form that differs
 	// from the text, so urls are not positions in units.
 	normalized bool
@@ -68,19 +74,24 @@ func (p *parser) parse(text string, c config) Count {
 }
 
 // parseBufs are the buffers of one parse: the text in UTF-16, its NFC form
-// (when that differs) and the URLs of the counted form.
+// (when that differs), the URLs of the counted form and the stretches of
+// the text that may not be in NFC.
 //
 // The scratch buffers that escape (the NFC bytes, the URL chain) travel
 // outside this struct, so that Parse's stack buffers can stay on the stack.
 type parseBufs struct {
 	units, nunits []uint16
 	urls          []urlSpan
+	regions       []nfcRegion
 }
 
 // scratch are parse buffers that escape to the heap anyway.
 type scratch struct {
-	nfc   []byte       // the NFC form in UTF-8
+	nfc   []byte       // the NFC form of a region (or, for invalid UTF-8, of the text) in UTF-8
 	chain []chainLabel // the URL scanner's chain cache
+	// iter normalises regions; made on first use (norm's Append makes a
+	// buffer of its size at each call).
+	iter *norm.Iter
 }
 
 type parseResult struct {
@@ -92,33 +103,90 @@ type parseResult struct {
 }
 
 // parseText counts text: one pass (scanText) converts it to UTF-16 and
-// notes what later steps may skip; NFC is applied only when that pass found
-// a code point it cannot vouch for. (A plain function, not a method, so that
-// Parse's stack buffers stay on the stack.)
+// notes what later steps may skip; NFC is applied only to the stretches
+// where that pass found code points it cannot vouch for. (A plain
+// function, not a method, so that Parse's stack buffers stay on the
+// stack.)
 func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
 	var r parseResult
-	b.units, b.nunits, b.urls = b.units[:0], b.nunits[:0], b.urls[:0]
-	b.units, r.scan = scanText(b.units, text)
+	b.units, b.nunits, b.urls, b.regions = b.units[:0], b.nunits[:0], b.urls[:0], b.regions[:0]
+	b.units, b.regions, r.scan = scanText(b.units, b.regions, text)
 	t := b.units
 	if r.scan.maybeDenormal {
-		// Everything before the first code point nfcStable could not vouch
-		// for (from the starter before it) is NFC already; run the quick
-		// check from there and normalise only what it does not pass.
-		from := r.scan.stableUpTo
-		if q := from + norm.NFC.QuickSpanString(text[from:]); q != len(text) {
-			sc.nfc = norm.NFC.AppendString(append(sc.nfc[:0], text[:q]...), text[q:])
-			if string(sc.nfc) != text {
-				b.nunits = appendUTF16Bytes(b.nunits, sc.nfc)
-				t = b.nunits
-				r.normalized = true
-			}
+		b.nunits, r.normalized = normalizeRegions(b.nunits, &sc, text, b.units, b.regions, r.scan)
+		if r.normalized {
+			t = b.nunits
 		}
 	}
-	b.urls, sc.chain = extractURLsScratch(t, b.urls, sc.chain)
+	from := r.scan.firstDot // every URL holds a '.'
+	if r.normalized {
+		from = 0 // (the units moved)
+	}
+	b.urls, sc.chain = extractURLsFrom(t, from, b.urls, sc.chain)
 	r.count = countUnits(t, b.urls, len(b.units), c)
 	r.bufs, r.scratch = b, sc
 	return r
 }
+
+// normalizeRegions appends to dst the NFC form of text in UTF-16 (units)
+// and reports whether it differs from units; when it does not, dst is
+// left empty. Only the regions (see nfcRegion) are checked and, when the
+// quick check fails, normalised; text in between is NFC and copied as
+// units.
+//
+// Cutting there changes nothing: a region starts at a code point nfcStable
+// vouches for (or at the text's start) and ends before one; such a code
+// point is a starter that never combines with what precedes it, so no
+// composition, reordering or stream-safe run of non-starters crosses the
+// cut, and the NFC form of the text is that of its pieces, back to back.
+// Text with invalid UTF-8 goes to the normaliser whole, as it always did:
+// around invalid bytes its runs differ.
+func normalizeRegions(dst []uint16, sc *scratch, text string, units []uint16, regions []nfcRegion, scan textScan) ([]uint16, bool) {
+	if scan.badUTF8 >= 0 {
+		from := scan.stableUpTo
+		q := from + norm.NFC.QuickSpanString(text[from:])
+		if q == len(text) {
+			return dst, false
+		}
+		sc.nfc = norm.NFC.AppendString(append(sc.nfc[:0], text[:q]...), text[q:])
+		if string(sc.nfc) == text {
+			return dst, false
+		}
+		return appendUTF16Bytes(dst, sc.nfc), true
+	}
+	changed := false
+	copied := 0 // units[:copied] are in dst
+	for _, g := range regions {
+		seg := text[g.from:g.to]
+		if norm.NFC.QuickSpanString(seg) == len(seg) {
+			continue
+		}
+		if sc.iter == nil {
+			sc.iter = new(norm.Iter)
+		}
+		sc.nfc = sc.nfc[:0]
+		for sc.iter.InitString(norm.NFC, seg); !sc.iter.Done(); {
+			sc.nfc = append(sc.nfc, sc.iter.Next()...)
+		}
+		if string(sc.nfc) == seg {
+			continue
+		}
+		changed = true
+		dst = append(dst, units[copied:g.ufrom]...)
+		dst = appendUTF16Bytes(dst, sc.nfc)
+		copied = g.uto
+	}
+	if !changed {
+		return dst[:0], false
+	}
+	return append(dst, units[copied:]...), true
+}
+
+// An nfcRegion is a stretch of a text that nfcStable cannot vouch for:
+// from the last code point it vouches for before a run of others (or from
+// the start of the text) to the next code point it vouches for (or the end
+// of the text); bytes from:to of the text, units ufrom:uto of its UTF-16.
+type nfcRegion struct{ from, to, ufrom, uto int }
 
 // textScan is what one pass over a text learned about it.
 type textScan struct {
@@ -130,12 +198,14 @@ type textScan struct {
 	stableUpTo    int  // byte offset before which the text is NFC and ends on a boundary
 	hasAt         bool // '@' or '＠': mentions possible
 	hasHash       bool // '#' or '＃': hashtags possible
+	firstDot      int  // UTF-16 index of the first '.', or -1: no URL before it
 }
 
-// scanText appends s to dst as UTF-16 (invalid bytes as U+FFFD) and
-// reports what it saw, in one pass.
-func scanText(dst []uint16, s string) ([]uint16, textScan) {
-	sc := textScan{badUTF8: -1, badChar: -1, blank: true}
+// scanText appends s to dst as UTF-16 (invalid bytes as U+FFFD), appends
+// to regions the stretches of s that may not be in NFC, and reports what
+// it saw, in one pass.
+func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegion, textScan) {
+	sc := textScan{badUTF8: -1, badChar: -1, blank: true, firstDot: -1}
 	// A byte never becomes more than one unit (a 4-byte sequence becomes
 	// two), so the output fits in len(s) units: write by index.
 	n := len(dst)
@@ -144,29 +214,42 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 	}
 	out := dst[n : n+len(s)]
 	j := 0
-	prev := 0 // start of the previous code point
+	stab := nfcStableBMP()
+	stable, ustable := 0, 0 // start of the last code point nfcStable vouched for (bytes, units)
+	open := false           // in a region, which started at stable
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			prev = i
-			out[j] = uint16(c)
-			j++
-			i++
-			if asciiScanClass[c] != 0 {
-				switch c {
-				case '@':
-					sc.hasAt = true
-				case '#':
-					sc.hasHash = true
-				case 0:
-					if sc.badChar < 0 {
-						sc.badChar, sc.badRune = i-1, 0
+			// A run of ASCII, in tight loops: ASCII is NFC-stable.
+			if open {
+				regions = append(regions, nfcRegion{stable, i, ustable, j})
+				open = false
+			}
+			k, cls, dot := asciiRun(s, i)
+			if dot >= 0 && sc.firstDot < 0 {
+				sc.firstDot = j + dot // units of ASCII are its bytes
+			}
+			run := s[i:k]
+			for x := 0; x < len(run); x++ {
+				out[j+x] = uint16(run[x])
+			}
+			if cls != 0 {
+				sc.hasAt = sc.hasAt || cls&scanAt != 0
+				sc.hasHash = sc.hasHash || cls&scanHash != 0
+				if cls&scanNUL != 0 && sc.badChar < 0 {
+					sc.badChar, sc.badRune = i+strings.IndexByte(run, 0), 0
+				}
+			}
+			if sc.blank {
+				for x := 0; x < len(run); x++ {
+					if c := run[x]; !(c == ' ' || (c >= '\t' && c <= '\r')) {
+						sc.blank = false
+						break
 					}
 				}
 			}
-			if sc.blank && !(c == ' ' || (c >= '\t' && c <= '\r')) {
-				sc.blank = false
-			}
+			stable, ustable = k-1, j+len(run)-1
+			i, j = k, j+len(run)
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -184,9 +267,18 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 		case r == 0xFF03:
 			sc.hasHash = true
 		}
-		if !nfcStable(r) && !sc.maybeDenormal {
-			sc.maybeDenormal = true
-			sc.stableUpTo = prev
+		if r <= 0xFFFF && stab[r>>6]&(1<<(r&63)) != 0 || r >= 0x1F000 && r <= 0x1FAFF {
+			if open {
+				regions = append(regions, nfcRegion{stable, i, ustable, j})
+				open = false
+			}
+			stable, ustable = i, j
+		} else if !open {
+			open = true
+			if !sc.maybeDenormal {
+				sc.maybeDenormal = true
+				sc.stableUpTo = stable
+			}
 		}
 		if sc.blank && !isBlankRune(r) {
 			sc.blank = false
@@ -199,14 +291,93 @@ func scanText(dst []uint16, s string) ([]uint16, textScan) {
 			out[j] = uint16(r)
 			j++
 		}
-		prev = i
 		i += size
 	}
-	return dst[:n+j], sc
+	if open {
+		regions = append(regions, nfcRegion{stable, len(s), ustable, j})
+	}
+	return dst[:n+j], regions, sc
+}
+
+// asciiRun returns the end of the run of ASCII bytes of s from i (s[i] is
+// one), the asciiScanClass bits of its bytes and the offset of its first
+// '.' (or -1), eight bytes at a time.
+func asciiRun(s string, i int) (end int, cls uint8, dot int) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// zero is non-zero iff a byte of v is zero, and its lowest set bit is
+	// in the first zero byte (a borrow only runs upwards).
+	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	var at, hash, nul uint64
+	dot = -1
+	k := i
+	for k+8 <= len(s) {
+		w := uint64(s[k]) | uint64(s[k+1])<<8 | uint64(s[k+2])<<16 | uint64(s[k+3])<<24 |
+			uint64(s[k+4])<<32 | uint64(s[k+5])<<40 | uint64(s[k+6])<<48 | uint64(s[k+7])<<56
+		if w&highs != 0 {
+			break
+		}
+		at |= zero(w ^ ('@' * ones))
+		hash |= zero(w ^ ('#' * ones))
+		nul |= zero(w)
+		if dot < 0 {
+			if d := zero(w ^ ('.' * ones)); d != 0 {
+				dot = k + bits.TrailingZeros64(d)/8
+			}
+		}
+		k += 8
+	}
+	if at != 0 {
+		cls |= scanAt
+	}
+	if hash != 0 {
+		cls |= scanHash
+	}
+	if nul != 0 {
+		cls |= scanNUL
+	}
+	for k < len(s) && s[k] < utf8.RuneSelf {
+		cls |= asciiScanClass[s[k]]
+		if dot < 0 && s[k] == '.' {
+			dot = k
+		}
+		k++
+	}
+	if dot >= 0 {
+		dot -= i
+	}
+	return k, cls, dot
 }
 
 // asciiScanClass marks the ASCII bytes scanText must look at.
-var asciiScanClass = [128]uint8{'@': 1, '#': 1, 0: 1}
+var asciiScanClass = [128]uint8{'@': scanAt, '#': scanHash, 0: scanNUL}
+
+const (
+	scanAt = 1 << iota
+	scanHash
+	scanNUL
+)
+
+// nfcStableBMP is nfcStable for the BMP as a bitset (scanText asks it of
+// every non-ASCII code point; the switch below tests up to twenty ranges).
+// Built from nfcStableRanges; TestNFCStableBMP checks it against
+// nfcStable for every unit.
+var nfcStableBMP = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
+	var b [1 << 16 / 64]uint64
+	for _, rg := range nfcStableRanges {
+		for r := rg[0]; r <= rg[1]; r++ {
+			b[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return &b
+})
+
+// nfcStableRanges are nfcStable's BMP ranges (beyond it: U+1F000..U+1FAFF).
+var nfcStableRanges = [...][2]rune{
+	{0, 0x2FF}, {0x400, 0x482}, {0x5D0, 0x5EA}, {0x620, 0x64A},
+	{0x2010, 0x2027}, {0x2030, 0x205E}, {0x2190, 0x2328}, {0x232B, 0x2ADB}, {0x2ADD, 0x2BFF},
+	{0x3001, 0x3029}, {0x3030, 0x303F}, {0x3041, 0x3096}, {0x30A1, 0x30FA},
+	{0x4E00, 0x9FFF}, {0xAC00, 0xD7A3}, {0xFE0F, 0xFE0F}, {0x200D, 0x200D}, {0xFF01, 0xFFBE},
+}
 
 // nfcStable reports code points of common blocks that are NFC_QC=Yes with
 // canonical combining class 0 and never combine with what precedes them:
@@ -254,6 +425,45 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 	asciiWeight := c.weight('a') // every range config gives ASCII one weight
 	for i := 0; i < len(t); i++ {
 		u := t[i]
+		if u < 0x80 && i != nextURL && asciiWeight > 0 && (emoji.trie == nil || !emoji.trie.canStart(u)) {
+			// A run of plain ASCII before the next URL: what the general
+			// step below does unit by unit, at once (none is invalid, and
+			// the valid range ends where the weight passes the limit).
+			j := i + 1
+			for j < nextURL && t[j] < 0x80 && (emoji.trie == nil || !emoji.trie.canStart(t[j])) {
+				j++
+			}
+			n := j - i
+			if valid {
+				if weighted+n*asciiWeight <= limit {
+					validDisplay = j - 1
+				} else if room := (limit - weighted) / asciiWeight; room >= 1 {
+					validDisplay = i + room - 1
+				}
+			}
+			weighted += n * asciiWeight
+			i = j - 1 // still before nextURL
+			continue
+		}
+		if u >= 0x80 && i != nextURL && plainNonASCII(u, emoji.trie) {
+			// A run of other units that are no emoji start, surrogate or
+			// invalid character: the general step below, without its
+			// branches.
+			j := i
+			for j < nextURL {
+				u := t[j]
+				if u < 0x80 || !plainNonASCII(u, emoji.trie) {
+					break
+				}
+				weighted += c.weight(u)
+				if valid && weighted <= limit {
+					validDisplay = j
+				}
+				j++
+			}
+			i = j - 1 // still before nextURL
+			continue
+		}
 		switch {
 		case i == nextURL:
 			weighted += c.transformedURLLength * c.scale
@@ -305,6 +515,12 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 		ValidRangeStart:   0,
 		ValidRangeEnd:     validDisplay + origLen - len(t),
 	}
+}
+
+// plainNonASCII: a unit countUnits weighs on its own, with no other rule
+// to apply (trie is the emoji trie in use, or nil).
+func plainNonASCII(u uint16, trie *emojiTrie) bool {
+	return (u < 0xD800 || u > 0xDFFF) && !isInvalidChar(u) && (trie == nil || !trie.canStart(u))
 }
 
 // isInvalidChar is twitter-text's invalidChars: U+FFFE, U+FEFF, U+FFFF.

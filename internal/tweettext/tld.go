@@ -157,12 +157,33 @@ func canon(u uint16) uint16 {
 	if (u >= 0x1F80 && u <= 0x1FAF) || u == 0x1FB3 || u == 0x1FBC || u == 0x1FC3 || u == 0x1FCC || u == 0x1FF3 || u == 0x1FFC {
 		return u
 	}
+	if cased := upperCased(); cased[u>>6]&(1<<(u&63)) == 0 {
+		return u // no upper-case mapping: skip ToUpper's table search
+	}
 	r := unicode.ToUpper(rune(u))
 	if r < 0x80 || r > 0xFFFF {
 		return u
 	}
 	return uint16(r)
 }
+
+// upperCased has a bit for every BMP unit that unicode.ToUpper may change:
+// those in a range of unicode.CaseRanges with an upper-case delta (all of
+// an UpperLower range, which ToUpper then decides). Most non-ASCII text
+// (CJK, Arabic, Indic scripts) has none, and canon is on the path of every
+// TLD lookup.
+var upperCased = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
+	var b [1 << 16 / 64]uint64
+	for _, cr := range unicode.CaseRanges {
+		if cr.Delta[unicode.UpperCase] == 0 {
+			continue
+		}
+		for r := cr.Lo; r <= cr.Hi && r <= 0xFFFF; r++ {
+			b[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return &b
+})
 
 // inClassFold reports whether u matches a character class under the i flag:
 // some member of the class canonicalises to the same unit. in tests plain

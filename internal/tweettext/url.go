@@ -72,10 +72,19 @@ func extractURLs(t []uint16, dst []urlSpan) []urlSpan {
 // extractURLsScratch is extractURLs with a reusable buffer for the label
 // chain cache (returned for the next call).
 func extractURLsScratch(t []uint16, dst []urlSpan, chain []chainLabel) ([]urlSpan, []chainLabel) {
+	return extractURLsFrom(t, 0, dst, chain)
+}
+
+// extractURLsFrom is extractURLsScratch for a t without '.' before from
+// (from < 0: without any '.').
+func extractURLsFrom(t []uint16, from int, dst []urlSpan, chain []chainLabel) ([]urlSpan, []chainLabel) {
+	if from < 0 {
+		return dst, chain
+	}
 	// Every domain ends in '.' + TLD, and TLDs start with a domain
 	// character; without such a dot there is no URL. (The library's own
 	// shortcut is weaker: any '.'.) Most tweets stop here.
-	d := nextCandidateDot(t, 0)
+	d := nextCandidateDot(t, from)
 	if d < 0 {
 		return dst, chain
 	}

@@ -1,0 +1,84 @@
+package tweettext
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/psnd/psnd/internal/tweettext/internal/corpus"
+)
+
+// emojiTrie.match rejects a start whose next code point does not begin
+// with a unit in follow: that holds only while every sequence has two code
+// points or more.
+func TestEmojiSequencesAreSequences(t *testing.T) {
+	for _, s := range emojiSequences {
+		if utf8.RuneCountInString(s.s) < 2 {
+			t.Fatalf("%+q: a single code point in the sequence table", s.s)
+		}
+	}
+}
+
+// asciiRun agrees with a byte-by-byte scan at every start and length.
+func TestASCIIRun(t *testing.T) {
+	base := "Hello @you #tag \x00 end. plain text with no signs at all, longer than eight bytes" + "é" + "x@#.a.b" + "日" + "xxxxxxxxxxxx.yy"
+	for i := 0; i < len(base); i++ {
+		if base[i] >= utf8.RuneSelf {
+			continue
+		}
+		for j := i + 1; j <= len(base); j++ {
+			s := base[:j]
+			end, cls, dot := asciiRun(s, i)
+			wantEnd, wantCls, wantDot := i, uint8(0), -1
+			for wantEnd < len(s) && s[wantEnd] < utf8.RuneSelf {
+				wantCls |= asciiScanClass[s[wantEnd]]
+				if wantDot < 0 && s[wantEnd] == '.' {
+					wantDot = wantEnd - i
+				}
+				wantEnd++
+			}
+			if end != wantEnd || cls != wantCls || dot != wantDot {
+				t.Fatalf("asciiRun(%q, %d) = %d, %b, %d; want %d, %b, %d", s, i, end, cls, dot, wantEnd, wantCls, wantDot)
+			}
+		}
+	}
+	for _, c := range []string{"@", "#", "\x00"} {
+		for n := 0; n < 20; n++ {
+			s := strings.Repeat("a", n) + c + strings.Repeat("b", 20-n)
+			if _, cls, _ := asciiRun(s, 0); cls == 0 {
+				t.Fatalf("asciiRun(%q) missed %q", s, c)
+			}
+		}
+	}
+}
+
+// upperCased must hold every BMP unit that unicode.ToUpper changes.
+func TestUpperCasedComplete(t *testing.T) {
+	cased := upperCased()
+	for r := rune(0); r <= 0xFFFF; r++ {
+		if unicode.ToUpper(r) != r && cased[r>>6]&(1<<(r&63)) == 0 {
+			t.Fatalf("U+%04X has an upper-case mapping but no bit", r)
+		}
+	}
+}
+
+// scanText's firstDot is the UTF-16 index of the first '.', which
+// extractURLsFrom starts from.
+func TestScanFirstDot(t *testing.T) {
+	texts := append(corpus.Generate(7, 3000, corpus.Realistic), corpus.Generate(8, 3000, corpus.Adversarial)...)
+	texts = append(texts, "", ".", "é.", "日本.jp", "no dot", "\xff.", "😀😀😀😀😀😀😀😀.x")
+	for _, s := range texts {
+		units, _, sc := scanText(nil, nil, s)
+		want := -1
+		for i, u := range units {
+			if u == '.' {
+				want = i
+				break
+			}
+		}
+		if sc.firstDot != want {
+			t.Fatalf("%+q: firstDot %d, want %d", s, sc.firstDot, want)
+		}
+	}
+}
