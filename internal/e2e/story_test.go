@@ -33,6 +33,7 @@ import (
 // due (see the report on issue 13). Without waiting for the clock, the
 // first post enters its window when it is imported.
 func TestPlanningAWeekStory(t *testing.T) {
+	readmeTellsTheStory(t)
 	const preflight = time.Hour
 	x := xspec.NewServerIfSpec(t, fakex.Options{})
 	alice := fakex.User{ID: "8101", Username: "alice", Name: "Alice"}
@@ -198,6 +199,30 @@ func TestPlanningAWeekStory(t *testing.T) {
 	}
 	if _, errs, _ = run(t, environ, "", "slots"); !strings.Contains(errs, "1 scheduled post is at risk") {
 		t.Errorf("no at-risk notice on other commands: %q", errs)
+	}
+}
+
+// readmeTellsTheStory checks that the README's "Planning a week" tells this
+// story, in this order.
+func readmeTellsTheStory(t *testing.T) {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n### Planning a week\n")
+	sec, _, _ = strings.Cut(sec, "\n### ")
+	if !ok {
+		t.Fatal("README has no \"Planning a week\" section")
+	}
+	rest := sec
+	for _, step := range []string{"$ psnd slots add ", "queue: true", "$ psnd import week/", "$ psnd queue",
+		"$ psnd edit ", "Warnings before it is too late", "PSN_PREFLIGHT", "`at_risk`", "`psnd auth status`"} {
+		i := strings.Index(rest, step)
+		if i < 0 {
+			t.Fatalf("README's \"Planning a week\" does not show %q after the steps before it", step)
+		}
+		rest = rest[i+len(step):]
 	}
 }
 
