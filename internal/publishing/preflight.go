@@ -168,22 +168,33 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 			log.Info("pre-flight: post no longer at risk")
 		case gerr != nil:
 			log.Warn("pre-flight: post at risk", "reason", reason)
-			lost = addLost(lost, pst, reason)
+			lost = addLost(lost, pst, reason, errors.Is(gerr, oauth.ErrNeedsReauth))
 		default:
 			log.Warn("pre-flight: post at risk", "reason", reason)
 			f.notifier.Notify(Notice{Kind: NoticeAtRisk, PostID: pst.ID, Account: pst.Account,
 				Title: fmt.Sprintf("psnd: post %d is at risk", pst.ID), Body: reason})
 		}
 	}
-	// A lost login is one notice for the account, however many of its
-	// posts it puts at risk.
+	// A grant that could not be proven is one notice for the account,
+	// however many of its posts it puts at risk. A lost login is the
+	// account's needs-login notice (the one the token source gives when X
+	// refuses the refresh, so the desktop shows it once); a proof that
+	// failed otherwise (X unreachable, the app refused) does not tell the
+	// user to log in.
 	for _, l := range lost {
 		body := l.reason
 		if l.posts > 1 {
 			body = fmt.Sprintf("%d posts due soon are at risk: %s", l.posts, l.reason)
 		}
-		f.notifier.Notify(Notice{Kind: NoticeAtRisk, PostID: l.first, Account: l.account,
-			Title: fmt.Sprintf("psnd: @%s must log in again", l.account), Body: body})
+		n := Notice{Kind: NoticeAtRisk, Account: l.account, Body: body,
+			Title: fmt.Sprintf("psnd: %d posts of @%s are at risk", l.posts, l.account)}
+		switch {
+		case l.reauth:
+			n.Kind, n.Title = NoticeNeedsLogin, fmt.Sprintf("psnd: @%s must log in again", l.account)
+		case l.posts == 1:
+			n.PostID, n.Title = l.first, fmt.Sprintf("psnd: post %d is at risk", l.first)
+		}
+		f.notifier.Notify(n)
 	}
 	return recorded, nil
 }
@@ -193,16 +204,17 @@ type lostLogin struct {
 	first   int64
 	posts   int
 	reason  string
+	reauth  bool // the user must log in again
 }
 
-func addLost(ls []lostLogin, pst *post.Post, reason string) []lostLogin {
+func addLost(ls []lostLogin, pst *post.Post, reason string, reauth bool) []lostLogin {
 	for i := range ls {
 		if ls[i].account == pst.Account {
 			ls[i].posts++
 			return ls
 		}
 	}
-	return append(ls, lostLogin{account: pst.Account, first: pst.ID, posts: 1, reason: reason})
+	return append(ls, lostLogin{account: pst.Account, first: pst.ID, posts: 1, reason: reason, reauth: reauth})
 }
 
 func (f *preflighter) post(ctx context.Context, id int64) (*post.Post, error) {

@@ -1,0 +1,55 @@
+package daemon
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/desktop/desktoptest"
+)
+
+// TestPreflightLostLoginOneNotification: a grant X revoked, found at
+// pre-flight, is one desktop notification telling the user to log in
+// again, however many posts it puts at risk — not one from the token
+// source and a second, same-titled one from pre-flight.
+func TestPreflightLostLoginOneNotification(t *testing.T) {
+	bus := desktoptest.StartBus(t)
+	srv := desktoptest.NewServer(t, bus.Addr)
+	h := newHarness(t, withRealLogins(15*time.Minute), onBus(bus.Addr))
+	h.start()
+	h.login()
+	due := t0.Add(time.Hour)
+	var ids []int64
+	for i := range 3 {
+		at := due.Add(time.Duration(i) * time.Minute)
+		ids = append(ids, h.create(api.CreatePost{Text: "يوم جميل " + strings.Repeat("🌙", i+1), At: &at}).ID)
+	}
+	waitFor(t, func() bool { return h.alarmAt().Equal(due.Add(-15 * time.Minute)) })
+	h.x.RevokeUserTokens(testUser)
+	h.advance(47 * time.Minute)
+	for _, id := range ids {
+		h.waitPost(id, isSub(api.SubAtRisk))
+	}
+	// Log in again, then make a post fail: its notification comes after
+	// every notification pre-flight gave (one deliverer, in order).
+	h.login()
+	for _, id := range ids {
+		h.waitPost(id, isSub(""))
+	}
+	h.x.Inject(refuseOnce())
+	p := h.create(api.CreatePost{Text: "refused after the login", Now: true})
+	h.waitPost(p.ID, isStatus(api.StatusFailed))
+	var before []desktoptest.Notification
+	for {
+		n := srv.Next(t)
+		if n.Title == fmt.Sprintf("psnd: post %d failed", p.ID) {
+			break
+		}
+		before = append(before, n)
+	}
+	if len(before) != 1 || before[0].Title != "psnd: @alice must log in again" || !strings.Contains(before[0].Body, "psnd auth login") {
+		t.Fatalf("notifications before the failure: %+v, want one telling to log in again", before)
+	}
+}
