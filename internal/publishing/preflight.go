@@ -26,6 +26,10 @@ type GrantProver interface {
 // preflightBatch bounds the posts one pre-flight pass reads at a time.
 const preflightBatch = 500
 
+// xMediaLife is how long X keeps an uploaded media id (expires_after_secs,
+// 86400 in X's examples): pre-flight uploads only what outlives the due time.
+const xMediaLife = 24 * time.Hour
+
 // preflighter is the pre-flight of SPEC §6: a window before a scheduled
 // post is due, it proves the account's grant with a refresh (one for every
 // post of the account in the window) and uploads the post's media, so that
@@ -289,6 +293,13 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
 			file, err := xapi.InspectMedia(m.Path)
 			if err != nil {
 				return fmt.Sprintf("media %s: %v (put the file back or change the post's media: psnd edit %d)", m.Path, err, pst.ID)
+			}
+			if !f.clock.Now().Add(xMediaLife).After(due.Add(mediaMargin)) {
+				// An id uploaded now would expire before the post is due
+				// (PSN_PREFLIGHT near 24h) and the publish would upload
+				// it again: a second billed upload for nothing. The file
+				// is there; the publish uploads it.
+				continue
 			}
 			if token == "" {
 				if token, err = f.tokens.Token(ctx, pst.AccountID); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/psnd/psnd/internal/fakex"
 	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/sqlstore"
 )
 
 // TestPreflightUnreachableTokenEndpoint: X's token endpoint failing (a
@@ -41,4 +42,54 @@ func TestPreflightUnreachableTokenEndpoint(t *testing.T) {
 	if _, err := src.Token(context.Background(), testUser); err != nil {
 		t.Fatalf("account marked after a network failure: %v", err)
 	}
+}
+
+// TestPreflightLongWindowNoWastedUpload: with PSN_PREFLIGHT at 24h, a
+// media id uploaded when the post enters its window would expire before
+// the post is due, and the publish would upload the file again — two
+// billed uploads. Pre-flight checks the file is there and leaves the
+// upload to the publish; a missing file is still at risk at once.
+func TestPreflightLongWindowNoWastedUpload(t *testing.T) {
+	r := newPreflightRig(t, nil)
+	r.pf.window = 24 * time.Hour
+	dir := t.TempDir()
+	m := pngMedia(t, dir)
+	due := t0.Add(24 * time.Hour)
+	ok := r.schedule(t, "a day ahead 🗓️", due, m)
+	gone := m
+	gone.Path = dir + "/gone 消えた.png"
+	lost := r.schedule(t, "file gone", due, gone)
+	r.pass(t)
+	if n := mediaUploadsAt(r.x); n != 0 {
+		t.Fatalf("%d media uploads a day ahead, each expiring before the due time", n)
+	}
+	if p := r.get(t, ok.ID); p.SubStatus != "" || p.Tweets[0].Media[0].XMediaID != "" {
+		t.Fatalf("post with its file: %s %q %+v", p.SubStatus, p.FailReason, p.Tweets[0].Media)
+	}
+	if p := r.get(t, lost.ID); p.SubStatus != post.SubAtRisk || !strings.Contains(p.FailReason, "消えた") {
+		t.Fatalf("post without its file: %s %q", p.SubStatus, p.FailReason)
+	}
+	var u int
+	if err := r.store.View(context.Background(), func(tx *sqlstore.Tx) error {
+		us, err := tx.Usage(t0.Format("2006-01"))
+		for _, a := range us {
+			u += a.Counts[sqlstore.UsageMediaUpload]
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if u != 0 {
+		t.Fatalf("%d media uploads counted", u)
+	}
+}
+
+func mediaUploadsAt(x *fakex.Server) int {
+	n := 0
+	for _, q := range x.Requests() {
+		if q.Method == http.MethodPost && (q.Path == "/2/media/upload" || q.Path == "/2/media/upload/initialize") {
+			n++
+		}
+	}
+	return n
 }
