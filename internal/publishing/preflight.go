@@ -60,7 +60,14 @@ type preflighter struct {
 	// proven holds when each account's grant was last proven: a proof
 	// serves every post of the account due within a window of it.
 	proven map[string]time.Time
+	// refused holds the posts whose media X refused, by run_id: a recheck
+	// does not send the same bytes again (another counted upload X would
+	// refuse alike) until an edit gives a new run_id or a login a new
+	// grant. Lazily made.
+	refused map[int64]refusal
 }
+
+type refusal struct{ runID, account string }
 
 // Trigger asks for a pass soon; passes do not overlap.
 func (f *preflighter) Trigger() {
@@ -76,6 +83,11 @@ func (f *preflighter) forget(accountID string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.proven, accountID)
+	for id, r := range f.refused {
+		if r.account == accountID {
+			delete(f.refused, id)
+		}
+	}
 }
 
 // run makes a pass per trigger until ctx ends.
@@ -130,6 +142,9 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		if pst.RunID != ref.RunID || pst.Status != post.StatusScheduled {
 			continue // changed since it was listed: the next pass sees it
 		}
+		if ref.Checked && f.wasRefused(ref) {
+			continue // at risk until an edit or a login; X would refuse it again
+		}
 		gerr, asked := grants[ref.AccountID]
 		if !asked {
 			gerr = f.prove(ctx, ref.AccountID, now)
@@ -138,11 +153,11 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		if errors.Is(gerr, secrets.ErrWaiting) || ctx.Err() != nil {
 			continue // no verdict while the keyring is locked
 		}
-		reason := ""
+		reason, refused := "", false
 		if gerr != nil {
 			reason = grantReason(pst.Account, gerr)
 		} else {
-			reason = f.media(ctx, pst)
+			reason, refused = f.media(ctx, pst)
 		}
 		if ctx.Err() != nil {
 			return recorded, ctx.Err()
@@ -158,6 +173,9 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		}
 		if err != nil {
 			return recorded, err
+		}
+		if refused {
+			f.refuse(ref)
 		}
 		if !ref.Checked {
 			recorded++
@@ -255,6 +273,22 @@ func (f *preflighter) prove(ctx context.Context, acct string, now time.Time) err
 	return nil
 }
 
+func (f *preflighter) refuse(ref sqlstore.PreflightRef) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refused == nil {
+		f.refused = map[int64]refusal{}
+	}
+	f.refused[ref.ID] = refusal{runID: ref.RunID, account: ref.AccountID}
+}
+
+func (f *preflighter) wasRefused(ref sqlstore.PreflightRef) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.refused[ref.ID]
+	return ok && r.runID == ref.RunID
+}
+
 // grantReason is the fail_reason of a post whose account's grant could not
 // be proven: what is wrong and what to do.
 func grantReason(account string, err error) string {
@@ -270,11 +304,12 @@ func grantReason(account string, err error) string {
 
 // media uploads the media of the post's unpublished tweets that have no X
 // id good until after the due time, and returns why the post is at risk
-// ("" if it is not). Uploads X could not take for a passing reason (the
-// network, a 5xx) are left to the publish, as without pre-flight.
-func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
+// ("" if it is not), and whether X refused a file. Uploads X could not
+// take for a passing reason (the network, a 5xx) are left to the publish,
+// as without pre-flight.
+func (f *preflighter) media(ctx context.Context, pst *post.Post) (reason string, refused bool) {
 	if pst.ScheduledAt == nil {
-		return ""
+		return "", false
 	}
 	due := *pst.ScheduledAt
 	log := f.log.With("post", pst.ID, "account", pst.Account)
@@ -292,7 +327,7 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
 			}
 			file, err := xapi.InspectMedia(m.Path)
 			if err != nil {
-				return fmt.Sprintf("media %s: %v (put the file back or change the post's media: psnd edit %d)", m.Path, err, pst.ID)
+				return fmt.Sprintf("media %s: %v (put the file back or change the post's media: psnd edit %d)", m.Path, err, pst.ID), false
 			}
 			if !f.clock.Now().Add(xMediaLife).After(due.Add(mediaMargin)) {
 				// An id uploaded now would expire before the post is due
@@ -304,10 +339,10 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
 			if token == "" {
 				if token, err = f.tokens.Token(ctx, pst.AccountID); err != nil {
 					if errors.Is(err, oauth.ErrNeedsReauth) {
-						return grantReason(pst.Account, err)
+						return grantReason(pst.Account, err), false
 					}
 					log.Warn("pre-flight: no token to upload media; it is uploaded when the post is due", "err", err)
-					return ""
+					return "", false
 				}
 			}
 			up, err := x.Upload(ctx, token, file, nil)
@@ -317,18 +352,18 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
 			if err != nil {
 				if ctx.Err() != nil || xapi.IsTransient(err) || xapi.IsUnauthorized(err) {
 					log.Warn("pre-flight: media upload failed; it is uploaded again when the post is due", "path", m.Path, "err", err)
-					return ""
+					return "", false
 				}
 				if _, limited := xapi.IsRateLimited(err); limited {
 					log.Warn("pre-flight: media upload rate limited; it is uploaded when the post is due", "path", m.Path)
-					return ""
+					return "", false
 				}
 				msg := err.Error()
 				var xe *xapi.Error
 				if errors.As(err, &xe) {
 					msg = xe.Message()
 				}
-				return fmt.Sprintf("X refused media %s: %s", m.Path, msg)
+				return fmt.Sprintf("X refused media %s: %s", m.Path, msg), true
 			}
 			var exp = &up.ExpiresAt
 			if up.ExpiresAt.IsZero() {
@@ -341,10 +376,10 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
 				if !errors.Is(err, sqlstore.ErrStale) {
 					log.Warn("pre-flight: record media id", "err", err)
 				}
-				return ""
+				return "", false
 			}
 			log.Info("pre-flight: media uploaded ahead", "path", m.Path, "expires_at", exp)
 		}
 	}
-	return ""
+	return "", false
 }

@@ -93,3 +93,38 @@ func mediaUploadsAt(x *fakex.Server) int {
 	}
 	return n
 }
+
+// TestPreflightRefusedMediaNotResent: a media file X refused (a 4xx) puts
+// the post at risk; later passes (other posts entering the window) look
+// at the post again but do not send the same bytes to X again — each
+// would be one more counted upload, and X refuses them the same way. A
+// new login checks it again.
+func TestPreflightRefusedMediaNotResent(t *testing.T) {
+	r := newPreflightRig(t, nil)
+	const refused = `{"title":"Invalid Request","detail":"One or more parameters to your request was invalid. Ⱥ","type":"about:blank","status":400}`
+	for _, p := range []string{"/2/media/upload", "/2/media/upload/*"} {
+		r.x.Inject(fakex.Fault{Method: http.MethodPost, Path: p, Times: -1, Status: http.StatusBadRequest, Body: refused})
+	}
+	bad := r.schedule(t, "refused media 🖼️", t0.Add(5*time.Minute), pngMedia(t, t.TempDir()))
+	r.pass(t)
+	if p := r.get(t, bad.ID); p.SubStatus != post.SubAtRisk || !strings.Contains(p.FailReason, "X refused media") {
+		t.Fatalf("post: %s %q", p.SubStatus, p.FailReason)
+	}
+	for i := range 3 {
+		r.schedule(t, "another", t0.Add(time.Duration(6+i)*time.Minute))
+		if n := r.pass(t); n != 1 {
+			t.Fatalf("%d verdicts", n)
+		}
+	}
+	if n := mediaUploadsAt(r.x); n != 1 {
+		t.Fatalf("the refused file was sent %d times", n)
+	}
+	if p := r.get(t, bad.ID); p.SubStatus != post.SubAtRisk {
+		t.Fatalf("post no longer at risk: %s", p.SubStatus)
+	}
+	r.pf.forget(testUser) // a new login
+	r.pass(t)
+	if n := mediaUploadsAt(r.x); n != 2 {
+		t.Fatalf("after a login the file was sent %d times in all, want it checked again", n)
+	}
+}
