@@ -2,7 +2,10 @@ package daemon
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,5 +54,59 @@ func TestPreflightLostLoginOneNotification(t *testing.T) {
 	}
 	if len(before) != 1 || before[0].Title != "psnd: @alice must log in again" || !strings.Contains(before[0].Body, "psnd auth login") {
 		t.Fatalf("notifications before the failure: %+v, want one telling to log in again", before)
+	}
+}
+
+// heldUpload holds the first media upload until released, and says when
+// it arrived.
+type heldUpload struct {
+	next    http.RoundTripper
+	arrived chan struct{}
+	release chan struct{}
+	once    sync.Once
+	uploads atomic.Int32
+}
+
+func (h *heldUpload) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/2/media/upload") &&
+		!strings.Contains(r.URL.Path, "/append") && !strings.Contains(r.URL.Path, "/finalize") {
+		h.uploads.Add(1)
+		first := false
+		h.once.Do(func() { first = true })
+		if first {
+			close(h.arrived)
+			<-h.release
+		}
+	}
+	return h.next.RoundTrip(r)
+}
+
+// TestPreflightUploadInFlightAtDueTime: a post whose pre-flight upload is
+// still under way when it falls due (a big file, a post scheduled a
+// minute ahead) waits for it: the file is sent to X once, not once by
+// pre-flight and again by the publish.
+func TestPreflightUploadInFlightAtDueTime(t *testing.T) {
+	held := &heldUpload{arrived: make(chan struct{}), release: make(chan struct{})}
+	h := newHarness(t, withRealLogins(15*time.Minute), func(h *harness) {
+		c := *h.cfg.XHTTPClient
+		held.next = c.Transport
+		c.Transport = held
+		h.cfg.XHTTPClient = &c
+	})
+	h.start()
+	h.login()
+	due := t0.Add(time.Minute)
+	p := h.create(api.CreatePost{Text: "kite at once 🪁 İ", At: &due, Media: []api.MediaInput{{Path: writePNG(t, t.TempDir())}}})
+	<-held.arrived // pre-flight is uploading
+	h.drainArms()
+	h.advance(time.Minute) // due
+	h.waitArm()            // a round at the due time has run
+	close(held.release)
+	h.waitPost(p.ID, isStatus(api.StatusPublished))
+	if n := h.mediaUploads(); n != 1 {
+		t.Fatalf("the file was uploaded %d times", n)
+	}
+	if n := held.uploads.Load(); n != 1 {
+		t.Fatalf("%d uploads sent", n)
 	}
 }

@@ -65,6 +65,13 @@ type preflighter struct {
 	// refuse alike) until an edit gives a new run_id or a login a new
 	// grant. Lazily made.
 	refused map[int64]refusal
+	// uploading is the post whose media pre-flight is sending (0: none):
+	// the scheduler does not claim it meanwhile, so that a post falling
+	// due during its pre-flight upload waits for that upload rather than
+	// sending the file again. waited: the scheduler left it unclaimed, and
+	// is kicked when the upload ends.
+	uploading int64
+	waited    bool
 }
 
 type refusal struct{ runID, account string }
@@ -273,6 +280,32 @@ func (f *preflighter) prove(ctx context.Context, acct string, now time.Time) err
 	return nil
 }
 
+// holding is the post the scheduler must not claim now (0: none).
+func (f *preflighter) holding() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.uploading != 0 {
+		f.waited = true
+	}
+	return f.uploading
+}
+
+func (f *preflighter) hold(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.uploading = id
+}
+
+func (f *preflighter) unhold() {
+	f.mu.Lock()
+	waited := f.waited
+	f.uploading, f.waited = 0, false
+	f.mu.Unlock()
+	if waited {
+		f.kick()
+	}
+}
+
 func (f *preflighter) refuse(ref sqlstore.PreflightRef) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -337,6 +370,15 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) (reason string,
 				continue
 			}
 			if token == "" {
+				// From here until the uploads end the scheduler leaves the
+				// post alone; one it claimed just before is not uploaded
+				// for here.
+				f.hold(pst.ID)
+				defer f.unhold()
+				cur, err := f.post(ctx, pst.ID)
+				if err != nil || cur.RunID != pst.RunID || cur.Status != post.StatusScheduled {
+					return "", false
+				}
 				if token, err = f.tokens.Token(ctx, pst.AccountID); err != nil {
 					if errors.Is(err, oauth.ErrNeedsReauth) {
 						return grantReason(pst.Account, err), false

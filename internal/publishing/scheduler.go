@@ -202,6 +202,11 @@ func (s *Scheduler) round(ctx context.Context) (time.Time, error) {
 	var admitted, deferred []sqlstore.DueRef
 	var next time.Time
 	busy := s.busyIDs()
+	if s.pre != nil {
+		if id := s.pre.holding(); id != 0 {
+			busy = append(busy, id) // its pre-flight upload is under way
+		}
+	}
 	// The gate is only asked here (a short in-memory lock, never held
 	// while waiting), in due order, so that at a rate limit's reset the
 	// posts X lets through are the earliest due.
