@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,4 +110,37 @@ func TestPreflightUploadInFlightAtDueTime(t *testing.T) {
 	if n := held.uploads.Load(); n != 1 {
 		t.Fatalf("%d uploads sent", n)
 	}
+}
+
+// TestPreflightRestoredMediaCleared: a post at risk for a missing media
+// file stops being at risk within a minute of the file being put back,
+// as its reason promises, with no other post or login to prompt it; and
+// while nothing is at risk the scheduler sleeps until the next due time.
+func TestPreflightRestoredMediaCleared(t *testing.T) {
+	h := newHarness(t, withRealLogins(15*time.Minute))
+	h.start()
+	h.login()
+	due := t0.Add(time.Hour)
+	p := h.create(api.CreatePost{Text: "kite 凧 🪁", At: &due, Media: []api.MediaInput{{Path: writePNG(t, t.TempDir())}}})
+	path := h.get(p.ID).Tweets[0].Media[0].Path
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(50 * time.Minute)
+	h.waitPost(p.ID, isSub(api.SubAtRisk))
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(time.Minute)
+	got := h.waitPost(p.ID, isSub(""))
+	if got.Status != api.StatusScheduled || reason(got) != "" {
+		t.Fatalf("after the file is back: %s/%s %q", got.Status, sub(got), reason(got))
+	}
+	waitFor(t, func() bool { return h.alarmAt().Equal(due.Add(-claimLead)) })
+	h.advance(10 * time.Minute)
+	h.waitPost(p.ID, isStatus(api.StatusPublished))
 }

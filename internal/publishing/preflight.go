@@ -72,6 +72,13 @@ type preflighter struct {
 	// is kicked when the upload ends.
 	uploading int64
 	waited    bool
+	// rechecked is when the scheduler last started a pass for the posts
+	// at risk (recheckAt).
+	rechecked time.Time
+	// riskGen counts the passes' at-risk verdicts; cleanGen is the count
+	// at which the database last had none. While they are equal the
+	// scheduler need not count posts at risk at every round.
+	riskGen, cleanGen uint64
 }
 
 type refusal struct{ runID, account string }
@@ -135,6 +142,14 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 	grants := map[string]error{}
 	recorded := 0
 	var lost []lostLogin
+	// rechanged: a recheck changed a post at risk (cleared it): the
+	// scheduler looks again at what it must wake for.
+	rechanged := false
+	defer func() {
+		if rechanged {
+			f.kick()
+		}
+	}()
 	for _, ref := range refs {
 		if ctx.Err() != nil {
 			return recorded, ctx.Err()
@@ -184,6 +199,12 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		if refused {
 			f.refuse(ref)
 		}
+		if reason != "" {
+			f.mu.Lock()
+			f.riskGen++
+			f.rechecked = now // at risk as of this pass: recheck from here
+			f.mu.Unlock()
+		}
 		if !ref.Checked {
 			recorded++
 		}
@@ -192,6 +213,9 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 			continue
 		}
 		f.changed(ref.ID)
+		if ref.Checked {
+			rechanged = true
+		}
 		switch {
 		case reason == "":
 			log.Info("pre-flight: post no longer at risk")
@@ -278,6 +302,37 @@ func (f *preflighter) prove(ctx context.Context, acct string, now time.Time) err
 	f.proven[acct] = now
 	f.mu.Unlock()
 	return nil
+}
+
+// recheckEvery is how often posts at risk are looked at again.
+const recheckEvery = time.Minute
+
+// mayBeAtRisk reports whether posts may be at risk, and the count of
+// at-risk verdicts to hand back to recheckAt.
+func (f *preflighter) mayBeAtRisk() (uint64, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.riskGen, f.riskGen != f.cleanGen
+}
+
+// recheckAt returns when the posts at risk (if any) are next looked at
+// again, and starts a pass if that is now: recheckEvery after they were
+// first seen at risk or last looked at. Zero: none at risk (as of gen).
+func (f *preflighter) recheckAt(now time.Time, atRisk bool, gen uint64) time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case !atRisk:
+		f.rechecked = time.Time{}
+		f.cleanGen = max(f.cleanGen, gen)
+		return time.Time{}
+	case f.rechecked.IsZero() || now.Before(f.rechecked):
+		f.rechecked = now // at risk from an earlier run
+	case !now.Before(f.rechecked.Add(recheckEvery)):
+		f.rechecked = now
+		f.Trigger()
+	}
+	return f.rechecked.Add(recheckEvery)
 }
 
 // holding is the post the scheduler must not claim now (0: none).
