@@ -26,6 +26,10 @@ type GrantProver interface {
 // preflightBatch bounds the posts one pre-flight pass reads at a time.
 const preflightBatch = 500
 
+// xMediaLife is how long X keeps an uploaded media id (expires_after_secs,
+// 86400 in X's examples): pre-flight uploads only what outlives the due time.
+const xMediaLife = 24 * time.Hour
+
 // preflighter is the pre-flight of SPEC §6: a window before a scheduled
 // post is due, it proves the account's grant with a refresh (one for every
 // post of the account in the window) and uploads the post's media, so that
@@ -56,7 +60,28 @@ type preflighter struct {
 	// proven holds when each account's grant was last proven: a proof
 	// serves every post of the account due within a window of it.
 	proven map[string]time.Time
+	// refused holds the posts whose media X refused, by run_id: a recheck
+	// does not send the same bytes again (another counted upload X would
+	// refuse alike) until an edit gives a new run_id or a login a new
+	// grant. Lazily made.
+	refused map[int64]refusal
+	// uploading is the post whose media pre-flight is sending (0: none):
+	// the scheduler does not claim it meanwhile, so that a post falling
+	// due during its pre-flight upload waits for that upload rather than
+	// sending the file again. waited: the scheduler left it unclaimed, and
+	// is kicked when the upload ends.
+	uploading int64
+	waited    bool
+	// rechecked is when the scheduler last started a pass for the posts
+	// at risk (recheckAt).
+	rechecked time.Time
+	// riskGen counts the passes' at-risk verdicts; cleanGen is the count
+	// at which the database last had none. While they are equal the
+	// scheduler need not count posts at risk at every round.
+	riskGen, cleanGen uint64
 }
+
+type refusal struct{ runID, account string }
 
 // Trigger asks for a pass soon; passes do not overlap.
 func (f *preflighter) Trigger() {
@@ -72,6 +97,11 @@ func (f *preflighter) forget(accountID string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.proven, accountID)
+	for id, r := range f.refused {
+		if r.account == accountID {
+			delete(f.refused, id)
+		}
+	}
 }
 
 // run makes a pass per trigger until ctx ends.
@@ -112,6 +142,14 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 	grants := map[string]error{}
 	recorded := 0
 	var lost []lostLogin
+	// rechanged: a recheck changed a post at risk (cleared it): the
+	// scheduler looks again at what it must wake for.
+	rechanged := false
+	defer func() {
+		if rechanged {
+			f.kick()
+		}
+	}()
 	for _, ref := range refs {
 		if ctx.Err() != nil {
 			return recorded, ctx.Err()
@@ -126,6 +164,9 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		if pst.RunID != ref.RunID || pst.Status != post.StatusScheduled {
 			continue // changed since it was listed: the next pass sees it
 		}
+		if ref.Checked && f.wasRefused(ref) {
+			continue // at risk until an edit or a login; X would refuse it again
+		}
 		gerr, asked := grants[ref.AccountID]
 		if !asked {
 			gerr = f.prove(ctx, ref.AccountID, now)
@@ -134,11 +175,11 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		if errors.Is(gerr, secrets.ErrWaiting) || ctx.Err() != nil {
 			continue // no verdict while the keyring is locked
 		}
-		reason := ""
+		reason, refused := "", false
 		if gerr != nil {
 			reason = grantReason(pst.Account, gerr)
 		} else {
-			reason = f.media(ctx, pst)
+			reason, refused = f.media(ctx, pst)
 		}
 		if ctx.Err() != nil {
 			return recorded, ctx.Err()
@@ -155,6 +196,15 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		if err != nil {
 			return recorded, err
 		}
+		if refused {
+			f.refuse(ref)
+		}
+		if reason != "" {
+			f.mu.Lock()
+			f.riskGen++
+			f.rechecked = now // at risk as of this pass: recheck from here
+			f.mu.Unlock()
+		}
 		if !ref.Checked {
 			recorded++
 		}
@@ -163,27 +213,41 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 			continue
 		}
 		f.changed(ref.ID)
+		if ref.Checked {
+			rechanged = true
+		}
 		switch {
 		case reason == "":
 			log.Info("pre-flight: post no longer at risk")
 		case gerr != nil:
 			log.Warn("pre-flight: post at risk", "reason", reason)
-			lost = addLost(lost, pst, reason)
+			lost = addLost(lost, pst, reason, errors.Is(gerr, oauth.ErrNeedsReauth))
 		default:
 			log.Warn("pre-flight: post at risk", "reason", reason)
 			f.notifier.Notify(Notice{Kind: NoticeAtRisk, PostID: pst.ID, Account: pst.Account,
 				Title: fmt.Sprintf("psnd: post %d is at risk", pst.ID), Body: reason})
 		}
 	}
-	// A lost login is one notice for the account, however many of its
-	// posts it puts at risk.
+	// A grant that could not be proven is one notice for the account,
+	// however many of its posts it puts at risk. A lost login is the
+	// account's needs-login notice (the one the token source gives when X
+	// refuses the refresh, so the desktop shows it once); a proof that
+	// failed otherwise (X unreachable, the app refused) does not tell the
+	// user to log in.
 	for _, l := range lost {
 		body := l.reason
 		if l.posts > 1 {
 			body = fmt.Sprintf("%d posts due soon are at risk: %s", l.posts, l.reason)
 		}
-		f.notifier.Notify(Notice{Kind: NoticeAtRisk, PostID: l.first, Account: l.account,
-			Title: fmt.Sprintf("psnd: @%s must log in again", l.account), Body: body})
+		n := Notice{Kind: NoticeAtRisk, Account: l.account, Body: body,
+			Title: fmt.Sprintf("psnd: %d posts of @%s are at risk", l.posts, l.account)}
+		switch {
+		case l.reauth:
+			n.Kind, n.Title = NoticeNeedsLogin, fmt.Sprintf("psnd: @%s must log in again", l.account)
+		case l.posts == 1:
+			n.PostID, n.Title = l.first, fmt.Sprintf("psnd: post %d is at risk", l.first)
+		}
+		f.notifier.Notify(n)
 	}
 	return recorded, nil
 }
@@ -193,16 +257,17 @@ type lostLogin struct {
 	first   int64
 	posts   int
 	reason  string
+	reauth  bool // the user must log in again
 }
 
-func addLost(ls []lostLogin, pst *post.Post, reason string) []lostLogin {
+func addLost(ls []lostLogin, pst *post.Post, reason string, reauth bool) []lostLogin {
 	for i := range ls {
 		if ls[i].account == pst.Account {
 			ls[i].posts++
 			return ls
 		}
 	}
-	return append(ls, lostLogin{account: pst.Account, first: pst.ID, posts: 1, reason: reason})
+	return append(ls, lostLogin{account: pst.Account, first: pst.ID, posts: 1, reason: reason, reauth: reauth})
 }
 
 func (f *preflighter) post(ctx context.Context, id int64) (*post.Post, error) {
@@ -239,6 +304,79 @@ func (f *preflighter) prove(ctx context.Context, acct string, now time.Time) err
 	return nil
 }
 
+// recheckEvery is how often posts at risk are looked at again.
+const recheckEvery = time.Minute
+
+// mayBeAtRisk reports whether posts may be at risk, and the count of
+// at-risk verdicts to hand back to recheckAt.
+func (f *preflighter) mayBeAtRisk() (uint64, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.riskGen, f.riskGen != f.cleanGen
+}
+
+// recheckAt returns when the posts at risk (if any) are next looked at
+// again, and starts a pass if that is now: recheckEvery after they were
+// first seen at risk or last looked at. Zero: none at risk (as of gen).
+func (f *preflighter) recheckAt(now time.Time, atRisk bool, gen uint64) time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case !atRisk:
+		f.rechecked = time.Time{}
+		f.cleanGen = max(f.cleanGen, gen)
+		return time.Time{}
+	case f.rechecked.IsZero() || now.Before(f.rechecked):
+		f.rechecked = now // at risk from an earlier run
+	case !now.Before(f.rechecked.Add(recheckEvery)):
+		f.rechecked = now
+		f.Trigger()
+	}
+	return f.rechecked.Add(recheckEvery)
+}
+
+// holding is the post the scheduler must not claim now (0: none).
+func (f *preflighter) holding() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.uploading != 0 {
+		f.waited = true
+	}
+	return f.uploading
+}
+
+func (f *preflighter) hold(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.uploading = id
+}
+
+func (f *preflighter) unhold() {
+	f.mu.Lock()
+	waited := f.waited
+	f.uploading, f.waited = 0, false
+	f.mu.Unlock()
+	if waited {
+		f.kick()
+	}
+}
+
+func (f *preflighter) refuse(ref sqlstore.PreflightRef) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refused == nil {
+		f.refused = map[int64]refusal{}
+	}
+	f.refused[ref.ID] = refusal{runID: ref.RunID, account: ref.AccountID}
+}
+
+func (f *preflighter) wasRefused(ref sqlstore.PreflightRef) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.refused[ref.ID]
+	return ok && r.runID == ref.RunID
+}
+
 // grantReason is the fail_reason of a post whose account's grant could not
 // be proven: what is wrong and what to do.
 func grantReason(account string, err error) string {
@@ -254,11 +392,12 @@ func grantReason(account string, err error) string {
 
 // media uploads the media of the post's unpublished tweets that have no X
 // id good until after the due time, and returns why the post is at risk
-// ("" if it is not). Uploads X could not take for a passing reason (the
-// network, a 5xx) are left to the publish, as without pre-flight.
-func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
+// ("" if it is not), and whether X refused a file. Uploads X could not
+// take for a passing reason (the network, a 5xx) are left to the publish,
+// as without pre-flight.
+func (f *preflighter) media(ctx context.Context, pst *post.Post) (reason string, refused bool) {
 	if pst.ScheduledAt == nil {
-		return ""
+		return "", false
 	}
 	due := *pst.ScheduledAt
 	log := f.log.With("post", pst.ID, "account", pst.Account)
@@ -276,15 +415,31 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
 			}
 			file, err := xapi.InspectMedia(m.Path)
 			if err != nil {
-				return fmt.Sprintf("media %s: %v (put the file back or change the post's media: psnd edit %d)", m.Path, err, pst.ID)
+				return fmt.Sprintf("media %s: %v (put the file back or change the post's media: psnd edit %d)", m.Path, err, pst.ID), false
+			}
+			if !f.clock.Now().Add(xMediaLife).After(due.Add(mediaMargin)) {
+				// An id uploaded now would expire before the post is due
+				// (PSN_PREFLIGHT near 24h) and the publish would upload
+				// it again: a second billed upload for nothing. The file
+				// is there; the publish uploads it.
+				continue
 			}
 			if token == "" {
+				// From here until the uploads end the scheduler leaves the
+				// post alone; one it claimed just before is not uploaded
+				// for here.
+				f.hold(pst.ID)
+				defer f.unhold()
+				cur, err := f.post(ctx, pst.ID)
+				if err != nil || cur.RunID != pst.RunID || cur.Status != post.StatusScheduled {
+					return "", false
+				}
 				if token, err = f.tokens.Token(ctx, pst.AccountID); err != nil {
 					if errors.Is(err, oauth.ErrNeedsReauth) {
-						return grantReason(pst.Account, err)
+						return grantReason(pst.Account, err), false
 					}
 					log.Warn("pre-flight: no token to upload media; it is uploaded when the post is due", "err", err)
-					return ""
+					return "", false
 				}
 			}
 			up, err := x.Upload(ctx, token, file, nil)
@@ -294,18 +449,18 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
 			if err != nil {
 				if ctx.Err() != nil || xapi.IsTransient(err) || xapi.IsUnauthorized(err) {
 					log.Warn("pre-flight: media upload failed; it is uploaded again when the post is due", "path", m.Path, "err", err)
-					return ""
+					return "", false
 				}
 				if _, limited := xapi.IsRateLimited(err); limited {
 					log.Warn("pre-flight: media upload rate limited; it is uploaded when the post is due", "path", m.Path)
-					return ""
+					return "", false
 				}
 				msg := err.Error()
 				var xe *xapi.Error
 				if errors.As(err, &xe) {
 					msg = xe.Message()
 				}
-				return fmt.Sprintf("X refused media %s: %s", m.Path, msg)
+				return fmt.Sprintf("X refused media %s: %s", m.Path, msg), true
 			}
 			var exp = &up.ExpiresAt
 			if up.ExpiresAt.IsZero() {
@@ -318,10 +473,10 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) string {
 				if !errors.Is(err, sqlstore.ErrStale) {
 					log.Warn("pre-flight: record media id", "err", err)
 				}
-				return ""
+				return "", false
 			}
 			log.Info("pre-flight: media uploaded ahead", "path", m.Path, "expires_at", exp)
 		}
 	}
-	return ""
+	return "", false
 }

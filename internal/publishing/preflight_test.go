@@ -51,6 +51,7 @@ type preflightRig struct {
 	src     *oauth.Source
 	pf      *preflighter
 	notices *noticeLog
+	key     secrets.Key
 }
 
 func newPreflightRig(t *testing.T, x XClient) *preflightRig {
@@ -70,7 +71,7 @@ func newPreflightRig(t *testing.T, x XClient) *preflightRig {
 	pf := &preflighter{store: r.store, clock: r.clock, x: x, counter: storeCounter{r.store}, tokens: src, prover: src,
 		window: 15 * time.Minute, log: testLogger(t), notifier: n, changed: func(int64) {}, kick: func() {},
 		trigger: make(chan struct{}, 1), proven: map[string]time.Time{}}
-	return &preflightRig{rig: r, src: src, pf: pf, notices: n}
+	return &preflightRig{rig: r, src: src, pf: pf, notices: n, key: key}
 }
 
 func (r *rig) xclient(t *testing.T) *xapi.Client {
@@ -186,7 +187,7 @@ func TestPreflightRevokedGrant(t *testing.T) {
 		}
 	}
 	ns := r.notices.all()
-	if len(ns) != 1 || ns[0].Kind != NoticeAtRisk || ns[0].Account != "alice" || !strings.Contains(ns[0].Body, "3 posts") {
+	if len(ns) != 1 || ns[0].Kind != NoticeNeedsLogin || ns[0].PostID != 0 || ns[0].Account != "alice" || !strings.Contains(ns[0].Body, "3 posts") {
 		t.Fatalf("notices %+v, want one for the account", ns)
 	}
 	if _, err := r.src.Token(context.Background(), testUser); err == nil {

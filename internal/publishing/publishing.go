@@ -118,6 +118,7 @@ func New(c Config) *Scheduler {
 			store: c.Store, clock: c.Clock, x: c.X, counter: pc, tokens: c.Tokens, prover: prover,
 			window: c.Preflight, log: c.Logger, notifier: notifier, changed: changed, kick: s.Kick,
 			trigger: make(chan struct{}, 1), proven: map[string]time.Time{},
+			riskGen: 1, // posts may be at risk from an earlier run
 		}
 	}
 	return s

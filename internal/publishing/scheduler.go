@@ -222,6 +222,11 @@ func (s *Scheduler) round(ctx context.Context) (time.Time, error) {
 	var next time.Time
 	var bs budgetRound
 	busy := s.busyIDs()
+	if s.pre != nil {
+		if id := s.pre.holding(); id != 0 {
+			busy = append(busy, id) // its pre-flight upload is under way
+		}
+	}
 	// The gate is only asked here (a short in-memory lock, never held
 	// while waiting), in due order, so that at a rate limit's reset the
 	// posts X lets through are the earliest due.
@@ -339,13 +344,29 @@ func (s *Scheduler) nextPreflight(tx *sqlstore.Tx, now time.Time) error {
 		return nil
 	}
 	due, ok, err := tx.NextPreflight()
-	if err != nil || !ok {
+	if err != nil {
 		return err
 	}
-	if at := due.Add(-s.pre.window); at.After(now) {
+	if ok {
+		if at := due.Add(-s.pre.window); at.After(now) {
+			s.preWake = at
+		} else {
+			s.pre.Trigger()
+		}
+	}
+	// Posts at risk are looked at again every recheckEvery while there
+	// are any, so that a problem fixed outside psnd (a file put back)
+	// stops showing within a minute. A recheck sends X nothing billed.
+	gen, may := s.pre.mayBeAtRisk()
+	if !may {
+		return nil
+	}
+	n, err := tx.CountAtRisk()
+	if err != nil {
+		return err
+	}
+	if at := s.pre.recheckAt(now, n > 0, gen); !at.IsZero() && (s.preWake.IsZero() || at.Before(s.preWake)) {
 		s.preWake = at
-	} else {
-		s.pre.Trigger()
 	}
 	return nil
 }
