@@ -280,8 +280,16 @@ func (f *preflighter) post(ctx context.Context, id int64) (*post.Post, error) {
 	return p, err
 }
 
-// prove proves the account's grant unless a proof within the last window
-// already serves (one refresh for every post of the account in a window).
+// proofReuse bounds how long one proof serves posts entering the window
+// after it. One pass proves an account once for all its posts; later
+// passes reuse the proof only this long, so a grant revoked after a
+// proof is found when the next post enters its window, not at that
+// post's due minute. A refresh is free (X does not bill it), so a few an
+// hour per account cost nothing.
+const proofReuse = 5 * time.Minute
+
+// prove proves the account's grant unless a recent proof serves (within
+// proofReuse, and never longer than the window).
 func (f *preflighter) prove(ctx context.Context, acct string, now time.Time) error {
 	if f.prover == nil {
 		// No refresh to ask for: still notice an account that is known
@@ -292,7 +300,7 @@ func (f *preflighter) prove(ctx context.Context, acct string, now time.Time) err
 	f.mu.Lock()
 	at, ok := f.proven[acct]
 	f.mu.Unlock()
-	if ok && now.Sub(at) < f.window {
+	if ok && now.Sub(at) < min(f.window, proofReuse) {
 		return nil
 	}
 	if err := f.prover.Prove(ctx, acct); err != nil {

@@ -135,8 +135,9 @@ func pngMedia(t *testing.T, dir string) post.Media {
 }
 
 // TestPreflightOneRefreshPerWindow: one refresh proves the grant for every
-// post of the account due within a window of it; a post entering the
-// window a window later gets a new one.
+// post of the account in the window at once; a post entering the window
+// within proofReuse of it reuses the proof, and one entering later gets a
+// new one.
 func TestPreflightOneRefreshPerWindow(t *testing.T) {
 	r := newPreflightRig(t, nil)
 	for i := range 5 {
@@ -149,18 +150,18 @@ func TestPreflightOneRefreshPerWindow(t *testing.T) {
 	if s := r.x.Stats(); s.Refreshes != 1 {
 		t.Fatalf("%d refreshes for 5 posts of one account", s.Refreshes)
 	}
-	r.clock.Advance(6 * time.Minute) // "later" enters the window
+	r.schedule(t, "soon after", t0.Add(10*time.Minute))
+	r.clock.Advance(proofReuse - time.Minute)
 	if n := r.pass(t); n != 1 {
 		t.Fatalf("%d verdicts, want 1", n)
 	}
 	if s := r.x.Stats(); s.Refreshes != 1 {
-		t.Fatalf("%d refreshes: the proof 6 minutes ago serves", s.Refreshes)
+		t.Fatalf("%d refreshes: the proof %v ago serves", s.Refreshes, proofReuse-time.Minute)
 	}
-	r.schedule(t, "much later", t0.Add(40*time.Minute))
-	r.clock.Advance(20 * time.Minute)
+	r.clock.Advance(2 * time.Minute) // "later" enters the window
 	r.pass(t)
 	if s := r.x.Stats(); s.Refreshes != 2 {
-		t.Fatalf("%d refreshes: a window later the grant is proven again", s.Refreshes)
+		t.Fatalf("%d refreshes: a proof older than %v is not reused", s.Refreshes, proofReuse)
 	}
 	if r.pass(t) != 0 {
 		t.Fatal("a pass with nothing new recorded verdicts")
@@ -325,5 +326,25 @@ func TestPreflightAtRiskNeverStarvesANewPost(t *testing.T) {
 	}
 	if n := r.pass(t); n != 0 {
 		t.Fatalf("a pass of rechecks reported %d new verdicts", n)
+	}
+}
+
+// TestPreflightRevokedAfterAProof: a grant revoked after a pass proved it
+// is found when the account's next post enters its window, once the proof
+// is older than proofReuse, and not only at that post's due minute.
+func TestPreflightRevokedAfterAProof(t *testing.T) {
+	r := newPreflightRig(t, nil)
+	r.schedule(t, "first ⱥ", t0.Add(5*time.Minute))
+	if n := r.pass(t); n != 1 {
+		t.Fatalf("%d verdicts, want 1", n)
+	}
+	r.x.RevokeUserTokens(testUser)
+	next := r.schedule(t, "next 東京", t0.Add(20*time.Minute))
+	r.clock.Advance(proofReuse + time.Minute) // next is in its window, long before due
+	r.pass(t)
+	p := r.get(t, next.ID)
+	if p.Status != post.StatusScheduled || p.SubStatus != post.SubAtRisk ||
+		!strings.Contains(p.FailReason, "must log in again") {
+		t.Fatalf("post entering the window after a revocation: %s/%s %q", p.Status, p.SubStatus, p.FailReason)
 	}
 }

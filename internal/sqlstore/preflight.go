@@ -75,7 +75,8 @@ func (t *Tx) NextPreflight() (time.Time, bool, error) {
 // scheduled post: at risk with reason, or (reason "") fine, which clears
 // an earlier at_risk. It never changes the status, and fails with ErrStale
 // if the post changed since (an edit, a cancel, a claim). changed reports
-// whether the sub-status or reason changed.
+// whether the sub-status or reason changed. A post held by the budget
+// (over_budget) keeps that hold: ErrStale.
 func (t *Tx) SetPreflight(id int64, runID, reason string, now time.Time) (changed bool, err error) {
 	var sub, old string
 	err = t.queryRow(`SELECT sub_status, fail_reason FROM posts
@@ -85,6 +86,11 @@ func (t *Tx) SetPreflight(id int64, runID, reason string, now time.Time) (change
 	}
 	if err != nil {
 		return false, fmt.Errorf("record pre-flight of post %d: %w", id, mapErr(err))
+	}
+	if sub == string(post.SubOverBudget) {
+		// Held by the budget since it was listed: that hold says why the
+		// post waits, and pre-flight looks again once it is released.
+		return false, fmt.Errorf("record pre-flight of post %d: held by the budget: %w", id, ErrStale)
 	}
 	newSub, newReason := sub, old
 	switch {

@@ -107,3 +107,41 @@ func equalIDs(a, b []int64) bool {
 	}
 	return true
 }
+
+// TestPreflightLeavesBudgetHoldAlone: a post the budget held after
+// pre-flight listed it keeps over_budget and its reason; pre-flight's
+// verdict on it is refused as stale, so the hold is what the user sees.
+func TestPreflightLeavesBudgetHoldAlone(t *testing.T) {
+	s := openTemp(t)
+	mustAccount(t, s)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	at := now.Add(time.Hour)
+	var p *post.Post
+	if err := s.Update(ctx, func(tx *Tx) error {
+		var err error
+		p, err = tx.CreatePost(NewPost{AccountID: "1", Status: post.StatusScheduled, ScheduledAt: &at,
+			Tweets: []NewTweet{{Text: "東京 budget"}}}, now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const hold = "held by the monthly budget"
+	if _, err := s.DB().Exec("UPDATE posts SET sub_status = 'over_budget', fail_reason = ? WHERE id = ?", hold, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(ctx, func(tx *Tx) error {
+		_, err := tx.SetPreflight(p.ID, p.RunID, "account @alice must log in again: psnd auth login", now)
+		return err
+	})
+	if !errors.Is(err, ErrStale) {
+		t.Errorf("verdict on a held post: %v, want ErrStale", err)
+	}
+	var sub, reason string
+	if err := s.DB().QueryRow("SELECT sub_status, fail_reason FROM posts WHERE id = ?", p.ID).Scan(&sub, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if sub != string(post.SubOverBudget) || reason != hold {
+		t.Errorf("after pre-flight: %q %q, want the budget hold kept", sub, reason)
+	}
+}
