@@ -1,16 +1,18 @@
 package e2e
 
-// Measurements of the real binary for issue 5's performance goals, reported
-// in BENCHMARKS.md (`make bench`, `make bench-idle`):
+// Measurements of the real binary for issue 5's and issue 12's performance
+// goals, reported in BENCHMARKS.md (`make bench`, `make bench-idle`):
 //
-//   - BenchmarkListJSONCommand: `psnd list --json` as a subprocess over
-//     100,000 posts (wall time, the client's CPU and peak RSS, the daemon's
-//     CPU per command).
-//   - BenchmarkListJSONClientSide: the client half of that command in
-//     process (decode the API answer, print indented JSON), so -benchmem can
-//     count its allocations.
-//   - TestIdleDaemon (only with PSN_BENCH_IDLE=1): `psnd serve` with 10,000
-//     posts scheduled far ahead, measured over idle windows of 60 s.
+//   - BenchmarkListCommand: psnd list commands (--json, the default view,
+//     --all, completion) as a subprocess over 10,000 and 100,000 posts
+//     (the command's wall time, CPU and peak RSS; the daemon's CPU and
+//     peak RSS growth per command).
+//   - BenchmarkListJSONClientSide: what `psnd list --json` does in its own
+//     process (GET /v1/posts, copy the stream to stdout), in process so
+//     that -benchmem counts the client's allocations.
+//   - BenchmarkDaemonStart: exec to the first health answer at 100k posts.
+//   - TestIdleDaemon (only with PSN_BENCH_IDLE=1): `psnd serve` idle,
+//     fresh, after 10,000 API creates and after a 100k list.
 
 import (
 	"bufio"
