@@ -23,9 +23,6 @@ import (
 var psndBin string
 
 func TestMain(m *testing.M) {
-	if os.Getenv(launchEnv) != "" {
-		os.Exit(launch(os.Getenv(launchEnv), os.Args[1:]))
-	}
 	dir, err := os.MkdirTemp("", "psnd-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -40,37 +37,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// launchEnv, when set, makes this test binary a launcher (see launch):
-// its value is the file the child's resource usage is written to.
-const launchEnv = "PSN_BENCH_LAUNCH_RUSAGE"
-
-// launch runs args as a child with this process's standard streams and
-// writes the child's peak RSS (KiB), CPU and wall time (ns) to out. A benchmark that
-// wants a command's own peak RSS runs it through this small process: on
-// Linux a child started by Go's os/exec (vfork, sharing the parent's
-// memory until exec) reports as its maxrss at least its parent's peak
-// RSS, so a benchmark process that seeded 100,000 posts read ~80 MB for a
-// client that never used more than 16 MB. The launcher's own RSS (a few
-// MB) is then the floor of what can be reported.
-func launch(out string, args []string) int {
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	t0 := time.Now()
-	err := cmd.Run()
-	wall := time.Since(t0)
-	if cmd.ProcessState == nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	line := fmt.Sprintf("%d %d %d\n", ru.Maxrss, ru.Utime.Nano()+ru.Stime.Nano(), wall.Nanoseconds())
-	if werr := os.WriteFile(out, []byte(line), 0o600); werr != nil {
-		fmt.Fprintln(os.Stderr, werr)
-		return 1
-	}
-	return cmd.ProcessState.ExitCode()
 }
 
 // home is a data directory with a short path (Unix socket limits).
