@@ -18,7 +18,7 @@ import (
 // listChunk is how many posts one read transaction of a streamed list
 // reads: the daemon holds at most this many posts (and their JSON) at a
 // time, and no read transaction stays open while a slow client reads.
-const listChunk = 256
+const listChunk = 1024
 
 // listParams are the query parameters GET /v1/posts knows.
 var listParams = map[string]bool{"status": true, "account": true, "from": true, "to": true, "limit": true, "cursor": true}

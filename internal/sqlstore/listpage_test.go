@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -419,5 +420,109 @@ func TestReleaseIdleClosesIdleConnections(t *testing.T) {
 		return err
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// ListPage reads its own narrow columns (no join, list_at recomputed in
+// Go); every post it returns must equal what GetPost — the full columns,
+// the join — reads for the same id, field for field, on varied rows:
+// threads, media, every status, failure reasons, sub-statuses, retry
+// times, stored weighted lengths, hostile and non-ASCII text and
+// usernames, a time a person wrote by hand in another RFC 3339 form. Each
+// page's cursor must be the stored list_at of its last post.
+func TestListPageMatchesGetPost(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	if err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.UpsertAccount(post.Account{ID: "1", Username: "İlkay_日本"}, time.Now()); err != nil {
+			return err
+		}
+		return tx.UpsertAccount(post.Account{ID: "2", Username: "bob"}, time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	hostile := []string{
+		`quote " backslash \ slash / <b>&amp;</b>`, "tab\tnew\nline\rcr \x01\x1f", "emoji 👩‍👩‍👧 🇫🇷 done",
+		"RTL שלום مرحبا", "Ⱥ ⱥ İ ı ß", "U+2028\u2028 U+2029\u2029", "",
+	}
+	xid := 9000
+	if err := s.Update(ctx, func(tx *Tx) error {
+		for i := range 400 {
+			sp, err := insertRandomPost(tx, rng, i, &xid)
+			if err != nil {
+				return err
+			}
+			// Vary what insertRandomPost leaves at defaults.
+			switch i % 5 {
+			case 0:
+				_, err = tx.exec(`UPDATE posts SET content = ?, fail_reason = ?, attempts = ?, retries = ?
+					WHERE id = ? OR parent_post_id = ?`,
+					hostile[i%len(hostile)], hostile[(i+1)%len(hostile)], i%4, i%3, sp.id, sp.id)
+			case 1:
+				_, err = tx.exec(`UPDATE posts SET sub_status = 'retry_2', next_retry_at = '2026-11-28T01:02:03.450Z',
+					weighted_length = 17 WHERE id = ?`, sp.id)
+			case 2:
+				_, err = tx.exec(`UPDATE posts SET created_at = '2026-11-27T11:00:00+02:00', updated_at = '2026-11-27T09:00:00.123456Z'
+					WHERE id = ?`, sp.id)
+			case 3:
+				_, err = tx.exec(`UPDATE posts SET sub_status = 'thread_partial' WHERE id = ?`, sp.id)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 13, 1000} {
+		var after *ListCursor
+		seen := 0
+		for pages := 0; ; pages++ {
+			if pages > 400 {
+				t.Fatalf("pages of %d: the walk does not end", n)
+			}
+			var got []*post.Post
+			var last ListCursor
+			var more bool
+			err := s.View(ctx, func(tx *Tx) error {
+				var err error
+				if got, last, more, err = tx.ListPage(ListQuery{}, after, n); err != nil {
+					return err
+				}
+				for _, p := range got {
+					want, err := tx.GetPost(p.ID)
+					if err != nil {
+						return err
+					}
+					if !reflect.DeepEqual(p, want) {
+						t.Errorf("pages of %d: post %d\nListPage %+v\nGetPost  %+v", n, p.ID, *p, *want)
+					}
+				}
+				if len(got) > 0 {
+					var at string
+					if err := tx.queryRow(`SELECT list_at FROM posts WHERE id = ?`, last.ID).Scan(&at); err != nil {
+						return err
+					}
+					if last.At != at || last.ID != got[len(got)-1].ID {
+						// Stop here: the walk would not end from a wrong cursor.
+						return fmt.Errorf("pages of %d: cursor %+v, want at %q of post %d", n, last, at, got[len(got)-1].ID)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen += len(got)
+			if !more {
+				break
+			}
+			after = &last
+		}
+		if seen != 400 {
+			t.Fatalf("pages of %d: %d posts, want 400", n, seen)
+		}
 	}
 }
