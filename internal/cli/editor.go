@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"github.com/psnd/psnd/internal/api"
@@ -197,6 +199,16 @@ func editSession(ctx context.Context, env *Env, t template, submit func(text str
 		}
 		if err := runEditor(env, editor, path); err != nil {
 			readBack()
+			if errors.Is(err, errEditorInterrupted) {
+				// Ctrl-C reaches the editor and psnd together; the editor
+				// may exit before psnd's own handler has cancelled ctx.
+				// Give it a moment so that this is "Cancelled.", as for
+				// any Ctrl-C, and not an editor failure.
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -243,6 +255,9 @@ func editSession(ctx context.Context, env *Env, t template, submit func(text str
 	}
 }
 
+// errEditorInterrupted: the editor died of SIGINT (Ctrl-C).
+var errEditorInterrupted = errors.New("interrupted")
+
 // runEditor runs the editor on path with the command's terminal, through
 // the shell as git does, so that EDITOR may hold arguments ("code --wait").
 // It gets no context: Ctrl-C belongs to the editor while it runs (the
@@ -253,6 +268,9 @@ func runEditor(env *Env, editor, path string) error {
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGINT {
+				return fmt.Errorf("the editor (%s) was interrupted: %w", editor, errEditorInterrupted)
+			}
 			return fmt.Errorf("the editor (%s) exited with status %d", editor, ee.ExitCode())
 		}
 		return fmt.Errorf("cannot run the editor (%s): %w", editor, err)
