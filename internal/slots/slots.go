@@ -233,10 +233,14 @@ func Between(ss []Slot, from, until time.Time) ([]Occurrence, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Every instant in (from, until] falls on a local date between
-		// from's date and until's, read in loc.
+		// Every instant in (from, until] is a wall time of a local date
+		// between the day before from's date and until's date: a wall
+		// time skipped by a gap moves forward by it, across midnight when
+		// the gap ends after it (Nuuk springs forward at 23:00 on a
+		// Saturday; Apia skipped a whole day), but never by more than a
+		// day. Two days before, to be safe; the instants are filtered.
 		f := from.In(loc)
-		day := time.Date(f.Year(), f.Month(), f.Day(), 12, 0, 0, 0, time.UTC)
+		day := time.Date(f.Year(), f.Month(), f.Day()-2, 12, 0, 0, 0, time.UTC)
 		last := until.In(loc)
 		end := time.Date(last.Year(), last.Month(), last.Day(), 12, 0, 0, 0, time.UTC)
 		for ; !day.After(end); day = day.AddDate(0, 0, 1) {
