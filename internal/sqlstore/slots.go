@@ -95,14 +95,14 @@ func (t *Tx) DeleteSlot(id int64) error {
 // SlotPosts returns, for each instant in (from, until] that holds a post
 // of the account, that post's id and first tweet's text. A post fills a
 // slot when it is not a draft and its scheduled_at is the slot's instant.
-// accountID "" means every account; the key is then account id and
-// instant.
+// accountID "" means every account with slots; the key is then account
+// id and instant.
 func (t *Tx) SlotPosts(accountID string, from, until time.Time) (map[SlotKey]SlotPost, error) {
-	rows, err := t.query(`SELECT p.account_id, p.scheduled_at, p.id, p.content, p.status FROM posts p
-		WHERE p.parent_post_id IS NULL AND p.status <> ? AND p.scheduled_at > ? AND p.scheduled_at <= ?
-		  AND (? = '' OR p.account_id = ?)
-		ORDER BY p.id`,
-		string(post.StatusDraft), fmtTime(from), fmtTime(until), accountID, accountID)
+	q, args := slotPostsAll, []any{string(post.StatusDraft), fmtTime(from), fmtTime(until)}
+	if accountID != "" {
+		q, args = slotPostsAccount, append([]any{accountID}, args...)
+	}
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read queued posts: %w", mapErr(err))
 	}
@@ -119,12 +119,24 @@ func (t *Tx) SlotPosts(accountID string, from, until time.Time) (map[SlotKey]Slo
 			return nil, err
 		}
 		k := SlotKey{AccountID: acct, Unix: ts.Unix()}
-		if _, dup := out[k]; !dup { // the first post created holds the slot
+		if cur, dup := out[k]; !dup || id < cur.ID { // the first post created holds the slot
 			out[k] = SlotPost{ID: id, Text: text, Status: post.Status(status)}
 		}
 	}
 	return out, mapErr(rows.Err())
 }
+
+// The queue view's reads: a range of posts_account_scheduled per account
+// (one with slots, when no account is named), never a scan of every post
+// — "? = '' OR account_id = ?" would be one, since the plan is made
+// before the parameter is known.
+const (
+	slotPostsWhere = ` AND p.parent_post_id IS NULL AND p.status <> ? AND p.scheduled_at > ? AND p.scheduled_at <= ?`
+	slotPostsAll   = `SELECT p.account_id, p.scheduled_at, p.id, p.content, p.status FROM posts p
+		WHERE p.account_id IN (SELECT DISTINCT account_id FROM slots)` + slotPostsWhere
+	slotPostsAccount = `SELECT p.account_id, p.scheduled_at, p.id, p.content, p.status FROM posts p
+		WHERE p.account_id = ?` + slotPostsWhere
+)
 
 // SlotKey names a slot instant of an account.
 type SlotKey struct {
