@@ -128,8 +128,8 @@ func (t *Tx) SlotPosts(accountID string, from, until time.Time) (map[SlotKey]Slo
 
 // The queue view's reads: a range of posts_account_scheduled per account
 // (one with slots, when no account is named), never a scan of every post
-// — "? = ” OR account_id = ?" would be one, since the plan is made
-// before the parameter is known.
+// (an "empty parameter OR account_id = ?" filter would be one, since the
+// plan is made before the parameter is known).
 const (
 	slotPostsWhere = ` AND p.parent_post_id IS NULL AND p.status <> ? AND p.scheduled_at > ? AND p.scheduled_at <= ?`
 	slotPostsAll   = `SELECT p.account_id, p.scheduled_at, p.id, p.content, p.status FROM posts p
