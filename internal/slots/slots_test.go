@@ -29,6 +29,11 @@ func TestParseSpec(t *testing.T) {
 		{"weekdays 00:00", []string{"mon", "tue", "wed", "thu", "fri"}, []int{0}, "mon-fri"},
 		{"Wednesday 23:59", []string{"wed"}, []int{1439}, "wed"},
 		{"mon,wed-fri 07:00", []string{"mon", "wed", "thu", "fri"}, []int{420}, "mon,wed-fri"},
+		// Spaces around the commas, as people type them.
+		{"mon-fri 09:00, 13:30", []string{"mon", "tue", "wed", "thu", "fri"}, []int{540, 810}, "mon-fri"},
+		{"mon , wed 09:00 ,13:30", []string{"mon", "wed"}, []int{540, 810}, "mon,wed"},
+		{"  sat - sun\t10:00 ", []string{"sat", "sun"}, []int{600}, "sat,sun"},
+		{"mon-mon 10:00", []string{"mon"}, []int{600}, "mon"},
 	}
 	for _, c := range cases {
 		s, err := ParseSpec(c.in)
@@ -50,7 +55,8 @@ func TestParseSpec(t *testing.T) {
 
 func TestParseSpecRefuses(t *testing.T) {
 	for _, in := range []string{"", "09:00", "mon-fri", "funday 09:00", "mon 25:00", "mon 9", "mon 09:60",
-		"mon 09:00,", "mon-xyz 10:00", "mo 10:00", "mon 10:00 11:00", "İstanbul 10:00", "月 10:00", "mon ０９:００"} {
+		"mon 09:00,", "mon-xyz 10:00", "mo 10:00", "mon 10:00 11:00", "İstanbul 10:00", "月 10:00", "mon ０９:００",
+		"mon +9:00", "mon 9:+5", "mon -0:00", "mon 24:00", "mon 9:00:00", "mon 009:00", "mon 10:00,,11:00", "mon 10:00, fri 11:00", "9:00 mon"} {
 		_, err := ParseSpec(in)
 		if err == nil {
 			t.Errorf("ParseSpec(%q) accepted", in)
