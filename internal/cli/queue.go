@@ -318,9 +318,12 @@ func queueGrid(q api.Queue, loc *time.Location, width int) ([]string, bool) {
 			dates = append(dates, d)
 		}
 		// A slot in the user's zone keeps its row on a clock-change
-		// night, its cell saying the time it moved to.
+		// night, its cell saying the time it moved to; unless it moved
+		// past midnight (Nuuk springs forward at 23:00), where the next
+		// day's own occurrence holds that row's cell: it then has the
+		// row of the time it moved to.
 		hm := l.Format("15:04")
-		if sl.Zone == loc.String() && sl.Time != "" {
+		if sl.Zone == loc.String() && sl.Time != "" && sl.Time <= hm {
 			hm = sl.Time
 		}
 		k := rowKey{sl.Account, hm}

@@ -111,3 +111,38 @@ func TestQueueGolden(t *testing.T) {
 		})
 	}
 }
+
+// A slot moved across midnight by a clock change (Nuuk springs forward at
+// 23:00 on a Saturday: Saturday's 23:30 is Sunday 00:30) has a cell of
+// its own, at the time it moved to, rather than overwriting Sunday's own
+// 23:30 in the slot's row.
+func TestQueueGridSlotMovedAcrossMidnight(t *testing.T) {
+	nuuk, err := time.LoadLocation("America/Nuuk")
+	if err != nil {
+		t.Skip(err)
+	}
+	ss := []slots.Slot{{ID: 1, AccountID: "11", Account: "alice", Days: slots.AllDays, Minute: 23*60 + 30, Zone: "America/Nuuk"}}
+	from := time.Date(2026, 3, 28, 12, 0, 0, 0, nuuk)
+	occ, err := slots.Between(ss, from, from.Add(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := api.Queue{From: from, Until: from.Add(48 * time.Hour)}
+	for i, o := range occ {
+		id := int64(i + 1)
+		q.Slots = append(q.Slots, api.QueueSlot{At: o.At, Account: "alice", SlotID: 1, Time: "23:30", Zone: "America/Nuuk", PostID: &id, Excerpt: "post"})
+	}
+	if len(q.Slots) != 2 {
+		t.Fatalf("%d slots, want Saturday's (moved) and Sunday's", len(q.Slots))
+	}
+	lines, ok := queueGrid(q, nuuk, 160)
+	if !ok {
+		t.Fatal("no grid at 160 columns")
+	}
+	out := strings.Join(lines, "\n")
+	for _, want := range []string{"#1 post", "#2 post"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("grid lacks %q:\n%s", want, out)
+		}
+	}
+}
