@@ -263,7 +263,7 @@ func printQueue(env *Env, loc *time.Location, q api.Queue, days int) error {
 		fmt.Fprintf(env.Stdout, "No queue slots in the next %s (see psnd slots; add some with psnd slots add \"mon-fri 09:00,13:30\")\n", plural(days, "day", "days"))
 		return nil
 	}
-	if g, ok := queueGrid(q, loc, terminalWidth(env)); ok {
+	if g, ok := queueGrid(q, loc, zoneName(env, loc), terminalWidth(env)); ok {
 		for _, l := range g {
 			fmt.Fprintln(env.Stdout, strings.TrimRight(l, " "))
 		}
@@ -301,8 +301,9 @@ const (
 // queueGrid draws the slots as weeks: days as columns, slot times (per
 // account when there are several) as rows; a cell is "#ID excerpt",
 // "free", or blank where no slot falls. ok is false when width cannot fit
-// a week of readable cells.
-func queueGrid(q api.Queue, loc *time.Location, width int) ([]string, bool) {
+// a week of readable cells. zone is loc's IANA name (zoneName: loc may be
+// time.Local, named "Local", while slots carry the name).
+func queueGrid(q api.Queue, loc *time.Location, zone string, width int) ([]string, bool) {
 	if width <= 0 {
 		return nil, false
 	}
@@ -323,7 +324,7 @@ func queueGrid(q api.Queue, loc *time.Location, width int) ([]string, bool) {
 		// day's own occurrence holds that row's cell: it then has the
 		// row of the time it moved to.
 		hm := l.Format("15:04")
-		if sl.Zone == loc.String() && sl.Time != "" && sl.Time <= hm {
+		if (sl.Zone == zone || sl.Zone == loc.String()) && sl.Time != "" && sl.Time <= hm {
 			hm = sl.Time
 		}
 		k := rowKey{sl.Account, hm}

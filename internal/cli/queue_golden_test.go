@@ -135,7 +135,7 @@ func TestQueueGridSlotMovedAcrossMidnight(t *testing.T) {
 	if len(q.Slots) != 2 {
 		t.Fatalf("%d slots, want Saturday's (moved) and Sunday's", len(q.Slots))
 	}
-	lines, ok := queueGrid(q, nuuk, 160)
+	lines, ok := queueGrid(q, nuuk, "America/Nuuk", 160)
 	if !ok {
 		t.Fatal("no grid at 160 columns")
 	}
@@ -144,5 +144,43 @@ func TestQueueGridSlotMovedAcrossMidnight(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("grid lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The user's zone unnamed (no PSN_TZ: time.Local, "Local") is still the
+// zone the slots were added in, by its name: a slot moved by the spring
+// gap keeps its row, its cell saying the time it moved to, rather than
+// growing a row of its own for one night.
+func TestQueueGridLocalZoneKeepsRows(t *testing.T) {
+	data, err := os.ReadFile("/usr/share/zoneinfo/Europe/Paris")
+	if err != nil {
+		t.Skip(err)
+	}
+	local, err := time.LoadLocationFromTZData("Local", data) // as time.Local is named
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := []slots.Slot{{ID: 1, AccountID: "11", Account: "alice", Days: slots.AllDays, Minute: 2*60 + 30, Zone: "Europe/Paris"}}
+	from := time.Date(2026, 3, 28, 12, 0, 0, 0, local)
+	occ, err := slots.Between(ss, from, from.Add(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := api.Queue{From: from, Until: from.Add(48 * time.Hour)}
+	for _, o := range occ {
+		q.Slots = append(q.Slots, api.QueueSlot{At: o.At, Account: "alice", SlotID: 1, Time: "02:30", Zone: "Europe/Paris"})
+	}
+	lines, ok := queueGrid(q, local, "Europe/Paris", 160)
+	if !ok {
+		t.Fatal("no grid at 160 columns")
+	}
+	rows := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "02:30") || strings.HasPrefix(l, "03:30") {
+			rows++
+		}
+	}
+	if rows != 1 {
+		t.Errorf("%d rows for one slot, want 1:\n%s", rows, strings.Join(lines, "\n"))
 	}
 }
