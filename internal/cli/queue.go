@@ -268,7 +268,7 @@ func printQueue(env *Env, loc *time.Location, q api.Queue, days int) error {
 			fmt.Fprintln(env.Stdout, strings.TrimRight(l, " "))
 		}
 	} else {
-		printQueueList(env, loc, q)
+		printQueueList(env, loc, q, terminalWidth(env))
 	}
 	free := 0
 	for _, sl := range q.Slots {
@@ -280,14 +280,32 @@ func printQueue(env *Env, loc *time.Location, q api.Queue, days int) error {
 	return nil
 }
 
-func printQueueList(env *Env, loc *time.Location, q api.Queue) {
+// printQueueList prints the slots one a line; on a terminal (width > 0)
+// the text is cut to fit the line, so that a narrow terminal — the reason
+// for the list — does not wrap every filled slot.
+func printQueueList(env *Env, loc *time.Location, q api.Queue, width int) {
 	rows := [][]string{{"WHEN", "ACCOUNT", "POST", "TEXT"}}
 	for _, sl := range q.Slots {
 		r := []string{sl.At.In(loc).Format("Mon 2006-01-02 15:04 MST"), "@" + sl.Account, "free", ""}
 		if sl.PostID != nil {
-			r[2], r[3] = strconv.FormatInt(*sl.PostID, 10), truncate(sl.Excerpt, 50)
+			r[2], r[3] = strconv.FormatInt(*sl.PostID, 10), sl.Excerpt
 		}
 		rows = append(rows, r)
+	}
+	textW := 50
+	if width > 0 {
+		used := 0
+		for c := range 3 {
+			w := 0
+			for _, r := range rows {
+				w = max(w, displayWidth(r[c]))
+			}
+			used += w + 2
+		}
+		textW = max(min(textW, width-used), 10)
+	}
+	for _, r := range rows[1:] {
+		r[3] = truncate(r[3], textW)
 	}
 	printColumns(env, rows)
 }
