@@ -301,3 +301,20 @@ func TestImportQueueTakesSlotsAfterStoreTime(t *testing.T) {
 		t.Errorf("queued at %v, want %v: today's 09:01 had passed when the post was stored", p.ScheduledAt, want)
 	}
 }
+
+// TestQueueCreateTakesSlotAfterStoreTime: post --queue takes the slot
+// after the time the post is stored, not the time the request came in:
+// its media are copied in between (a video can take a while), and a slot
+// passing meanwhile would put the post in the past.
+func TestQueueCreateTakesSlotAfterStoreTime(t *testing.T) {
+	var ticking atomic.Bool
+	h := newHarness(t, func(h *harness) { h.cfg.Clock = tickingClock{sleepingClock{h.clock}, &ticking} })
+	h.start()
+	h.addSlots("daily 09:01", "UTC") // t0 is 09:00
+	ticking.Store(true)
+	p := h.create(api.CreatePost{Text: "queued İ 🎉", Queue: true})
+	ticking.Store(false)
+	if want := t0.Add(24*time.Hour + time.Minute); p.ScheduledAt == nil || !p.ScheduledAt.Equal(want) {
+		t.Errorf("queued at %v, want %v: today's 09:01 had passed when the post was stored", p.ScheduledAt, want)
+	}
+}
