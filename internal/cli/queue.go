@@ -382,7 +382,10 @@ func queueGrid(q api.Queue, loc *time.Location, zone string, width int) ([]strin
 		}
 		head := padRight("", labelW)
 		for _, d := range week {
-			t, _ := time.ParseInLocation(time.DateOnly, d, loc)
+			// A date, not an instant: read in loc, a date whose midnight
+			// a clock change skips (Santiago, Havana) would be the day
+			// before's 23:00.
+			t, _ := time.Parse(time.DateOnly, d)
 			head += "  " + padRight(t.Format("Mon 02 Jan"), cell)
 		}
 		out = append(out, head)

@@ -186,3 +186,37 @@ func TestQueueGridLocalZoneKeepsRows(t *testing.T) {
 		t.Errorf("%d rows for one slot, want 1:\n%s", rows, strings.Join(lines, "\n"))
 	}
 }
+
+// A column is labelled with its own date even where that date's midnight
+// does not exist (Santiago springs forward at 00:00: time.ParseInLocation
+// read "2026-09-06" as 23:00 on the 5th, and labelled Sunday's column
+// "Sat 05 Sep" a second time).
+func TestQueueGridMidnightGapLabels(t *testing.T) {
+	for _, c := range []struct{ zone, from, want string }{
+		{"America/Santiago", "2026-09-04", "Sun 06 Sep"},
+		{"America/Havana", "2026-03-06", "Sun 08 Mar"},
+	} {
+		loc, err := time.LoadLocation(c.zone)
+		if err != nil {
+			t.Skip(err)
+		}
+		ss := []slots.Slot{{ID: 1, AccountID: "11", Account: "alice", Days: slots.AllDays, Minute: 12 * 60, Zone: c.zone}}
+		d, _ := time.ParseInLocation(time.DateOnly, c.from, loc)
+		occ, err := slots.Between(ss, d, d.Add(4*24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := api.Queue{From: d, Until: d.Add(4 * 24 * time.Hour)}
+		for _, o := range occ {
+			q.Slots = append(q.Slots, api.QueueSlot{At: o.At, Account: "alice", SlotID: 1, Time: "12:00", Zone: c.zone})
+		}
+		lines, ok := queueGrid(q, loc, c.zone, 160)
+		if !ok || len(lines) < 2 {
+			t.Fatalf("%s: no grid", c.zone)
+		}
+		head := lines[1]
+		if !strings.Contains(head, c.want) {
+			t.Errorf("%s: header %q lacks %q", c.zone, head, c.want)
+		}
+	}
+}
