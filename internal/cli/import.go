@@ -513,7 +513,7 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 	}
 	progress := env.StderrIsTerminal && len(todo) > api.ImportBatchMax
 	// A dry run stores nothing, so each batch is told the slots the
-	// batches before it were given.
+	// batches before it were given or named.
 	var reserved []api.ImportReserved
 	for start := 0; start < len(todo); {
 		end, size := start, 0
@@ -550,6 +550,10 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 			verdicts[i] = res.Items[k]
 			if at := res.Items[k].ScheduledAt; at != nil {
 				reserved = append(reserved, api.ImportReserved{Account: items[i].Account, At: *at})
+			} else if it := items[i]; it.At != nil && !it.Draft && res.Items[k].Status != api.ImportInvalid {
+				// A time given explicitly takes a slot there too, as it
+				// will once stored.
+				reserved = append(reserved, api.ImportReserved{Account: it.Account, At: *it.At})
 			}
 		}
 		start = end

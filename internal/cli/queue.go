@@ -263,12 +263,12 @@ func printQueue(env *Env, loc *time.Location, q api.Queue, days int) error {
 		fmt.Fprintf(env.Stdout, "No queue slots in the next %s (see psnd slots; add some with psnd slots add \"mon-fri 09:00,13:30\")\n", plural(days, "day", "days"))
 		return nil
 	}
-	if g, ok := queueGrid(q, loc, terminalWidth(env)); ok {
+	if g, ok := queueGrid(q, loc, zoneName(env, loc), terminalWidth(env)); ok {
 		for _, l := range g {
 			fmt.Fprintln(env.Stdout, strings.TrimRight(l, " "))
 		}
 	} else {
-		printQueueList(env, loc, q)
+		printQueueList(env, loc, q, terminalWidth(env))
 	}
 	free := 0
 	for _, sl := range q.Slots {
@@ -280,14 +280,32 @@ func printQueue(env *Env, loc *time.Location, q api.Queue, days int) error {
 	return nil
 }
 
-func printQueueList(env *Env, loc *time.Location, q api.Queue) {
+// printQueueList prints the slots one a line; on a terminal (width > 0)
+// the text is cut to fit the line, so that a narrow terminal — the reason
+// for the list — does not wrap every filled slot.
+func printQueueList(env *Env, loc *time.Location, q api.Queue, width int) {
 	rows := [][]string{{"WHEN", "ACCOUNT", "POST", "TEXT"}}
 	for _, sl := range q.Slots {
 		r := []string{sl.At.In(loc).Format("Mon 2006-01-02 15:04 MST"), "@" + sl.Account, "free", ""}
 		if sl.PostID != nil {
-			r[2], r[3] = strconv.FormatInt(*sl.PostID, 10), truncate(sl.Excerpt, 50)
+			r[2], r[3] = strconv.FormatInt(*sl.PostID, 10), sl.Excerpt
 		}
 		rows = append(rows, r)
+	}
+	textW := 50
+	if width > 0 {
+		used := 0
+		for c := range 3 {
+			w := 0
+			for _, r := range rows {
+				w = max(w, displayWidth(r[c]))
+			}
+			used += w + 2
+		}
+		textW = max(min(textW, width-used), 10)
+	}
+	for _, r := range rows[1:] {
+		r[3] = truncate(r[3], textW)
 	}
 	printColumns(env, rows)
 }
@@ -301,8 +319,9 @@ const (
 // queueGrid draws the slots as weeks: days as columns, slot times (per
 // account when there are several) as rows; a cell is "#ID excerpt",
 // "free", or blank where no slot falls. ok is false when width cannot fit
-// a week of readable cells.
-func queueGrid(q api.Queue, loc *time.Location, width int) ([]string, bool) {
+// a week of readable cells. zone is loc's IANA name (zoneName: loc may be
+// time.Local, named "Local", while slots carry the name).
+func queueGrid(q api.Queue, loc *time.Location, zone string, width int) ([]string, bool) {
 	if width <= 0 {
 		return nil, false
 	}
@@ -318,9 +337,12 @@ func queueGrid(q api.Queue, loc *time.Location, width int) ([]string, bool) {
 			dates = append(dates, d)
 		}
 		// A slot in the user's zone keeps its row on a clock-change
-		// night, its cell saying the time it moved to.
+		// night, its cell saying the time it moved to; unless it moved
+		// past midnight (Nuuk springs forward at 23:00), where the next
+		// day's own occurrence holds that row's cell: it then has the
+		// row of the time it moved to.
 		hm := l.Format("15:04")
-		if sl.Zone == loc.String() && sl.Time != "" {
+		if (sl.Zone == zone || sl.Zone == loc.String()) && sl.Time != "" && sl.Time <= hm {
 			hm = sl.Time
 		}
 		k := rowKey{sl.Account, hm}
@@ -360,7 +382,10 @@ func queueGrid(q api.Queue, loc *time.Location, width int) ([]string, bool) {
 		}
 		head := padRight("", labelW)
 		for _, d := range week {
-			t, _ := time.ParseInLocation(time.DateOnly, d, loc)
+			// A date, not an instant: read in loc, a date whose midnight
+			// a clock change skips (Santiago, Havana) would be the day
+			// before's 23:00.
+			t, _ := time.Parse(time.DateOnly, d)
 			head += "  " + padRight(t.Format("Mon 02 Jan"), cell)
 		}
 		out = append(out, head)

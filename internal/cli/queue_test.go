@@ -168,3 +168,56 @@ func TestZoneName(t *testing.T) {
 		t.Error("system zone without TZ: empty name")
 	}
 }
+
+// TestImportDryRunQueueAcrossBatches: a dry run says the slot each queued
+// item would take, also when an item of an earlier batch (an import
+// is sent 500 items at a time) names a slot's time with at: a dry run
+// stores nothing, so the later batch must be told, or it shows a queued
+// item in that slot, which the real import then gives the next one.
+func TestImportDryRunQueueAcrossBatches(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	hm := time.Now().UTC().Add(6 * time.Hour).Format("15:04")
+	if r := run(t, vars, "", "slots", "add", "daily "+hm); r.code != 0 {
+		t.Fatalf("slots add: %+v", r)
+	}
+	r := run(t, vars, "", "queue", "--json", "--days", "3")
+	var q api.Queue
+	if err := json.Unmarshal([]byte(r.stdout), &q); err != nil || len(q.Slots) < 2 {
+		t.Fatalf("queue: %v %+v", err, r)
+	}
+	first, second := q.Slots[0].At, q.Slots[1].At
+	var b strings.Builder
+	b.WriteString("text,at,draft,queue\n")
+	fmt.Fprintf(&b, "İ takes the first slot by its time,%s,,\n", first.Format(time.RFC3339))
+	for i := range api.ImportBatchMax - 1 {
+		fmt.Fprintf(&b, "draft %d 東京,,true,\n", i)
+	}
+	b.WriteString("queued in the next batch 🎉,,,true\n")
+	csv := filepath.Join(t.TempDir(), "week.csv")
+	writeTestFile(t, csv, b.String())
+	slotOf := func(args ...string) time.Time {
+		t.Helper()
+		r, vs := importJSON(t, vars, args...)
+		if r.code != 0 || len(vs) != api.ImportBatchMax+1 {
+			t.Fatalf("import %v: %+v", args, r)
+		}
+		var m map[string]any
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
+			t.Fatal(err)
+		}
+		at, _ := m["scheduled_at"].(string)
+		tm, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			t.Fatalf("last verdict %v: no slot", m)
+		}
+		return tm
+	}
+	if got := slotOf("--dry-run", csv); !got.Equal(second) {
+		t.Errorf("dry run: queued item at %v, want %v (the first slot is the first item's)", got, second)
+	}
+	if got := slotOf(csv); !got.Equal(second) {
+		t.Errorf("import: queued item at %v, want %v", got, second)
+	}
+}

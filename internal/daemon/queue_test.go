@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,5 +259,62 @@ func TestImportQueue(t *testing.T) {
 	}
 	if h.postCount() != n {
 		t.Errorf("posts stored from an invalid batch")
+	}
+}
+
+// tickingClock is the harness's clock, moved a minute forward by every
+// reading while ticking: time passes between an import's check and its
+// store (media are copied in between, which can take long).
+type tickingClock struct {
+	sleepingClock
+	ticking *atomic.Bool
+}
+
+func (c tickingClock) Now() time.Time {
+	now := c.sleepingClock.Now()
+	if c.ticking.Load() {
+		c.Advance(time.Minute)
+	}
+	return now
+}
+
+// TestImportQueueTakesSlotsAfterStoreTime: the slots an import's queued
+// items take at store time come after the time they are stored, not
+// after the time the batch was checked: a slot that passed in between
+// would put the post in the past, published at once.
+func TestImportQueueTakesSlotsAfterStoreTime(t *testing.T) {
+	var ticking atomic.Bool
+	h := newHarness(t, func(h *harness) { h.cfg.Clock = tickingClock{sleepingClock{h.clock}, &ticking} })
+	h.start()
+	h.addSlots("daily 09:01", "UTC") // t0 is 09:00
+	ticking.Store(true)
+	res := h.importBatch(api.ImportRequest{Items: []api.ImportItem{{Source: "/w/a.md", ContentHash: "a", Text: "a 東京", Queue: true}}})
+	ticking.Store(false)
+	if res.Invalid != 0 || res.Items[0].ID == 0 {
+		t.Fatalf("import: %+v", res)
+	}
+	var p api.Post
+	if err := h.call(http.MethodGet, "/v1/posts/"+fmt.Sprint(res.Items[0].ID), nil, &p); err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(24*time.Hour + time.Minute); p.ScheduledAt == nil || !p.ScheduledAt.Equal(want) {
+		t.Errorf("queued at %v, want %v: today's 09:01 had passed when the post was stored", p.ScheduledAt, want)
+	}
+}
+
+// TestQueueCreateTakesSlotAfterStoreTime: post --queue takes the slot
+// after the time the post is stored, not the time the request came in:
+// its media are copied in between (a video can take a while), and a slot
+// passing meanwhile would put the post in the past.
+func TestQueueCreateTakesSlotAfterStoreTime(t *testing.T) {
+	var ticking atomic.Bool
+	h := newHarness(t, func(h *harness) { h.cfg.Clock = tickingClock{sleepingClock{h.clock}, &ticking} })
+	h.start()
+	h.addSlots("daily 09:01", "UTC") // t0 is 09:00
+	ticking.Store(true)
+	p := h.create(api.CreatePost{Text: "queued İ 🎉", Queue: true})
+	ticking.Store(false)
+	if want := t0.Add(24*time.Hour + time.Minute); p.ScheduledAt == nil || !p.ScheduledAt.Equal(want) {
+		t.Errorf("queued at %v, want %v: today's 09:01 had passed when the post was stored", p.ScheduledAt, want)
 	}
 }

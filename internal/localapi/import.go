@@ -155,9 +155,10 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	err = s.media.commit(r.Context(), staged, func() error {
 		return s.store.Update(r.Context(), func(tx *sqlstore.Tx) error {
 			oldMedia, changed = nil, nil
-			// The slots are taken again at store time, in file order:
-			// what the check saw may have changed since.
-			err := scheduleQueued(tx, newImportSlots(tx, now), plans, res.Items, func(i int, err error) error {
+			// The slots are taken again at store time, in file order,
+			// after the store's now: what the check saw may have changed
+			// since, and a slot may have passed while media were copied.
+			err := scheduleQueued(tx, newImportSlots(tx, s.clock.Now()), plans, res.Items, func(i int, err error) error {
 				return fmt.Errorf("%s: %w", req.Items[i].Source, err)
 			})
 			if err != nil {

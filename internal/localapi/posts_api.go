@@ -110,8 +110,10 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request) {
 			}
 			if req.Queue {
 				// The slot is taken in the transaction that stores the
-				// post: two creates at once never get the same one.
-				at, err := nextSlot(tx, acct, now, 0)
+				// post: two creates at once never get the same one. It
+				// comes after the store's now: media were copied since
+				// the request came in, and a slot may have passed.
+				at, err := nextSlot(tx, acct, s.clock.Now(), 0)
 				if err != nil {
 					return err
 				}

@@ -101,16 +101,20 @@ const specHelp = `use days then times, e.g. "mon-fri 09:00,13:30", "daily 18:00"
 // "mon", "mon-fri", "sat,sun", "fri-mon", full names too) then, after
 // spaces, one or more times of day ("09:00", "9:00,13:30").
 func ParseSpec(s string) (Spec, error) {
+	// The times start at the first field that starts with a digit, so
+	// that spaces around commas, on either side, are harmless:
+	// "mon, wed 09:00, 13:30".
 	fields := strings.Fields(s)
-	if len(fields) < 2 {
+	i := slices.IndexFunc(fields, func(f string) bool { return f[0] >= '0' && f[0] <= '9' })
+	if i < 1 {
 		return Spec{}, fmt.Errorf("slot %q: %s", s, specHelp)
 	}
-	days, err := parseDaysSpec(strings.Join(fields[:len(fields)-1], ""))
+	days, err := parseDaysSpec(strings.Join(fields[:i], ""))
 	if err != nil {
 		return Spec{}, fmt.Errorf("slot %q: %v; %s", s, err, specHelp)
 	}
 	var mins []int
-	for _, t := range strings.Split(fields[len(fields)-1], ",") {
+	for _, t := range strings.Split(strings.Join(fields[i:], ""), ",") {
 		m, err := ParseTime(t)
 		if err != nil {
 			return Spec{}, fmt.Errorf("slot %q: %v; %s", s, err, specHelp)
@@ -185,9 +189,13 @@ func weekday(s string) (time.Weekday, bool) {
 // midnight.
 func ParseTime(s string) (int, error) {
 	hs, ms, ok := strings.Cut(s, ":")
+	// Digits only: strconv.Atoi would take "+9" and "-0" too.
+	digits := func(x string) bool {
+		return x != "" && strings.Trim(x, "0123456789") == ""
+	}
 	h, err1 := strconv.Atoi(hs)
 	m, err2 := strconv.Atoi(ms)
-	if !ok || err1 != nil || err2 != nil || len(ms) != 2 || len(hs) > 2 || h < 0 || h > 23 || m < 0 || m > 59 {
+	if !ok || !digits(hs) || !digits(ms) || err1 != nil || err2 != nil || len(ms) != 2 || len(hs) > 2 || h > 23 || m > 59 {
 		return 0, fmt.Errorf("bad time of day %q (want HH:MM, 00:00 to 23:59)", s)
 	}
 	return h*60 + m, nil
@@ -233,10 +241,14 @@ func Between(ss []Slot, from, until time.Time) ([]Occurrence, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Every instant in (from, until] falls on a local date between
-		// from's date and until's, read in loc.
+		// Every instant in (from, until] is a wall time of a local date
+		// between the day before from's date and until's date: a wall
+		// time skipped by a gap moves forward by it, across midnight when
+		// the gap ends after it (Nuuk springs forward at 23:00 on a
+		// Saturday; Apia skipped a whole day), but never by more than a
+		// day. Two days before, to be safe; the instants are filtered.
 		f := from.In(loc)
-		day := time.Date(f.Year(), f.Month(), f.Day(), 12, 0, 0, 0, time.UTC)
+		day := time.Date(f.Year(), f.Month(), f.Day()-2, 12, 0, 0, 0, time.UTC)
 		last := until.In(loc)
 		end := time.Date(last.Year(), last.Month(), last.Day(), 12, 0, 0, 0, time.UTC)
 		for ; !day.After(end); day = day.AddDate(0, 0, 1) {

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/psnd/psnd/internal/post"
+	"github.com/psnd/psnd/internal/slots"
 	"github.com/psnd/psnd/internal/sqlstore"
 	"github.com/psnd/psnd/internal/sqlstore/sqlstoretest"
 )
@@ -121,6 +123,61 @@ func BenchmarkListPage(b *testing.B) {
 				n = walk(c.q, c.page, c.all)
 			}
 			b.ReportMetric(float64(n), "posts")
+		})
+	}
+}
+
+// BenchmarkQueue is the store's part of the queue over 100,000 posts (the
+// scheduled ones a year ahead, a minute apart) with ten slots a day:
+// `psnd queue` (the week's posts in slots), one `post --queue` (a picker
+// and its first slot), and an import of 5,000 queued items (one picker,
+// 5,000 slots).
+func BenchmarkQueue(b *testing.B) {
+	s := list100k(b)
+	ctx := context.Background()
+	spec, err := slots.ParseSpec("daily 09:00,10:00,11:00,12:00,13:00,14:00,15:00,16:00,17:00,18:00")
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	if err := s.Update(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.AddSlots(sqlstoretest.Account.ID, spec, "Europe/Paris", now)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	picks := func(n int) func(tx *sqlstore.Tx) error {
+		return func(tx *sqlstore.Tx) error {
+			pk, err := tx.NewSlotPicker(sqlstoretest.Account.ID, now, 0)
+			if err != nil {
+				return err
+			}
+			for range n {
+				if _, err := pk.Next(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	for _, c := range []struct {
+		name string
+		fn   func(tx *sqlstore.Tx) error
+	}{
+		{"view-week", func(tx *sqlstore.Tx) error {
+			_, err := tx.SlotPosts("", now, now.Add(7*24*time.Hour))
+			return err
+		}},
+		{"next", picks(1)},
+		{"import-5000", picks(5000)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.View(ctx, c.fn); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

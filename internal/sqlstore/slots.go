@@ -95,14 +95,14 @@ func (t *Tx) DeleteSlot(id int64) error {
 // SlotPosts returns, for each instant in (from, until] that holds a post
 // of the account, that post's id and first tweet's text. A post fills a
 // slot when it is not a draft and its scheduled_at is the slot's instant.
-// accountID "" means every account; the key is then account id and
-// instant.
+// accountID "" means every account with slots; the key is then account
+// id and instant.
 func (t *Tx) SlotPosts(accountID string, from, until time.Time) (map[SlotKey]SlotPost, error) {
-	rows, err := t.query(`SELECT p.account_id, p.scheduled_at, p.id, p.content, p.status FROM posts p
-		WHERE p.parent_post_id IS NULL AND p.status <> ? AND p.scheduled_at > ? AND p.scheduled_at <= ?
-		  AND (? = '' OR p.account_id = ?)
-		ORDER BY p.id`,
-		string(post.StatusDraft), fmtTime(from), fmtTime(until), accountID, accountID)
+	q, args := slotPostsAll, []any{string(post.StatusDraft), fmtTime(from), fmtTime(until)}
+	if accountID != "" {
+		q, args = slotPostsAccount, append([]any{accountID}, args...)
+	}
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read queued posts: %w", mapErr(err))
 	}
@@ -119,12 +119,24 @@ func (t *Tx) SlotPosts(accountID string, from, until time.Time) (map[SlotKey]Slo
 			return nil, err
 		}
 		k := SlotKey{AccountID: acct, Unix: ts.Unix()}
-		if _, dup := out[k]; !dup { // the first post created holds the slot
+		if cur, dup := out[k]; !dup || id < cur.ID { // the first post created holds the slot
 			out[k] = SlotPost{ID: id, Text: text, Status: post.Status(status)}
 		}
 	}
 	return out, mapErr(rows.Err())
 }
+
+// The queue view's reads: a range of posts_account_scheduled per account
+// (one with slots, when no account is named), never a scan of every post
+// (an "empty parameter OR account_id = ?" filter would be one, since the
+// plan is made before the parameter is known).
+const (
+	slotPostsWhere = ` AND p.parent_post_id IS NULL AND p.status <> ? AND p.scheduled_at > ? AND p.scheduled_at <= ?`
+	slotPostsAll   = `SELECT p.account_id, p.scheduled_at, p.id, p.content, p.status FROM posts p
+		WHERE p.account_id IN (SELECT DISTINCT account_id FROM slots)` + slotPostsWhere
+	slotPostsAccount = `SELECT p.account_id, p.scheduled_at, p.id, p.content, p.status FROM posts p
+		WHERE p.account_id = ?` + slotPostsWhere
+)
 
 // SlotKey names a slot instant of an account.
 type SlotKey struct {
@@ -143,16 +155,33 @@ type SlotPost struct {
 // transaction: each Next marks the slot it returns as taken, so several
 // posts stored in the same transaction (an import) take consecutive
 // slots, and since write transactions are serial two concurrent creates
-// never get the same one.
+// never get the same one. It is used only inside the transaction it was
+// made in.
+//
+// It works a window of weeks at a time: the window's slot instants are
+// computed once and walked, and the posts taking instants are read for
+// that window only, so a pick costs a few weeks' instants and posts, not
+// two years' (nor a window's instants per pick, for an import of
+// thousands).
 type SlotPicker struct {
-	slots   []slots.Slot
-	taken   map[int64]bool // unix seconds of taken instants
-	after   time.Time      // the last instant handed out, or now
-	horizon time.Time
+	tx        *Tx
+	accountID string
+	exclude   int64
+	slots     []slots.Slot
+	taken     map[int64]bool // unix seconds of taken instants
+	loaded    time.Time      // taken holds the posts up to here
+	horizon   time.Time
+	occ       []slots.Occurrence // the current window's instants, earliest first
+	next      int                // occ[next:] have not been handed out or passed
+	until     time.Time          // the current window's end
 }
 
-// NewSlotPicker reads the account's slots and the instants its posts
-// take, from now to the scheduling horizon. exclude is a post that does not
+// pickerWindow is how far ahead the picker looks at a time: most picks
+// are in the first.
+const pickerWindow = 28 * 24 * time.Hour
+
+// NewSlotPicker reads the account's slots; the picker hands out instants
+// after now up to the scheduling horizon. exclude is a post that does not
 // count as filling its slot (the post being moved into the queue), 0 for
 // none. ErrNoSlots when the account has none.
 func (t *Tx) NewSlotPicker(accountID string, now time.Time, exclude int64) (*SlotPicker, error) {
@@ -163,31 +192,39 @@ func (t *Tx) NewSlotPicker(accountID string, now time.Time, exclude int64) (*Slo
 	if len(ss) == 0 {
 		return nil, ErrNoSlots
 	}
-	horizon := when.Horizon(now)
-	rows, err := t.query(`SELECT p.scheduled_at FROM posts p
+	return &SlotPicker{tx: t, accountID: accountID, exclude: exclude, slots: ss, taken: map[int64]bool{},
+		loaded: now, horizon: when.Horizon(now), until: now}, nil
+}
+
+// load marks taken the instants of the account's posts in (p.loaded, until].
+func (p *SlotPicker) load(until time.Time) error {
+	if !until.After(p.loaded) {
+		return nil
+	}
+	rows, err := p.tx.query(`SELECT p.scheduled_at FROM posts p
 		WHERE p.parent_post_id IS NULL AND p.account_id = ? AND p.status <> ? AND p.id <> ?
 		  AND p.scheduled_at > ? AND p.scheduled_at <= ?`,
-		accountID, string(post.StatusDraft), exclude, fmtTime(now), fmtTime(horizon))
+		p.accountID, string(post.StatusDraft), p.exclude, fmtTime(p.loaded), fmtTime(until))
 	if err != nil {
-		return nil, fmt.Errorf("read queued posts: %w", mapErr(err))
+		return fmt.Errorf("read queued posts: %w", mapErr(err))
 	}
 	defer rows.Close()
-	taken := map[int64]bool{}
 	for rows.Next() {
 		var at string
 		if err := rows.Scan(&at); err != nil {
-			return nil, fmt.Errorf("read queued posts: %w", mapErr(err))
+			return fmt.Errorf("read queued posts: %w", mapErr(err))
 		}
 		ts, err := parseTime(at)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		taken[ts.Unix()] = true
+		p.taken[ts.Unix()] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, mapErr(err)
+		return fmt.Errorf("read queued posts: %w", mapErr(err))
 	}
-	return &SlotPicker{slots: ss, taken: taken, after: now, horizon: horizon}, nil
+	p.loaded = until
+	return nil
 }
 
 // Reserve marks an instant taken without handing it out (a dry run's
@@ -198,24 +235,28 @@ func (p *SlotPicker) Reserve(at time.Time) { p.taken[at.Unix()] = true }
 // out and marks it taken; ErrQueueFull when none is free up to the
 // horizon.
 func (p *SlotPicker) Next() (time.Time, error) {
-	// A few weeks at a time: most picks are in the first.
-	const window = 28 * 24 * time.Hour
-	for from := p.after; from.Before(p.horizon); from = from.Add(window) {
-		until := from.Add(window)
-		if until.After(p.horizon) {
-			until = p.horizon
+	for {
+		for ; p.next < len(p.occ); p.next++ {
+			if at := p.occ[p.next].At; !p.taken[at.Unix()] {
+				p.taken[at.Unix()] = true
+				p.next++
+				return at, nil
+			}
 		}
-		occ, err := slots.Between(p.slots, from, until)
+		if !p.until.Before(p.horizon) {
+			return time.Time{}, ErrQueueFull
+		}
+		from := p.until
+		if p.until = from.Add(pickerWindow); p.until.After(p.horizon) {
+			p.until = p.horizon
+		}
+		if err := p.load(p.until); err != nil {
+			return time.Time{}, err
+		}
+		occ, err := slots.Between(p.slots, from, p.until)
 		if err != nil {
 			return time.Time{}, err
 		}
-		for _, o := range occ {
-			if !p.taken[o.At.Unix()] {
-				p.taken[o.At.Unix()] = true
-				p.after = o.At
-				return o.At, nil
-			}
-		}
+		p.occ, p.next = occ, 0
 	}
-	return time.Time{}, ErrQueueFull
 }
