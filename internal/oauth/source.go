@@ -175,23 +175,7 @@ func (s *Source) Prove(ctx context.Context, accountID string) error {
 	if err != nil {
 		return err
 	}
-	a := s.acct(accountID)
-	if err := a.lock(ctx); err != nil {
-		return fmt.Errorf("wait for token refresh: %w", err)
-	}
-	tok, refreshed, err := func() (secrets.Secret, bool, error) {
-		defer a.unlock()
-		if a.pending != nil {
-			if err := s.commitPending(ctx, a); err != nil && !errors.Is(err, sqlstore.ErrTokenChanged) {
-				return secrets.Secret{}, false, err
-			}
-		}
-		cur, err := s.read(ctx, key, accountID)
-		if err != nil {
-			return secrets.Secret{}, false, err
-		}
-		return s.refresh(ctx, key, a, cur)
-	}()
+	tok, refreshed, err := s.locked(ctx, key, accountID, "", refreshAlways)
 	if err != nil {
 		return err
 	}
@@ -215,7 +199,11 @@ func (s *Source) get(ctx context.Context, accountID, stale string, force bool) (
 			return cur.access.Reveal(), nil
 		}
 	}
-	tok, refreshed, err := s.locked(ctx, key, accountID, stale, force)
+	mode := refreshIfUnusable
+	if force {
+		mode = refreshIfStale
+	}
+	tok, refreshed, err := s.locked(ctx, key, accountID, stale, mode)
 	if err != nil {
 		return "", err
 	}
@@ -258,9 +246,18 @@ func (a *account) lock(ctx context.Context) error {
 
 func (a *account) unlock() { <-a.sem }
 
+// refreshMode says when locked refreshes.
+type refreshMode int
+
+const (
+	refreshIfUnusable refreshMode = iota // the stored token is expired or about to be
+	refreshIfStale                       // the stored token is still the one X refused (stale)
+	refreshAlways                        // Prove: a refresh is the proof
+)
+
 // locked is the serialised part: re-read under the account's lock (another
-// caller may just have refreshed), then refresh if still needed.
-func (s *Source) locked(ctx context.Context, key secrets.Key, accountID, stale string, force bool) (secrets.Secret, bool, error) {
+// caller may just have refreshed), then refresh if mode still asks for it.
+func (s *Source) locked(ctx context.Context, key secrets.Key, accountID, stale string, mode refreshMode) (secrets.Secret, bool, error) {
 	a := s.acct(accountID)
 	if err := a.lock(ctx); err != nil {
 		return secrets.Secret{}, false, fmt.Errorf("wait for token refresh: %w", err)
@@ -277,12 +274,15 @@ func (s *Source) locked(ctx context.Context, key secrets.Key, accountID, stale s
 	if err != nil {
 		return secrets.Secret{}, false, err
 	}
-	if force {
+	switch mode {
+	case refreshIfStale:
 		if cur.access.Reveal() != stale {
 			return cur.access, false, nil // someone already replaced it
 		}
-	} else if s.usable(cur) {
-		return cur.access, false, nil
+	case refreshIfUnusable:
+		if s.usable(cur) {
+			return cur.access, false, nil
+		}
 	}
 	return s.refresh(ctx, key, a, cur)
 }
