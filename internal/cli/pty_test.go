@@ -6,8 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/testutil"
+	"github.com/psnd/psnd/internal/testutil/ptytest"
 )
 
 // spinnerFrame is the spinner's first frame, which it always draws.
@@ -114,41 +111,15 @@ func TestTerminalOutputEndToEnd(t *testing.T) {
 	}
 }
 
-// runInPTY runs bin with stdin, stdout and stderr on a new pseudo-terminal
-// and returns everything it wrote (the terminal turns \n into \r\n).
+// runInPTY runs bin on a new pseudo-terminal and returns everything it
+// wrote (the terminal turns \n into \r\n); a non-zero exit fails the test.
 func runInPTY(t *testing.T, bin string, environ []string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = environ
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
-	if err != nil {
-		t.Fatalf("start in a pty: %v", err)
+	code, out := ptytest.Run(t, bin, 200, environ, args...)
+	if code != 0 {
+		t.Fatalf("psnd %v: exit status %d\n%s", args, code, out)
 	}
-	defer f.Close()
-	var buf bytes.Buffer
-	copied := make(chan error, 1)
-	go func() { _, err := io.Copy(&buf, f); copied <- err }()
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case err = <-waited:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("psnd %v did not finish", args)
-	}
-	if err != nil {
-		t.Fatalf("psnd %v: %v", args, err)
-	}
-	// The copy ends when the terminal's last user is gone (EIO on Linux).
-	select {
-	case err := <-copied:
-		if err != nil && !errors.Is(err, syscall.EIO) {
-			t.Fatalf("read pty: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("pty output never ended; so far:\n%q", buf.String())
-	}
-	return buf.String()
+	return out
 }
 
 // startSandbox runs `psnd serve --sandbox` until the test ends.

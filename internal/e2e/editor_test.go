@@ -18,47 +18,16 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/testutil/ptytest"
 )
 
-// runInPTY runs the binary with stdin, stdout and stderr on a new
-// pseudo-terminal, as from a user's shell, and returns its exit status
-// and everything it wrote (\r\n read as \n).
+// runInPTY runs the binary on a new pseudo-terminal, as from a user's
+// shell, and returns its exit status and everything it wrote (\r\n read
+// as \n).
 func runInPTY(t *testing.T, environ []string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(psndBin, args...)
-	cmd.Env = environ
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
-	if err != nil {
-		t.Fatalf("start in a pty: %v", err)
-	}
-	defer f.Close()
-	var buf bytes.Buffer
-	copied := make(chan error, 1)
-	go func() { _, err := io.Copy(&buf, f); copied <- err }()
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case err = <-waited:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("psnd %v did not finish", args)
-	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("psnd %v: %v", args, err)
-	}
-	select {
-	case err := <-copied:
-		if err != nil && !errors.Is(err, syscall.EIO) {
-			t.Fatalf("read pty: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("pty output never ended; so far:\n%q", buf.String())
-	}
-	return code, strings.ReplaceAll(buf.String(), "\r\n", "\n")
+	code, out := ptytest.Run(t, psndBin, 120, environ, args...)
+	return code, strings.ReplaceAll(out, "\r\n", "\n")
 }
 
 // TestEditScheduledPostInEditor: with the real binary on a terminal, a
