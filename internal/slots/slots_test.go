@@ -1,16 +1,12 @@
 package slots
 
 import (
-	"archive/zip"
-	"crypto/sha256"
-	"io"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/psnd/psnd/internal/testutil"
 	"github.com/psnd/psnd/internal/when"
 )
 
@@ -180,15 +176,12 @@ func TestBetweenEveryZone(t *testing.T) {
 	if testing.Short() {
 		t.Skip("every zone: not in -short")
 	}
-	zones := tzdataZones(t)
+	zones := testutil.TZDataZones(t)
 	var nzones, nchanges, ncalls int
 	for _, z := range zones {
-		loc, err := time.LoadLocationFromTZData(z.name, z.data)
-		if err != nil {
-			t.Fatalf("load %s: %v", z.name, err)
-		}
+		loc := z.Loc
 		changes := offsetChanges(loc, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
-		if z.name == "Pacific/Apia" {
+		if z.Name == "Pacific/Apia" {
 			changes = append(changes, offsetChanges(loc, time.Date(2011, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2012, 1, 10, 0, 0, 0, 0, time.UTC))...)
 		}
 		if len(changes) == 0 {
@@ -197,7 +190,7 @@ func TestBetweenEveryZone(t *testing.T) {
 		nzones++
 		for _, c := range changes {
 			nchanges++
-			ncalls += checkBetweenAround(t, z.name, loc, c)
+			ncalls += checkBetweenAround(t, z.Name, loc, c)
 		}
 	}
 	if nzones < 50 || nchanges < 100 {
@@ -317,43 +310,4 @@ func unixIn(us []int64, loc *time.Location) []string {
 		out = append(out, time.Unix(u, 0).In(loc).Format("Mon 01-02 15:04 MST"))
 	}
 	return out
-}
-
-type tzZone struct {
-	name string
-	data []byte
-}
-
-// tzdataZones reads every zone of Go's own tz database (as package when's
-// tests do), one per distinct content.
-func tzdataZones(t *testing.T) []tzZone {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatalf("find GOROOT: %v", err)
-	}
-	path := filepath.Join(strings.TrimSpace(string(out)), "lib", "time", "zoneinfo.zip")
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatalf("read Go's tz database: %v", err)
-	}
-	defer zr.Close()
-	seen := map[[32]byte]bool{}
-	var zones []tzZone
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sum := sha256.Sum256(data); !seen[sum] {
-			seen[sum] = true
-			zones = append(zones, tzZone{f.Name, data})
-		}
-	}
-	return zones
 }

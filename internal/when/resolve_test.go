@@ -1,18 +1,12 @@
 package when
 
 import (
-	"archive/zip"
-	"bytes"
-	"crypto/sha256"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // golden cases resolve the same on machines without system tzdata
+
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 // TestResolveGolden: the cases from the issue, a 30-minute gap, negative
@@ -87,7 +81,7 @@ func TestResolveGolden(t *testing.T) {
 // instant showing it. A wall clock no instant shows is in a gap, and must
 // move forward by the gap.
 func TestResolveEveryZone(t *testing.T) {
-	zones := tzdataZones(t)
+	zones := testutil.TZDataZones(t)
 	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(-24 * time.Hour).Unix()
 	to := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC).Add(24 * time.Hour).Unix()
 	offset := func(loc *time.Location, u int64) int64 {
@@ -96,10 +90,7 @@ func TestResolveEveryZone(t *testing.T) {
 	}
 	var nzones, ntransitions, ngaps, noverlaps, nwalls int
 	for _, z := range zones {
-		loc, err := time.LoadLocationFromTZData(z.name, z.data)
-		if err != nil {
-			t.Fatalf("load %s: %v", z.name, err)
-		}
+		loc := z.Loc
 		nzones++
 		// Find the changes of offset hour by hour, then to the second.
 		o2 := offset(loc, from)
@@ -120,14 +111,14 @@ func TestResolveEveryZone(t *testing.T) {
 			tr := hi
 			ntransitions++
 			if tr%60 != 0 || o1%60 != 0 || o2%60 != 0 {
-				t.Fatalf("%s: change at %v (%d→%d) is not on a minute; the minute grid below assumes it", z.name, time.Unix(tr, 0).UTC(), o1, o2)
+				t.Fatalf("%s: change at %v (%d→%d) is not on a minute; the minute grid below assumes it", z.Name, time.Unix(tr, 0).UTC(), o1, o2)
 			}
 			if o2 > o1 {
 				ngaps++
 			} else {
 				noverlaps++
 			}
-			nwalls += checkTransition(t, z.name, loc, tr, o1, o2, offset)
+			nwalls += checkTransition(t, z.Name, loc, tr, o1, o2, offset)
 		}
 	}
 	if nzones < 300 || ngaps < 100 || noverlaps < 100 {
@@ -217,53 +208,4 @@ func checkTransition(t *testing.T, zone string, loc *time.Location, tr, o1, o2 i
 		}
 	}
 	return n
-}
-
-type tzZone struct {
-	name string
-	data []byte
-}
-
-// tzdataZones reads every zone of Go's own tz database (the zip from which
-// time/tzdata is generated), once per distinct content, so the result is
-// the same on every machine whatever its /usr/share/zoneinfo holds.
-func tzdataZones(t *testing.T) []tzZone {
-	t.Helper()
-	// The go command that runs the test knows its GOROOT (runtime.GOROOT
-	// is deprecated: it names where the binary was built).
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatalf("find GOROOT: %v", err)
-	}
-	root := strings.TrimSpace(string(out))
-	path := filepath.Join(root, "lib", "time", "zoneinfo.zip")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read Go's tz database: %v", err)
-	}
-	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	seen := map[[32]byte]bool{}
-	var zones []tzZone
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(data)
-		if seen[sum] {
-			continue
-		}
-		seen[sum] = true
-		zones = append(zones, tzZone{f.Name, data})
-	}
-	sort.Slice(zones, func(i, j int) bool { return zones[i].name < zones[j].name })
-	return zones
 }
