@@ -18,6 +18,16 @@ func fmtWhen(env *Env, loc *time.Location, t *time.Time) string {
 	return when.Format(*t, env.now(), loc)
 }
 
+// postWhen is fmtWhen for one of a post's times. A draft (a cancelled post
+// keeps its time) says it is not scheduled instead of "in 25h", which
+// read as if cancelling had not worked.
+func postWhen(env *Env, loc *time.Location, p api.Post, t *time.Time) string {
+	if p.Status == api.StatusDraft && t != nil {
+		return t.In(loc).Format("2006-01-02 15:04 MST") + " (not scheduled)"
+	}
+	return fmtWhen(env, loc, t)
+}
+
 // statusText is a post's status with its sub-status: "retry (rate_limited)".
 func statusText(p api.Post) string {
 	if p.SubStatus != nil {
@@ -43,7 +53,11 @@ func printPost(env *Env, loc *time.Location, p api.Post) error {
 	c := stdoutColors(env)
 	fmt.Fprintf(w, "%s by @%s\n", c.bold(fmt.Sprintf("Post %d", p.ID)), p.Account)
 	fmt.Fprintf(w, "  status:     %s\n", c.status(p.Status, statusText(p)))
-	fmt.Fprintf(w, "  scheduled:  %s\n", fmtWhen(env, loc, p.ScheduledAt))
+	label := "scheduled: "
+	if p.Status == api.StatusDraft && p.ScheduledAt != nil {
+		label = "time:      "
+	}
+	fmt.Fprintf(w, "  %s %s\n", label, postWhen(env, loc, p, p.ScheduledAt))
 	if p.PublishedAt != nil {
 		fmt.Fprintf(w, "  published:  %s\n", fmtWhen(env, loc, p.PublishedAt))
 	}

@@ -260,7 +260,7 @@ func (t *postTable) add(p api.Post) error {
 		text += fmt.Sprintf(" [+%d]", len(p.Tweets)-1)
 	}
 	t.rows++
-	return t.line(tableLine{cells: []string{fmt.Sprint(p.ID), statusText(p), fmtWhen(t.env, t.loc, listTime(p)), "@" + p.Account, text}, status: p.Status})
+	return t.line(tableLine{cells: []string{fmt.Sprint(p.ID), statusText(p), postWhen(t.env, t.loc, p, listTime(p)), "@" + p.Account, text}, status: p.Status})
 }
 
 // note adds a line of its own (a hint) after the rows so far.

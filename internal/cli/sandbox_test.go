@@ -257,3 +257,24 @@ func TestDoctorNamesTheHomeItExamined(t *testing.T) {
 		t.Errorf("doctor --sandbox's first line does not name the sandbox's home:\n%s", r.stdout)
 	}
 }
+
+// A cancelled post keeps its time, but show and list must not present it
+// as "(in 1d)": read that way, cancelling seemed not to have worked.
+func TestCancelledPostTimeNotShownAsComing(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"PSN_TZ": "Europe/Istanbul"}
+	vars["PSN_HOME"] = startSandboxDaemon(t, vars)
+	if r := runAt(t, vars, false, "post", "İstanbul'da uçurtma şenliği", "--at", "2027-06-01 09:00"); r.code != 0 {
+		t.Fatalf("post: %+v", r)
+	}
+	if r := runAt(t, vars, false, "cancel", "1"); r.code != 0 {
+		t.Fatalf("cancel: %+v", r)
+	}
+	for _, args := range [][]string{{"show", "1"}, {"list"}} {
+		r := runAt(t, vars, false, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "+03 (not scheduled)") || strings.Contains(r.stdout, "(in ") ||
+			strings.Contains(r.stdout, "scheduled:") {
+			t.Errorf("%v = %+v, want the kept time marked not scheduled", args, r)
+		}
+	}
+}
