@@ -67,8 +67,12 @@ const (
 	waitNext                 // nothing left and the reset is not known yet: wait for an answer
 )
 
-// decide reserves a create for acct if one may be sent now; g.mu held.
-func (g *rateGate) decide(acct string, now time.Time) (decision, time.Time) {
+// decide reserves a create for acct if need creates may be sent now (a
+// thread not yet started needs all of its tweets: sent part-way into a
+// spent 24-hour cap it would sit half-published until the reset); g.mu
+// held. A window whose whole limit is smaller than need only has to be
+// full.
+func (g *rateGate) decide(acct string, now time.Time, need int) (decision, time.Time) {
 	st := g.state(acct)
 	if !st.answered {
 		if st.inflight == 0 {
@@ -77,7 +81,7 @@ func (g *rateGate) decide(acct string, now time.Time) (decision, time.Time) {
 		}
 		return waitNext, time.Time{}
 	}
-	avail, limited := 0, false
+	blocked := false
 	var until time.Time
 	for _, w := range []*xapi.Window{&st.win, &st.user, &st.app} {
 		if !w.Known() {
@@ -88,17 +92,16 @@ func (g *rateGate) decide(acct string, now time.Time) (decision, time.Time) {
 			// new answer says when the new window ends.
 			w.Remaining, w.Reset = w.Limit, time.Time{}
 		}
-		left := w.Remaining - st.inflight
-		if !limited || left < avail {
-			avail = left
+		if w.Remaining-st.inflight >= max(1, min(need, w.Limit)) {
+			continue
 		}
-		limited = true
-		if left <= 0 && !w.Reset.IsZero() && w.Reset.Add(resetSlack).After(until) {
+		blocked = true
+		if !w.Reset.IsZero() && w.Reset.Add(resetSlack).After(until) {
 			until = w.Reset.Add(resetSlack)
 		}
 	}
 	switch {
-	case !limited || avail > 0:
+	case !blocked:
 		st.inflight++
 		return sendNow, time.Time{}
 	case !until.IsZero():
@@ -107,13 +110,13 @@ func (g *rateGate) decide(acct string, now time.Time) (decision, time.Time) {
 	return waitNext, time.Time{}
 }
 
-// admit is the scheduler's question for a due post of acct: sendNow
-// reserves a create that the post's publish then uses (take), or gives
-// back (done).
-func (g *rateGate) admit(acct string, postID int64, now time.Time) (decision, time.Time) {
+// admit is the scheduler's question for a due post of acct that needs
+// need creates: sendNow reserves one create that the post's publish then
+// uses (take), or gives back (done).
+func (g *rateGate) admit(acct string, postID int64, now time.Time, need int) (decision, time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	d, until := g.decide(acct, now)
+	d, until := g.decide(acct, now, need)
 	if d == sendNow {
 		g.state(acct).held[postID] = true
 	}
@@ -131,7 +134,7 @@ func (g *rateGate) waiting(now time.Time) []string {
 			out = append(out, acct)
 			continue
 		}
-		d, _ := g.decide(acct, now)
+		d, _ := g.decide(acct, now, 1)
 		if d == sendNow {
 			st.inflight-- // only asking
 		} else if d == waitNext {
@@ -153,7 +156,7 @@ func (g *rateGate) take(ctx context.Context, acct string, postID int64, now func
 			g.mu.Unlock()
 			return true, time.Time{}, nil
 		}
-		d, until := g.decide(acct, now())
+		d, until := g.decide(acct, now(), 1)
 		ch := g.changed
 		g.mu.Unlock()
 		switch d {

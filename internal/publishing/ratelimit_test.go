@@ -23,15 +23,15 @@ func TestRateGateDecisions(t *testing.T) {
 		}
 	}
 	// Before X has answered: one probe, the others wait for its answer.
-	d, u := g.admit("a", 1, now)
+	d, u := g.admit("a", 1, now, 1)
 	expect("probe", d, u, sendNow, time.Time{})
-	d, u = g.admit("a", 2, now)
+	d, u = g.admit("a", 2, now, 1)
 	expect("behind the probe", d, u, waitNext, time.Time{})
 	if w := g.waiting(now); len(w) != 1 || w[0] != "a" {
 		t.Fatalf("waiting = %v", w)
 	}
 	// Another account is not held back by this one.
-	d, u = g.admit("b", 9, now)
+	d, u = g.admit("b", 9, now, 1)
 	expect("other account", d, u, sendNow, time.Time{})
 
 	reset := now.Add(20 * time.Second)
@@ -43,43 +43,43 @@ func TestRateGateDecisions(t *testing.T) {
 	if kicks == 0 {
 		t.Fatal("an answer did not wake the scheduler")
 	}
-	d, _ = g.admit("a", 2, now)
+	d, _ = g.admit("a", 2, now, 1)
 	expect("first of two left", d, time.Time{}, sendNow, time.Time{})
-	d, _ = g.admit("a", 3, now)
+	d, _ = g.admit("a", 3, now, 1)
 	expect("second of two left", d, time.Time{}, sendNow, time.Time{})
-	d, u = g.admit("a", 4, now)
+	d, u = g.admit("a", 4, now, 1)
 	expect("none left", d, u, waitFor, reset.Add(time.Second))
 	// An unused reservation goes back.
 	g.done("a", 3)
-	d, _ = g.admit("a", 4, now)
+	d, _ = g.admit("a", 4, now, 1)
 	expect("given back", d, time.Time{}, sendNow, time.Time{})
 	// Answers out of order: the lower count of the same window wins.
 	g.answered("a", xapi.RateLimit{Window: win(5, 0, reset)}, true)
 	g.answered("a", xapi.RateLimit{Window: win(5, 1, reset)}, true)
-	d, u = g.admit("a", 5, now)
+	d, u = g.admit("a", 5, now, 1)
 	expect("stale higher count ignored", d, u, waitFor, reset.Add(time.Second))
 	// Until X's rounding second has passed, the window is still spent.
-	d, u = g.admit("a", 5, reset)
+	d, u = g.admit("a", 5, reset, 1)
 	expect("at the header's reset", d, u, waitFor, reset.Add(time.Second))
 	// After the reset: the full limit, then wait for the new window's answer.
 	later := reset.Add(time.Second)
 	for id := int64(10); id < 15; id++ {
-		d, _ = g.admit("a", id, later)
+		d, _ = g.admit("a", id, later, 1)
 		expect("after the reset", d, time.Time{}, sendNow, time.Time{})
 	}
-	d, u = g.admit("a", 15, later)
+	d, u = g.admit("a", 15, later, 1)
 	expect("limit reserved, new reset unknown", d, u, waitNext, time.Time{})
 
 	// A spent 24-hour cap holds posts back past the 15-minute window.
 	day := now.Add(24 * time.Hour)
 	g.answered("b", xapi.RateLimit{Window: win(100, 99, now.Add(15*time.Minute)), User24h: win(1, 0, day)}, true)
-	d, u = g.admit("b", 20, now)
+	d, u = g.admit("b", 20, now, 1)
 	expect("24-hour cap", d, u, waitFor, day.Add(time.Second))
 
 	// No rate-limit headers at all: nothing is held back.
 	g.answered("c", xapi.RateLimit{}, true)
 	for id := int64(30); id < 40; id++ {
-		d, _ = g.admit("c", id, now)
+		d, _ = g.admit("c", id, now, 1)
 		expect("no headers", d, time.Time{}, sendNow, time.Time{})
 	}
 }
@@ -92,21 +92,21 @@ func TestRateGateSeededCap(t *testing.T) {
 	day := now.Add(20 * time.Hour)
 	g := newRateGate(nil)
 	g.seed("spent", xapi.Window{Limit: 3, Remaining: 0, Reset: day}, now)
-	if d, until := g.admit("spent", 1, now); d != waitFor || !until.Equal(day.Add(resetSlack)) {
+	if d, until := g.admit("spent", 1, now, 1); d != waitFor || !until.Equal(day.Add(resetSlack)) {
 		t.Errorf("spent cap: decision %d until %v", d, until)
 	}
 	g.seed("left", xapi.Window{Limit: 3, Remaining: 1, Reset: day}, now)
-	if d, _ := g.admit("left", 2, now); d != sendNow {
+	if d, _ := g.admit("left", 2, now, 1); d != sendNow {
 		t.Errorf("one left: decision %d", d)
 	}
-	if d, _ := g.admit("left", 3, now); d != waitFor {
+	if d, _ := g.admit("left", 3, now, 1); d != waitFor {
 		t.Errorf("none left after the reservation: decision %d", d)
 	}
 	g.seed("old", xapi.Window{Limit: 3, Remaining: 0, Reset: now.Add(-time.Minute)}, now)
-	if d, _ := g.admit("old", 4, now); d != sendNow {
+	if d, _ := g.admit("old", 4, now, 1); d != sendNow {
 		t.Errorf("reset cap: decision %d, want a probe", d)
 	}
-	if d, _ := g.admit("old", 5, now); d != waitNext {
+	if d, _ := g.admit("old", 5, now, 1); d != waitNext {
 		t.Errorf("behind the probe: decision %d", d)
 	}
 }
