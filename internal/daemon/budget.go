@@ -21,7 +21,9 @@ import (
 //     daemon (api.BudgetHeader); a changed value is adopted, logged and
 //     kept, and held posts are looked at again at once;
 //   - "none" removes the budget;
-//   - SIGHUP re-reads $PSN_HOME/prices.json and looks at held posts again.
+//   - SIGHUP re-reads $PSN_HOME/prices.json and looks at held posts again;
+//     so does `psnd usage` when the file changed, so that the cost it
+//     shows is the one the budget measures.
 type budgetKeeper struct {
 	d *Daemon
 	b *publishing.Budget
@@ -116,6 +118,13 @@ func (k *budgetKeeper) Budget() (usd float64, ok bool) {
 
 // Estimate is the month's estimated cost as the budget measures it.
 func (k *budgetKeeper) Estimate() float64 { return k.b.Estimate() }
+
+// UsePrices takes the prices `psnd usage` read (localapi.Budget).
+func (k *budgetKeeper) UsePrices(p pricing.Table) {
+	if k.b.SetPrices(p) {
+		k.d.log.Info("prices re-read by psnd usage; looking at held posts again", "as_of", p.AsOf, "source", p.Source)
+	}
+}
 
 // reload is SIGHUP: the price file is read again and held posts are looked
 // at again.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -217,4 +219,29 @@ func TestBudgetMonthTurnReleasesHeldPosts(t *testing.T) {
 		t.Errorf("December counted nothing: %+v", u.Accounts)
 	}
 	_ = context.Background
+}
+
+// `psnd usage` re-reads $PSN_HOME/prices.json and calls its cost_usd
+// "what the budget is measured against": the budget must then measure
+// with the same prices. It used to keep the daemon's start-up prices
+// until a SIGHUP, so usage showed the month at the budget while the
+// budget let another post out.
+func TestBudgetMeasuresWithThePricesUsageShows(t *testing.T) {
+	h := newHarness(t, func(h *harness) { h.cfg.Env.Budget = "0.03" })
+	h.start()
+	a := h.create(api.CreatePost{Text: "first at $0.015 İ", Now: true})
+	if a = h.waitPost(a.ID, settled); a.Status != api.StatusPublished {
+		t.Fatalf("first: %s/%s (%s)", a.Status, sub(a), reason(a))
+	}
+	if err := os.WriteFile(filepath.Join(h.cfg.Env.Home, "prices.json"), []byte(`{"post_usd": 0.02, "as_of": "2026-11-20", "source": "my contract"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if u := h.usage(""); u.CostUSD != 0.02 {
+		t.Fatalf("usage cost %v with the new prices, want 0.02", u.CostUSD)
+	}
+	// $0.02 spent + $0.02 is past $0.03: held, as usage's numbers say.
+	b := h.create(api.CreatePost{Text: "second 東京", Now: true})
+	if b = h.waitPost(b.ID, settled); !b.HeldByBudget() || !strings.Contains(reason(b), "this post costs $0.02") {
+		t.Fatalf("second: %s/%s (%s), want held at the prices usage showed", b.Status, sub(b), reason(b))
+	}
 }

@@ -90,13 +90,18 @@ func (b *Budget) Limit() float64 {
 	return float64(b.limit) / 1e5
 }
 
-// SetPrices changes the price table and has held posts looked at again.
-func (b *Budget) SetPrices(p pricing.Table) {
+// SetPrices changes the price table and has held posts looked at again;
+// it reports whether the table changed.
+func (b *Budget) SetPrices(p pricing.Table) bool {
 	b.mu.Lock()
+	changed := b.prices != p
 	b.prices = p
-	b.dirty = true
+	b.dirty = b.dirty || changed
 	b.mu.Unlock()
-	b.kick()
+	if changed {
+		b.kick()
+	}
+	return changed
 }
 
 // CountXRequest counts through the inner counter, then keeps the month's
