@@ -245,3 +245,52 @@ func TestBudgetMeasuresWithThePricesUsageShows(t *testing.T) {
 		t.Fatalf("second: %s/%s (%s), want held at the prices usage showed", b.Status, sub(b), reason(b))
 	}
 }
+
+// failOnce fails the first Token call after it is armed: a publish that
+// ends before sending anything (a keyring or network hiccup).
+type failOnce struct {
+	*fakeTokens
+	mu    sync.Mutex
+	armed bool
+}
+
+func (f *failOnce) Token(ctx context.Context, account string) (string, error) {
+	f.mu.Lock()
+	armed := f.armed
+	f.armed = false
+	f.mu.Unlock()
+	if armed {
+		return "", fmt.Errorf("token endpoint: %w", context.DeadlineExceeded)
+	}
+	return f.fakeTokens.Token(ctx, account)
+}
+
+// A post held because another post's cost was reserved goes out when
+// that reservation comes back unspent (its publish ended before sending):
+// it used to stay held until the budget changed or the month turned.
+func TestBudgetLetsGoWhenAReservationComesBackUnspent(t *testing.T) {
+	var ft *failOnce
+	h := newHarness(t, func(h *harness) {
+		h.cfg.Env.Budget = "0.015" // one plain post
+		ft = &failOnce{fakeTokens: h.tokens}
+		h.cfg.Tokens = ft
+	})
+	h.start()
+	at := t0.Add(time.Hour)
+	a := h.create(api.CreatePost{Text: "first in line İ", At: &at})
+	b := h.create(api.CreatePost{Text: "second in line 東京", At: &at})
+	h.drainArms()
+	ft.mu.Lock()
+	ft.armed = true
+	ft.mu.Unlock()
+	h.clock.Set(at)
+	h.alarm.Fire()
+	// a was admitted (its $0.015 reserved) and b held; a's publish then
+	// ended unsent, so the month has room for b.
+	if p := h.waitPost(a.ID, func(p api.Post) bool { return p.Status == api.StatusRetry }); len(h.creates()) != 0 {
+		t.Fatalf("a: %s/%s, %d creates", p.Status, sub(p), len(h.creates()))
+	}
+	if p := h.waitPost(b.ID, done); p.Status != api.StatusPublished {
+		t.Fatalf("b after a's reservation came back: %s/%s (%s)", p.Status, sub(p), reason(p))
+	}
+}

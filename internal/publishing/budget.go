@@ -280,9 +280,13 @@ func (b *Budget) reason(c int64, now time.Time) string {
 }
 
 // release drops what is left of post id's reservation (its publish ended,
-// or it was not claimed after all).
+// or it was not claimed after all). Money reserved and not spent may let a
+// held post go: they are looked at again at the next round.
 func (b *Budget) release(id int64) {
 	b.mu.Lock()
+	if b.reserved[id] > 0 {
+		b.dirty = true
+	}
 	delete(b.reserved, id)
 	b.mu.Unlock()
 }
