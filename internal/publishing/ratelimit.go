@@ -92,7 +92,11 @@ func (g *rateGate) decide(acct string, now time.Time, need int) (decision, time.
 			// new answer says when the new window ends.
 			w.Remaining, w.Reset = w.Limit, time.Time{}
 		}
-		if w.Remaining-st.inflight >= max(1, min(need, w.Limit)) {
+		n := max(1, min(need, w.Limit))
+		if w.Reset.IsZero() {
+			n = 1 // no reset to wait for: a thread goes as far as it can
+		}
+		if w.Remaining-st.inflight >= n {
 			continue
 		}
 		blocked = true

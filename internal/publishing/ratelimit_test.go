@@ -110,3 +110,27 @@ func TestRateGateSeededCap(t *testing.T) {
 		t.Errorf("behind the probe: decision %d", d)
 	}
 }
+
+// A thread not yet started asks for all its creates: it waits whole for
+// the reset rather than going out half; one longer than the whole cap
+// needs only a full window; and with no reset known it is not held.
+func TestRateGateThreadNeedsRoomForAllItsTweets(t *testing.T) {
+	now := t0
+	day := now.Add(20 * time.Hour)
+	g := newRateGate(nil)
+	g.seed("two", xapi.Window{Limit: 5, Remaining: 2, Reset: day}, now)
+	if d, until := g.admit("two", 1, now, 3); d != waitFor || !until.Equal(day.Add(resetSlack)) {
+		t.Errorf("3 tweets, 2 left: decision %d until %v, want the reset", d, until)
+	}
+	if d, _ := g.admit("two", 2, now, 2); d != sendNow {
+		t.Errorf("2 tweets, 2 left: decision %d", d)
+	}
+	g.seed("full", xapi.Window{Limit: 3, Remaining: 3, Reset: day}, now)
+	if d, _ := g.admit("full", 3, now, 10); d != sendNow {
+		t.Errorf("10 tweets, a full cap of 3: decision %d", d)
+	}
+	g.answered("noreset", xapi.RateLimit{User24h: xapi.Window{Limit: 5, Remaining: 1}}, true)
+	if d, _ := g.admit("noreset", 4, now, 3); d != sendNow {
+		t.Errorf("3 tweets, 1 left, no reset known: decision %d", d)
+	}
+}
