@@ -126,7 +126,9 @@ func (b *Budget) countFor(ctx context.Context, id int64, acct string, at time.Ti
 	if b.month == sqlstore.UsageMonth(at) {
 		b.counts[kind] += n
 	}
-	if r, ok := b.reserved[id]; ok && id != 0 {
+	// Only what admit reserved (creates and uploads, PostCost) comes off
+	// the reservation: a lookup's reads are spent on top of it.
+	if r, ok := b.reserved[id]; ok && id != 0 && kind != sqlstore.UsageRead {
 		b.reserved[id] = max(0, r-units(b.price(kind))*int64(n))
 	}
 	return nil
