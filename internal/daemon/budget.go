@@ -135,7 +135,9 @@ func (k *budgetKeeper) reload() {
 		return
 	}
 	k.d.log.Info("SIGHUP: prices re-read; looking at held posts again", "as_of", prices.AsOf, "source", prices.Source)
-	k.b.SetPrices(prices)
+	if !k.b.SetPrices(prices) {
+		k.b.Recheck()
+	}
 }
 
 // countingMe counts GET /2/users/me (login, verify, the profile refresh

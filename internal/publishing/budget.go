@@ -208,6 +208,12 @@ func (b *Budget) roundStart(tx *sqlstore.Tx, now time.Time) (recheck bool, err e
 	return recheck, nil
 }
 
+// Recheck has held posts looked at again at once (SIGHUP).
+func (b *Budget) Recheck() {
+	b.redirty()
+	b.kick()
+}
+
 // redirty asks for another look at held posts (a round that failed).
 func (b *Budget) redirty() {
 	b.mu.Lock()
