@@ -272,6 +272,11 @@ func (b *Budget) fits(extra int64) bool {
 // `psnd post --now` and `retry` print: the budget, the month's estimate
 // and the post's cost.
 func (b *Budget) reasonLocked(spent, cost int64, now time.Time) string {
+	if cost > b.limit {
+		// No month leaves room for it: do not promise the turn.
+		return fmt.Sprintf("held by the monthly budget of %s (PSN_MONTHLY_BUDGET): this post alone costs %s, more than the whole budget; it goes out only when the budget is raised",
+			dollars(b.limit), dollars(cost))
+	}
 	return fmt.Sprintf("held by the monthly budget of %s (PSN_MONTHLY_BUDGET): this month's estimated X cost is %s and this post costs %s; raise the budget, or it goes out when the month turns (%s UTC)",
 		dollars(b.limit), dollars(spent), dollars(cost), nextMonth(now).Format("2006-01-02 15:04"))
 }

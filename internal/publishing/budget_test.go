@@ -105,3 +105,19 @@ func TestBudgetReadsDoNotEatACreatesReservation(t *testing.T) {
 		t.Errorf("post 1 still reserves %d units after its create", r)
 	}
 }
+
+// A post dearer than the whole budget never fits, however the month
+// turns: its reason must not promise that it goes out then.
+func TestBudgetReasonForAPostDearerThanTheBudget(t *testing.T) {
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	b := NewBudget(0.1, pricing.Default, nopCounter{}, nil)
+	b.month = "2026-11"
+	ok, reason := b.admit(1, 0.2, false, now)
+	if ok {
+		t.Fatal("a $0.20 post was admitted under a $0.10 budget")
+	}
+	want := "held by the monthly budget of $0.1 (PSN_MONTHLY_BUDGET): this post alone costs $0.2, more than the whole budget; it goes out only when the budget is raised"
+	if reason != want {
+		t.Errorf("reason\n got %q\nwant %q", reason, want)
+	}
+}
