@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/psnd/psnd/internal/config"
 	"github.com/psnd/psnd/internal/oauth"
@@ -85,14 +86,34 @@ func (k *budgetKeeper) Adopt(ctx context.Context, raw string) error {
 		return err
 	}
 	k.mu.Lock()
-	defer k.mu.Unlock()
+	changed, err := k.adoptLocked(ctx, canon, usd)
+	k.mu.Unlock()
+	if err != nil || !changed {
+		return err
+	}
+	// Answer once the held posts were looked at, so that the command
+	// that raised the budget does not report them still held. A scheduler
+	// that cannot run now (a locked keyring) only delays the answer.
+	wctx, cancel := context.WithTimeout(ctx, settleWait)
+	defer cancel()
+	if err := k.b.Settle(wctx); err != nil {
+		k.d.log.Debug("held posts not looked at yet", "err", err)
+	}
+	return nil
+}
+
+// settleWait bounds how long a command that changed the budget waits for
+// the held posts to be looked at.
+const settleWait = 3 * time.Second
+
+func (k *budgetKeeper) adoptLocked(ctx context.Context, canon string, usd float64) (bool, error) {
 	if canon == k.value || (canon == config.NoBudget && k.value == "") {
-		return nil
+		return false, nil
 	}
 	if err := k.d.store.Update(context.WithoutCancel(ctx), func(tx *sqlstore.Tx) error {
 		return tx.SetMonthlyBudget(canon, k.d.clock.Now())
 	}); err != nil {
-		return fmt.Errorf("save monthly budget: %w", err)
+		return false, fmt.Errorf("save monthly budget: %w", err)
 	}
 	k.d.log.Info("monthly budget changed by a psnd command", "from", orNone(k.value), "to", canon)
 	k.value = canon
@@ -100,7 +121,7 @@ func (k *budgetKeeper) Adopt(ctx context.Context, raw string) error {
 		usd = publishing.NoBudget
 	}
 	k.b.Set(usd)
-	return nil
+	return true, nil
 }
 
 func orNone(v string) string {

@@ -294,3 +294,23 @@ func TestBudgetLetsGoWhenAReservationComesBackUnspent(t *testing.T) {
 		t.Fatalf("b after a's reservation came back: %s/%s (%s)", p.Status, sub(p), reason(p))
 	}
 }
+
+// The command that raises the budget is answered once the held posts
+// were looked at: it used to report them still held ("1 post is held by
+// the monthly budget of $<the new budget>") because the scheduler let
+// them go only after the answer.
+func TestBudgetRaiseAnswersAfterHeldPostsAreLetGo(t *testing.T) {
+	h := newHarness(t, func(h *harness) { h.cfg.Env.Budget = "0.015" })
+	h.start()
+	a := h.create(api.CreatePost{Text: "fits İ", Now: true})
+	h.waitPost(a.ID, done)
+	for i := range 3 {
+		b := h.create(api.CreatePost{Text: fmt.Sprintf("held %d 東京", i), Now: true})
+		if b = h.waitPost(b.ID, settled); !b.HeldByBudget() {
+			t.Fatalf("post %d: %s/%s", b.ID, b.Status, sub(b))
+		}
+	}
+	if hl := h.bringBudget("1"); hl.HeldOverBudget != 0 {
+		t.Fatalf("the raise to $1 answered with %d posts still held", hl.HeldOverBudget)
+	}
+}

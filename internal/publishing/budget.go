@@ -43,8 +43,13 @@ type Budget struct {
 	// dirty: the budget or the prices changed (or the month turned):
 	// held posts are looked at again at the next round.
 	dirty bool
-	kick  func()
-	log   *slog.Logger
+	// asked counts the looks asked for (a change of budget or prices),
+	// looked those a committed round made; lookedCh is closed and
+	// replaced at each such round, for Settle.
+	asked, looked uint64
+	lookedCh      chan struct{}
+	kick          func()
+	log           *slog.Logger
 }
 
 // NoBudget is the limit of a budget that holds nothing.
@@ -57,7 +62,8 @@ func NewBudget(usd float64, prices pricing.Table, inner Counter, log *slog.Logge
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Budget{inner: inner, limit: units(usd), prices: prices, counts: map[string]int{},
-		reserved: map[int64]int64{}, notified: map[int64]bool{}, dirty: true, kick: func() {}, log: log}
+		reserved: map[int64]int64{}, notified: map[int64]bool{}, dirty: true, kick: func() {}, log: log,
+		lookedCh: make(chan struct{})}
 }
 
 func units(usd float64) int64 {
@@ -76,8 +82,43 @@ func (b *Budget) Set(usd float64) {
 	b.mu.Lock()
 	b.limit = units(usd)
 	b.dirty = true
+	b.asked++
 	b.mu.Unlock()
 	b.kick()
+}
+
+// Settle waits until a scheduler round has looked at the held posts since
+// the last change of budget or prices (and committed what it let go), so
+// that the command that raised the budget sees them go; ctx bounds it.
+func (b *Budget) Settle(ctx context.Context) error {
+	b.mu.Lock()
+	want := b.asked
+	b.mu.Unlock()
+	for {
+		b.mu.Lock()
+		ok, ch := b.looked >= want, b.lookedCh
+		b.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// roundDone records that a committed round looked at the held posts as
+// of asked.
+func (b *Budget) roundDone(asked uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if asked > b.looked {
+		b.looked = asked
+		close(b.lookedCh)
+		b.lookedCh = make(chan struct{})
+	}
 }
 
 // Limit is the budget in dollars, or NoBudget.
@@ -97,6 +138,9 @@ func (b *Budget) SetPrices(p pricing.Table) bool {
 	changed := b.prices != p
 	b.prices = p
 	b.dirty = b.dirty || changed
+	if changed {
+		b.asked++
+	}
 	b.mu.Unlock()
 	if changed {
 		b.kick()
@@ -188,7 +232,7 @@ func PostCost(p *post.Post, prices pricing.Table, now time.Time) float64 {
 // roundStart is called at the start of each scheduler round: it loads the
 // month's counts when the month turned (or on the first round) and
 // reports whether held posts must be looked at again.
-func (b *Budget) roundStart(tx *sqlstore.Tx, now time.Time) (recheck bool, err error) {
+func (b *Budget) roundStart(tx *sqlstore.Tx, now time.Time) (recheck bool, asked uint64, err error) {
 	month := sqlstore.UsageMonth(now)
 	b.mu.Lock()
 	load := month != b.month
@@ -196,7 +240,7 @@ func (b *Budget) roundStart(tx *sqlstore.Tx, now time.Time) (recheck bool, err e
 	var counts map[string]int
 	if load {
 		if counts, err = tx.MonthCounts(month); err != nil {
-			return false, err
+			return false, 0, err
 		}
 	}
 	b.mu.Lock()
@@ -205,12 +249,15 @@ func (b *Budget) roundStart(tx *sqlstore.Tx, now time.Time) (recheck bool, err e
 		b.month, b.counts, b.dirty = month, counts, true
 	}
 	recheck, b.dirty = b.dirty, false
-	return recheck, nil
+	return recheck, b.asked, nil
 }
 
 // Recheck has held posts looked at again at once (SIGHUP).
 func (b *Budget) Recheck() {
-	b.redirty()
+	b.mu.Lock()
+	b.dirty = true
+	b.asked++
+	b.mu.Unlock()
 	b.kick()
 }
 

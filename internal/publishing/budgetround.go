@@ -13,6 +13,7 @@ import (
 // round whose transaction is run again or fails can undo it.
 type budgetRound struct {
 	recheck  bool
+	asked    uint64          // the changes of budget or prices the look covers
 	reserved []int64         // posts admitted (their cost reserved)
 	released []int64         // held posts let go
 	held     []budgetHeldOne // posts held in this round
@@ -38,11 +39,14 @@ func (s *Scheduler) budgetStart(tx *sqlstore.Tx, bs *budgetRound, now time.Time)
 		s.budget.release(id)
 	}
 	bs.reserved, bs.released, bs.held = bs.reserved[:0], bs.released[:0], bs.held[:0]
-	recheck, err := s.budget.roundStart(tx, now)
+	recheck, asked, err := s.budget.roundStart(tx, now)
 	if err != nil {
 		return err
 	}
 	bs.recheck = bs.recheck || recheck
+	if recheck {
+		bs.asked = asked
+	}
 	if !bs.recheck {
 		return nil
 	}
@@ -156,6 +160,9 @@ func (s *Scheduler) budgetDone(bs *budgetRound) {
 		return
 	}
 	s.held = bs.count
+	if bs.recheck {
+		s.budget.roundDone(bs.asked)
+	}
 	for _, id := range bs.released {
 		s.log.Info("post no longer held by the monthly budget", "post", id)
 		s.changed(id)
