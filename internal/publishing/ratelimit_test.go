@@ -134,3 +134,65 @@ func TestRateGateThreadNeedsRoomForAllItsTweets(t *testing.T) {
 		t.Errorf("3 tweets, 1 left, no reset known: decision %d", d)
 	}
 }
+
+// Two threads due together are admitted only as far as the cap has room
+// for both: the gate reserves all of a thread's creates, not its first
+// one, so the second does not take the tweets the first still needs (it
+// would leave one of them half-published at the cap).
+func TestRateGateReservesAThreadsCreates(t *testing.T) {
+	now := t0
+	day := now.Add(20 * time.Hour)
+	ctx := context.Background()
+	g := newRateGate(nil)
+	g.seed("a", xapi.Window{Limit: 10, Remaining: 5, Reset: day}, now)
+	if d, _ := g.admit("a", 1, now, 3); d != sendNow {
+		t.Fatalf("first thread: decision %d", d)
+	}
+	if d, until := g.admit("a", 2, now, 3); d != waitFor || !until.Equal(day.Add(resetSlack)) {
+		t.Fatalf("second thread with 2 creates left for it: decision %d until %v, want the reset", d, until)
+	}
+	if d, _ := g.admit("a", 3, now, 2); d != sendNow {
+		t.Fatalf("a 2-tweet thread fits the 2 left: decision %d", d)
+	}
+	// Thread 1's three creates are its own, one answer at a time.
+	for i := range 3 {
+		ok, _, err := g.take(ctx, "a", 1, func() time.Time { return now })
+		if err != nil || !ok {
+			t.Fatalf("create %d of thread 1: %v %v", i+1, ok, err)
+		}
+		g.answered("a", xapi.RateLimit{User24h: xapi.Window{Limit: 10, Remaining: 4 - i, Reset: day}}, true)
+	}
+	// Post 3's reservation of 2 is all that is left.
+	if d, _ := g.admit("a", 4, now, 1); d != waitFor {
+		t.Fatalf("a post past the reserved cap: decision %d", d)
+	}
+	// Given back unused, it is room again.
+	g.done("a", 3)
+	if d, _ := g.admit("a", 5, now, 2); d != sendNow {
+		t.Fatalf("after a reservation came back: decision %d", d)
+	}
+}
+
+// A reservation X's answer shows void (the cap spent from elsewhere)
+// waits for the reset instead of sending into a 429, and is given back.
+func TestRateGateReservationVoidedBySpentCap(t *testing.T) {
+	now := t0
+	day := now.Add(20 * time.Hour)
+	clk := func() time.Time { return now }
+	g := newRateGate(nil)
+	g.seed("a", xapi.Window{Limit: 10, Remaining: 3, Reset: day}, now)
+	if d, _ := g.admit("a", 1, now, 3); d != sendNow {
+		t.Fatalf("thread: decision %d", d)
+	}
+	if ok, _, _ := g.take(context.Background(), "a", 1, clk); !ok {
+		t.Fatal("first create refused")
+	}
+	g.answered("a", xapi.RateLimit{User24h: xapi.Window{Limit: 10, Remaining: 0, Reset: day}}, true)
+	ok, until, err := g.take(context.Background(), "a", 1, clk)
+	if err != nil || ok || !until.Equal(day.Add(resetSlack)) {
+		t.Fatalf("second create with the cap spent: %v until %v (%v), want a wait for the reset", ok, until, err)
+	}
+	if st := g.accts["a"]; st.inflight != 0 || st.held[1] != 0 {
+		t.Errorf("reservation not given back: inflight %d held %d", st.inflight, st.held[1])
+	}
+}
