@@ -33,11 +33,12 @@ const (
 	reconcileSlack = 5 * time.Minute
 	// Page sizes: X bills owned reads per post returned, and the window
 	// holds only what came since the mark, so the bill is what lies between
-	// the newest post and ours. The first page is small because a lookup
-	// right after a crash finds its tweet among the newest few; pages then
+	// the newest post and ours. The first page is X's smallest (5) because
+	// a lookup right after a crash finds its tweet among the newest few
+	// (a long thread's earlier tweets are in the window too); pages then
 	// double up to X's maximum, so a long window (hundreds of posts since)
 	// costs a few requests rather than dozens.
-	reconcileFirstPage = 10
+	reconcileFirstPage = 5
 	reconcileMaxPage   = 100
 	// lookupRetryBase and lookupRetryMax bound the wait before looking
 	// again after a lookup failed (5xx, network): doubling per failure.
