@@ -61,9 +61,14 @@ func (e lookupError) Unwrap() error { return e.err }
 // window. Errors are wrapped in lookupError (or are a tokenError).
 func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string, from time.Time) (string, error) {
 	pst := xs.pst
-	// since_id would take precedence over start_time at X, so the time is
-	// the only lower bound sent; the reply check below pins thread tweets.
+	// since_id would take precedence over start_time at X, so one lower
+	// bound is sent: inside a thread the tweet before (ours is a reply to
+	// it, so newer), which leaves out the thread's earlier tweets and
+	// bills only what came after it; else the time.
 	params := xapi.UserTweetsParams{MaxResults: reconcileFirstPage, StartTime: from.UTC().Truncate(time.Second)}
+	if prevID != "" {
+		params.SinceID, params.StartTime = prevID, time.Time{}
+	}
 	seen := map[string]bool{}
 	for {
 		var page xapi.UserTweetsPage
