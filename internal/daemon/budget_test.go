@@ -314,3 +314,29 @@ func TestBudgetRaiseAnswersAfterHeldPostsAreLetGo(t *testing.T) {
 		t.Fatalf("the raise to $1 answered with %d posts still held", hl.HeldOverBudget)
 	}
 }
+
+// A raise that leaves room for a held post lets it go even when an older
+// held post is still too dear: it used to wait behind that one for the
+// month (while a new post of the same cost went straight out), though it
+// would not take the month past the budget (SPEC §9).
+func TestBudgetRaiseLetsGoWhatFitsBehindADearerHeldPost(t *testing.T) {
+	h := newHarness(t, func(h *harness) { h.cfg.Env.Budget = "0.015" })
+	h.start()
+	first := h.create(api.CreatePost{Text: "fits İ", Now: true})
+	h.waitPost(first.ID, done)
+	dear := h.create(api.CreatePost{Text: "dear https://example.com/東京", Now: true})
+	if dear = h.waitPost(dear.ID, settled); !dear.HeldByBudget() {
+		t.Fatalf("URL post: %s/%s", dear.Status, sub(dear))
+	}
+	cheap := h.create(api.CreatePost{Text: "cheap 🪁", Now: true})
+	if cheap = h.waitPost(cheap.ID, settled); !cheap.HeldByBudget() {
+		t.Fatalf("plain post: %s/%s", cheap.Status, sub(cheap))
+	}
+	h.bringBudget("0.03") // room for the plain post, not the URL one
+	if p := h.waitPost(cheap.ID, done); p.Status != api.StatusPublished {
+		t.Fatalf("plain post after the raise: %s/%s (%s)", p.Status, sub(p), reason(p))
+	}
+	if p := h.waitPost(dear.ID, settled); !p.HeldByBudget() {
+		t.Fatalf("URL post after the raise: %s/%s", p.Status, sub(p))
+	}
+}

@@ -55,16 +55,15 @@ func (s *Scheduler) budgetStart(tx *sqlstore.Tx, bs *budgetRound, now time.Time)
 		return err
 	}
 	var extra int64
-	full := false
 	for _, ref := range refs {
 		p, err := tx.GetPost(ref.ID)
 		if err != nil {
 			return err
 		}
 		c := units(PostCost(p, s.budget.pricesNow(), now))
-		// Oldest first: once one does not fit, a later, cheaper post
-		// does not overtake it.
-		if full = full || !s.budget.fits(extra+c); full {
+		// Oldest first, each let go if it fits: a cheaper post behind
+		// one still too dear goes, as a new post of its cost would.
+		if !s.budget.fits(extra + c) {
 			// Still held: its reason shows today's numbers.
 			err := tx.HoldOverBudget(ref, s.budget.reason(c, now), now)
 			if err != nil && !errors.Is(err, sqlstore.ErrStale) {
