@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/psnd/psnd/internal/config"
 	"github.com/psnd/psnd/internal/oauth"
@@ -21,7 +22,9 @@ import (
 //     daemon (api.BudgetHeader); a changed value is adopted, logged and
 //     kept, and held posts are looked at again at once;
 //   - "none" removes the budget;
-//   - SIGHUP re-reads $PSN_HOME/prices.json and looks at held posts again.
+//   - SIGHUP re-reads $PSN_HOME/prices.json and looks at held posts again;
+//     so does `psnd usage` when the file changed, so that the cost it
+//     shows is the one the budget measures.
 type budgetKeeper struct {
 	d *Daemon
 	b *publishing.Budget
@@ -83,14 +86,34 @@ func (k *budgetKeeper) Adopt(ctx context.Context, raw string) error {
 		return err
 	}
 	k.mu.Lock()
-	defer k.mu.Unlock()
+	changed, err := k.adoptLocked(ctx, canon, usd)
+	k.mu.Unlock()
+	if err != nil || !changed {
+		return err
+	}
+	// Answer once the held posts were looked at, so that the command
+	// that raised the budget does not report them still held. A scheduler
+	// that cannot run now (a locked keyring) only delays the answer.
+	wctx, cancel := context.WithTimeout(ctx, settleWait)
+	defer cancel()
+	if err := k.b.Settle(wctx); err != nil {
+		k.d.log.Debug("held posts not looked at yet", "err", err)
+	}
+	return nil
+}
+
+// settleWait bounds how long a command that changed the budget waits for
+// the held posts to be looked at.
+const settleWait = 3 * time.Second
+
+func (k *budgetKeeper) adoptLocked(ctx context.Context, canon string, usd float64) (bool, error) {
 	if canon == k.value || (canon == config.NoBudget && k.value == "") {
-		return nil
+		return false, nil
 	}
 	if err := k.d.store.Update(context.WithoutCancel(ctx), func(tx *sqlstore.Tx) error {
 		return tx.SetMonthlyBudget(canon, k.d.clock.Now())
 	}); err != nil {
-		return fmt.Errorf("save monthly budget: %w", err)
+		return false, fmt.Errorf("save monthly budget: %w", err)
 	}
 	k.d.log.Info("monthly budget changed by a psnd command", "from", orNone(k.value), "to", canon)
 	k.value = canon
@@ -98,7 +121,7 @@ func (k *budgetKeeper) Adopt(ctx context.Context, raw string) error {
 		usd = publishing.NoBudget
 	}
 	k.b.Set(usd)
-	return nil
+	return true, nil
 }
 
 func orNone(v string) string {
@@ -117,6 +140,13 @@ func (k *budgetKeeper) Budget() (usd float64, ok bool) {
 // Estimate is the month's estimated cost as the budget measures it.
 func (k *budgetKeeper) Estimate() float64 { return k.b.Estimate() }
 
+// UsePrices takes the prices `psnd usage` read (localapi.Budget).
+func (k *budgetKeeper) UsePrices(p pricing.Table) {
+	if k.b.SetPrices(p) {
+		k.d.log.Info("prices re-read by psnd usage; looking at held posts again", "as_of", p.AsOf, "source", p.Source)
+	}
+}
+
 // reload is SIGHUP: the price file is read again and held posts are looked
 // at again.
 func (k *budgetKeeper) reload() {
@@ -126,7 +156,9 @@ func (k *budgetKeeper) reload() {
 		return
 	}
 	k.d.log.Info("SIGHUP: prices re-read; looking at held posts again", "as_of", prices.AsOf, "source", prices.Source)
-	k.b.SetPrices(prices)
+	if !k.b.SetPrices(prices) {
+		k.b.Recheck()
+	}
 }
 
 // countingMe counts GET /2/users/me (login, verify, the profile refresh

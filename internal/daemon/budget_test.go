@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -217,4 +219,124 @@ func TestBudgetMonthTurnReleasesHeldPosts(t *testing.T) {
 		t.Errorf("December counted nothing: %+v", u.Accounts)
 	}
 	_ = context.Background
+}
+
+// `psnd usage` re-reads $PSN_HOME/prices.json and calls its cost_usd
+// "what the budget is measured against": the budget must then measure
+// with the same prices. It used to keep the daemon's start-up prices
+// until a SIGHUP, so usage showed the month at the budget while the
+// budget let another post out.
+func TestBudgetMeasuresWithThePricesUsageShows(t *testing.T) {
+	h := newHarness(t, func(h *harness) { h.cfg.Env.Budget = "0.03" })
+	h.start()
+	a := h.create(api.CreatePost{Text: "first at $0.015 İ", Now: true})
+	if a = h.waitPost(a.ID, settled); a.Status != api.StatusPublished {
+		t.Fatalf("first: %s/%s (%s)", a.Status, sub(a), reason(a))
+	}
+	if err := os.WriteFile(filepath.Join(h.cfg.Env.Home, "prices.json"), []byte(`{"post_usd": 0.02, "as_of": "2026-11-20", "source": "my contract"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if u := h.usage(""); u.CostUSD != 0.02 {
+		t.Fatalf("usage cost %v with the new prices, want 0.02", u.CostUSD)
+	}
+	// $0.02 spent + $0.02 is past $0.03: held, as usage's numbers say.
+	b := h.create(api.CreatePost{Text: "second 東京", Now: true})
+	if b = h.waitPost(b.ID, settled); !b.HeldByBudget() || !strings.Contains(reason(b), "this post costs $0.02") {
+		t.Fatalf("second: %s/%s (%s), want held at the prices usage showed", b.Status, sub(b), reason(b))
+	}
+}
+
+// failOnce fails the first Token call after it is armed: a publish that
+// ends before sending anything (a keyring or network hiccup).
+type failOnce struct {
+	*fakeTokens
+	mu    sync.Mutex
+	armed bool
+}
+
+func (f *failOnce) Token(ctx context.Context, account string) (string, error) {
+	f.mu.Lock()
+	armed := f.armed
+	f.armed = false
+	f.mu.Unlock()
+	if armed {
+		return "", fmt.Errorf("token endpoint: %w", context.DeadlineExceeded)
+	}
+	return f.fakeTokens.Token(ctx, account)
+}
+
+// A post held because another post's cost was reserved goes out when
+// that reservation comes back unspent (its publish ended before sending):
+// it used to stay held until the budget changed or the month turned.
+func TestBudgetLetsGoWhenAReservationComesBackUnspent(t *testing.T) {
+	var ft *failOnce
+	h := newHarness(t, func(h *harness) {
+		h.cfg.Env.Budget = "0.015" // one plain post
+		ft = &failOnce{fakeTokens: h.tokens}
+		h.cfg.Tokens = ft
+	})
+	h.start()
+	at := t0.Add(time.Hour)
+	a := h.create(api.CreatePost{Text: "first in line İ", At: &at})
+	b := h.create(api.CreatePost{Text: "second in line 東京", At: &at})
+	h.drainArms()
+	ft.mu.Lock()
+	ft.armed = true
+	ft.mu.Unlock()
+	h.clock.Set(at)
+	h.alarm.Fire()
+	// a was admitted (its $0.015 reserved) and b held; a's publish then
+	// ended unsent, so the month has room for b.
+	if p := h.waitPost(a.ID, func(p api.Post) bool { return p.Status == api.StatusRetry }); len(h.creates()) != 0 {
+		t.Fatalf("a: %s/%s, %d creates", p.Status, sub(p), len(h.creates()))
+	}
+	if p := h.waitPost(b.ID, done); p.Status != api.StatusPublished {
+		t.Fatalf("b after a's reservation came back: %s/%s (%s)", p.Status, sub(p), reason(p))
+	}
+}
+
+// The command that raises the budget is answered once the held posts
+// were looked at: it used to report them still held ("1 post is held by
+// the monthly budget of $<the new budget>") because the scheduler let
+// them go only after the answer.
+func TestBudgetRaiseAnswersAfterHeldPostsAreLetGo(t *testing.T) {
+	h := newHarness(t, func(h *harness) { h.cfg.Env.Budget = "0.015" })
+	h.start()
+	a := h.create(api.CreatePost{Text: "fits İ", Now: true})
+	h.waitPost(a.ID, done)
+	for i := range 3 {
+		b := h.create(api.CreatePost{Text: fmt.Sprintf("held %d 東京", i), Now: true})
+		if b = h.waitPost(b.ID, settled); !b.HeldByBudget() {
+			t.Fatalf("post %d: %s/%s", b.ID, b.Status, sub(b))
+		}
+	}
+	if hl := h.bringBudget("1"); hl.HeldOverBudget != 0 {
+		t.Fatalf("the raise to $1 answered with %d posts still held", hl.HeldOverBudget)
+	}
+}
+
+// A raise that leaves room for a held post lets it go even when an older
+// held post is still too dear: it used to wait behind that one for the
+// month (while a new post of the same cost went straight out), though it
+// would not take the month past the budget (SPEC §9).
+func TestBudgetRaiseLetsGoWhatFitsBehindADearerHeldPost(t *testing.T) {
+	h := newHarness(t, func(h *harness) { h.cfg.Env.Budget = "0.015" })
+	h.start()
+	first := h.create(api.CreatePost{Text: "fits İ", Now: true})
+	h.waitPost(first.ID, done)
+	dear := h.create(api.CreatePost{Text: "dear https://example.com/東京", Now: true})
+	if dear = h.waitPost(dear.ID, settled); !dear.HeldByBudget() {
+		t.Fatalf("URL post: %s/%s", dear.Status, sub(dear))
+	}
+	cheap := h.create(api.CreatePost{Text: "cheap 🪁", Now: true})
+	if cheap = h.waitPost(cheap.ID, settled); !cheap.HeldByBudget() {
+		t.Fatalf("plain post: %s/%s", cheap.Status, sub(cheap))
+	}
+	h.bringBudget("0.03") // room for the plain post, not the URL one
+	if p := h.waitPost(cheap.ID, done); p.Status != api.StatusPublished {
+		t.Fatalf("plain post after the raise: %s/%s (%s)", p.Status, sub(p), reason(p))
+	}
+	if p := h.waitPost(dear.ID, settled); !p.HeldByBudget() {
+		t.Fatalf("URL post after the raise: %s/%s", p.Status, sub(p))
+	}
 }

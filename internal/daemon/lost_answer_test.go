@@ -26,7 +26,7 @@ import (
 // (reconcileSlack, reconcileFirstPage), seen here from X's side.
 const (
 	reconcileSlack     = 5 * time.Minute
-	reconcileFirstPage = 10
+	reconcileFirstPage = 5
 )
 
 var manyCreates = fakex.Options{RateLimits: map[string]int{"POST /2/tweets": 100000}}
@@ -226,5 +226,25 @@ func TestPanicFailsPostNotDaemon(t *testing.T) {
 	var health map[string]any
 	if err := h.call(http.MethodGet, api.PathHealth, nil, &health); err != nil {
 		t.Fatalf("daemon gone after a publish panic: %v", err)
+	}
+}
+
+// X bills owned reads per post returned, so the lookup asks for as few
+// as it may (X's minimum, 5), and inside a thread only for what came
+// after the tweet before: the lost answer of a long thread's last tweet
+// costs one read, not the whole thread.
+func TestLostAnswerLookupReadsFew(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	texts := lines(8, "thread tweet %d: ünïcödé 東京")
+	h.x.Inject(fakex.Fault{Method: http.MethodPost, Path: "/2/tweets", Skip: 7, Times: 1, Kind: fakex.FaultCommitThenDrop})
+	p := h.create(api.CreatePost{Tweets: texts, Now: true})
+	got := h.waitPost(p.ID, isStatus("retry"))
+	h.clock.Set(*got.NextRetryAt)
+	h.alarm.Fire()
+	got = h.waitPost(p.ID, func(p api.Post) bool { return p.Status == "published" || p.Status == "failed" })
+	assertOnceOnX(t, h, got, texts)
+	if u := h.usage("").Accounts[0]; u.ReadRequests != 1 || u.Reads != 1 {
+		t.Errorf("lookup read %d posts in %d requests, want 1 in 1", u.Reads, u.ReadRequests)
 	}
 }

@@ -186,3 +186,27 @@ func TestUserDailyCapHoldsPostsUntilItsReset(t *testing.T) {
 		t.Fatalf("creates by status %v: want 5 × 201 and no 429", st)
 	}
 }
+
+// A thread needing more creates than X's 24-hour cap has left waits
+// whole for the cap's reset: it used to send what the cap allowed and sit
+// half-published, thread_partial, for up to a day.
+func TestThreadWaitsWholeForTheDailyCap(t *testing.T) {
+	h := newHarnessX(t, fakex.Options{UserDailyTweetLimit: 3})
+	h.start()
+	first := h.create(api.CreatePost{Text: "one of three today", Now: true})
+	h.waitPost(first.ID, isStatus("published"))
+	th := h.create(api.CreatePost{Tweets: []string{"thread İ 1", "thread 東京 2", "thread 🪁 3"}, Now: true})
+	got := h.waitPost(th.ID, func(p api.Post) bool { return sub(p) == "rate_limited" || p.Status == "published" })
+	if st := h.createStatuses(); st[http.StatusCreated] != 1 || len(got.PlatformPostIDs) != 0 {
+		t.Fatalf("creates by status %v, thread %s/%s with %d tweets on X: want it to wait whole, unsent",
+			st, got.Status, sub(got), len(got.PlatformPostIDs))
+	}
+	reset := t0.Add(24 * time.Hour)
+	if got.NextRetryAt == nil || !got.NextRetryAt.Equal(reset.Add(time.Second)) {
+		t.Fatalf("thread waits until %v, want the cap's reset %v", got.NextRetryAt, reset)
+	}
+	h.drive([]int64{first.ID, th.ID})
+	if st := h.createStatuses(); st[http.StatusCreated] != 4 || st[http.StatusTooManyRequests] != 0 {
+		t.Fatalf("creates by status %v: want 4 × 201 and no 429", st)
+	}
+}

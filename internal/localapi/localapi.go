@@ -21,6 +21,7 @@ import (
 	"github.com/psnd/psnd/internal/config"
 	"github.com/psnd/psnd/internal/doctor"
 	"github.com/psnd/psnd/internal/oauth"
+	"github.com/psnd/psnd/internal/pricing"
 	"github.com/psnd/psnd/internal/sqlstore"
 	"github.com/psnd/psnd/internal/xapi"
 )
@@ -87,6 +88,10 @@ type Budget interface {
 	Budget() (usd float64, ok bool)
 	// Estimate is the month's estimated cost as the budget measures it.
 	Estimate() float64
+	// UsePrices gives the budget the price table `psnd usage` just read
+	// from $PSN_HOME/prices.json, so that the cost usage shows is the one
+	// the budget measures.
+	UsePrices(pricing.Table)
 }
 
 // Server answers the local API.

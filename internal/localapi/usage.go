@@ -13,7 +13,8 @@ import (
 // handleUsage answers `psnd usage`: the month's counted requests to X per
 // account, their estimated cost with the price table (re-read from
 // $PSN_HOME/prices.json on every request, so an edit needs no restart),
-// and the 24-hour caps X reported last.
+// and the 24-hour caps X reported last. The budget takes the same table,
+// so that the month's cost shown is the one it measures.
 func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 	month := r.URL.Query().Get("month")
 	if month == "" {
@@ -26,6 +27,9 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, badRequest(err.Error()))
 		return
+	}
+	if s.cfg.Budget != nil {
+		s.cfg.Budget.UsePrices(prices)
 	}
 	var rows []sqlstore.AccountUsage
 	var held int

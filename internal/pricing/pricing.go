@@ -41,7 +41,8 @@ var Default = Table{
 
 // Load returns Default with the fields of dir/prices.json laid over it;
 // no file is Default. A file's own as_of and source replace the table's;
-// without them the source names the file.
+// without them the source names the file and the date is the file's last
+// change (a table always names its date and source).
 func Load(dir string) (Table, error) {
 	path := filepath.Join(dir, FileName)
 	b, err := os.ReadFile(path)
@@ -65,6 +66,11 @@ func Load(dir string) (Table, error) {
 	}
 	if t.Source == "" {
 		t.Source = path
+	}
+	if t.AsOf == "" {
+		if fi, err := os.Stat(path); err == nil {
+			t.AsOf = fi.ModTime().UTC().Format("2006-01-02")
+		}
 	}
 	return t, nil
 }

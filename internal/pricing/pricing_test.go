@@ -27,9 +27,15 @@ func TestLoadOverridesSomeFields(t *testing.T) {
 	if got.Read != 0.002 || got.MediaUpload != 0.01 || got.Post != Default.Post || got.PostWithURL != Default.PostWithURL {
 		t.Errorf("override %+v", got)
 	}
-	// A table changed by the user no longer claims X's date and source.
-	if got.Source != filepath.Join(dir, FileName) || got.AsOf != "" || got.Note != "" {
-		t.Errorf("source %q as_of %q note %q", got.Source, got.AsOf, got.Note)
+	// A table changed by the user no longer claims X's date and source:
+	// it names the file and the file's date (printed as "Prices as of
+	// <date> (<source>)", never with an empty date).
+	if got.Source != filepath.Join(dir, FileName) || got.Note != "" {
+		t.Errorf("source %q note %q", got.Source, got.Note)
+	}
+	fi, _ := os.Stat(filepath.Join(dir, FileName))
+	if want := fi.ModTime().UTC().Format("2006-01-02"); got.AsOf != want {
+		t.Errorf("as_of %q, want the file's date %q", got.AsOf, want)
 	}
 }
 

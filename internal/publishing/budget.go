@@ -43,8 +43,13 @@ type Budget struct {
 	// dirty: the budget or the prices changed (or the month turned):
 	// held posts are looked at again at the next round.
 	dirty bool
-	kick  func()
-	log   *slog.Logger
+	// asked counts the looks asked for (a change of budget or prices),
+	// looked those a committed round made; lookedCh is closed and
+	// replaced at each such round, for Settle.
+	asked, looked uint64
+	lookedCh      chan struct{}
+	kick          func()
+	log           *slog.Logger
 }
 
 // NoBudget is the limit of a budget that holds nothing.
@@ -57,7 +62,8 @@ func NewBudget(usd float64, prices pricing.Table, inner Counter, log *slog.Logge
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Budget{inner: inner, limit: units(usd), prices: prices, counts: map[string]int{},
-		reserved: map[int64]int64{}, notified: map[int64]bool{}, dirty: true, kick: func() {}, log: log}
+		reserved: map[int64]int64{}, notified: map[int64]bool{}, dirty: true, kick: func() {}, log: log,
+		lookedCh: make(chan struct{})}
 }
 
 func units(usd float64) int64 {
@@ -76,8 +82,43 @@ func (b *Budget) Set(usd float64) {
 	b.mu.Lock()
 	b.limit = units(usd)
 	b.dirty = true
+	b.asked++
 	b.mu.Unlock()
 	b.kick()
+}
+
+// Settle waits until a scheduler round has looked at the held posts since
+// the last change of budget or prices (and committed what it let go), so
+// that the command that raised the budget sees them go; ctx bounds it.
+func (b *Budget) Settle(ctx context.Context) error {
+	b.mu.Lock()
+	want := b.asked
+	b.mu.Unlock()
+	for {
+		b.mu.Lock()
+		ok, ch := b.looked >= want, b.lookedCh
+		b.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// roundDone records that a committed round looked at the held posts as
+// of asked.
+func (b *Budget) roundDone(asked uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if asked > b.looked {
+		b.looked = asked
+		close(b.lookedCh)
+		b.lookedCh = make(chan struct{})
+	}
 }
 
 // Limit is the budget in dollars, or NoBudget.
@@ -90,13 +131,21 @@ func (b *Budget) Limit() float64 {
 	return float64(b.limit) / 1e5
 }
 
-// SetPrices changes the price table and has held posts looked at again.
-func (b *Budget) SetPrices(p pricing.Table) {
+// SetPrices changes the price table and has held posts looked at again;
+// it reports whether the table changed.
+func (b *Budget) SetPrices(p pricing.Table) bool {
 	b.mu.Lock()
+	changed := b.prices != p
 	b.prices = p
-	b.dirty = true
+	b.dirty = b.dirty || changed
+	if changed {
+		b.asked++
+	}
 	b.mu.Unlock()
-	b.kick()
+	if changed {
+		b.kick()
+	}
+	return changed
 }
 
 // CountXRequest counts through the inner counter, then keeps the month's
@@ -121,7 +170,9 @@ func (b *Budget) countFor(ctx context.Context, id int64, acct string, at time.Ti
 	if b.month == sqlstore.UsageMonth(at) {
 		b.counts[kind] += n
 	}
-	if r, ok := b.reserved[id]; ok && id != 0 {
+	// Only what admit reserved (creates and uploads, PostCost) comes off
+	// the reservation: a lookup's reads are spent on top of it.
+	if r, ok := b.reserved[id]; ok && id != 0 && kind != sqlstore.UsageRead {
 		b.reserved[id] = max(0, r-units(b.price(kind))*int64(n))
 	}
 	return nil
@@ -181,7 +232,7 @@ func PostCost(p *post.Post, prices pricing.Table, now time.Time) float64 {
 // roundStart is called at the start of each scheduler round: it loads the
 // month's counts when the month turned (or on the first round) and
 // reports whether held posts must be looked at again.
-func (b *Budget) roundStart(tx *sqlstore.Tx, now time.Time) (recheck bool, err error) {
+func (b *Budget) roundStart(tx *sqlstore.Tx, now time.Time) (recheck bool, asked uint64, err error) {
 	month := sqlstore.UsageMonth(now)
 	b.mu.Lock()
 	load := month != b.month
@@ -189,7 +240,7 @@ func (b *Budget) roundStart(tx *sqlstore.Tx, now time.Time) (recheck bool, err e
 	var counts map[string]int
 	if load {
 		if counts, err = tx.MonthCounts(month); err != nil {
-			return false, err
+			return false, 0, err
 		}
 	}
 	b.mu.Lock()
@@ -198,7 +249,16 @@ func (b *Budget) roundStart(tx *sqlstore.Tx, now time.Time) (recheck bool, err e
 		b.month, b.counts, b.dirty = month, counts, true
 	}
 	recheck, b.dirty = b.dirty, false
-	return recheck, nil
+	return recheck, b.asked, nil
+}
+
+// Recheck has held posts looked at again at once (SIGHUP).
+func (b *Budget) Recheck() {
+	b.mu.Lock()
+	b.dirty = true
+	b.asked++
+	b.mu.Unlock()
+	b.kick()
 }
 
 // redirty asks for another look at held posts (a round that failed).
@@ -259,6 +319,11 @@ func (b *Budget) fits(extra int64) bool {
 // `psnd post --now` and `retry` print: the budget, the month's estimate
 // and the post's cost.
 func (b *Budget) reasonLocked(spent, cost int64, now time.Time) string {
+	if cost > b.limit {
+		// No month leaves room for it: do not promise the turn.
+		return fmt.Sprintf("held by the monthly budget of %s (PSN_MONTHLY_BUDGET): this post alone costs %s, more than the whole budget; it goes out only when the budget is raised",
+			dollars(b.limit), dollars(cost))
+	}
 	return fmt.Sprintf("held by the monthly budget of %s (PSN_MONTHLY_BUDGET): this month's estimated X cost is %s and this post costs %s; raise the budget, or it goes out when the month turns (%s UTC)",
 		dollars(b.limit), dollars(spent), dollars(cost), nextMonth(now).Format("2006-01-02 15:04"))
 }
@@ -275,9 +340,13 @@ func (b *Budget) reason(c int64, now time.Time) string {
 }
 
 // release drops what is left of post id's reservation (its publish ended,
-// or it was not claimed after all).
+// or it was not claimed after all). Money reserved and not spent may let a
+// held post go: they are looked at again at the next round.
 func (b *Budget) release(id int64) {
 	b.mu.Lock()
+	if b.reserved[id] > 0 {
+		b.dirty = true
+	}
 	delete(b.reserved, id)
 	b.mu.Unlock()
 }

@@ -1,6 +1,7 @@
 package publishing
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -63,5 +64,60 @@ func TestBudgetAdmitsUpToTheExactCrossing(t *testing.T) {
 	}
 	if nextMonth(time.Date(2026, 12, 31, 23, 0, 0, 0, time.FixedZone("x", -5*3600))) != time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC) {
 		t.Error("nextMonth must use the UTC month")
+	}
+}
+
+type nopCounter struct{}
+
+func (nopCounter) CountXRequest(context.Context, string, time.Time, string, int) error { return nil }
+func (nopCounter) RecordUserCap(context.Context, string, int, int, time.Time, time.Time) error {
+	return nil
+}
+
+// TestBudgetReadsDoNotEatACreatesReservation: the reads of a lookup
+// (reconciliation) are spent money of their own; they used to be taken
+// off the post's reserved create too, so the month looked $0.01 cheaper
+// than it was while the create was pending, and a post that did not fit
+// was let out.
+func TestBudgetReadsDoNotEatACreatesReservation(t *testing.T) {
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	b := NewBudget(0.035, pricing.Default, nopCounter{}, nil)
+	b.month = "2026-11"
+	if ok, reason := b.admit(1, 0.015, false, now); !ok {
+		t.Fatal(reason)
+	}
+	// Post 1's lookup read 10 posts ($0.01) before its create.
+	if err := b.countFor(context.Background(), 1, "a", now, "read", 10); err != nil {
+		t.Fatal(err)
+	}
+	// $0.01 read + $0.015 still to come + $0.015 = $0.04 > $0.035.
+	if ok, _ := b.admit(2, 0.015, false, now); ok {
+		t.Fatal("a post past the budget was admitted while another's create was pending")
+	}
+	// The create itself turns the reservation into spent money.
+	if err := b.countFor(context.Background(), 1, "a", now, "post", 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Estimate(); got != 0.025 {
+		t.Errorf("estimate %v, want 0.025", got)
+	}
+	if r := b.reserved[1]; r != 0 {
+		t.Errorf("post 1 still reserves %d units after its create", r)
+	}
+}
+
+// A post dearer than the whole budget never fits, however the month
+// turns: its reason must not promise that it goes out then.
+func TestBudgetReasonForAPostDearerThanTheBudget(t *testing.T) {
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	b := NewBudget(0.1, pricing.Default, nopCounter{}, nil)
+	b.month = "2026-11"
+	ok, reason := b.admit(1, 0.2, false, now)
+	if ok {
+		t.Fatal("a $0.20 post was admitted under a $0.10 budget")
+	}
+	want := "held by the monthly budget of $0.1 (PSN_MONTHLY_BUDGET): this post alone costs $0.2, more than the whole budget; it goes out only when the budget is raised"
+	if reason != want {
+		t.Errorf("reason\n got %q\nwant %q", reason, want)
 	}
 }

@@ -13,6 +13,7 @@ import (
 // round whose transaction is run again or fails can undo it.
 type budgetRound struct {
 	recheck  bool
+	asked    uint64          // the changes of budget or prices the look covers
 	reserved []int64         // posts admitted (their cost reserved)
 	released []int64         // held posts let go
 	held     []budgetHeldOne // posts held in this round
@@ -38,11 +39,14 @@ func (s *Scheduler) budgetStart(tx *sqlstore.Tx, bs *budgetRound, now time.Time)
 		s.budget.release(id)
 	}
 	bs.reserved, bs.released, bs.held = bs.reserved[:0], bs.released[:0], bs.held[:0]
-	recheck, err := s.budget.roundStart(tx, now)
+	recheck, asked, err := s.budget.roundStart(tx, now)
 	if err != nil {
 		return err
 	}
 	bs.recheck = bs.recheck || recheck
+	if recheck {
+		bs.asked = asked
+	}
 	if !bs.recheck {
 		return nil
 	}
@@ -51,16 +55,15 @@ func (s *Scheduler) budgetStart(tx *sqlstore.Tx, bs *budgetRound, now time.Time)
 		return err
 	}
 	var extra int64
-	full := false
 	for _, ref := range refs {
 		p, err := tx.GetPost(ref.ID)
 		if err != nil {
 			return err
 		}
 		c := units(PostCost(p, s.budget.pricesNow(), now))
-		// Oldest first: once one does not fit, a later, cheaper post
-		// does not overtake it.
-		if full = full || !s.budget.fits(extra+c); full {
+		// Oldest first, each let go if it fits: a cheaper post behind
+		// one still too dear goes, as a new post of its cost would.
+		if !s.budget.fits(extra + c) {
 			// Still held: its reason shows today's numbers.
 			err := tx.HoldOverBudget(ref, s.budget.reason(c, now), now)
 			if err != nil && !errors.Is(err, sqlstore.ErrStale) {
@@ -156,6 +159,9 @@ func (s *Scheduler) budgetDone(bs *budgetRound) {
 		return
 	}
 	s.held = bs.count
+	if bs.recheck {
+		s.budget.roundDone(bs.asked)
+	}
 	for _, id := range bs.released {
 		s.log.Info("post no longer held by the monthly budget", "post", id)
 		s.changed(id)

@@ -36,10 +36,10 @@ type rateGate struct {
 }
 
 type rateState struct {
-	win, user, app xapi.Window // as of the last answer
-	answered       bool        // X has answered a create at least once
-	inflight       int         // creates let through and not yet answered
-	held           map[int64]bool
+	win, user, app xapi.Window   // as of the last answer
+	answered       bool          // X has answered a create at least once
+	inflight       int           // creates reserved or sent, not yet answered
+	held           map[int64]int // creates reserved for a post, not yet taken
 }
 
 func newRateGate(kick func()) *rateGate {
@@ -52,7 +52,7 @@ func newRateGate(kick func()) *rateGate {
 func (g *rateGate) state(acct string) *rateState {
 	st := g.accts[acct]
 	if st == nil {
-		st = &rateState{held: map[int64]bool{}}
+		st = &rateState{held: map[int64]int{}}
 		g.accts[acct] = st
 	}
 	return st
@@ -67,17 +67,23 @@ const (
 	waitNext                 // nothing left and the reset is not known yet: wait for an answer
 )
 
-// decide reserves a create for acct if one may be sent now; g.mu held.
-func (g *rateGate) decide(acct string, now time.Time) (decision, time.Time) {
+// decide reserves creates for acct if need creates may be sent now (a
+// thread not yet started needs all of its tweets: sent part-way into a
+// spent 24-hour cap it would sit half-published until the reset), and
+// returns how many it reserved: need, or fewer when a window's whole
+// limit is smaller (such a window only has to be full) or no reset is
+// known; at least one. g.mu held.
+func (g *rateGate) decide(acct string, now time.Time, need int) (decision, time.Time, int) {
 	st := g.state(acct)
 	if !st.answered {
 		if st.inflight == 0 {
 			st.inflight++
-			return sendNow, time.Time{}
+			return sendNow, time.Time{}, 1
 		}
-		return waitNext, time.Time{}
+		return waitNext, time.Time{}, 0
 	}
-	avail, limited := 0, false
+	blocked := false
+	room := need
 	var until time.Time
 	for _, w := range []*xapi.Window{&st.win, &st.user, &st.app} {
 		if !w.Known() {
@@ -88,34 +94,40 @@ func (g *rateGate) decide(acct string, now time.Time) (decision, time.Time) {
 			// new answer says when the new window ends.
 			w.Remaining, w.Reset = w.Limit, time.Time{}
 		}
-		left := w.Remaining - st.inflight
-		if !limited || left < avail {
-			avail = left
+		n := max(1, min(need, w.Limit))
+		if w.Reset.IsZero() {
+			n = 1 // no reset to wait for: a thread goes as far as it can
 		}
-		limited = true
-		if left <= 0 && !w.Reset.IsZero() && w.Reset.Add(resetSlack).After(until) {
+		if w.Remaining-st.inflight >= n {
+			room = min(room, w.Remaining-st.inflight)
+			continue
+		}
+		blocked = true
+		if !w.Reset.IsZero() && w.Reset.Add(resetSlack).After(until) {
 			until = w.Reset.Add(resetSlack)
 		}
 	}
 	switch {
-	case !limited || avail > 0:
-		st.inflight++
-		return sendNow, time.Time{}
+	case !blocked:
+		r := max(1, room)
+		st.inflight += r
+		return sendNow, time.Time{}, r
 	case !until.IsZero():
-		return waitFor, until
+		return waitFor, until, 0
 	}
-	return waitNext, time.Time{}
+	return waitNext, time.Time{}, 0
 }
 
-// admit is the scheduler's question for a due post of acct: sendNow
-// reserves a create that the post's publish then uses (take), or gives
-// back (done).
-func (g *rateGate) admit(acct string, postID int64, now time.Time) (decision, time.Time) {
+// admit is the scheduler's question for a due post of acct that needs
+// need creates: sendNow reserves them (as many as the windows have room
+// for), for the post's publish to use (take) or give back (done), so that
+// another post does not take the creates a thread still needs.
+func (g *rateGate) admit(acct string, postID int64, now time.Time, need int) (decision, time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	d, until := g.decide(acct, now)
+	d, until, r := g.decide(acct, now, need)
 	if d == sendNow {
-		g.state(acct).held[postID] = true
+		g.state(acct).held[postID] += r
 	}
 	return d, until
 }
@@ -131,9 +143,9 @@ func (g *rateGate) waiting(now time.Time) []string {
 			out = append(out, acct)
 			continue
 		}
-		d, _ := g.decide(acct, now)
+		d, _, r := g.decide(acct, now, 1)
 		if d == sendNow {
-			st.inflight-- // only asking
+			st.inflight -= r // only asking
 		} else if d == waitNext {
 			out = append(out, acct)
 		}
@@ -148,12 +160,22 @@ func (g *rateGate) take(ctx context.Context, acct string, postID int64, now func
 	for {
 		g.mu.Lock()
 		st := g.state(acct)
-		if st.held[postID] {
-			delete(st.held, postID)
+		if n := st.held[postID]; n > 0 && !st.spent(now()) {
+			if n == 1 {
+				delete(st.held, postID)
+			} else {
+				st.held[postID] = n - 1
+			}
 			g.mu.Unlock()
 			return true, time.Time{}, nil
 		}
-		d, until := g.decide(acct, now())
+		if n := st.held[postID]; n > 0 {
+			// X says a window is spent after all (posts from elsewhere):
+			// the reservation is void; wait like any other create.
+			delete(st.held, postID)
+			st.inflight = max(st.inflight-n, 0)
+		}
+		d, until, _ := g.decide(acct, now(), 1)
 		ch := g.changed
 		g.mu.Unlock()
 		switch d {
@@ -168,6 +190,17 @@ func (g *rateGate) take(ctx context.Context, acct string, postID int64, now func
 		case <-ch:
 		}
 	}
+}
+
+// spent reports whether X's last answer left a window with no request
+// before a reset still to come.
+func (st *rateState) spent(now time.Time) bool {
+	for _, w := range []xapi.Window{st.win, st.user, st.app} {
+		if w.Known() && w.Remaining <= 0 && !w.Reset.IsZero() && now.Before(w.Reset.Add(resetSlack)) {
+			return true
+		}
+	}
+	return false
 }
 
 // seed restores a 24-hour user cap recorded before a restart, so that a
@@ -219,12 +252,13 @@ func (g *rateGate) answered(acct string, rl xapi.RateLimit, gotAnswer bool) {
 func (g *rateGate) done(acct string, postID int64) {
 	g.mu.Lock()
 	st := g.state(acct)
-	if !st.held[postID] {
+	n := st.held[postID]
+	if n == 0 {
 		g.mu.Unlock()
 		return
 	}
 	delete(st.held, postID)
-	st.inflight = max(st.inflight-1, 0)
+	st.inflight = max(st.inflight-n, 0)
 	g.notifyLocked()
 	g.mu.Unlock()
 	g.kick()

@@ -33,11 +33,12 @@ const (
 	reconcileSlack = 5 * time.Minute
 	// Page sizes: X bills owned reads per post returned, and the window
 	// holds only what came since the mark, so the bill is what lies between
-	// the newest post and ours. The first page is small because a lookup
-	// right after a crash finds its tweet among the newest few; pages then
+	// the newest post and ours. The first page is X's smallest (5) because
+	// a lookup right after a crash finds its tweet among the newest few
+	// (a long thread's earlier tweets are in the window too); pages then
 	// double up to X's maximum, so a long window (hundreds of posts since)
 	// costs a few requests rather than dozens.
-	reconcileFirstPage = 10
+	reconcileFirstPage = 5
 	reconcileMaxPage   = 100
 	// lookupRetryBase and lookupRetryMax bound the wait before looking
 	// again after a lookup failed (5xx, network): doubling per failure.
@@ -60,9 +61,14 @@ func (e lookupError) Unwrap() error { return e.err }
 // window. Errors are wrapped in lookupError (or are a tokenError).
 func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string, from time.Time) (string, error) {
 	pst := xs.pst
-	// since_id would take precedence over start_time at X, so the time is
-	// the only lower bound sent; the reply check below pins thread tweets.
+	// since_id would take precedence over start_time at X, so one lower
+	// bound is sent: inside a thread the tweet before (ours is a reply to
+	// it, so newer), which leaves out the thread's earlier tweets and
+	// bills only what came after it; else the time.
 	params := xapi.UserTweetsParams{MaxResults: reconcileFirstPage, StartTime: from.UTC().Truncate(time.Second)}
+	if prevID != "" {
+		params.SinceID, params.StartTime = prevID, time.Time{}
+	}
 	seen := map[string]bool{}
 	for {
 		var page xapi.UserTweetsPage

@@ -246,7 +246,13 @@ func (s *Scheduler) round(ctx context.Context) (time.Time, error) {
 				} else if held {
 					continue
 				}
-				d, until := s.gate.admit(ref.AccountID, ref.ID, now)
+				need := 1
+				if ref.Status != post.StatusPublishing {
+					if need, err = tx.CreatesLeft(ref.ID); err != nil {
+						return err
+					}
+				}
+				d, until := s.gate.admit(ref.AccountID, ref.ID, now, need)
 				switch {
 				case d == sendNow:
 					admitted = append(admitted, ref)

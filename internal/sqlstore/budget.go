@@ -65,6 +65,24 @@ func (t *Tx) Started(id int64) (bool, error) {
 	return n > 0, nil
 }
 
+// CreatesLeft is how many creates publishing the post still needs: its
+// tweets without an X id; 1 once one may have reached X (the rest of a
+// thread part-way is sent as X's limits allow). The rate gate asks a
+// thread's worth of room of X's caps before starting it.
+func (t *Tx) CreatesLeft(id int64) (int, error) {
+	var left, started int
+	err := t.queryRow(`SELECT COALESCE(SUM(platform_post_id IS NULL), 0),
+			COALESCE(SUM(platform_post_id IS NOT NULL OR send_started_at IS NOT NULL), 0)
+		FROM posts WHERE id = ?1 OR parent_post_id = ?1`, id).Scan(&left, &started)
+	if err != nil {
+		return 0, fmt.Errorf("read post %d: %w", id, mapErr(err))
+	}
+	if started > 0 {
+		return min(left, 1), nil
+	}
+	return left, nil
+}
+
 // HoldOverBudget holds a due post that would take the month past the
 // budget: it stays (or becomes again) scheduled with sub_status
 // over_budget and reason in fail_reason, unclaimed and unsent, and is not
