@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/psnd/psnd/internal/api"
 )
 
 // Issue 14 item 4: check, split and post say when a text contains a URL
@@ -99,5 +102,25 @@ func TestPostSaysWhatAURLCosts(t *testing.T) {
 	c = decodeCost(t, run(t, vars, "one\n---\nhttps://example.com", "post", "--draft", "--thread", "--json", "-"))
 	if !*c.ContainsURL || !near(*c.CostUSD, 0.215) || len(c.Tweets) != 2 {
 		t.Errorf("post --thread --json: %+v", c)
+	}
+}
+
+// A 24-hour cap whose reset has passed is not shown as still spent.
+func TestCapTextAfterItsReset(t *testing.T) {
+	limit, remaining, reset := 100, 0, "2026-03-29T01:30:00Z"
+	a := api.AccountUsage{User24hLimit: &limit, User24hRemaining: &remaining, User24hReset: &reset}
+	resetAt, _ := time.Parse(time.RFC3339, reset)
+	for _, c := range []struct {
+		now  time.Time
+		want string
+	}{
+		{resetAt.Add(-2 * time.Hour), "0/100 left, resets 2026-03-29 04:30 EEST (in 2h)"},
+		{resetAt.Add(3 * time.Hour), "0/100 left before its reset 2026-03-29 04:30 EEST (3h ago); full again since"},
+	} {
+		env := &Env{Now: func() time.Time { return c.now }}
+		loc, _ := time.LoadLocation("Europe/Helsinki")
+		if got := capText(env, loc, a); got != c.want {
+			t.Errorf("at %v: %q, want %q", c.now, got, c.want)
+		}
 	}
 }

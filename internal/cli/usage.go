@@ -135,6 +135,12 @@ func capText(env *Env, loc *time.Location, a api.AccountUsage) string {
 	s := fmt.Sprintf("%d/%d left", *a.User24hRemaining, *a.User24hLimit)
 	if a.User24hReset != nil {
 		if t, err := time.Parse(time.RFC3339, *a.User24hReset); err == nil {
+			if !t.After(env.now()) {
+				// X reports the cap only on a create: a "0/100 left" whose
+				// reset has passed is no longer the case, and reading it as
+				// such would make the user wait for nothing.
+				return s + " before its reset " + fmtWhen(env, loc, &t) + "; full again since"
+			}
 			s += ", resets " + fmtWhen(env, loc, &t)
 		}
 	}
