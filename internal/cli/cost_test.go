@@ -72,7 +72,7 @@ func TestSplitSaysWhatAURLCosts(t *testing.T) {
 	vars := map[string]string{"PSN_HOME": t.TempDir()}
 	text := "first part, no link\n---\nsecond: https://example.com/漢字\n---\nthird 🙂"
 	r := run(t, vars, text, "split", "-")
-	if r.code != 0 || !strings.Contains(r.stderr, "warning: 1 of 3 tweets contain a URL") || !strings.Contains(r.stderr, "estimated cost $0.23") {
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: 1 of 3 tweets contains a URL") || !strings.Contains(r.stderr, "estimated cost $0.23") {
 		t.Fatalf("split: %+v", r)
 	}
 	c := decodeCost(t, run(t, vars, text, "split", "--json", "-"))

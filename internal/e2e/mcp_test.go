@@ -171,6 +171,29 @@ func TestMCPEndToEnd(t *testing.T) {
 	if draft.Status != api.StatusDraft || len(draft.Tweets) != 2 || draft.Tweets[0].Text != "مرحبا 🪁" {
 		t.Fatalf("create_post tweets: %+v", draft)
 	}
+	// A tweet with a URL is billed at X's dearer rate: create_post says so,
+	// in the CLI's sentence, as check_text and split_text do; a post
+	// without one carries no notice.
+	var costed struct {
+		api.Post
+		CostNotice string `json:"cost_notice"`
+	}
+	callJSON(t, ctx, cs, "create_post", map[string]any{"tweets": []string{"Kites 🪁 example.com/kites", "no link, İ"}, "draft": true}, &costed)
+	if !strings.HasPrefix(costed.CostNotice, "1 of 2 tweets") || !strings.Contains(costed.CostNotice, "$0.2 instead of $0.015") {
+		t.Errorf("create_post with a URL: cost_notice %q", costed.CostNotice)
+	}
+	if out, _ := callTool(t, ctx, cs, "create_post", map[string]any{"text": "東京 no link", "draft": true}); strings.Contains(out, "cost_notice") {
+		t.Errorf("create_post without a URL carries a cost notice: %s", out)
+	}
+	var splitCost struct {
+		ContainsURL bool    `json:"contains_url"`
+		CostUSD     float64 `json:"cost_usd"`
+		CostNotice  string  `json:"cost_notice"`
+	}
+	callJSON(t, ctx, cs, "split_text", map[string]any{"text": "see https://example.com/a\n---\nİ and 東京"}, &splitCost)
+	if !splitCost.ContainsURL || splitCost.CostUSD != 0.215 || splitCost.CostNotice == "" {
+		t.Errorf("split_text with a URL: %+v", splitCost)
+	}
 
 	var list struct {
 		Posts      []api.Post `json:"posts"`

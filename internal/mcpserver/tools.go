@@ -110,14 +110,14 @@ func (s *server) addTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "split_text",
 		Title: "Preview a thread split",
-		Description: `Split a long text into a thread's tweets offline, exactly as 'psnd split' does and as create_post with thread: true will store them: at paragraph, then sentence, then word boundaries, never inside a word, URL, mention, hashtag or emoji; a line holding only --- forces a split. A text that fits in one tweet stays one tweet. ` +
+		Description: `Split a long text into a thread's tweets offline, exactly as 'psnd split' does and as create_post with thread: true will store them: at paragraph, then sentence, then word boundaries, never inside a word, URL, mention, hashtag or emoji; a line holding only --- forces a split. A text that fits in one tweet stays one tweet. Also answers what X charges to create the tweets (cost_usd; when a tweet contains a URL it costs more, and cost_notice says so: tell the user). ` +
 			textRules + ` Does not need the daemon and changes nothing.`,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
 	}, s.splitText)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "create_post",
 		Title: "Create a post or thread",
-		Description: `Create a post (one tweet) or a thread and schedule it, as 'psnd post' does. Give the text (a line of only --- splits a thread; thread: true also splits parts that are too long) or tweets (the thread tweet by tweet). Say when with exactly one of: at (a time ` + timeFormats + `), queue: true (the account's next free queue slot, see the queue tool), draft: true (saved unscheduled), or now: true (published on X immediately and for real; the tool waits for the result). The text is checked against X's rules before anything is stored: a text too long for one tweet is refused unless thread is true. Returns the post: its id, status and tweets; warnings never block. ` +
+		Description: `Create a post (one tweet) or a thread and schedule it, as 'psnd post' does. Give the text (a line of only --- splits a thread; thread: true also splits parts that are too long) or tweets (the thread tweet by tweet). Say when with exactly one of: at (a time ` + timeFormats + `), queue: true (the account's next free queue slot, see the queue tool), draft: true (saved unscheduled), or now: true (published on X immediately and for real; the tool waits for the result). The text is checked against X's rules before anything is stored: a text too long for one tweet is refused unless thread is true. Returns the post: its id, status and tweets, and cost_notice when a tweet contains a URL (X bills it at a dearer rate: tell the user); warnings never block. ` +
 			statusHelp + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(true)},
 	}, s.createPost)
@@ -169,25 +169,59 @@ func (s *server) checkText(_ context.Context, _ *mcp.CallToolRequest, in CheckTe
 		return nil, nil, errors.New("max_length must be positive (omit it for 280)")
 	}
 	r := tweettext.Check(in.Text, tweettext.CheckOptions{MaxLength: in.MaxLength})
-	out := CheckTextOutput{Result: r}
-	if len(tweettext.Links(in.Text)) > 0 {
-		prices := s.prices()
-		out.ContainsURL = true
-		out.CostUSD = prices.Cost(0, 1, 0, 0)
-		out.CostNotice = prices.URLNotice(1, 1)
-	} else {
-		out.CostUSD = s.prices().Cost(1, 0, 0, 0)
+	return nil, CheckTextOutput{Result: r, TextCost: s.costOf([]string{in.Text})}, nil
+}
+
+// TextCost is what creating a text's tweets costs, as `psnd check`,
+// `split` and `post` say it: a tweet with a URL is billed at X's dearer
+// rate (SPEC §9), and the model should tell the user so.
+type TextCost struct {
+	ContainsURL bool    `json:"contains_url" jsonschema:"a tweet of the text contains a URL: X bills it at the dearer rate"`
+	CostUSD     float64 `json:"cost_usd" jsonschema:"what X charges to create these tweets, in US dollars (estimated from psnd's price table)"`
+	CostNotice  string  `json:"cost_notice,omitempty" jsonschema:"when a tweet contains a URL: the sentence to tell the user about its cost"`
+}
+
+// postOutput adds to p the notice of what its tweets cost when one has a URL.
+func (s *server) postOutput(p api.Post) PostOutput {
+	texts := make([]string, len(p.Tweets))
+	for i, t := range p.Tweets {
+		texts[i] = t.Text
 	}
-	return nil, out, nil
+	return PostOutput{Post: p, CostNotice: s.costOf(texts).CostNotice}
+}
+
+// costOf prices tweets (one text each) with the user's price table.
+func (s *server) costOf(texts []string) TextCost {
+	prices := s.prices()
+	urls := 0
+	for _, t := range texts {
+		if len(tweettext.Links(t)) > 0 {
+			urls++
+		}
+	}
+	return TextCost{ContainsURL: urls > 0, CostUSD: prices.Cost(len(texts)-urls, urls, 0, 0),
+		CostNotice: prices.URLNotice(urls, len(texts))}
 }
 
 // CheckTextOutput is check_text's answer: `psnd check --json`'s fields,
 // and the CLI's notice when the text contains a URL (X bills it dearer).
 type CheckTextOutput struct {
 	tweettext.Result
-	ContainsURL bool    `json:"contains_url" jsonschema:"the text contains a URL: X bills the post at the dearer rate"`
-	CostUSD     float64 `json:"cost_usd" jsonschema:"what X charges to create this tweet, in US dollars (estimated from psnd's price table)"`
-	CostNotice  string  `json:"cost_notice,omitempty" jsonschema:"when the text contains a URL: the sentence to tell the user about its cost"`
+	TextCost
+}
+
+// SplitTextOutput is split_text's answer: `psnd split --json`'s fields
+// and what the thread costs.
+type SplitTextOutput struct {
+	tweettext.SplitResult
+	TextCost
+}
+
+// PostOutput is create_post's and edit_post's answer: the stored post and,
+// when a tweet contains a URL, what X will charge for it.
+type PostOutput struct {
+	api.Post
+	CostNotice string `json:"cost_notice,omitempty"`
 }
 
 func (s *server) splitText(_ context.Context, _ *mcp.CallToolRequest, in SplitTextInput) (*mcp.CallToolResult, any, error) {
@@ -198,7 +232,11 @@ func (s *server) splitText(_ context.Context, _ *mcp.CallToolRequest, in SplitTe
 	if err != nil {
 		return nil, nil, err
 	}
-	return nil, res, nil
+	texts := make([]string, len(res.Tweets))
+	for i, t := range res.Tweets {
+		texts[i] = t.Text
+	}
+	return nil, SplitTextOutput{SplitResult: res, TextCost: s.costOf(texts)}, nil
 }
 
 // location is the user's time zone as the CLI resolves it: PSN_TZ, else
@@ -272,7 +310,10 @@ func (s *server) createPost(ctx context.Context, _ *mcp.CallToolRequest, in Crea
 	if in.Now {
 		p, err = s.settle(ctx, p)
 	}
-	return nil, p, err
+	if err != nil {
+		return nil, p, err
+	}
+	return nil, s.postOutput(p), nil
 }
 
 func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListPostsInput) (*mcp.CallToolResult, any, error) {
@@ -326,7 +367,10 @@ func (s *server) editPost(ctx context.Context, _ *mcp.CallToolRequest, in EditPo
 	if in.Now {
 		p, err = s.settle(ctx, p)
 	}
-	return nil, p, err
+	if err != nil {
+		return nil, p, err
+	}
+	return nil, s.postOutput(p), nil
 }
 
 func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInput) (*mcp.CallToolResult, any, error) {

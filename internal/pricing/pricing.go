@@ -101,7 +101,11 @@ func (t Table) URLNotice(urls, tweets int) string {
 	}
 	what := "the text contains a URL"
 	if tweets > 1 {
-		what = fmt.Sprintf("%d of %d tweets contain a URL", urls, tweets)
+		verb := "contain"
+		if urls == 1 {
+			verb = "contains"
+		}
+		what = fmt.Sprintf("%d of %d tweets %s a URL", urls, tweets, verb)
 	}
 	return fmt.Sprintf("%s: X bills a post with a URL $%g instead of $%g; estimated cost $%g (psnd usage shows the month)",
 		what, t.PostWithURL, t.Post, t.Cost(tweets-urls, urls, 0, 0))
