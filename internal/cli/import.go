@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,6 +137,12 @@ func readImports(paths []string) ([]importEntry, error) {
 			}
 			files = nil
 			for _, de := range des {
+				// Hidden files are not posts: macOS writes ._NAME.md
+				// (binary AppleDouble) beside each file on other disks,
+				// and editors leave .#NAME.md locks.
+				if strings.HasPrefix(de.Name(), ".") {
+					continue
+				}
 				if !de.IsDir() && strings.EqualFold(filepath.Ext(de.Name()), ".md") {
 					files = append(files, filepath.Join(p, de.Name()))
 				}
@@ -221,6 +228,11 @@ var csvColumns = []string{fieldText, fieldAt, fieldQueue, fieldDraft, fieldThrea
 func readCSV(base importEntry, b []byte) []importEntry {
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
+	// Spreadsheets in locales whose decimal mark is a comma write CSV
+	// with ; between fields: a header line with ; and no comma says so.
+	if first, _, _ := bytes.Cut(b, []byte("\n")); !bytes.ContainsRune(first, ',') && bytes.ContainsRune(first, ';') {
+		r.Comma = ';'
+	}
 	header, err := r.Read()
 	if err == io.EOF {
 		return nil
@@ -250,11 +262,20 @@ func readCSV(base importEntry, b []byte) []importEntry {
 		if err == io.EOF {
 			return out
 		}
-		line, _ := r.FieldPos(0)
-		e := base.at(line)
 		if err != nil {
+			// FieldPos has no field to tell of after a parse error.
+			line := 0
+			if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
+				line = pe.StartLine
+			}
+			e := base.at(line)
 			e.err = "read CSV: " + err.Error()
 			return append(out, e)
+		}
+		line, _ := r.FieldPos(0)
+		e := base.at(line)
+		if blankRecord(rec) {
+			continue // spreadsheets export empty rows as ,,,
 		}
 		if len(rec) != len(header) {
 			e.err = fmt.Sprintf("%d fields, but the header names %d", len(rec), len(header))
@@ -271,12 +292,34 @@ func readCSV(base importEntry, b []byte) []importEntry {
 	}
 }
 
+// blankRecord says whether every field of a CSV record is blank.
+func blankRecord(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// csvBool reads a CSV boolean: what strconv.ParseBool takes, and the
+// yes/no and on/off that YAML front matter takes for the same field.
+func csvBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "yes", "y", "on":
+		return true, nil
+	case "no", "n", "off":
+		return false, nil
+	}
+	return strconv.ParseBool(v)
+}
+
 func setCSVField(f *importFields, name, v string) error {
 	boolean := func(dst *bool) error {
 		if strings.TrimSpace(v) == "" {
 			return nil
 		}
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		b, err := csvBool(strings.TrimSpace(v))
 		if err != nil {
 			return fmt.Errorf("%s: want true or false, not %q", name, v)
 		}
@@ -348,24 +391,24 @@ func readJSONL(base importEntry, b []byte) []importEntry {
 }
 
 // readMarkdown reads one post: optional YAML front matter between two
-// lines of ---, then the text.
+// lines of --- (trailing blanks allowed, as editors leave them), then the
+// text.
 func readMarkdown(b []byte) (importFields, error) {
 	s := strings.ReplaceAll(string(b), "\r\n", "\n")
 	var f importFields
-	if rest, ok := strings.CutPrefix(s, "---\n"); ok {
-		front, body, found := strings.Cut(rest, "\n---\n")
-		if !found {
-			front, found = strings.CutSuffix(rest, "\n---")
-		}
-		if !found {
+	lines := strings.Split(s, "\n")
+	if isMarker(lines[0]) {
+		end := slices.IndexFunc(lines[1:], isMarker)
+		if end < 0 {
 			return f, errors.New("the front matter has no closing --- line")
 		}
+		front := strings.Join(lines[1:end+1], "\n")
 		dec := yaml.NewDecoder(strings.NewReader(front))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil && err != io.EOF {
-			return f, fmt.Errorf("front matter: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+			return f, frontMatterError(err)
 		}
-		s = body
+		s = strings.Join(lines[end+2:], "\n")
 	}
 	body := strings.Trim(s, "\n")
 	if body != "" && f.Text != "" {
@@ -375,6 +418,36 @@ func readMarkdown(b []byte) (importFields, error) {
 		f.Text = body
 	}
 	return f, nil
+}
+
+// isMarker says whether a line is a --- line.
+func isMarker(l string) bool { return strings.TrimRight(l, " \t") == "---" }
+
+var (
+	yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	yamlLine         = regexp.MustCompile(`line (\d+)`)
+)
+
+// frontMatterError makes yaml's error one line (a verdict is one line)
+// without its Go type names, with the file's line numbers (yaml counts
+// from the line after the opening ---).
+func frontMatterError(err error) error {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	for i, m := range msgs {
+		m = yamlUnknownField.ReplaceAllString(strings.TrimSpace(m), "unknown field $1 (known: "+strings.Join(csvColumns, ", ")+")")
+		m = yamlLine.ReplaceAllStringFunc(m, func(l string) string {
+			n, _ := strconv.Atoi(strings.TrimPrefix(l, "line "))
+			return fmt.Sprintf("line %d", n+1)
+		})
+		msgs[i] = strings.ReplaceAll(m, "\n", " ")
+	}
+	return fmt.Errorf("front matter: %s", strings.Join(msgs, "; "))
 }
 
 // toItem turns an entry's fields into the daemon's item, reading its time

@@ -323,3 +323,77 @@ func TestImportReplacedMediaUpdates(t *testing.T) {
 		t.Errorf("the post kept the old picture %s", after)
 	}
 }
+
+// readOne reads the items of one file written with content.
+func readOne(t *testing.T, name, content string) []importEntry {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), name)
+	writeTestFile(t, f, content)
+	es, err := readImports([]string{f})
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	return es
+}
+
+// TestImportCSVQuoteErrorNoPanic: a stray quote in a CSV is that line's
+// verdict; it used to panic in csv.Reader.FieldPos.
+func TestImportCSVQuoteErrorNoPanic(t *testing.T) {
+	es := readOne(t, "a.csv", "text,draft\nok,true\n\"bad \"quote\",true\n")
+	if len(es) != 2 || es[0].err != "" || !strings.HasSuffix(es[1].source, "a.csv:3") || !strings.Contains(es[1].err, "quote") {
+		t.Fatalf("entries: %+v", es)
+	}
+}
+
+// TestImportCSVSpreadsheetExports: what spreadsheets write — rows of only
+// commas, yes/no booleans, and ; between fields where the decimal mark is
+// a comma — reads as the user meant.
+func TestImportCSVSpreadsheetExports(t *testing.T) {
+	es := readOne(t, "a.csv", "text,draft\r\nx,yes\r\n,\r\ny,No\r\n, \r\n")
+	if len(es) != 2 || es[0].err != "" || !es[0].fields.Draft || es[1].err != "" || es[1].fields.Draft {
+		t.Fatalf("entries: %+v", es)
+	}
+	es = readOne(t, "b.csv", "text;at;draft;media\nHello, world;;yes;\"a.png;b.png\"\n")
+	if len(es) != 1 || es[0].err != "" || es[0].fields.Text != "Hello, world" || !es[0].fields.Draft || len(es[0].fields.Media) != 2 {
+		t.Fatalf("entries: %+v", es)
+	}
+}
+
+// TestImportMarkdownMarkers: front matter whose --- lines carry trailing
+// blanks, or that is empty, is front matter, not text.
+func TestImportMarkdownMarkers(t *testing.T) {
+	for name, content := range map[string]string{
+		"trailing.md": "--- \ndraft: true\n---\t\nHello\n",
+		"crlf.md":     "\ufeff---  \r\ndraft: true\r\n--- \r\nHello\r\n",
+	} {
+		es := readOne(t, name, content)
+		if len(es) != 1 || es[0].err != "" || !es[0].fields.Draft || es[0].fields.Text != "Hello" {
+			t.Errorf("%s: %+v", name, es)
+		}
+	}
+	es := readOne(t, "empty.md", "---\n---\nHello\n---\nagain\n")
+	if len(es) != 1 || es[0].err != "" || es[0].fields.Text != "Hello\n---\nagain" {
+		t.Errorf("empty front matter: %+v", es)
+	}
+}
+
+// TestImportFrontMatterErrorOneLine: a typo in a front matter key is one
+// verdict line naming the key, not yaml's lines with Go type names.
+func TestImportFrontMatterErrorOneLine(t *testing.T) {
+	es := readOne(t, "a.md", "---\ndraft: true\nacount: me\n---\nHello\n")
+	if len(es) != 1 || strings.Contains(es[0].err, "\n") || strings.Contains(es[0].err, "cli.") || !strings.Contains(es[0].err, "line 3: unknown field acount") {
+		t.Fatalf("error: %q", es[0].err)
+	}
+}
+
+// TestImportDirectorySkipsHiddenFiles: a folder copied through macOS has
+// ._NAME.md beside each file; those are not posts.
+func TestImportDirectorySkipsHiddenFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "one.md"), "---\ndraft: true\n---\nHello\n")
+	writeTestFile(t, filepath.Join(dir, "._one.md"), "\x00\x05\x16\x07\xff\xfe")
+	es, err := readImports([]string{dir})
+	if err != nil || len(es) != 1 || !strings.HasSuffix(es[0].source, "one.md") || es[0].err != "" {
+		t.Fatalf("entries: %+v, %v", es, err)
+	}
+}
