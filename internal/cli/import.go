@@ -50,7 +50,9 @@ anything is stored, and gets its own verdict: created, updated, skipped or
 invalid. If any item is invalid, nothing is stored and the exit status is 1.
 Importing the same item again skips it; an item changed since its last import
 updates its post while that is a draft or scheduled, and leaves it alone
-(reported as skipped) once it is published. --dry-run checks and reports
+(reported as skipped) once it is published. A CSV or JSON Lines row is the
+same item on whatever line it stands now: adding or removing rows above it
+changes nothing. --dry-run checks and reports
 without storing anything.`,
 		Example: `  psnd import week.csv
   psnd import posts/ --dry-run
@@ -116,6 +118,7 @@ type importEntry struct {
 	source string // as shown: the path as given, with :LINE for CSV and JSON Lines
 	key    string // the daemon's source key: the absolute path, with :LINE
 	dir    string // media paths are relative to this
+	file   string // the file's source key, for a line of a CSV or JSON Lines file
 	fields importFields
 	err    string
 }
@@ -205,6 +208,7 @@ func readImportFile(path string) ([]importEntry, error) {
 // at gives the entry for line n of a CSV or JSON Lines file.
 func (e importEntry) at(n int) importEntry {
 	e.source = fmt.Sprintf("%s:%d", e.source, n)
+	e.file = e.key
 	e.key = fmt.Sprintf("%s:%d", e.key, n)
 	return e
 }
@@ -454,7 +458,7 @@ func frontMatterError(err error) error {
 // in the user's zone; a problem is the entry's error.
 func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
 	f := e.fields
-	it := api.ImportItem{Source: e.key, ContentHash: e.contentHash(), Text: f.Text,
+	it := api.ImportItem{Source: e.key, File: e.file, ContentHash: e.contentHash(), Text: f.Text,
 		Thread: f.Thread, Number: f.Number, Draft: f.Draft, Queue: f.Queue, Account: f.Account}
 	if e.err != "" {
 		return it
@@ -538,9 +542,17 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 		}
 		todo = append(todo, i)
 	}
+	// What each CSV or JSON Lines file holds now, so the daemon can tell
+	// rows that moved from rows that were edited.
+	fileHashes := map[string][]string{}
+	for _, it := range items {
+		if it.File != "" {
+			fileHashes[it.File] = append(fileHashes[it.File], it.ContentHash)
+		}
+	}
 	// First every item is checked (dry runs), then, if all are valid,
 	// stored batch by batch: nothing is stored when any item is invalid.
-	if err := sendImport(ctx, env, s, items, todo, verdicts, true); err != nil {
+	if err := sendImport(ctx, env, s, items, fileHashes, todo, verdicts, true); err != nil {
 		return err
 	}
 	invalid := 0
@@ -551,7 +563,7 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 	}
 	storing := invalid == 0 && !dryRun
 	if storing {
-		if err := sendImport(ctx, env, s, items, todo, verdicts, false); err != nil {
+		if err := sendImport(ctx, env, s, items, fileHashes, todo, verdicts, false); err != nil {
 			return err
 		}
 	}
@@ -579,7 +591,7 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 
 // sendImport sends the items in todo to the daemon in batches and records
 // its verdicts, showing progress on a terminal.
-func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportItem, todo []int, verdicts []api.ImportVerdict, dryRun bool) error {
+func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportItem, fileHashes map[string][]string, todo []int, verdicts []api.ImportVerdict, dryRun bool) error {
 	what := "importing"
 	if dryRun {
 		what = "checking"
@@ -590,19 +602,29 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 	var reserved []api.ImportReserved
 	for start := 0; start < len(todo); {
 		end, size := start, 0
+		files := map[string][]string{}
 		for end < len(todo) && end-start < api.ImportBatchMax {
 			it := items[todo[end]]
-			n := len(it.Text) + len(it.Source) + 256
+			n := len(it.Text) + 2*len(it.Source) + 256
 			for _, m := range it.Media {
 				n += len(m.Path) + len(m.AltText) + 64
+			}
+			if _, ok := files[it.File]; it.File != "" && !ok {
+				n += len(fileHashes[it.File]) * (len(it.ContentHash) + 3)
 			}
 			if end > start && size+n > importBatchBytes {
 				break
 			}
 			size += n
 			end++
+			if it.File != "" {
+				files[it.File] = fileHashes[it.File]
+			}
 		}
 		req := api.ImportRequest{DryRun: dryRun}
+		if len(files) > 0 {
+			req.FileHashes = files
+		}
 		if dryRun {
 			req.Reserved = reserved
 		}

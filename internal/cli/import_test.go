@@ -397,3 +397,71 @@ func TestImportDirectorySkipsHiddenFiles(t *testing.T) {
 		t.Fatalf("entries: %+v, %v", es, err)
 	}
 }
+
+// TestImportCSVRowsMove: a content calendar loses its posted row at the
+// top and gains one: the rows below move up or down a line, and each is
+// still its own post. Keyed by line alone, the row that took a published
+// post's line was left out and each row below overwrote the post of the
+// row above it, so one text went out twice and another never.
+func TestImportCSVRowsMove(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "cal.csv")
+	row := func(text, md string) string { return text + "," + nextYear(md) + "\n" }
+	writeTestFile(t, f, "text,at\n"+row("Alpha", "01-01 10:00")+row("Bravo", "01-02 10:00")+row("Charlie", "01-03 10:00"))
+	_, vs := importJSON(t, vars, f)
+	if len(vs) != 3 {
+		t.Fatalf("first import: %+v", vs)
+	}
+	ids := map[string]int64{"Alpha": *vs[0].ID, "Bravo": *vs[1].ID, "Charlie": *vs[2].ID}
+	if r := run(t, vars, "", "edit", fmt.Sprint(ids["Alpha"]), "--now"); r.code != 0 {
+		t.Fatalf("publish now: %+v", r)
+	}
+
+	// The posted row goes, the others move up, Charlie is edited, and a
+	// new row comes last.
+	writeTestFile(t, f, "text,at\n"+row("Bravo", "01-02 10:00")+row("Charlie!", "01-03 10:00")+row("Zulu", "01-04 10:00"))
+	r, vs := importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 3 ||
+		vs[0].Status != "skipped" || *vs[0].ID != ids["Bravo"] ||
+		vs[1].Status != "updated" || *vs[1].ID != ids["Charlie"] ||
+		vs[2].Status != "created" {
+		t.Fatalf("re-import: %+v", r)
+	}
+	want := map[string]bool{"Alpha": true, "Bravo": true, "Charlie!": true, "Zulu": true}
+	r = run(t, vars, "", "list", "--json")
+	var ps []api.Post
+	if err := json.Unmarshal([]byte(r.stdout), &ps); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, p := range ps {
+		got[tweetTexts(p)[0]] = true
+	}
+	if len(ps) != 4 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("posts %v, want one each of %v", got, want)
+	}
+
+	// The edit is reverted: Charlie's post takes its text back.
+	writeTestFile(t, f, "text,at\n"+row("Bravo", "01-02 10:00")+row("Charlie", "01-03 10:00")+row("Zulu", "01-04 10:00"))
+	r, vs = importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 3 || vs[0].Status != "skipped" || vs[1].Status != "updated" || *vs[1].ID != ids["Charlie"] || vs[2].Status != "skipped" {
+		t.Fatalf("revert: %+v", r)
+	}
+	if got := tweetTexts(showPost(t, vars, ids["Charlie"])); got[0] != "Charlie" {
+		t.Fatalf("reverted post: %q", got)
+	}
+
+	// A row comes first: it is new, and every other row is where it was.
+	writeTestFile(t, f, "text,at\n"+row("Yankee", "01-05 10:00")+row("Bravo", "01-02 10:00")+row("Charlie", "01-03 10:00")+row("Zulu", "01-04 10:00"))
+	r, vs = importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 4 || vs[0].Status != "created" || vs[1].Status != "skipped" || vs[2].Status != "skipped" || vs[3].Status != "skipped" {
+		t.Fatalf("row inserted: %+v", r)
+	}
+	if n := listCount(t, vars); n != 5 {
+		t.Fatalf("%d posts, want 5", n)
+	}
+	if r, vs = importJSON(t, vars, f); r.code != 0 || vs[0].Status != "skipped" || vs[1].Status != "skipped" || vs[2].Status != "skipped" || vs[3].Status != "skipped" {
+		t.Fatalf("same again: %+v", r)
+	}
+}

@@ -1,9 +1,11 @@
 package localapi
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/psnd/psnd/internal/api"
@@ -18,6 +20,7 @@ const (
 	importNothing importAction = iota // skipped, or invalid
 	importCreate
 	importUpdate
+	importRelink // skipped: the same content moved to another line of its file
 )
 
 // importPlan is one checked item: what to do and the post to store.
@@ -27,6 +30,88 @@ type importPlan struct {
 	np     sqlstore.NewPost
 	// queue: the post takes its account's next free slot when stored.
 	queue bool
+	// oldHash is the content hash an updated line item had, and oldLine
+	// its source when that was another line.
+	oldHash, oldLine string
+}
+
+// importLines tells, for the line items of one batch, what their files
+// held at their last import and hold now.
+type importLines struct {
+	tx   *sqlstore.Tx
+	now  map[string]map[string]bool // content hashes each file holds now
+	gone map[string][]sqlstore.ImportLine
+	// claimed are the line records an item of the batch already took.
+	claimed map[string]bool
+}
+
+func newImportLines(tx *sqlstore.Tx, fileHashes map[string][]string) *importLines {
+	il := &importLines{tx: tx, now: map[string]map[string]bool{}, gone: map[string][]sqlstore.ImportLine{}, claimed: map[string]bool{}}
+	for f, hs := range fileHashes {
+		il.now[f] = map[string]bool{}
+		for _, h := range hs {
+			il.now[f][h] = true
+		}
+	}
+	return il
+}
+
+// holds says whether file still holds an item of this content hash.
+func (il *importLines) holds(file, hash string) bool { return il.now[file][hash] }
+
+// edited finds the post of a line whose content is gone from file and
+// which is still a draft or scheduled, of the account: an item with new
+// content may be its edit after rows moved, and updating it is right
+// either way (what the line held is no longer meant to go out).
+func (il *importLines) edited(file, accountID string) (sqlstore.ImportLine, *post.Post, error) {
+	gone, ok := il.gone[file]
+	if !ok {
+		all, err := il.tx.ImportLines(file)
+		if err != nil {
+			return sqlstore.ImportLine{}, nil, err
+		}
+		for _, l := range all {
+			if !il.holds(file, l.ContentHash) {
+				gone = append(gone, l)
+			}
+		}
+		slices.SortFunc(gone, func(a, b sqlstore.ImportLine) int { return cmp.Compare(a.PostID, b.PostID) })
+		il.gone[file] = gone
+	}
+	// A line taken or passed over is marked claimed and, once at the
+	// head of the list, dropped: a large file is read about once a batch.
+	for len(gone) > 0 && il.claimed[gone[0].Source] {
+		gone = gone[1:]
+	}
+	il.gone[file] = gone
+	for _, l := range gone {
+		if il.claimed[l.Source] {
+			continue
+		}
+		p, err := il.tx.GetPost(l.PostID)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			il.claimed[l.Source] = true
+			continue
+		}
+		if err != nil {
+			return sqlstore.ImportLine{}, nil, err
+		}
+		if p.Status != post.StatusDraft && p.Status != post.StatusScheduled {
+			il.claimed[l.Source] = true
+			continue
+		}
+		if p.AccountID == accountID {
+			il.claimed[l.Source] = true
+			return l, p, nil
+		}
+	}
+	return sqlstore.ImportLine{}, nil, nil
+}
+
+// importContentKey is the import_sources key of a line item by its content
+// within its file. It cannot be a file's source key, which is a path.
+func importContentKey(file, hash string) string {
+	return "sha256:" + hash + ":" + file
 }
 
 // importSlots hands out queue slots to an import's items in order, one
@@ -98,9 +183,10 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 				is.reserve(a.ID, rv.At)
 			}
 		}
+		lines := newImportLines(tx, req.FileHashes)
 		for i, it := range req.Items {
 			v := api.ImportVerdict{Source: it.Source}
-			p, err := s.planImport(tx, it, now, accounts, &v)
+			p, err := s.planImport(tx, it, now, accounts, lines, &v)
 			if err == nil && seen[it.Source] {
 				err = badRequest(fmt.Sprintf("source %q appears twice in the import", it.Source))
 			}
@@ -138,7 +224,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	var staged []stagedFile
 	defer func() { discard(staged) }()
 	for i, it := range req.Items {
-		if plans[i].action == importNothing || len(it.Media) == 0 {
+		if plans[i].action == importNothing || plans[i].action == importRelink || len(it.Media) == 0 {
 			continue
 		}
 		media, st, err := s.importMedia(it.Media)
@@ -184,12 +270,33 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 						return fmt.Errorf("%s: %w", it.Source, err)
 					}
 					oldMedia = append(oldMedia, mediaPaths(cur)...)
+					if it.File != "" && p.oldHash != "" {
+						// The old content is gone from the file: were it
+						// written back, it is an edit again, not this post.
+						if err := tx.DeleteImportSource(importContentKey(it.File, p.oldHash)); err != nil {
+							return err
+						}
+					}
+					if p.oldLine != "" && p.oldLine != it.Source {
+						if err := tx.DeleteImportSource(p.oldLine); err != nil {
+							return err
+						}
+					}
+				case importRelink:
 				default:
 					continue
 				}
-				changed = append(changed, v.ID)
-				if err := tx.SetImportSource(it.Source, sqlstore.ImportSource{ContentHash: it.ContentHash, PostID: v.ID}); err != nil {
+				if p.action != importRelink {
+					changed = append(changed, v.ID)
+				}
+				rec := sqlstore.ImportSource{ContentHash: it.ContentHash, PostID: v.ID}
+				if err := tx.SetImportSource(it.Source, rec); err != nil {
 					return err
+				}
+				if it.File != "" {
+					if err := tx.SetImportSource(importContentKey(it.File, it.ContentHash), rec); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -213,7 +320,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 // would: account, time, text rules and media. An unchanged item, or a
 // changed one whose post is past draft and scheduled, is skipped before
 // any check (its time may well be in the past by now).
-func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, accounts map[string]post.Account, v *api.ImportVerdict) (importPlan, error) {
+func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, accounts map[string]post.Account, lines *importLines, v *api.ImportVerdict) (importPlan, error) {
 	if it.Source == "" || it.ContentHash == "" {
 		return importPlan{}, badRequest("an import item needs a source and a content_hash")
 	}
@@ -221,6 +328,51 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 	rec, found, err := tx.ImportSource(it.Source)
 	if err != nil {
 		return importPlan{}, err
+	}
+	if it.File != "" {
+		// A line item: the same content on another line of its file is
+		// the same item, moved by rows added or removed above it.
+		crec, cfound, err := tx.ImportSource(importContentKey(it.File, it.ContentHash))
+		if err != nil {
+			return importPlan{}, err
+		}
+		if cfound {
+			cur, err := tx.GetPost(crec.PostID)
+			switch {
+			case errors.Is(err, sqlstore.ErrNotFound):
+			case err != nil:
+				return importPlan{}, err
+			default:
+				v.Status, v.ID = api.ImportSkipped, cur.ID
+				if found && rec == crec {
+					return importPlan{}, nil // where it was
+				}
+				return importPlan{action: importRelink}, nil
+			}
+		}
+		if found && rec.ContentHash != it.ContentHash {
+			if lines.holds(it.File, rec.ContentHash) || lines.claimed[it.Source] {
+				// What this line held still stands on another line
+				// (the rows moved), or another item took it as its
+				// edit: this line's content is new...
+				found = false
+			} else {
+				lines.claimed[it.Source] = true
+			}
+		}
+		if !found {
+			// ...or an edit of a line whose content is gone.
+			if a, err := tx.Account(it.Account); err == nil {
+				l, p, err := lines.edited(it.File, a.ID)
+				if err != nil {
+					return importPlan{}, err
+				}
+				if p != nil {
+					rec, found = l.ImportSource, true
+					plan.oldLine = l.Source
+				}
+			}
+		}
 	}
 	var cur *post.Post
 	if found {
@@ -232,13 +384,18 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 			return importPlan{}, err
 		case rec.ContentHash == it.ContentHash:
 			v.Status, v.ID = api.ImportSkipped, cur.ID
+			if it.File != "" {
+				// Imported before line items were known by content too:
+				// record that now, so the row can move.
+				return importPlan{action: importRelink}, nil
+			}
 			return importPlan{}, nil
 		case cur.Status != post.StatusDraft && cur.Status != post.StatusScheduled:
 			v.Status, v.ID = api.ImportSkipped, cur.ID
 			v.Error = fmt.Sprintf("changed, but post %d is %s: left alone", cur.ID, cur.Status)
 			return importPlan{}, nil
 		default:
-			plan = importPlan{action: importUpdate, postID: cur.ID}
+			plan = importPlan{action: importUpdate, postID: cur.ID, oldHash: rec.ContentHash, oldLine: plan.oldLine}
 		}
 	}
 
