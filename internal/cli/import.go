@@ -474,6 +474,12 @@ func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
 			e.err = "at: " + err.Error()
 			return it
 		}
+		if !f.Draft && t.Before(now.Add(-pastGrace)) {
+			// Said here, as post --at says it: in the user's zone (the
+			// daemon speaks UTC, and of a "now" an import has not).
+			e.err = fmt.Sprintf("at: %s is in the past; give a future time", when.Format(t, now, loc))
+			return it
+		}
 		it.At = &t
 	}
 	for i, m := range f.Media {

@@ -465,3 +465,33 @@ func TestImportCSVRowsMove(t *testing.T) {
 		t.Fatalf("same again: %+v", r)
 	}
 }
+
+// TestImportMessagesSpeakOfImport: a past time is shown in the user's
+// zone (not UTC) without offering a "now" an import has not, and a text
+// too long for one tweet names the thread field, not post --thread.
+func TestImportMessagesSpeakOfImport(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "America/New_York"}
+	f := filepath.Join(t.TempDir(), "a.jsonl")
+	past := time.Now().AddDate(0, 0, -3).In(mustZone(t, "America/New_York")).Format("2006-01-02") + " 09:00"
+	writeTestFile(t, f, `{"text":"late","at":"`+past+`"}`+"\n"+`{"text":"`+strings.Repeat("東", 150)+`","draft":true}`+"\n")
+	r, vs := importJSON(t, vars, f)
+	if r.code != 1 || len(vs) != 2 {
+		t.Fatalf("import: %+v", r)
+	}
+	if e := *vs[0].Error; !strings.Contains(e, "09:00") || !strings.Contains(e, "in the past") || strings.Contains(e, "now") || strings.Contains(e, "Z ") {
+		t.Errorf("past time: %q", e)
+	}
+	if e := *vs[1].Error; !strings.Contains(e, "300/280") || !strings.Contains(e, "thread: true") || strings.Contains(e, "psnd post") {
+		t.Errorf("too long: %q", e)
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/psnd/psnd/internal/api"
@@ -434,7 +435,13 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 	max := acct.MaxWeightedLength()
 	c, err := compose(it.Text, nil, it.Thread, it.Number, len(it.Media) > 0, max)
 	if err != nil {
-		return importPlan{}, textError(err)
+		var it *invalidText
+		if errors.As(err, &it) {
+			// The text rules speak of `psnd post --thread`; an item
+			// is split by its thread field.
+			return importPlan{}, invalid(strings.ReplaceAll(it.msg, "with `psnd post --thread`", "with thread: true"))
+		}
+		return importPlan{}, err
 	}
 	if err := threadLength(len(c.tweets)); err != nil {
 		return importPlan{}, err
