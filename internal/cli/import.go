@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/unicode/norm"
 	"gopkg.in/yaml.v3"
 
 	"github.com/psnd/psnd/internal/api"
@@ -155,14 +156,14 @@ func readImports(paths []string) ([]importEntry, error) {
 			}
 		}
 		for _, f := range files {
-			abs, err := filepath.Abs(f)
+			key, err := importKey(f)
 			if err != nil {
 				return nil, err
 			}
-			if read[abs] { // named twice (a file and its directory, say)
+			if read[key] { // named twice (a file and its directory, say)
 				continue
 			}
-			read[abs] = true
+			read[key] = true
 			entries, err := readImportFile(f)
 			if err != nil {
 				return nil, err
@@ -182,12 +183,16 @@ func readImportFile(path string) ([]importEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	key, err := importKey(path)
+	if err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	b = bytes.TrimPrefix(b, []byte("\ufeff")) // a byte order mark, as spreadsheets write
-	base := importEntry{source: path, key: abs, dir: filepath.Dir(abs)}
+	base := importEntry{source: path, key: key, dir: filepath.Dir(abs)}
 	if !utf8.Valid(b) {
 		base.err = "the file is not valid UTF-8"
 		return []importEntry{base}, nil
@@ -203,6 +208,22 @@ func readImportFile(path string) ([]importEntry, error) {
 		base.err = err.Error()
 	}
 	return []importEntry{base}, nil
+}
+
+// importKey is the file's part of an item's source key: one string for
+// one file however it is named — through a symbolic link (a synced
+// folder, /tmp on macOS), or with its name as a directory listing gives it
+// or as typed (macOS keeps names decomposed, NFD; a shell passes what was
+// typed, NFC).
+func importKey(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("import: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return norm.NFC.String(abs), nil
 }
 
 // at gives the entry for line n of a CSV or JSON Lines file.

@@ -495,3 +495,27 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+// TestImportSameFileOtherName: a file named through a symbolic link, or
+// with its name composed differently (macOS lists names decomposed; a
+// shell passes them as typed), is the same item, not a new one.
+func TestImportSameFileOtherName(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "real", "café.md"), "---\ndraft: true\n---\nHello\n")
+	if err := os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	es, err := readImports([]string{filepath.Join(dir, "real"), filepath.Join(dir, "link", "café.md")})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("one file by two names: %+v, %v", es, err)
+	}
+	viaLink, err := importKey(filepath.Join(dir, "link", "café.md"))
+	if err != nil || viaLink != es[0].key {
+		t.Fatalf("key through the link %q, want %q (%v)", viaLink, es[0].key, err)
+	}
+	nfd, err := importKey(filepath.Join(dir, "nowhere", "cafe\u0301.md"))
+	nfc, err2 := importKey(filepath.Join(dir, "nowhere", "café.md"))
+	if err != nil || err2 != nil || nfd != nfc {
+		t.Fatalf("NFD key %q, NFC key %q", nfd, nfc)
+	}
+}
