@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -94,7 +95,7 @@ func (l *strList) UnmarshalJSON(b []byte) error {
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("want a string or a list of strings")
+		return errors.New("media and alt want a string or a list of strings")
 	}
 	*l = many
 	return nil
@@ -400,7 +401,7 @@ func readJSONL(base importEntry, b []byte) []importEntry {
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&e.fields); err != nil {
-			e.err = "invalid JSON: " + err.Error()
+			e.err = "invalid JSON: " + jsonFieldError(err)
 		} else if dec.More() {
 			e.err = "invalid JSON: more than one value on the line"
 		}
@@ -413,6 +414,26 @@ func readJSONL(base importEntry, b []byte) []importEntry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// jsonFieldError says what was wrong with a JSON Lines item in its own
+// words, not in encoding/json's, which name Go types.
+func jsonFieldError(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	if te.Field == "" {
+		return fmt.Sprintf("want an object of fields, not a %s", te.Value)
+	}
+	want := "a " + te.Type.Kind().String()
+	switch te.Type.Kind() {
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.String:
+		want = "a string"
+	}
+	return fmt.Sprintf("%s: want %s, not a %s", te.Field, want, te.Value)
 }
 
 // readMarkdown reads one post: optional YAML front matter between two

@@ -519,3 +519,18 @@ func TestImportSameFileOtherName(t *testing.T) {
 		t.Fatalf("NFD key %q, NFC key %q", nfd, nfc)
 	}
 }
+
+// TestImportJSONLErrorsNameFields: a JSON Lines item of the wrong shape
+// is told which field is wrong and what it wants, without Go type names.
+func TestImportJSONLErrorsNameFields(t *testing.T) {
+	es := readOne(t, "a.jsonl", `{"text":"a","draft":"yes"}`+"\n"+`"just text"`+"\n"+`{"text":5,"draft":true}`+"\n")
+	want := []string{"draft: want true or false, not a string", "want an object of fields, not a string", "text: want a string, not a number"}
+	if len(es) != len(want) {
+		t.Fatalf("entries: %+v", es)
+	}
+	for i, e := range es {
+		if !strings.Contains(e.err, want[i]) || strings.Contains(e.err, "Go ") || strings.Contains(e.err, "importFields") {
+			t.Errorf("line %d: %q, want %q", i+1, e.err, want[i])
+		}
+	}
+}
