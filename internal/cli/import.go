@@ -487,6 +487,7 @@ func frontMatterError(err error) error {
 	}
 	for i, m := range msgs {
 		m = yamlUnknownField.ReplaceAllString(strings.TrimSpace(m), "unknown field $1 (known: "+strings.Join(csvColumns, ", ")+")")
+		m = strings.ReplaceAll(m, " into cli.importFields", " as the fields: want lines of field: value")
 		m = yamlLine.ReplaceAllStringFunc(m, func(l string) string {
 			n, _ := strconv.Atoi(strings.TrimPrefix(l, "line "))
 			return fmt.Sprintf("line %d", n+1)

@@ -384,6 +384,10 @@ func TestImportFrontMatterErrorOneLine(t *testing.T) {
 	if len(es) != 1 || strings.Contains(es[0].err, "\n") || strings.Contains(es[0].err, "cli.") || !strings.Contains(es[0].err, "line 3: unknown field acount") {
 		t.Fatalf("error: %q", es[0].err)
 	}
+	es = readOne(t, "b.md", "---\n- draft\n---\nHello\n")
+	if len(es) != 1 || strings.Contains(es[0].err, "cli.") || !strings.Contains(es[0].err, "line 2: cannot unmarshal !!seq as the fields") {
+		t.Fatalf("error: %q", es[0].err)
+	}
 }
 
 // TestImportDirectorySkipsHiddenFiles: a folder copied through macOS has
