@@ -16,8 +16,9 @@ const ImportBatchMax = 500
 type ImportRequest struct {
 	DryRun bool         `json:"dry_run,omitempty"`
 	Items  []ImportItem `json:"items"`
-	// Reserved are slot instants a dry run of earlier batches of the same
-	// import gave out: this batch's queued items take the slots after them.
+	// Reserved are instants this batch's queued items leave alone: times
+	// the import's other batches name with at and, in a dry run, the
+	// slots earlier batches gave out.
 	Reserved []ImportReserved `json:"reserved,omitempty"`
 	// FileHashes holds, for each File of the batch's items, the content
 	// hashes of every item that file holds now: a line whose earlier

@@ -599,9 +599,17 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 			fileHashes[it.File] = append(fileHashes[it.File], it.ContentHash)
 		}
 	}
+	// The times items name with at are theirs: a queued item of an
+	// earlier batch must not take one, so every batch is told of them all.
+	var named []api.ImportReserved
+	for _, i := range todo {
+		if it := items[i]; it.At != nil && !it.Draft {
+			named = append(named, api.ImportReserved{Account: it.Account, At: *it.At})
+		}
+	}
 	// First every item is checked (dry runs), then, if all are valid,
 	// stored batch by batch: nothing is stored when any item is invalid.
-	if err := sendImport(ctx, env, s, items, fileHashes, todo, verdicts, true); err != nil {
+	if err := sendImport(ctx, env, s, items, fileHashes, named, todo, verdicts, true); err != nil {
 		return err
 	}
 	invalid := 0
@@ -612,7 +620,15 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 	}
 	storing := invalid == 0 && !dryRun
 	if storing {
-		if err := sendImport(ctx, env, s, items, fileHashes, todo, verdicts, false); err != nil {
+		// Only the times of items to be stored now: a skipped item's
+		// post keeps its own time (stored already, or left alone).
+		named = named[:0]
+		for _, i := range todo {
+			if it, v := items[i], verdicts[i]; it.At != nil && !it.Draft && (v.Status == api.ImportCreated || v.Status == api.ImportUpdated) {
+				named = append(named, api.ImportReserved{Account: it.Account, At: *it.At})
+			}
+		}
+		if err := sendImport(ctx, env, s, items, fileHashes, named, todo, verdicts, false); err != nil {
 			return err
 		}
 	}
@@ -640,17 +656,18 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 
 // sendImport sends the items in todo to the daemon in batches and records
 // its verdicts, showing progress on a terminal.
-func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportItem, fileHashes map[string][]string, todo []int, verdicts []api.ImportVerdict, dryRun bool) error {
+func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportItem, fileHashes map[string][]string, named []api.ImportReserved, todo []int, verdicts []api.ImportVerdict, dryRun bool) error {
 	what := "importing"
 	if dryRun {
 		what = "checking"
 	}
 	progress := env.StderrIsTerminal && len(todo) > api.ImportBatchMax
 	// A dry run stores nothing, so each batch is told the slots the
-	// batches before it were given or named.
-	var reserved []api.ImportReserved
+	// batches before it were given; and every batch, the times any item
+	// names.
+	var given []api.ImportReserved
 	for start := 0; start < len(todo); {
-		end, size := start, 0
+		end, size := start, (len(named)+len(given))*80
 		files := map[string][]string{}
 		for end < len(todo) && end-start < api.ImportBatchMax {
 			it := items[todo[end]]
@@ -670,12 +687,9 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 				files[it.File] = fileHashes[it.File]
 			}
 		}
-		req := api.ImportRequest{DryRun: dryRun}
+		req := api.ImportRequest{DryRun: dryRun, Reserved: slices.Concat(named, given)}
 		if len(files) > 0 {
 			req.FileHashes = files
-		}
-		if dryRun {
-			req.Reserved = reserved
 		}
 		for _, i := range todo[start:end] {
 			req.Items = append(req.Items, items[i])
@@ -692,12 +706,8 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 		}
 		for k, i := range todo[start:end] {
 			verdicts[i] = res.Items[k]
-			if at := res.Items[k].ScheduledAt; at != nil {
-				reserved = append(reserved, api.ImportReserved{Account: items[i].Account, At: *at})
-			} else if it := items[i]; it.At != nil && !it.Draft && res.Items[k].Status != api.ImportInvalid {
-				// A time given explicitly takes a slot there too, as it
-				// will once stored.
-				reserved = append(reserved, api.ImportReserved{Account: it.Account, At: *it.At})
+			if at := res.Items[k].ScheduledAt; at != nil && dryRun {
+				given = append(given, api.ImportReserved{Account: items[i].Account, At: *at})
 			}
 		}
 		start = end

@@ -245,7 +245,13 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 			// The slots are taken again at store time, in file order,
 			// after the store's now: what the check saw may have changed
 			// since, and a slot may have passed while media were copied.
-			err := scheduleQueued(tx, newImportSlots(tx, s.clock.Now()), plans, res.Items, func(i int, err error) error {
+			is := newImportSlots(tx, s.clock.Now())
+			for _, rv := range req.Reserved {
+				if a, err := tx.Account(rv.Account); err == nil {
+					is.reserve(a.ID, rv.At)
+				}
+			}
+			err := scheduleQueued(tx, is, plans, res.Items, func(i int, err error) error {
 				return fmt.Errorf("%s: %w", req.Items[i].Source, err)
 			})
 			if err != nil {
