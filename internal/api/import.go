@@ -27,7 +27,7 @@ type ImportRequest struct {
 	FileHashes map[string][]string `json:"file_hashes,omitempty"`
 }
 
-// ImportReserved is a slot instant an earlier batch's queued item took.
+// ImportReserved is an instant queued items leave alone (see Reserved).
 type ImportReserved struct {
 	Account string    `json:"account,omitempty"` // as the item named it
 	At      time.Time `json:"at"`
