@@ -272,6 +272,10 @@ func readCSV(base importEntry, b []byte) []importEntry {
 		h = strings.ToLower(strings.TrimSpace(h))
 		header[i] = h
 		switch {
+		case h == "":
+			// Spreadsheets write columns once touched as ,,: a column
+			// without a name is fine while it holds nothing.
+			continue
 		case !slices.Contains(csvColumns, h):
 			base.err = fmt.Sprintf("unknown column %q in the header (known: %s)", h, strings.Join(csvColumns, ", "))
 		case seen[h]:
@@ -303,12 +307,17 @@ func readCSV(base importEntry, b []byte) []importEntry {
 		if blankRecord(rec) {
 			continue // spreadsheets export empty rows as ,,,
 		}
-		if len(rec) != len(header) {
+		if len(rec) > len(header) && !blankRecord(rec[len(header):]) {
 			e.err = fmt.Sprintf("%d fields, but the header names %d", len(rec), len(header))
 			out = append(out, e)
 			continue
 		}
-		for i, v := range rec {
+		// A shorter row leaves the last columns empty, as written by hand.
+		for i, v := range rec[:min(len(rec), len(header))] {
+			if header[i] == "" && strings.TrimSpace(v) != "" {
+				e.err = fmt.Sprintf("%q is in column %d, which the header does not name", v, i+1)
+				break
+			}
 			if err := setCSVField(&e.fields, header[i], v); err != nil {
 				e.err = err.Error()
 				break

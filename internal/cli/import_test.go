@@ -353,6 +353,12 @@ func TestImportCSVSpreadsheetExports(t *testing.T) {
 	if len(es) != 2 || es[0].err != "" || !es[0].fields.Draft || es[1].err != "" || es[1].fields.Draft {
 		t.Fatalf("entries: %+v", es)
 	}
+	// Columns once touched and left empty; a row written by hand without
+	// its last empty fields.
+	es = readOne(t, "c.csv", "text,draft,,\nx,true,,\ny,true\nz,true,,oops\n")
+	if len(es) != 3 || es[0].err != "" || es[1].err != "" || !es[1].fields.Draft || !strings.Contains(es[2].err, `"oops" is in column 4`) {
+		t.Fatalf("entries: %+v", es)
+	}
 	es = readOne(t, "b.csv", "text;at;draft;media\nHello, world;;yes;\"a.png;b.png\"\n")
 	if len(es) != 1 || es[0].err != "" || es[0].fields.Text != "Hello, world" || !es[0].fields.Draft || len(es[0].fields.Media) != 2 {
 		t.Fatalf("entries: %+v", es)
