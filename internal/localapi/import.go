@@ -285,8 +285,16 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 						}
 					}
 					if p.oldLine != "" && p.oldLine != it.Source {
-						if err := tx.DeleteImportSource(p.oldLine); err != nil {
+						// Unless an item stored before this one has
+						// made that line its own since.
+						rec, ok, err := tx.ImportSource(p.oldLine)
+						if err != nil {
 							return err
+						}
+						if ok && rec.PostID == p.postID {
+							if err := tx.DeleteImportSource(p.oldLine); err != nil {
+								return err
+							}
 						}
 					}
 				case importRelink:
