@@ -544,3 +544,32 @@ func TestImportJSONLErrorsNameFields(t *testing.T) {
 		}
 	}
 }
+
+// TestImportCSVEditAfterRowsMove: rows move, one row is removed and
+// another edited in the same change: the edited row updates its own
+// post (the one whose text it most resembles), not the removed row's,
+// which would leave the old version of the edited row to go out beside
+// the new one.
+func TestImportCSVEditAfterRowsMove(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "cal.csv")
+	row := func(text, md string) string { return text + "," + nextYear(md) + "\n" }
+	alpha, bravo := row("Alpha opens the week", "01-01 10:00"), row("Bravo is a note on İstanbul", "01-02 10:00")
+	writeTestFile(t, f, "text,at\n"+alpha+bravo+row("Charlie goes out on Friday with a link", "01-03 10:00"))
+	_, vs := importJSON(t, vars, f)
+	if len(vs) != 3 {
+		t.Fatalf("first import: %+v", vs)
+	}
+	charlie := *vs[2].ID
+
+	// Charlie, edited, comes first; Bravo is removed; Alpha moves down.
+	writeTestFile(t, f, "text,at\n"+row("Charlie goes out on Saturday with a link", "01-04 10:00")+alpha)
+	r, vs := importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 2 || vs[0].Status != "updated" || *vs[0].ID != charlie || vs[1].Status != "skipped" {
+		t.Fatalf("re-import: %+v", r)
+	}
+	if got := tweetTexts(showPost(t, vars, charlie)); got[0] != "Charlie goes out on Saturday with a link" {
+		t.Fatalf("Charlie's post: %q", got)
+	}
+}

@@ -63,8 +63,11 @@ func (il *importLines) holds(file, hash string) bool { return il.now[file][hash]
 // edited finds the post of a line whose content is gone from file and
 // which is still a draft or scheduled, of the account: an item with new
 // content may be its edit after rows moved, and updating it is right
-// either way (what the line held is no longer meant to go out).
-func (il *importLines) edited(file, accountID string) (sqlstore.ImportLine, *post.Post, error) {
+// either way (what the line held is no longer meant to go out). Of
+// several, the one whose text is most like the item's is taken: the
+// others stay as they are, and an old version of this very item should
+// not be one of them.
+func (il *importLines) edited(file, accountID, text string) (sqlstore.ImportLine, *post.Post, error) {
 	gone, ok := il.gone[file]
 	if !ok {
 		all, err := il.tx.ImportLines(file)
@@ -85,9 +88,15 @@ func (il *importLines) edited(file, accountID string) (sqlstore.ImportLine, *pos
 		gone = gone[1:]
 	}
 	il.gone[file] = gone
+	var best sqlstore.ImportLine
+	var bestPost *post.Post
+	bestScore, looked := -1.0, 0
 	for _, l := range gone {
 		if il.claimed[l.Source] {
 			continue
+		}
+		if looked == importPairLook {
+			break
 		}
 		p, err := il.tx.GetPost(l.PostID)
 		if errors.Is(err, sqlstore.ErrNotFound) {
@@ -101,12 +110,53 @@ func (il *importLines) edited(file, accountID string) (sqlstore.ImportLine, *pos
 			il.claimed[l.Source] = true
 			continue
 		}
-		if p.AccountID == accountID {
-			il.claimed[l.Source] = true
-			return l, p, nil
+		if p.AccountID != accountID {
+			continue
+		}
+		looked++
+		if sc := textLikeness(postText(p), text); sc > bestScore {
+			best, bestPost, bestScore = l, p, sc
 		}
 	}
-	return sqlstore.ImportLine{}, nil, nil
+	if bestPost != nil {
+		il.claimed[best.Source] = true
+	}
+	return best, bestPost, nil
+}
+
+// importPairLook bounds how many candidate lines an item is compared
+// with, so that replacing a large file's every row stays fast.
+const importPairLook = 64
+
+// postText is a post's text as one string, its tweets a line apart.
+func postText(p *post.Post) string {
+	var b strings.Builder
+	for _, t := range p.Tweets {
+		b.WriteString(t.Text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// textLikeness is the share of words two texts have in common (Dice's
+// coefficient over their words, counted with repeats), from 0 to 1.
+func textLikeness(a, b string) float64 {
+	wa, wb := strings.Fields(a), strings.Fields(b)
+	if len(wa)+len(wb) == 0 {
+		return 1
+	}
+	count := map[string]int{}
+	for _, w := range wa {
+		count[w]++
+	}
+	common := 0
+	for _, w := range wb {
+		if count[w] > 0 {
+			count[w]--
+			common++
+		}
+	}
+	return 2 * float64(common) / float64(len(wa)+len(wb))
 }
 
 // importContentKey is the import_sources key of a line item by its content
@@ -378,7 +428,7 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 		if !found {
 			// ...or an edit of a line whose content is gone.
 			if a, err := tx.Account(it.Account); err == nil {
-				l, p, err := lines.edited(it.File, a.ID)
+				l, p, err := lines.edited(it.File, a.ID, it.Text)
 				if err != nil {
 					return importPlan{}, err
 				}
