@@ -535,16 +535,28 @@ func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
 		it.At = &t
 	}
 	for i, m := range f.Media {
-		in := api.MediaInput{Path: m}
-		if !filepath.IsAbs(m) {
-			in.Path = filepath.Join(e.dir, m)
-		}
+		in := api.MediaInput{Path: e.mediaPath(m)}
 		if i < len(f.Alt) {
 			in.AltText = f.Alt[i]
 		}
 		it.Media = append(it.Media, in)
 	}
 	return it
+}
+
+// mediaPath is where a media path of the entry's file points: relative
+// to the file, or from the home directory with ~/ as a shell would (a
+// file has no shell to do it).
+func (e *importEntry) mediaPath(m string) string {
+	if rest, ok := strings.CutPrefix(m, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	if filepath.IsAbs(m) {
+		return m
+	}
+	return filepath.Join(e.dir, m)
 }
 
 // contentHash is the hash of the item as written, with the bytes of its
@@ -554,10 +566,7 @@ func (e *importEntry) contentHash() string {
 	h := sha256.New()
 	_ = json.NewEncoder(h).Encode(e.fields)
 	for _, m := range e.fields.Media {
-		if !filepath.IsAbs(m) {
-			m = filepath.Join(e.dir, m)
-		}
-		if f, err := os.Open(m); err == nil {
+		if f, err := os.Open(e.mediaPath(m)); err == nil {
 			_, _ = io.Copy(h, f)
 			f.Close()
 		}

@@ -573,3 +573,22 @@ func TestImportCSVEditAfterRowsMove(t *testing.T) {
 		t.Fatalf("Charlie's post: %q", got)
 	}
 }
+
+// TestImportMediaFromHome: a media path written ~/NAME in a file is in the
+// home directory, as on the command line (it was taken as a folder named
+// ~ beside the file).
+func TestImportMediaFromHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	es := readOne(t, "a.md", "---\ndraft: true\nmedia: [~/Pictures/a.png, img/b.png, /srv/c.png]\n---\nHello\n")
+	it := es[0].toItem(time.Now(), time.UTC)
+	want := []string{filepath.Join(home, "Pictures", "a.png"), filepath.Join(es[0].dir, "img", "b.png"), "/srv/c.png"}
+	if len(it.Media) != 3 {
+		t.Fatalf("media: %+v (%s)", it.Media, es[0].err)
+	}
+	for i, m := range it.Media {
+		if m.Path != want[i] {
+			t.Errorf("media %d: %q, want %q", i, m.Path, want[i])
+		}
+	}
+}
