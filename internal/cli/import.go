@@ -40,7 +40,8 @@ fields, the body is the text; a line of only --- splits a thread). A directory
 means its .md files.
 
 Fields: text, at, queue, draft, thread, number, account, media (paths relative
-to the file; separated by ; in CSV), alt (one per media file, in order). Times
+to the file, or ~/ for your home; separated by ; in CSV), alt (one per media
+file, in order). Times
 are read in your time zone, as with post --at. queue: true puts the post in
 its account's next free queue slot (see psnd slots), in file order, after the
 slots other items of the import name with at; the verdict shows the slot (a
