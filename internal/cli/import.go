@@ -196,7 +196,7 @@ func readImportFile(path string) ([]importEntry, error) {
 	b = bytes.TrimPrefix(b, []byte("\ufeff")) // a byte order mark, as spreadsheets write
 	base := importEntry{source: path, key: key, dir: filepath.Dir(abs)}
 	if !utf8.Valid(b) {
-		base.err = "the file is not valid UTF-8"
+		base.err = notUTF8(b)
 		return []importEntry{base}, nil
 	}
 	switch ext {
@@ -210,6 +210,26 @@ func readImportFile(path string) ([]importEntry, error) {
 		base.err = err.Error()
 	}
 	return []importEntry{base}, nil
+}
+
+// notUTF8 says where a file stops being UTF-8 and what to do: Excel's
+// plain "CSV" is Windows-1252 and its "Unicode text" is UTF-16.
+func notUTF8(b []byte) string {
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+		return "the file is UTF-16, not UTF-8: save it as UTF-8 (in Excel: CSV UTF-8)"
+	}
+	line := 1
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		if r == '\n' {
+			line++
+		}
+		b = b[n:]
+	}
+	return fmt.Sprintf("the file is not UTF-8 (line %d): save it as UTF-8 (in Excel: CSV UTF-8)", line)
 }
 
 // importKey is the file's part of an item's source key: one string for

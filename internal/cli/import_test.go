@@ -592,3 +592,17 @@ func TestImportMediaFromHome(t *testing.T) {
 		}
 	}
 }
+
+// TestImportNotUTF8SaysWhere: a CSV saved by Excel as plain "CSV"
+// (Windows-1252) or "Unicode text" (UTF-16) is told apart from UTF-8
+// with the line and what to do, not only "not valid UTF-8".
+func TestImportNotUTF8SaysWhere(t *testing.T) {
+	es := readOne(t, "a.csv", "text,draft\nplain,true\ncaf\xe9 \x93quoted\x94,true\n")
+	if len(es) != 1 || !strings.Contains(es[0].err, "line 3") || !strings.Contains(es[0].err, "save it as UTF-8") {
+		t.Errorf("Windows-1252: %+v", es)
+	}
+	es = readOne(t, "b.csv", "\xff\xfet\x00e\x00x\x00t\x00")
+	if len(es) != 1 || !strings.Contains(es[0].err, "UTF-16") {
+		t.Errorf("UTF-16: %+v", es)
+	}
+}
