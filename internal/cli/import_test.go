@@ -606,3 +606,27 @@ func TestImportNotUTF8SaysWhere(t *testing.T) {
 		t.Errorf("UTF-16: %+v", es)
 	}
 }
+
+// TestImportCSVTwoRowsAlike: two rows written alike are two posts, and
+// each row stays its own post's: re-imported, each is skipped with its
+// own id, and editing the first updates the first's post.
+func TestImportCSVTwoRowsAlike(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "cal.csv")
+	writeTestFile(t, f, "text,draft\nSame İ,true\nSame İ,true\n")
+	_, vs := importJSON(t, vars, f)
+	if len(vs) != 2 || vs[0].ID == nil || vs[1].ID == nil {
+		t.Fatalf("first import: %+v", vs)
+	}
+	first, second := *vs[0].ID, *vs[1].ID
+	r, vs := importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 2 || vs[0].Status != "skipped" || *vs[0].ID != first || vs[1].Status != "skipped" || *vs[1].ID != second {
+		t.Fatalf("again: %+v", r)
+	}
+	writeTestFile(t, f, "text,draft\n\"Same İ, edited\",true\nSame İ,true\n")
+	r, vs = importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 2 || vs[0].Status != "updated" || *vs[0].ID != first || vs[1].Status != "skipped" || *vs[1].ID != second {
+		t.Fatalf("first edited: %+v", r)
+	}
+}

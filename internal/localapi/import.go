@@ -39,26 +39,60 @@ type importPlan struct {
 // importLines tells, for the line items of one batch, what their files
 // held at their last import and hold now.
 type importLines struct {
-	tx   *sqlstore.Tx
-	now  map[string]map[string]bool // content hashes each file holds now
+	tx  *sqlstore.Tx
+	now map[string]map[string]int // content hashes each file holds now, counted
+	// was counts the content hashes of each file's line records, and gone
+	// are the records whose content the file no longer holds; both are
+	// read when first needed.
+	was  map[string]map[string]int
 	gone map[string][]sqlstore.ImportLine
 	// claimed are the line records an item of the batch already took.
 	claimed map[string]bool
 }
 
 func newImportLines(tx *sqlstore.Tx, fileHashes map[string][]string) *importLines {
-	il := &importLines{tx: tx, now: map[string]map[string]bool{}, gone: map[string][]sqlstore.ImportLine{}, claimed: map[string]bool{}}
+	il := &importLines{tx: tx, now: map[string]map[string]int{}, was: map[string]map[string]int{},
+		gone: map[string][]sqlstore.ImportLine{}, claimed: map[string]bool{}}
 	for f, hs := range fileHashes {
-		il.now[f] = map[string]bool{}
+		il.now[f] = map[string]int{}
 		for _, h := range hs {
-			il.now[f][h] = true
+			il.now[f][h]++
 		}
 	}
 	return il
 }
 
-// holds says whether file still holds an item of this content hash.
-func (il *importLines) holds(file, hash string) bool { return il.now[file][hash] }
+// load reads file's line records once.
+func (il *importLines) load(file string) error {
+	if _, ok := il.was[file]; ok {
+		return nil
+	}
+	all, err := il.tx.ImportLines(file)
+	if err != nil {
+		return err
+	}
+	was := map[string]int{}
+	var gone []sqlstore.ImportLine
+	for _, l := range all {
+		was[l.ContentHash]++
+		if il.now[file][l.ContentHash] == 0 {
+			gone = append(gone, l)
+		}
+	}
+	slices.SortFunc(gone, func(a, b sqlstore.ImportLine) int { return cmp.Compare(a.PostID, b.PostID) })
+	il.was[file], il.gone[file] = was, gone
+	return nil
+}
+
+// moved says whether a line's earlier content still stands elsewhere in
+// file: as many times as lines held it (two rows alike, one edited, is
+// an edit, not a move).
+func (il *importLines) moved(file, hash string) (bool, error) {
+	if err := il.load(file); err != nil {
+		return false, err
+	}
+	return il.now[file][hash] >= il.was[file][hash], nil
+}
 
 // edited finds the post of a line whose content is gone from file and
 // which is still a draft or scheduled, of the account: an item with new
@@ -68,20 +102,10 @@ func (il *importLines) holds(file, hash string) bool { return il.now[file][hash]
 // others stay as they are, and an old version of this very item should
 // not be one of them.
 func (il *importLines) edited(file, accountID, text string) (sqlstore.ImportLine, *post.Post, error) {
-	gone, ok := il.gone[file]
-	if !ok {
-		all, err := il.tx.ImportLines(file)
-		if err != nil {
-			return sqlstore.ImportLine{}, nil, err
-		}
-		for _, l := range all {
-			if !il.holds(file, l.ContentHash) {
-				gone = append(gone, l)
-			}
-		}
-		slices.SortFunc(gone, func(a, b sqlstore.ImportLine) int { return cmp.Compare(a.PostID, b.PostID) })
-		il.gone[file] = gone
+	if err := il.load(file); err != nil {
+		return sqlstore.ImportLine{}, nil, err
 	}
+	gone := il.gone[file]
 	// A line taken or passed over is marked claimed and, once at the
 	// head of the list, dropped: a large file is read about once a batch.
 	for len(gone) > 0 && il.claimed[gone[0].Source] {
@@ -395,12 +419,30 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 		return importPlan{}, err
 	}
 	if it.File != "" {
-		// A line item: the same content on another line of its file is
-		// the same item, moved by rows added or removed above it.
 		crec, cfound, err := tx.ImportSource(importContentKey(it.File, it.ContentHash))
 		if err != nil {
 			return importPlan{}, err
 		}
+		if found && rec.ContentHash == it.ContentHash {
+			// Where it was. (Two rows alike are each their own post:
+			// the line's record says which.)
+			cur, err := tx.GetPost(rec.PostID)
+			switch {
+			case errors.Is(err, sqlstore.ErrNotFound):
+			case err != nil:
+				return importPlan{}, err
+			case cfound:
+				v.Status, v.ID = api.ImportSkipped, cur.ID
+				return importPlan{}, nil
+			default:
+				// Imported before line items were known by content
+				// too: record that now, so the row can move.
+				v.Status, v.ID = api.ImportSkipped, cur.ID
+				return importPlan{action: importRelink}, nil
+			}
+		}
+		// A line item: the same content on another line of its file is
+		// the same item, moved by rows added or removed above it.
 		if cfound {
 			cur, err := tx.GetPost(crec.PostID)
 			switch {
@@ -409,14 +451,15 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 				return importPlan{}, err
 			default:
 				v.Status, v.ID = api.ImportSkipped, cur.ID
-				if found && rec == crec {
-					return importPlan{}, nil // where it was
-				}
 				return importPlan{action: importRelink}, nil
 			}
 		}
 		if found && rec.ContentHash != it.ContentHash {
-			if lines.holds(it.File, rec.ContentHash) || lines.claimed[it.Source] {
+			moved, err := lines.moved(it.File, rec.ContentHash)
+			if err != nil {
+				return importPlan{}, err
+			}
+			if moved || lines.claimed[it.Source] {
 				// What this line held still stands on another line
 				// (the rows moved), or another item took it as its
 				// edit: this line's content is new...
@@ -449,11 +492,6 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 			return importPlan{}, err
 		case rec.ContentHash == it.ContentHash:
 			v.Status, v.ID = api.ImportSkipped, cur.ID
-			if it.File != "" {
-				// Imported before line items were known by content too:
-				// record that now, so the row can move.
-				return importPlan{action: importRelink}, nil
-			}
 			return importPlan{}, nil
 		case cur.Status != post.StatusDraft && cur.Status != post.StatusScheduled:
 			v.Status, v.ID = api.ImportSkipped, cur.ID
