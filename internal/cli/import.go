@@ -640,10 +640,13 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 	}
 	// The times items name with at are theirs: a queued item of an
 	// earlier batch must not take one, so every batch is told of them all.
+	// (Only when some item is queued: the list is long in a large import.)
 	var named []api.ImportReserved
-	for _, i := range todo {
-		if it := items[i]; it.At != nil && !it.Draft {
-			named = append(named, api.ImportReserved{Account: it.Account, At: *it.At})
+	if slices.ContainsFunc(todo, func(i int) bool { return items[i].Queue }) {
+		for _, i := range todo {
+			if it := items[i]; it.At != nil && !it.Draft {
+				named = append(named, api.ImportReserved{Account: it.Account, At: *it.At})
+			}
 		}
 	}
 	// First every item is checked (dry runs), then, if all are valid,
@@ -661,10 +664,12 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 	if storing {
 		// Only the times of items to be stored now: a skipped item's
 		// post keeps its own time (stored already, or left alone).
-		named = named[:0]
-		for _, i := range todo {
-			if it, v := items[i], verdicts[i]; it.At != nil && !it.Draft && (v.Status == api.ImportCreated || v.Status == api.ImportUpdated) {
-				named = append(named, api.ImportReserved{Account: it.Account, At: *it.At})
+		if named != nil {
+			named = named[:0]
+			for _, i := range todo {
+				if it, v := items[i], verdicts[i]; it.At != nil && !it.Draft && (v.Status == api.ImportCreated || v.Status == api.ImportUpdated) {
+					named = append(named, api.ImportReserved{Account: it.Account, At: *it.At})
+				}
 			}
 		}
 		if err := sendImport(ctx, env, s, items, fileHashes, named, todo, verdicts, false); err != nil {
