@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -19,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -37,7 +39,7 @@ func newImportCmd(env *Env) *cobra.Command {
 		Long: `Create posts from files: .csv (a header row naming the fields), .jsonl (one
 JSON object a line) and .md (one post per file: YAML front matter for the
 fields, the body is the text; a line of only --- splits a thread). A directory
-means its .md files.
+means its .md files, in name order (day2.md before day10.md).
 
 Fields: text, at, queue, draft, thread, number, account, media (paths relative
 to the file, or ~/ for your home; separated by ; in CSV), alt (one per media
@@ -156,6 +158,9 @@ func readImports(paths []string) ([]importEntry, error) {
 			if len(files) == 0 {
 				return nil, usagef("%s holds no .md files", p)
 			}
+			// In the order a file manager shows them (day2 before
+			// day10): queued items take slots in this order.
+			slices.SortStableFunc(files, naturalCompare)
 		}
 		for _, f := range files {
 			key, err := importKey(f)
@@ -174,6 +179,38 @@ func readImports(paths []string) ([]importEntry, error) {
 		}
 	}
 	return out, nil
+}
+
+// naturalCompare orders names with runs of digits compared as numbers,
+// and letters regardless of case.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Or(cmp.Compare(len(na), len(nb)), strings.Compare(na, nb)); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if c := cmp.Compare(unicode.ToLower(ra), unicode.ToLower(rb)); c != 0 {
+			return c
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// digitRun is the length of the ASCII digits s begins with.
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 func readImportFile(path string) ([]importEntry, error) {

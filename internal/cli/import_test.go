@@ -630,3 +630,24 @@ func TestImportCSVTwoRowsAlike(t *testing.T) {
 		t.Fatalf("first edited: %+v", r)
 	}
 }
+
+// TestImportDirectoryNaturalOrder: a folder's files are read in the order
+// a file manager shows them, day2 before day10, since queued items take
+// their slots in that order (day10 came before day2).
+func TestImportDirectoryNaturalOrder(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"day10.md", "day2.md", "day1.md", "Day3.md", "day02b.md"} {
+		writeTestFile(t, filepath.Join(dir, n), "---\nqueue: true\n---\n"+n+"\n")
+	}
+	es, err := readImports([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, filepath.Base(e.source))
+	}
+	if want := "[day1.md day2.md day02b.md Day3.md day10.md]"; fmt.Sprint(got) != want {
+		t.Errorf("order %v, want %s", got, want)
+	}
+}
