@@ -126,6 +126,7 @@ type importEntry struct {
 	file   string // the file's source key, for a line of a CSV or JSON Lines file
 	fields importFields
 	err    string
+	past   string // what to say if the daemon finds at in the past
 }
 
 // readImports reads every item of the paths, in order.
@@ -585,10 +586,10 @@ func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
 			return it
 		}
 		if !f.Draft && t.Before(now.Add(-pastGrace)) {
-			// Said here, as post --at says it: in the user's zone (the
-			// daemon speaks UTC, and of a "now" an import has not).
-			e.err = fmt.Sprintf("at: %s is in the past; give a future time", when.Format(t, now, loc))
-			return it
+			// Said as post --at says it: in the user's zone (the daemon
+			// speaks UTC, and of a "now" an import has not). Only if the
+			// daemon finds it so: an unchanged item is skipped unchecked.
+			e.past = fmt.Sprintf("at: %s is in the past; give a future time", when.Format(t, now, loc))
 		}
 		it.At = &t
 	}
@@ -717,6 +718,9 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 	for i, v := range verdicts {
 		if v.Status == api.ImportInvalid {
 			invalid++
+			if entries[i].past != "" && strings.Contains(v.Error, "is in the past") {
+				v.Error = entries[i].past
+			}
 		}
 		if err := printVerdict(env, s.loc, entries[i].source, v, asJSON); err != nil {
 			return err

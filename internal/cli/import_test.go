@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/daemon"
 )
 
 // importVerdict is one line of `import --json`.
@@ -649,5 +652,40 @@ func TestImportDirectoryNaturalOrder(t *testing.T) {
 	}
 	if want := "[day1.md day2.md day02b.md Day3.md day10.md]"; fmt.Sprint(got) != want {
 		t.Errorf("order %v, want %s", got, want)
+	}
+}
+
+// TestImportUnchangedPastTimeSkipped: a file imported before whose time
+// has passed since (its post long published) is skipped unchanged when
+// the folder is imported again, not refused for a time in the past.
+func TestImportUnchangedPastTimeSkipped(t *testing.T) {
+	fake := clock.NewFake(time.Now())
+	dvars := map[string]string{"PSN_HOME": shortHome(t), "PSN_TZ": "UTC"}
+	cfg, err := config.Load(func(k string) string { return dvars[k] }, "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDaemon(t, daemon.Config{Env: cfg, Version: "test", Sandbox: true, Clock: fake})
+	vars := map[string]string{"PSN_HOME": dvars["PSN_HOME"], "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "post.md")
+	writeTestFile(t, f, "---\nat: \""+fake.Now().UTC().Add(time.Hour).Format("2006-01-02 15:04")+"\"\n---\nİ soon\n")
+	importAt := func() (int, string) {
+		var out, errb bytes.Buffer
+		env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, GOOS: "linux", Version: "test",
+			Getenv: func(k string) string { return vars[k] }, Now: fake.Now}
+		return Main(context.Background(), []string{"import", "--json", f}, env), out.String() + errb.String()
+	}
+	if code, out := importAt(); code != 0 || !strings.Contains(out, `"created"`) {
+		t.Fatalf("import: %d %s", code, out)
+	}
+	fake.Advance(3 * time.Hour)
+	if code, out := importAt(); code != 0 || !strings.Contains(out, `"skipped"`) {
+		t.Fatalf("import again after its time: %d %s", code, out)
+	}
+	// A new item with its time past: refused, in the user's words.
+	f = filepath.Join(filepath.Dir(f), "late.md")
+	writeTestFile(t, f, "---\nat: \""+fake.Now().UTC().Add(-time.Hour).Format("2006-01-02 15:04")+"\"\n---\nİ late\n")
+	if code, out := importAt(); code != 1 || !strings.Contains(out, "is in the past; give a future time\"") {
+		t.Fatalf("changed, in the past: %d %s", code, out)
 	}
 }
