@@ -689,3 +689,51 @@ func TestImportUnchangedPastTimeSkipped(t *testing.T) {
 		t.Fatalf("changed, in the past: %d %s", code, out)
 	}
 }
+
+// TestImportCSVRowMovesAcrossBatches: a row moves from the second batch
+// of a large file (an import is sent 500 items at a time) to the top, and
+// the row that took its line is an edit. The move used to leave its old
+// line's record behind for the second batch, which took the edited row
+// for an edit of the moved one and overwrote the moved row's post.
+func TestImportCSVRowMovesAcrossBatches(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "big.csv")
+	rowText := func(i int) string { return fmt.Sprintf("row %d of the plan for İstanbul", i) }
+	var rows []string
+	for i := range 600 {
+		rows = append(rows, rowText(i))
+	}
+	write := func(rows []string) {
+		writeTestFile(t, f, "text,draft\n"+strings.Join(rows, ",true\n")+",true\n")
+	}
+	write(rows)
+	_, vs := importJSON(t, vars, f)
+	if len(vs) != 600 {
+		t.Fatalf("first import: %d verdicts", len(vs))
+	}
+	idOf := map[string]int64{}
+	for i, v := range vs {
+		idOf[rows[i]] = *v.ID
+	}
+
+	// Row 559 goes to the top; row 558, now on its line, is edited.
+	moved, edited := rows[559], rows[558]
+	next := append([]string{moved}, rows[:558]...)
+	next = append(next, edited+" (edited)")
+	next = append(next, rows[560:]...)
+	write(next)
+	r, vs := importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 600 {
+		t.Fatalf("re-import: %+v", r.stderr)
+	}
+	if v := vs[559]; v.Status != "updated" || *v.ID != idOf[edited] {
+		t.Errorf("edited row: %+v, want updated post %d", v, idOf[edited])
+	}
+	if got := tweetTexts(showPost(t, vars, idOf[moved])); got[0] != moved {
+		t.Errorf("moved row's post holds %q, want %q", got[0], moved)
+	}
+	if n := listCount(t, vars); n != 600 {
+		t.Errorf("%d posts, want 600", n)
+	}
+}

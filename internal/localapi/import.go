@@ -46,13 +46,15 @@ type importLines struct {
 	// read when first needed.
 	was  map[string]map[string]int
 	gone map[string][]sqlstore.ImportLine
+	// lineOf is where each post's content stood, by file and post id.
+	lineOf map[string]map[int64]string
 	// claimed are the line records an item of the batch already took.
 	claimed map[string]bool
 }
 
 func newImportLines(tx *sqlstore.Tx, fileHashes map[string][]string) *importLines {
 	il := &importLines{tx: tx, now: map[string]map[string]int{}, was: map[string]map[string]int{},
-		gone: map[string][]sqlstore.ImportLine{}, claimed: map[string]bool{}}
+		gone: map[string][]sqlstore.ImportLine{}, lineOf: map[string]map[int64]string{}, claimed: map[string]bool{}}
 	for f, hs := range fileHashes {
 		il.now[f] = map[string]int{}
 		for _, h := range hs {
@@ -71,17 +73,26 @@ func (il *importLines) load(file string) error {
 	if err != nil {
 		return err
 	}
-	was := map[string]int{}
+	was, lineOf := map[string]int{}, map[int64]string{}
 	var gone []sqlstore.ImportLine
 	for _, l := range all {
 		was[l.ContentHash]++
+		lineOf[l.PostID] = l.Source
 		if il.now[file][l.ContentHash] == 0 {
 			gone = append(gone, l)
 		}
 	}
 	slices.SortFunc(gone, func(a, b sqlstore.ImportLine) int { return cmp.Compare(a.PostID, b.PostID) })
-	il.was[file], il.gone[file] = was, gone
+	il.was[file], il.gone[file], il.lineOf[file] = was, gone, lineOf
 	return nil
+}
+
+// lineOfPost is the line of file whose record names the post, if any.
+func (il *importLines) lineOfPost(file string, postID int64) (string, error) {
+	if err := il.load(file); err != nil {
+		return "", err
+	}
+	return il.lineOf[file][postID], nil
 }
 
 // moved says whether a line's earlier content still stands elsewhere in
@@ -358,22 +369,22 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 							return err
 						}
 					}
-					if p.oldLine != "" && p.oldLine != it.Source {
-						// Unless an item stored before this one has
-						// made that line its own since.
-						rec, ok, err := tx.ImportSource(p.oldLine)
-						if err != nil {
-							return err
-						}
-						if ok && rec.PostID == p.postID {
-							if err := tx.DeleteImportSource(p.oldLine); err != nil {
-								return err
-							}
-						}
-					}
 				case importRelink:
 				default:
 					continue
+				}
+				if p.oldLine != "" && p.oldLine != it.Source {
+					// The post's earlier line, unless an item stored
+					// before this one has made that line its own since.
+					rec, ok, err := tx.ImportSource(p.oldLine)
+					if err != nil {
+						return err
+					}
+					if ok && rec.PostID == v.ID {
+						if err := tx.DeleteImportSource(p.oldLine); err != nil {
+							return err
+						}
+					}
 				}
 				if p.action != importRelink {
 					changed = append(changed, v.ID)
@@ -450,8 +461,15 @@ func (s *Server) planImport(tx *sqlstore.Tx, it api.ImportItem, now time.Time, a
 			case err != nil:
 				return importPlan{}, err
 			default:
+				// Its earlier line's record goes: each post is on one
+				// line, and the counts of what lines held stay true for
+				// the batches after this one.
+				old, err := lines.lineOfPost(it.File, cur.ID)
+				if err != nil {
+					return importPlan{}, err
+				}
 				v.Status, v.ID = api.ImportSkipped, cur.ID
-				return importPlan{action: importRelink}, nil
+				return importPlan{action: importRelink, postID: cur.ID, oldLine: old}, nil
 			}
 		}
 		if found && rec.ContentHash != it.ContentHash {
