@@ -43,12 +43,11 @@ means its .md files, in name order (day2.md before day10.md).
 
 Fields: text, at, queue, draft, thread, number, account, media (paths relative
 to the file, or ~/ for your home; separated by ; in CSV), alt (one per media
-file, in order). Times
-are read in your time zone, as with post --at. queue: true puts the post in
-its account's next free queue slot (see psnd slots), in file order, after the
-slots other items of the import name with at; the verdict shows the slot (a
-dry run, the slot it would take). A changed item whose post is already
-scheduled keeps its time.
+file, in order). Times are read in your time zone, as with post --at. queue:
+true puts the post in its account's next free queue slot (see psnd slots), in
+file order, after the slots other items of the import name with at; the
+verdict shows the slot (a dry run, the slot it would take). A changed item
+whose post is already scheduled keeps its time.
 
 Every item is checked (text rules for its account, time, media files) before
 anything is stored, and gets its own verdict: created, updated, skipped or
@@ -57,8 +56,7 @@ Importing the same item again skips it; an item changed since its last import
 updates its post while that is a draft or scheduled, and leaves it alone
 (reported as skipped) once it is published. A CSV or JSON Lines row is the
 same item on whatever line it stands now: adding or removing rows above it
-changes nothing. --dry-run checks and reports
-without storing anything.`,
+changes nothing. --dry-run checks and reports without storing anything.`,
 		Example: `  psnd import week.csv
   psnd import posts/ --dry-run
   psnd import queue.jsonl --json`,
