@@ -365,7 +365,7 @@ func readCSV(base importEntry, b []byte) []importEntry {
 			continue // spreadsheets export empty rows as ,,,
 		}
 		if len(rec) > len(header) && !blankRecord(rec[len(header):]) {
-			e.err = fmt.Sprintf("%d fields, but the header names %d", len(rec), len(header))
+			e.err = fmt.Sprintf("%d fields, but the header names %d: put a text that holds %q in double quotes", len(rec), len(header), string(r.Comma))
 			out = append(out, e)
 			continue
 		}

@@ -362,6 +362,10 @@ func TestImportCSVSpreadsheetExports(t *testing.T) {
 	if len(es) != 3 || es[0].err != "" || es[1].err != "" || !es[1].fields.Draft || !strings.Contains(es[2].err, `"oops" is in column 4`) {
 		t.Fatalf("entries: %+v", es)
 	}
+	es = readOne(t, "d.csv", "text,draft\nHello, world,true\n")
+	if len(es) != 1 || !strings.Contains(es[0].err, `3 fields, but the header names 2: put a text that holds "," in double quotes`) {
+		t.Fatalf("unquoted comma: %+v", es)
+	}
 	es = readOne(t, "b.csv", "text;at;draft;media\nHello, world;;yes;\"a.png;b.png\"\n")
 	if len(es) != 1 || es[0].err != "" || es[0].fields.Text != "Hello, world" || !es[0].fields.Draft || len(es[0].fields.Media) != 2 {
 		t.Fatalf("entries: %+v", es)
@@ -603,6 +607,10 @@ func TestImportNotUTF8SaysWhere(t *testing.T) {
 	es := readOne(t, "a.csv", "text,draft\nplain,true\ncaf\xe9 \x93quoted\x94,true\n")
 	if len(es) != 1 || !strings.Contains(es[0].err, "line 3") || !strings.Contains(es[0].err, "save it as UTF-8") {
 		t.Errorf("Windows-1252: %+v", es)
+	}
+	es = readOne(t, "d.csv", "text,draft\nHello, world,true\n")
+	if len(es) != 1 || !strings.Contains(es[0].err, `3 fields, but the header names 2: put a text that holds "," in double quotes`) {
+		t.Fatalf("unquoted comma: %+v", es)
 	}
 	es = readOne(t, "b.csv", "\xff\xfet\x00e\x00x\x00t\x00")
 	if len(es) != 1 || !strings.Contains(es[0].err, "UTF-16") {
