@@ -16,12 +16,18 @@ const ImportBatchMax = 500
 type ImportRequest struct {
 	DryRun bool         `json:"dry_run,omitempty"`
 	Items  []ImportItem `json:"items"`
-	// Reserved are slot instants a dry run of earlier batches of the same
-	// import gave out: this batch's queued items take the slots after them.
+	// Reserved are instants this batch's queued items leave alone: times
+	// the import's other batches name with at and, in a dry run, the
+	// slots earlier batches gave out.
 	Reserved []ImportReserved `json:"reserved,omitempty"`
+	// FileHashes holds, for each File of the batch's items, the content
+	// hashes of every item that file holds now: a line whose earlier
+	// content still stands elsewhere in the file was not edited, the rows
+	// moved.
+	FileHashes map[string][]string `json:"file_hashes,omitempty"`
 }
 
-// ImportReserved is a slot instant an earlier batch's queued item took.
+// ImportReserved is an instant queued items leave alone (see Reserved).
 type ImportReserved struct {
 	Account string    `json:"account,omitempty"` // as the item named it
 	At      time.Time `json:"at"`
@@ -33,14 +39,19 @@ type ImportReserved struct {
 // client's hash of the item as written, so an unchanged item is skipped and
 // a changed one updates its post (while still a draft or scheduled).
 type ImportItem struct {
-	Source      string       `json:"source"`
-	ContentHash string       `json:"content_hash"`
-	Text        string       `json:"text"`
-	Thread      bool         `json:"thread,omitempty"`
-	Number      bool         `json:"number,omitempty"`
-	Media       []MediaInput `json:"media,omitempty"`
-	At          *time.Time   `json:"at,omitempty"`
-	Draft       bool         `json:"draft,omitempty"`
+	Source      string `json:"source"`
+	ContentHash string `json:"content_hash"`
+	// File is set for an item that is one line of a file (CSV, JSON
+	// Lines): the file, as Source names it without ":LINE". Rows move when
+	// one is added or removed above them, so such an item is first known
+	// by its content within the file, and by its line only as an edit.
+	File   string       `json:"file,omitempty"`
+	Text   string       `json:"text"`
+	Thread bool         `json:"thread,omitempty"`
+	Number bool         `json:"number,omitempty"`
+	Media  []MediaInput `json:"media,omitempty"`
+	At     *time.Time   `json:"at,omitempty"`
+	Draft  bool         `json:"draft,omitempty"`
 	// Queue takes the account's next free queue slot, in request order,
 	// when stored (a dry run says which it would take).
 	Queue   bool   `json:"queue,omitempty"`

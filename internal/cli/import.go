@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -13,13 +14,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/unicode/norm"
 	"gopkg.in/yaml.v3"
 
 	"github.com/psnd/psnd/internal/api"
@@ -34,23 +39,24 @@ func newImportCmd(env *Env) *cobra.Command {
 		Long: `Create posts from files: .csv (a header row naming the fields), .jsonl (one
 JSON object a line) and .md (one post per file: YAML front matter for the
 fields, the body is the text; a line of only --- splits a thread). A directory
-means its .md files.
+means its .md files, in name order (day2.md before day10.md).
 
 Fields: text, at, queue, draft, thread, number, account, media (paths relative
-to the file; separated by ; in CSV), alt (one per media file, in order). Times
-are read in your time zone, as with post --at. queue: true puts the post in
-its account's next free queue slot (see psnd slots), in file order, after the
-slots other items of the import name with at; the verdict shows the slot (a
-dry run, the slot it would take). A changed item whose post is already
-scheduled keeps its time.
+to the file, or ~/ for your home; separated by ; in CSV), alt (one per media
+file, in order). Times are read in your time zone, as with post --at. queue:
+true puts the post in its account's next free queue slot (see psnd slots), in
+file order, after the slots other items of the import name with at; the
+verdict shows the slot (a dry run, the slot it would take). A changed item
+whose post is already scheduled keeps its time.
 
 Every item is checked (text rules for its account, time, media files) before
 anything is stored, and gets its own verdict: created, updated, skipped or
 invalid. If any item is invalid, nothing is stored and the exit status is 1.
 Importing the same item again skips it; an item changed since its last import
 updates its post while that is a draft or scheduled, and leaves it alone
-(reported as skipped) once it is published. --dry-run checks and reports
-without storing anything.`,
+(reported as skipped) once it is published. A CSV or JSON Lines row is the
+same item on whatever line it stands now: adding or removing rows above it
+changes nothing. --dry-run checks and reports without storing anything.`,
 		Example: `  psnd import week.csv
   psnd import posts/ --dry-run
   psnd import queue.jsonl --json`,
@@ -90,7 +96,7 @@ func (l *strList) UnmarshalJSON(b []byte) error {
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("want a string or a list of strings")
+		return errors.New("media and alt want a string or a list of strings")
 	}
 	*l = many
 	return nil
@@ -115,8 +121,10 @@ type importEntry struct {
 	source string // as shown: the path as given, with :LINE for CSV and JSON Lines
 	key    string // the daemon's source key: the absolute path, with :LINE
 	dir    string // media paths are relative to this
+	file   string // the file's source key, for a line of a CSV or JSON Lines file
 	fields importFields
 	err    string
+	past   string // what to say if the daemon finds at in the past
 }
 
 // readImports reads every item of the paths, in order.
@@ -136,6 +144,12 @@ func readImports(paths []string) ([]importEntry, error) {
 			}
 			files = nil
 			for _, de := range des {
+				// Hidden files are not posts: macOS writes ._NAME.md
+				// (binary AppleDouble) beside each file on other disks,
+				// and editors leave .#NAME.md locks.
+				if strings.HasPrefix(de.Name(), ".") {
+					continue
+				}
 				if !de.IsDir() && strings.EqualFold(filepath.Ext(de.Name()), ".md") {
 					files = append(files, filepath.Join(p, de.Name()))
 				}
@@ -143,16 +157,19 @@ func readImports(paths []string) ([]importEntry, error) {
 			if len(files) == 0 {
 				return nil, usagef("%s holds no .md files", p)
 			}
+			// In the order a file manager shows them (day2 before
+			// day10): queued items take slots in this order.
+			slices.SortStableFunc(files, naturalCompare)
 		}
 		for _, f := range files {
-			abs, err := filepath.Abs(f)
+			key, err := importKey(f)
 			if err != nil {
 				return nil, err
 			}
-			if read[abs] { // named twice (a file and its directory, say)
+			if read[key] { // named twice (a file and its directory, say)
 				continue
 			}
-			read[abs] = true
+			read[key] = true
 			entries, err := readImportFile(f)
 			if err != nil {
 				return nil, err
@@ -161,6 +178,38 @@ func readImports(paths []string) ([]importEntry, error) {
 		}
 	}
 	return out, nil
+}
+
+// naturalCompare orders names with runs of digits compared as numbers,
+// and letters regardless of case.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Or(cmp.Compare(len(na), len(nb)), strings.Compare(na, nb)); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if c := cmp.Compare(unicode.ToLower(ra), unicode.ToLower(rb)); c != 0 {
+			return c
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// digitRun is the length of the ASCII digits s begins with.
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 func readImportFile(path string) ([]importEntry, error) {
@@ -172,14 +221,18 @@ func readImportFile(path string) ([]importEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	key, err := importKey(path)
+	if err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	b = bytes.TrimPrefix(b, []byte("\ufeff")) // a byte order mark, as spreadsheets write
-	base := importEntry{source: path, key: abs, dir: filepath.Dir(abs)}
+	base := importEntry{source: path, key: key, dir: filepath.Dir(abs)}
 	if !utf8.Valid(b) {
-		base.err = "the file is not valid UTF-8"
+		base.err = notUTF8(b)
 		return []importEntry{base}, nil
 	}
 	switch ext {
@@ -195,9 +248,46 @@ func readImportFile(path string) ([]importEntry, error) {
 	return []importEntry{base}, nil
 }
 
+// notUTF8 says where a file stops being UTF-8 and what to do: Excel's
+// plain "CSV" is Windows-1252 and its "Unicode text" is UTF-16.
+func notUTF8(b []byte) string {
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+		return "the file is UTF-16, not UTF-8: save it as UTF-8 (in Excel: CSV UTF-8)"
+	}
+	line := 1
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		if r == '\n' {
+			line++
+		}
+		b = b[n:]
+	}
+	return fmt.Sprintf("the file is not UTF-8 (line %d): save it as UTF-8 (in Excel: CSV UTF-8)", line)
+}
+
+// importKey is the file's part of an item's source key: one string for
+// one file however it is named — through a symbolic link (a synced
+// folder, /tmp on macOS), or with its name as a directory listing gives it
+// or as typed (macOS keeps names decomposed, NFD; a shell passes what was
+// typed, NFC).
+func importKey(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("import: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return norm.NFC.String(abs), nil
+}
+
 // at gives the entry for line n of a CSV or JSON Lines file.
 func (e importEntry) at(n int) importEntry {
 	e.source = fmt.Sprintf("%s:%d", e.source, n)
+	e.file = e.key
 	e.key = fmt.Sprintf("%s:%d", e.key, n)
 	return e
 }
@@ -221,6 +311,11 @@ var csvColumns = []string{fieldText, fieldAt, fieldQueue, fieldDraft, fieldThrea
 func readCSV(base importEntry, b []byte) []importEntry {
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
+	// Spreadsheets in locales whose decimal mark is a comma write CSV
+	// with ; between fields: a header line with ; and no comma says so.
+	if first, _, _ := bytes.Cut(b, []byte("\n")); !bytes.ContainsRune(first, ',') && bytes.ContainsRune(first, ';') {
+		r.Comma = ';'
+	}
 	header, err := r.Read()
 	if err == io.EOF {
 		return nil
@@ -234,6 +329,10 @@ func readCSV(base importEntry, b []byte) []importEntry {
 		h = strings.ToLower(strings.TrimSpace(h))
 		header[i] = h
 		switch {
+		case h == "":
+			// Spreadsheets write columns once touched as ,,: a column
+			// without a name is fine while it holds nothing.
+			continue
 		case !slices.Contains(csvColumns, h):
 			base.err = fmt.Sprintf("unknown column %q in the header (known: %s)", h, strings.Join(csvColumns, ", "))
 		case seen[h]:
@@ -250,18 +349,32 @@ func readCSV(base importEntry, b []byte) []importEntry {
 		if err == io.EOF {
 			return out
 		}
-		line, _ := r.FieldPos(0)
-		e := base.at(line)
 		if err != nil {
+			// FieldPos has no field to tell of after a parse error.
+			line := 0
+			if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
+				line = pe.StartLine
+			}
+			e := base.at(line)
 			e.err = "read CSV: " + err.Error()
 			return append(out, e)
 		}
-		if len(rec) != len(header) {
-			e.err = fmt.Sprintf("%d fields, but the header names %d", len(rec), len(header))
+		line, _ := r.FieldPos(0)
+		e := base.at(line)
+		if blankRecord(rec) {
+			continue // spreadsheets export empty rows as ,,,
+		}
+		if len(rec) > len(header) && !blankRecord(rec[len(header):]) {
+			e.err = fmt.Sprintf("%d fields, but the header names %d: put a text that holds %q in double quotes", len(rec), len(header), string(r.Comma))
 			out = append(out, e)
 			continue
 		}
-		for i, v := range rec {
+		// A shorter row leaves the last columns empty, as written by hand.
+		for i, v := range rec[:min(len(rec), len(header))] {
+			if header[i] == "" && strings.TrimSpace(v) != "" {
+				e.err = fmt.Sprintf("%q is in column %d, which the header does not name", v, i+1)
+				break
+			}
 			if err := setCSVField(&e.fields, header[i], v); err != nil {
 				e.err = err.Error()
 				break
@@ -271,12 +384,34 @@ func readCSV(base importEntry, b []byte) []importEntry {
 	}
 }
 
+// blankRecord says whether every field of a CSV record is blank.
+func blankRecord(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// csvBool reads a CSV boolean: what strconv.ParseBool takes, and the
+// yes/no and on/off that YAML front matter takes for the same field.
+func csvBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "yes", "y", "on":
+		return true, nil
+	case "no", "n", "off":
+		return false, nil
+	}
+	return strconv.ParseBool(v)
+}
+
 func setCSVField(f *importFields, name, v string) error {
 	boolean := func(dst *bool) error {
 		if strings.TrimSpace(v) == "" {
 			return nil
 		}
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		b, err := csvBool(strings.TrimSpace(v))
 		if err != nil {
 			return fmt.Errorf("%s: want true or false, not %q", name, v)
 		}
@@ -332,7 +467,7 @@ func readJSONL(base importEntry, b []byte) []importEntry {
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&e.fields); err != nil {
-			e.err = "invalid JSON: " + err.Error()
+			e.err = "invalid JSON: " + jsonFieldError(err)
 		} else if dec.More() {
 			e.err = "invalid JSON: more than one value on the line"
 		}
@@ -347,25 +482,45 @@ func readJSONL(base importEntry, b []byte) []importEntry {
 	return out
 }
 
+// jsonFieldError says what was wrong with a JSON Lines item in its own
+// words, not in encoding/json's, which name Go types.
+func jsonFieldError(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	if te.Field == "" {
+		return fmt.Sprintf("want an object of fields, not a %s", te.Value)
+	}
+	want := "a " + te.Type.Kind().String()
+	switch te.Type.Kind() {
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.String:
+		want = "a string"
+	}
+	return fmt.Sprintf("%s: want %s, not a %s", te.Field, want, te.Value)
+}
+
 // readMarkdown reads one post: optional YAML front matter between two
-// lines of ---, then the text.
+// lines of --- (trailing blanks allowed, as editors leave them), then the
+// text.
 func readMarkdown(b []byte) (importFields, error) {
 	s := strings.ReplaceAll(string(b), "\r\n", "\n")
 	var f importFields
-	if rest, ok := strings.CutPrefix(s, "---\n"); ok {
-		front, body, found := strings.Cut(rest, "\n---\n")
-		if !found {
-			front, found = strings.CutSuffix(rest, "\n---")
-		}
-		if !found {
+	lines := strings.Split(s, "\n")
+	if isMarker(lines[0]) {
+		end := slices.IndexFunc(lines[1:], isMarker)
+		if end < 0 {
 			return f, errors.New("the front matter has no closing --- line")
 		}
+		front := strings.Join(lines[1:end+1], "\n")
 		dec := yaml.NewDecoder(strings.NewReader(front))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil && err != io.EOF {
-			return f, fmt.Errorf("front matter: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+			return f, frontMatterError(err)
 		}
-		s = body
+		s = strings.Join(lines[end+2:], "\n")
 	}
 	body := strings.Trim(s, "\n")
 	if body != "" && f.Text != "" {
@@ -377,11 +532,42 @@ func readMarkdown(b []byte) (importFields, error) {
 	return f, nil
 }
 
+// isMarker says whether a line is a --- line.
+func isMarker(l string) bool { return strings.TrimRight(l, " \t") == "---" }
+
+var (
+	yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	yamlLine         = regexp.MustCompile(`line (\d+)`)
+)
+
+// frontMatterError makes yaml's error one line (a verdict is one line)
+// without its Go type names, with the file's line numbers (yaml counts
+// from the line after the opening ---).
+func frontMatterError(err error) error {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	for i, m := range msgs {
+		m = yamlUnknownField.ReplaceAllString(strings.TrimSpace(m), "unknown field $1 (known: "+strings.Join(csvColumns, ", ")+")")
+		m = strings.ReplaceAll(m, " into cli.importFields", " as the fields: want lines of field: value")
+		m = yamlLine.ReplaceAllStringFunc(m, func(l string) string {
+			n, _ := strconv.Atoi(strings.TrimPrefix(l, "line "))
+			return fmt.Sprintf("line %d", n+1)
+		})
+		msgs[i] = strings.ReplaceAll(m, "\n", " ")
+	}
+	return fmt.Errorf("front matter: %s", strings.Join(msgs, "; "))
+}
+
 // toItem turns an entry's fields into the daemon's item, reading its time
 // in the user's zone; a problem is the entry's error.
 func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
 	f := e.fields
-	it := api.ImportItem{Source: e.key, ContentHash: e.contentHash(), Text: f.Text,
+	it := api.ImportItem{Source: e.key, File: e.file, ContentHash: e.contentHash(), Text: f.Text,
 		Thread: f.Thread, Number: f.Number, Draft: f.Draft, Queue: f.Queue, Account: f.Account}
 	if e.err != "" {
 		return it
@@ -397,19 +583,37 @@ func (e *importEntry) toItem(now time.Time, loc *time.Location) api.ImportItem {
 			e.err = "at: " + err.Error()
 			return it
 		}
+		if !f.Draft && t.Before(now.Add(-pastGrace)) {
+			// Said as post --at says it: in the user's zone (the daemon
+			// speaks UTC, and of a "now" an import has not). Only if the
+			// daemon finds it so: an unchanged item is skipped unchecked.
+			e.past = fmt.Sprintf("at: %s is in the past; give a future time", when.Format(t, now, loc))
+		}
 		it.At = &t
 	}
 	for i, m := range f.Media {
-		in := api.MediaInput{Path: m}
-		if !filepath.IsAbs(m) {
-			in.Path = filepath.Join(e.dir, m)
-		}
+		in := api.MediaInput{Path: e.mediaPath(m)}
 		if i < len(f.Alt) {
 			in.AltText = f.Alt[i]
 		}
 		it.Media = append(it.Media, in)
 	}
 	return it
+}
+
+// mediaPath is where a media path of the entry's file points: relative
+// to the file, or from the home directory with ~/ as a shell would (a
+// file has no shell to do it).
+func (e *importEntry) mediaPath(m string) string {
+	if rest, ok := strings.CutPrefix(m, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	if filepath.IsAbs(m) {
+		return m
+	}
+	return filepath.Join(e.dir, m)
 }
 
 // contentHash is the hash of the item as written, with the bytes of its
@@ -419,10 +623,7 @@ func (e *importEntry) contentHash() string {
 	h := sha256.New()
 	_ = json.NewEncoder(h).Encode(e.fields)
 	for _, m := range e.fields.Media {
-		if !filepath.IsAbs(m) {
-			m = filepath.Join(e.dir, m)
-		}
-		if f, err := os.Open(m); err == nil {
+		if f, err := os.Open(e.mediaPath(m)); err == nil {
 			_, _ = io.Copy(h, f)
 			f.Close()
 		}
@@ -465,9 +666,28 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 		}
 		todo = append(todo, i)
 	}
+	// What each CSV or JSON Lines file holds now, so the daemon can tell
+	// rows that moved from rows that were edited.
+	fileHashes := map[string][]string{}
+	for _, it := range items {
+		if it.File != "" {
+			fileHashes[it.File] = append(fileHashes[it.File], it.ContentHash)
+		}
+	}
+	// The times items name with at are theirs: a queued item of an
+	// earlier batch must not take one, so every batch is told of them all.
+	// (Only when some item is queued: the list is long in a large import.)
+	var named []api.ImportReserved
+	if slices.ContainsFunc(todo, func(i int) bool { return items[i].Queue }) {
+		for _, i := range todo {
+			if it := items[i]; it.At != nil && !it.Draft {
+				named = append(named, api.ImportReserved{Account: it.Account, At: *it.At})
+			}
+		}
+	}
 	// First every item is checked (dry runs), then, if all are valid,
 	// stored batch by batch: nothing is stored when any item is invalid.
-	if err := sendImport(ctx, env, s, items, todo, verdicts, true); err != nil {
+	if err := sendImport(ctx, env, s, items, fileHashes, named, todo, verdicts, true); err != nil {
 		return err
 	}
 	invalid := 0
@@ -478,7 +698,17 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 	}
 	storing := invalid == 0 && !dryRun
 	if storing {
-		if err := sendImport(ctx, env, s, items, todo, verdicts, false); err != nil {
+		// Only the times of items to be stored now: a skipped item's
+		// post keeps its own time (stored already, or left alone).
+		if named != nil {
+			named = named[:0]
+			for _, i := range todo {
+				if it, v := items[i], verdicts[i]; it.At != nil && !it.Draft && (v.Status == api.ImportCreated || v.Status == api.ImportUpdated) {
+					named = append(named, api.ImportReserved{Account: it.Account, At: *it.At})
+				}
+			}
+		}
+		if err := sendImport(ctx, env, s, items, fileHashes, named, todo, verdicts, false); err != nil {
 			return err
 		}
 	}
@@ -486,6 +716,9 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 	for i, v := range verdicts {
 		if v.Status == api.ImportInvalid {
 			invalid++
+			if entries[i].past != "" && strings.Contains(v.Error, "is in the past") {
+				v.Error = entries[i].past
+			}
 		}
 		if err := printVerdict(env, s.loc, entries[i].source, v, asJSON); err != nil {
 			return err
@@ -506,32 +739,40 @@ func runImport(ctx context.Context, env *Env, paths []string, dryRun, asJSON boo
 
 // sendImport sends the items in todo to the daemon in batches and records
 // its verdicts, showing progress on a terminal.
-func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportItem, todo []int, verdicts []api.ImportVerdict, dryRun bool) error {
+func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportItem, fileHashes map[string][]string, named []api.ImportReserved, todo []int, verdicts []api.ImportVerdict, dryRun bool) error {
 	what := "importing"
 	if dryRun {
 		what = "checking"
 	}
 	progress := env.StderrIsTerminal && len(todo) > api.ImportBatchMax
 	// A dry run stores nothing, so each batch is told the slots the
-	// batches before it were given or named.
-	var reserved []api.ImportReserved
+	// batches before it were given; and every batch, the times any item
+	// names.
+	var given []api.ImportReserved
 	for start := 0; start < len(todo); {
-		end, size := start, 0
+		end, size := start, (len(named)+len(given))*80
+		files := map[string][]string{}
 		for end < len(todo) && end-start < api.ImportBatchMax {
 			it := items[todo[end]]
-			n := len(it.Text) + len(it.Source) + 256
+			n := len(it.Text) + 2*len(it.Source) + 256
 			for _, m := range it.Media {
 				n += len(m.Path) + len(m.AltText) + 64
+			}
+			if _, ok := files[it.File]; it.File != "" && !ok {
+				n += len(fileHashes[it.File]) * (len(it.ContentHash) + 3)
 			}
 			if end > start && size+n > importBatchBytes {
 				break
 			}
 			size += n
 			end++
+			if it.File != "" {
+				files[it.File] = fileHashes[it.File]
+			}
 		}
-		req := api.ImportRequest{DryRun: dryRun}
-		if dryRun {
-			req.Reserved = reserved
+		req := api.ImportRequest{DryRun: dryRun, Reserved: slices.Concat(named, given)}
+		if len(files) > 0 {
+			req.FileHashes = files
 		}
 		for _, i := range todo[start:end] {
 			req.Items = append(req.Items, items[i])
@@ -548,12 +789,8 @@ func sendImport(ctx context.Context, env *Env, s *session, items []api.ImportIte
 		}
 		for k, i := range todo[start:end] {
 			verdicts[i] = res.Items[k]
-			if at := res.Items[k].ScheduledAt; at != nil {
-				reserved = append(reserved, api.ImportReserved{Account: items[i].Account, At: *at})
-			} else if it := items[i]; it.At != nil && !it.Draft && res.Items[k].Status != api.ImportInvalid {
-				// A time given explicitly takes a slot there too, as it
-				// will once stored.
-				reserved = append(reserved, api.ImportReserved{Account: it.Account, At: *it.At})
+			if at := res.Items[k].ScheduledAt; at != nil && dryRun {
+				given = append(given, api.ImportReserved{Account: items[i].Account, At: *at})
 			}
 		}
 		start = end

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/psnd/psnd/internal/api"
+	"github.com/psnd/psnd/internal/clock"
+	"github.com/psnd/psnd/internal/config"
+	"github.com/psnd/psnd/internal/daemon"
 )
 
 // importVerdict is one line of `import --json`.
@@ -321,5 +324,424 @@ func TestImportReplacedMediaUpdates(t *testing.T) {
 	}
 	if after := showPost(t, vars, *vs[0].ID).Tweets[0].Media[0].Path; after == before {
 		t.Errorf("the post kept the old picture %s", after)
+	}
+}
+
+// readOne reads the items of one file written with content.
+func readOne(t *testing.T, name, content string) []importEntry {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), name)
+	writeTestFile(t, f, content)
+	es, err := readImports([]string{f})
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	return es
+}
+
+// TestImportCSVQuoteErrorNoPanic: a stray quote in a CSV is that line's
+// verdict; it used to panic in csv.Reader.FieldPos.
+func TestImportCSVQuoteErrorNoPanic(t *testing.T) {
+	es := readOne(t, "a.csv", "text,draft\nok,true\n\"bad \"quote\",true\n")
+	if len(es) != 2 || es[0].err != "" || !strings.HasSuffix(es[1].source, "a.csv:3") || !strings.Contains(es[1].err, "quote") {
+		t.Fatalf("entries: %+v", es)
+	}
+}
+
+// TestImportCSVSpreadsheetExports: what spreadsheets write — rows of only
+// commas, yes/no booleans, and ; between fields where the decimal mark is
+// a comma — reads as the user meant.
+func TestImportCSVSpreadsheetExports(t *testing.T) {
+	es := readOne(t, "a.csv", "text,draft\r\nx,yes\r\n,\r\ny,No\r\n, \r\n")
+	if len(es) != 2 || es[0].err != "" || !es[0].fields.Draft || es[1].err != "" || es[1].fields.Draft {
+		t.Fatalf("entries: %+v", es)
+	}
+	// Columns once touched and left empty; a row written by hand without
+	// its last empty fields.
+	es = readOne(t, "c.csv", "text,draft,,\nx,true,,\ny,true\nz,true,,oops\n")
+	if len(es) != 3 || es[0].err != "" || es[1].err != "" || !es[1].fields.Draft || !strings.Contains(es[2].err, `"oops" is in column 4`) {
+		t.Fatalf("entries: %+v", es)
+	}
+	es = readOne(t, "d.csv", "text,draft\nHello, world,true\n")
+	if len(es) != 1 || !strings.Contains(es[0].err, `3 fields, but the header names 2: put a text that holds "," in double quotes`) {
+		t.Fatalf("unquoted comma: %+v", es)
+	}
+	es = readOne(t, "b.csv", "text;at;draft;media\nHello, world;;yes;\"a.png;b.png\"\n")
+	if len(es) != 1 || es[0].err != "" || es[0].fields.Text != "Hello, world" || !es[0].fields.Draft || len(es[0].fields.Media) != 2 {
+		t.Fatalf("entries: %+v", es)
+	}
+}
+
+// TestImportMarkdownMarkers: front matter whose --- lines carry trailing
+// blanks, or that is empty, is front matter, not text.
+func TestImportMarkdownMarkers(t *testing.T) {
+	for name, content := range map[string]string{
+		"trailing.md": "--- \ndraft: true\n---\t\nHello\n",
+		"crlf.md":     "\ufeff---  \r\ndraft: true\r\n--- \r\nHello\r\n",
+	} {
+		es := readOne(t, name, content)
+		if len(es) != 1 || es[0].err != "" || !es[0].fields.Draft || es[0].fields.Text != "Hello" {
+			t.Errorf("%s: %+v", name, es)
+		}
+	}
+	es := readOne(t, "empty.md", "---\n---\nHello\n---\nagain\n")
+	if len(es) != 1 || es[0].err != "" || es[0].fields.Text != "Hello\n---\nagain" {
+		t.Errorf("empty front matter: %+v", es)
+	}
+}
+
+// TestImportFrontMatterErrorOneLine: a typo in a front matter key is one
+// verdict line naming the key, not yaml's lines with Go type names.
+func TestImportFrontMatterErrorOneLine(t *testing.T) {
+	es := readOne(t, "a.md", "---\ndraft: true\nacount: me\n---\nHello\n")
+	if len(es) != 1 || strings.Contains(es[0].err, "\n") || strings.Contains(es[0].err, "cli.") || !strings.Contains(es[0].err, "line 3: unknown field acount") {
+		t.Fatalf("error: %q", es[0].err)
+	}
+	es = readOne(t, "b.md", "---\n- draft\n---\nHello\n")
+	if len(es) != 1 || strings.Contains(es[0].err, "cli.") || !strings.Contains(es[0].err, "line 2: cannot unmarshal !!seq as the fields") {
+		t.Fatalf("error: %q", es[0].err)
+	}
+}
+
+// TestImportDirectorySkipsHiddenFiles: a folder copied through macOS has
+// ._NAME.md beside each file; those are not posts.
+func TestImportDirectorySkipsHiddenFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "one.md"), "---\ndraft: true\n---\nHello\n")
+	writeTestFile(t, filepath.Join(dir, "._one.md"), "\x00\x05\x16\x07\xff\xfe")
+	es, err := readImports([]string{dir})
+	if err != nil || len(es) != 1 || !strings.HasSuffix(es[0].source, "one.md") || es[0].err != "" {
+		t.Fatalf("entries: %+v, %v", es, err)
+	}
+}
+
+// TestImportCSVRowsMove: a content calendar loses its posted row at the
+// top and gains one: the rows below move up or down a line, and each is
+// still its own post. Keyed by line alone, the row that took a published
+// post's line was left out and each row below overwrote the post of the
+// row above it, so one text went out twice and another never.
+func TestImportCSVRowsMove(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "cal.csv")
+	row := func(text, md string) string { return text + "," + nextYear(md) + "\n" }
+	writeTestFile(t, f, "text,at\n"+row("Alpha", "01-01 10:00")+row("Bravo", "01-02 10:00")+row("Charlie", "01-03 10:00"))
+	_, vs := importJSON(t, vars, f)
+	if len(vs) != 3 {
+		t.Fatalf("first import: %+v", vs)
+	}
+	ids := map[string]int64{"Alpha": *vs[0].ID, "Bravo": *vs[1].ID, "Charlie": *vs[2].ID}
+	if r := run(t, vars, "", "edit", fmt.Sprint(ids["Alpha"]), "--now"); r.code != 0 {
+		t.Fatalf("publish now: %+v", r)
+	}
+
+	// The posted row goes, the others move up, Charlie is edited, and a
+	// new row comes last.
+	writeTestFile(t, f, "text,at\n"+row("Bravo", "01-02 10:00")+row("Charlie!", "01-03 10:00")+row("Zulu", "01-04 10:00"))
+	r, vs := importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 3 ||
+		vs[0].Status != "skipped" || *vs[0].ID != ids["Bravo"] ||
+		vs[1].Status != "updated" || *vs[1].ID != ids["Charlie"] ||
+		vs[2].Status != "created" {
+		t.Fatalf("re-import: %+v", r)
+	}
+	want := map[string]bool{"Alpha": true, "Bravo": true, "Charlie!": true, "Zulu": true}
+	r = run(t, vars, "", "list", "--json")
+	var ps []api.Post
+	if err := json.Unmarshal([]byte(r.stdout), &ps); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, p := range ps {
+		got[tweetTexts(p)[0]] = true
+	}
+	if len(ps) != 4 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("posts %v, want one each of %v", got, want)
+	}
+
+	// The edit is reverted: Charlie's post takes its text back.
+	writeTestFile(t, f, "text,at\n"+row("Bravo", "01-02 10:00")+row("Charlie", "01-03 10:00")+row("Zulu", "01-04 10:00"))
+	r, vs = importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 3 || vs[0].Status != "skipped" || vs[1].Status != "updated" || *vs[1].ID != ids["Charlie"] || vs[2].Status != "skipped" {
+		t.Fatalf("revert: %+v", r)
+	}
+	if got := tweetTexts(showPost(t, vars, ids["Charlie"])); got[0] != "Charlie" {
+		t.Fatalf("reverted post: %q", got)
+	}
+
+	// A row comes first: it is new, and every other row is where it was.
+	writeTestFile(t, f, "text,at\n"+row("Yankee", "01-05 10:00")+row("Bravo", "01-02 10:00")+row("Charlie", "01-03 10:00")+row("Zulu", "01-04 10:00"))
+	r, vs = importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 4 || vs[0].Status != "created" || vs[1].Status != "skipped" || vs[2].Status != "skipped" || vs[3].Status != "skipped" {
+		t.Fatalf("row inserted: %+v", r)
+	}
+	if n := listCount(t, vars); n != 5 {
+		t.Fatalf("%d posts, want 5", n)
+	}
+	if r, vs = importJSON(t, vars, f); r.code != 0 || vs[0].Status != "skipped" || vs[1].Status != "skipped" || vs[2].Status != "skipped" || vs[3].Status != "skipped" {
+		t.Fatalf("same again: %+v", r)
+	}
+}
+
+// TestImportMessagesSpeakOfImport: a past time is shown in the user's
+// zone (not UTC) without offering a "now" an import has not, and a text
+// too long for one tweet names the thread field, not post --thread.
+func TestImportMessagesSpeakOfImport(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "America/New_York"}
+	f := filepath.Join(t.TempDir(), "a.jsonl")
+	past := time.Now().AddDate(0, 0, -3).In(mustZone(t, "America/New_York")).Format("2006-01-02") + " 09:00"
+	writeTestFile(t, f, `{"text":"late","at":"`+past+`"}`+"\n"+`{"text":"`+strings.Repeat("東", 150)+`","draft":true}`+"\n")
+	r, vs := importJSON(t, vars, f)
+	if r.code != 1 || len(vs) != 2 {
+		t.Fatalf("import: %+v", r)
+	}
+	if e := *vs[0].Error; !strings.Contains(e, "09:00") || !strings.Contains(e, "in the past") || strings.Contains(e, "now") || strings.Contains(e, "Z ") {
+		t.Errorf("past time: %q", e)
+	}
+	if e := *vs[1].Error; !strings.Contains(e, "300/280") || !strings.Contains(e, "thread: true") || strings.Contains(e, "psnd post") {
+		t.Errorf("too long: %q", e)
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// TestImportSameFileOtherName: a file named through a symbolic link, or
+// with its name composed differently (macOS lists names decomposed; a
+// shell passes them as typed), is the same item, not a new one.
+func TestImportSameFileOtherName(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "real", "café.md"), "---\ndraft: true\n---\nHello\n")
+	if err := os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	es, err := readImports([]string{filepath.Join(dir, "real"), filepath.Join(dir, "link", "café.md")})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("one file by two names: %+v, %v", es, err)
+	}
+	viaLink, err := importKey(filepath.Join(dir, "link", "café.md"))
+	if err != nil || viaLink != es[0].key {
+		t.Fatalf("key through the link %q, want %q (%v)", viaLink, es[0].key, err)
+	}
+	nfd, err := importKey(filepath.Join(dir, "nowhere", "cafe\u0301.md"))
+	nfc, err2 := importKey(filepath.Join(dir, "nowhere", "café.md"))
+	if err != nil || err2 != nil || nfd != nfc {
+		t.Fatalf("NFD key %q, NFC key %q", nfd, nfc)
+	}
+}
+
+// TestImportJSONLErrorsNameFields: a JSON Lines item of the wrong shape
+// is told which field is wrong and what it wants, without Go type names.
+func TestImportJSONLErrorsNameFields(t *testing.T) {
+	es := readOne(t, "a.jsonl", `{"text":"a","draft":"yes"}`+"\n"+`"just text"`+"\n"+`{"text":5,"draft":true}`+"\n")
+	want := []string{"draft: want true or false, not a string", "want an object of fields, not a string", "text: want a string, not a number"}
+	if len(es) != len(want) {
+		t.Fatalf("entries: %+v", es)
+	}
+	for i, e := range es {
+		if !strings.Contains(e.err, want[i]) || strings.Contains(e.err, "Go ") || strings.Contains(e.err, "importFields") {
+			t.Errorf("line %d: %q, want %q", i+1, e.err, want[i])
+		}
+	}
+}
+
+// TestImportCSVEditAfterRowsMove: rows move, one row is removed and
+// another edited in the same change: the edited row updates its own
+// post (the one whose text it most resembles), not the removed row's,
+// which would leave the old version of the edited row to go out beside
+// the new one.
+func TestImportCSVEditAfterRowsMove(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "cal.csv")
+	row := func(text, md string) string { return text + "," + nextYear(md) + "\n" }
+	alpha, bravo := row("Alpha opens the week", "01-01 10:00"), row("Bravo is a note on İstanbul", "01-02 10:00")
+	writeTestFile(t, f, "text,at\n"+alpha+bravo+row("Charlie goes out on Friday with a link", "01-03 10:00"))
+	_, vs := importJSON(t, vars, f)
+	if len(vs) != 3 {
+		t.Fatalf("first import: %+v", vs)
+	}
+	charlie := *vs[2].ID
+
+	// Charlie, edited, comes first; Bravo is removed; Alpha moves down.
+	writeTestFile(t, f, "text,at\n"+row("Charlie goes out on Saturday with a link", "01-04 10:00")+alpha)
+	r, vs := importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 2 || vs[0].Status != "updated" || *vs[0].ID != charlie || vs[1].Status != "skipped" {
+		t.Fatalf("re-import: %+v", r)
+	}
+	if got := tweetTexts(showPost(t, vars, charlie)); got[0] != "Charlie goes out on Saturday with a link" {
+		t.Fatalf("Charlie's post: %q", got)
+	}
+}
+
+// TestImportMediaFromHome: a media path written ~/NAME in a file is in the
+// home directory, as on the command line (it was taken as a folder named
+// ~ beside the file).
+func TestImportMediaFromHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	es := readOne(t, "a.md", "---\ndraft: true\nmedia: [~/Pictures/a.png, img/b.png, /srv/c.png]\n---\nHello\n")
+	it := es[0].toItem(time.Now(), time.UTC)
+	want := []string{filepath.Join(home, "Pictures", "a.png"), filepath.Join(es[0].dir, "img", "b.png"), "/srv/c.png"}
+	if len(it.Media) != 3 {
+		t.Fatalf("media: %+v (%s)", it.Media, es[0].err)
+	}
+	for i, m := range it.Media {
+		if m.Path != want[i] {
+			t.Errorf("media %d: %q, want %q", i, m.Path, want[i])
+		}
+	}
+}
+
+// TestImportNotUTF8SaysWhere: a CSV saved by Excel as plain "CSV"
+// (Windows-1252) or "Unicode text" (UTF-16) is told apart from UTF-8
+// with the line and what to do, not only "not valid UTF-8".
+func TestImportNotUTF8SaysWhere(t *testing.T) {
+	es := readOne(t, "a.csv", "text,draft\nplain,true\ncaf\xe9 \x93quoted\x94,true\n")
+	if len(es) != 1 || !strings.Contains(es[0].err, "line 3") || !strings.Contains(es[0].err, "save it as UTF-8") {
+		t.Errorf("Windows-1252: %+v", es)
+	}
+	es = readOne(t, "d.csv", "text,draft\nHello, world,true\n")
+	if len(es) != 1 || !strings.Contains(es[0].err, `3 fields, but the header names 2: put a text that holds "," in double quotes`) {
+		t.Fatalf("unquoted comma: %+v", es)
+	}
+	es = readOne(t, "b.csv", "\xff\xfet\x00e\x00x\x00t\x00")
+	if len(es) != 1 || !strings.Contains(es[0].err, "UTF-16") {
+		t.Errorf("UTF-16: %+v", es)
+	}
+}
+
+// TestImportCSVTwoRowsAlike: two rows written alike are two posts, and
+// each row stays its own post's: re-imported, each is skipped with its
+// own id, and editing the first updates the first's post.
+func TestImportCSVTwoRowsAlike(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "cal.csv")
+	writeTestFile(t, f, "text,draft\nSame İ,true\nSame İ,true\n")
+	_, vs := importJSON(t, vars, f)
+	if len(vs) != 2 || vs[0].ID == nil || vs[1].ID == nil {
+		t.Fatalf("first import: %+v", vs)
+	}
+	first, second := *vs[0].ID, *vs[1].ID
+	r, vs := importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 2 || vs[0].Status != "skipped" || *vs[0].ID != first || vs[1].Status != "skipped" || *vs[1].ID != second {
+		t.Fatalf("again: %+v", r)
+	}
+	writeTestFile(t, f, "text,draft\n\"Same İ, edited\",true\nSame İ,true\n")
+	r, vs = importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 2 || vs[0].Status != "updated" || *vs[0].ID != first || vs[1].Status != "skipped" || *vs[1].ID != second {
+		t.Fatalf("first edited: %+v", r)
+	}
+}
+
+// TestImportDirectoryNaturalOrder: a folder's files are read in the order
+// a file manager shows them, day2 before day10, since queued items take
+// their slots in that order (day10 came before day2).
+func TestImportDirectoryNaturalOrder(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"day10.md", "day2.md", "day1.md", "Day3.md", "day02b.md"} {
+		writeTestFile(t, filepath.Join(dir, n), "---\nqueue: true\n---\n"+n+"\n")
+	}
+	es, err := readImports([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, filepath.Base(e.source))
+	}
+	if want := "[day1.md day2.md day02b.md Day3.md day10.md]"; fmt.Sprint(got) != want {
+		t.Errorf("order %v, want %s", got, want)
+	}
+}
+
+// TestImportUnchangedPastTimeSkipped: a file imported before whose time
+// has passed since (its post long published) is skipped unchanged when
+// the folder is imported again, not refused for a time in the past.
+func TestImportUnchangedPastTimeSkipped(t *testing.T) {
+	fake := clock.NewFake(time.Now())
+	dvars := map[string]string{"PSN_HOME": shortHome(t), "PSN_TZ": "UTC"}
+	cfg, err := config.Load(func(k string) string { return dvars[k] }, "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDaemon(t, daemon.Config{Env: cfg, Version: "test", Sandbox: true, Clock: fake})
+	vars := map[string]string{"PSN_HOME": dvars["PSN_HOME"], "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "post.md")
+	writeTestFile(t, f, "---\nat: \""+fake.Now().UTC().Add(time.Hour).Format("2006-01-02 15:04")+"\"\n---\nİ soon\n")
+	importAt := func() (int, string) {
+		var out, errb bytes.Buffer
+		env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, GOOS: "linux", Version: "test",
+			Getenv: func(k string) string { return vars[k] }, Now: fake.Now}
+		return Main(context.Background(), []string{"import", "--json", f}, env), out.String() + errb.String()
+	}
+	if code, out := importAt(); code != 0 || !strings.Contains(out, `"created"`) {
+		t.Fatalf("import: %d %s", code, out)
+	}
+	fake.Advance(3 * time.Hour)
+	if code, out := importAt(); code != 0 || !strings.Contains(out, `"skipped"`) {
+		t.Fatalf("import again after its time: %d %s", code, out)
+	}
+	// A new item with its time past: refused, in the user's words.
+	f = filepath.Join(filepath.Dir(f), "late.md")
+	writeTestFile(t, f, "---\nat: \""+fake.Now().UTC().Add(-time.Hour).Format("2006-01-02 15:04")+"\"\n---\nİ late\n")
+	if code, out := importAt(); code != 1 || !strings.Contains(out, "is in the past; give a future time\"") {
+		t.Fatalf("changed, in the past: %d %s", code, out)
+	}
+}
+
+// TestImportCSVRowMovesAcrossBatches: a row moves from the second batch
+// of a large file (an import is sent 500 items at a time) to the top, and
+// the row that took its line is an edit. The move used to leave its old
+// line's record behind for the second batch, which took the edited row
+// for an edit of the moved one and overwrote the moved row's post.
+func TestImportCSVRowMovesAcrossBatches(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	f := filepath.Join(t.TempDir(), "big.csv")
+	rowText := func(i int) string { return fmt.Sprintf("row %d of the plan for İstanbul", i) }
+	var rows []string
+	for i := range 600 {
+		rows = append(rows, rowText(i))
+	}
+	write := func(rows []string) {
+		writeTestFile(t, f, "text,draft\n"+strings.Join(rows, ",true\n")+",true\n")
+	}
+	write(rows)
+	_, vs := importJSON(t, vars, f)
+	if len(vs) != 600 {
+		t.Fatalf("first import: %d verdicts", len(vs))
+	}
+	idOf := map[string]int64{}
+	for i, v := range vs {
+		idOf[rows[i]] = *v.ID
+	}
+
+	// Row 559 goes to the top; row 558, now on its line, is edited.
+	moved, edited := rows[559], rows[558]
+	next := append([]string{moved}, rows[:558]...)
+	next = append(next, edited+" (edited)")
+	next = append(next, rows[560:]...)
+	write(next)
+	r, vs := importJSON(t, vars, f)
+	if r.code != 0 || len(vs) != 600 {
+		t.Fatalf("re-import: %+v", r.stderr)
+	}
+	if v := vs[559]; v.Status != "updated" || *v.ID != idOf[edited] {
+		t.Errorf("edited row: %+v, want updated post %d", v, idOf[edited])
+	}
+	if got := tweetTexts(showPost(t, vars, idOf[moved])); got[0] != moved {
+		t.Errorf("moved row's post holds %q, want %q", got[0], moved)
+	}
+	if n := listCount(t, vars); n != 600 {
+		t.Errorf("%d posts, want 600", n)
 	}
 }

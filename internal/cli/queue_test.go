@@ -221,3 +221,46 @@ func TestImportDryRunQueueAcrossBatches(t *testing.T) {
 		t.Errorf("import: queued item at %v, want %v", got, second)
 	}
 }
+
+// TestImportQueueBeforeLaterBatchAt: a queued item leaves alone the slot
+// an item of a later batch (an import is sent 500 items at a time) names
+// with at, as it does within one batch; it used to take it, and two posts
+// went out in one slot.
+func TestImportQueueBeforeLaterBatchAt(t *testing.T) {
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	hm := time.Now().UTC().Add(6 * time.Hour).Format("15:04")
+	if r := run(t, vars, "", "slots", "add", "daily "+hm); r.code != 0 {
+		t.Fatalf("slots add: %+v", r)
+	}
+	r := run(t, vars, "", "queue", "--json", "--days", "3")
+	var q api.Queue
+	if err := json.Unmarshal([]byte(r.stdout), &q); err != nil || len(q.Slots) < 2 {
+		t.Fatalf("queue: %v %+v", err, r)
+	}
+	first, second := q.Slots[0].At, q.Slots[1].At
+	var b strings.Builder
+	b.WriteString("text,at,draft,queue\n")
+	b.WriteString("queued first 🎉,,,true\n")
+	for i := range api.ImportBatchMax - 1 {
+		fmt.Fprintf(&b, "draft %d 東京,,true,\n", i)
+	}
+	fmt.Fprintf(&b, "İ names the first slot in the next batch,%s,,\n", first.Format(time.RFC3339))
+	csv := filepath.Join(t.TempDir(), "week.csv")
+	writeTestFile(t, csv, b.String())
+	for _, args := range [][]string{{"--dry-run", csv}, {csv}} {
+		r := run(t, vars, "", append([]string{"import", "--json"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("import %v: %+v", args, r)
+		}
+		first, _, _ := strings.Cut(r.stdout, "\n")
+		var m map[string]any
+		if err := json.Unmarshal([]byte(first), &m); err != nil {
+			t.Fatal(err)
+		}
+		at, _ := m["scheduled_at"].(string)
+		if tm, err := time.Parse(time.RFC3339, at); err != nil || !tm.Equal(second) {
+			t.Errorf("import %v: queued item at %v, want %v (the first slot is the later item's)", args, at, second)
+		}
+	}
+}

@@ -36,3 +36,40 @@ func (t *Tx) SetImportSource(source string, rec ImportSource) error {
 	}
 	return nil
 }
+
+// DeleteImportSource forgets source's record, if any.
+func (t *Tx) DeleteImportSource(source string) error {
+	if _, err := t.exec(`DELETE FROM import_sources WHERE source = ?`, source); err != nil {
+		return fmt.Errorf("forget import source: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ImportLine is one line of a file as its last import left it.
+type ImportLine struct {
+	Source string
+	ImportSource
+}
+
+// ImportLines returns the records of the lines of file (sources
+// "FILE:LINE"), in no particular order.
+func (t *Tx) ImportLines(file string) ([]ImportLine, error) {
+	// A range on the key, which its index serves; ";" follows ":".
+	rows, err := t.query(`SELECT source, content_hash, post_id FROM import_sources WHERE source >= ? AND source < ?`, file+":", file+";")
+	if err != nil {
+		return nil, fmt.Errorf("read import lines: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []ImportLine
+	for rows.Next() {
+		var l ImportLine
+		if err := rows.Scan(&l.Source, &l.ContentHash, &l.PostID); err != nil {
+			return nil, fmt.Errorf("read import lines: %w", mapErr(err))
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read import lines: %w", mapErr(err))
+	}
+	return out, nil
+}
