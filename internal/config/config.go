@@ -98,6 +98,14 @@ func Load(getenv Getenv, goos string) (Config, error) {
 		}
 		c.Budget = b
 	}
+	// A zone Go cannot load is refused here, by the daemon as by every
+	// command: a daemon that started with it would answer no zone, and
+	// commands would silently fall back to the system's.
+	if c.TZ != "" {
+		if _, err := time.LoadLocation(c.TZ); err != nil {
+			return Config{}, fmt.Errorf("PSN_TZ: unknown time zone %q (want an IANA name such as Europe/Paris)", c.TZ)
+		}
+	}
 	if c.KeyringMode != "system" && c.KeyringMode != "file" {
 		return Config{}, fmt.Errorf("PSN_KEYRING must be \"system\" or \"file\", not %q", c.KeyringMode)
 	}
