@@ -233,3 +233,17 @@ func TestBadTZ(t *testing.T) {
 		}
 	}
 }
+
+// TestBadURLs: X's endpoints must be absolute http(s) URLs; anything else is
+// one line naming the variable at start, not a package's error (the API
+// URL's) or a failure at the first login (the OAuth URLs').
+func TestBadURLs(t *testing.T) {
+	for _, name := range []string{"PSN_X_API_URL", "PSN_X_AUTH_URL", "PSN_X_TOKEN_URL"} {
+		for _, v := range []string{"notaurl", "api.x.com", "ftp://api.x.com", "https://"} {
+			_, err := Load(envOf(map[string]string{"PSN_HOME": "/p", name: v}), "linux")
+			if err == nil || !strings.HasPrefix(err.Error(), name+" must be") || !strings.Contains(err.Error(), v) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s=%s: err = %v, want one line refusing it", name, v, err)
+			}
+		}
+	}
+}
