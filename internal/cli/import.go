@@ -46,8 +46,8 @@ to the file, or ~/ for your home; separated by ; in CSV), alt (one per media
 file, in order). Times are read in your time zone, as with post --at. queue:
 true puts the post in its account's next free queue slot (see psnd slots), in
 file order, after the slots other items of the import name with at; the
-verdict shows the slot (a dry run, the slot it would take). A changed item
-whose post is already scheduled keeps its time.
+verdict shows the slot (a dry run, the slot it would take). A changed queued
+item whose post is already scheduled keeps its slot.
 
 Every item is checked (text rules for its account, time, media files) before
 anything is stored, and gets its own verdict: created, updated, skipped or

@@ -63,12 +63,11 @@ func newListCmd(env *Env) *cobra.Command {
 		Short: "List posts: what needs attention, what comes next, the latest",
 		Long: `List posts, one line each. By default, in three parts: posts needing
 attention (failed, waiting to retry, being published, scheduled but at
-risk; oldest first), then
-the next scheduled posts (soonest first), then the latest drafts and
-published posts (newest first) — at most 20 of each (--limit N), with a line
-saying how to see the rest. --all lists every post in the same order;
---status lists every post of those statuses. Long lists print as they
-arrive.
+risk; oldest first), then the next scheduled posts (soonest first), then the
+latest drafts and published posts (newest first) — at most 20 of each
+(--limit N), with a line saying how to see the rest. --all lists every post
+in the same order; --status lists every post of those statuses. Long lists
+print as they arrive.
 
 WHEN is the publish time for a published post, the next attempt for one
 waiting to retry, and otherwise the time it is scheduled for, shown in your
@@ -81,7 +80,8 @@ next), rate_limited (waiting for X's limit to reset), media_uploading,
 media_uploaded, thread_partial (a thread stopped part-way; psnd retry
 resumes it), at_risk (pre-flight found a problem before the post is due,
 such as a login X no longer accepts or a missing media file; the reason
-says what to do).
+says what to do), over_budget (held by PSN_MONTHLY_BUDGET until it is raised
+or the month turns; see psnd usage).
 
 --json prints every post (or those of --status; at most --limit) for
 programs, in the same order.`,

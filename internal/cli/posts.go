@@ -84,7 +84,7 @@ before anything is stored; psnd split previews exactly the tweets stored.
 A tweet containing a URL gets a warning with what X charges for it (--json:
 contains_url and cost_usd, the estimated cost of all the tweets; see psnd usage).
 
-Times are read in your time zone (PSN_TZ, else the configured one, else the
+Times are read in your time zone (PSN_TZ, else the daemon's PSN_TZ, else the
 system's): RFC 3339, "2026-11-27 09:30", "09:30" (the next one), or "+90m",
 "+2h", "+1d". With --now psnd publishes at once and waits to show the result.`,
 		Example: `  psnd post "Hello, X" --now
@@ -356,11 +356,11 @@ queue slot; the post's own counts as free), or publish it now with --now
 (which waits for the result, as 'psnd post --now' does). With none of these,
 on a terminal, psnd opens the post's text in your editor as 'psnd post' does:
 a thread's tweets between --- lines, without their numbers (kept on saving);
-saving it unchanged changes nothing. The text
-is checked as for 'psnd post'; a thread stays a thread and its media stay with
-the first tweet. Giving a time schedules a draft or failed post; a failed post
-edited without one stays failed until 'psnd retry'. The text of a thread that
-is partly on X can no longer change.
+saving it unchanged changes nothing. The text is checked as for 'psnd post';
+a thread stays a thread and its media stay with the first tweet. Giving a
+time schedules a draft or failed post; a failed post edited without one stays
+failed until 'psnd retry'. The text of a thread that is partly on X can no
+longer change.
 
 The edit and a publish can never overlap: once psnd has started publishing
 the post, the edit is refused with a message saying so, and nothing changes.

@@ -23,7 +23,7 @@ func newSlotsCmd(env *Env) *cobra.Command {
 		Short: "List the weekly queue slots (add and remove them)",
 		Long: `List the weekly posting slots that 'psnd post --queue' and import's queue field
 fill. A slot is days of the week and a time of day, in the time zone it was
-added in (your zone: PSN_TZ, else the configured one, else the system's).
+added in (your zone: PSN_TZ, else the daemon's PSN_TZ, else the system's).
 Add slots with 'psnd slots add', remove one with 'psnd slots remove ID'; see
 what fills the coming ones with 'psnd queue'.`,
 		Example: `  psnd slots add "mon-fri 09:00,13:30"
@@ -107,8 +107,8 @@ func newSlotsAddCmd(env *Env) *cobra.Command {
 		Long: `Add weekly queue slots. SPEC is days, then one or more times of day:
 "mon-fri 09:00,13:30" (one slot per time), "daily 18:00", "sat,sun 10:00",
 "weekdays 08:15", "fri-mon 20:00". Day names are English, three letters or
-whole. The times are read in your time zone (PSN_TZ, else the configured
-one, else the system's), which is stored with the slot. On a clock-change
+whole. The times are read in your time zone (PSN_TZ, else the daemon's
+PSN_TZ, else the system's), which is stored with the slot. On a clock-change
 night a slot in the skipped hour moves forward by the gap, and one in the
 repeated hour is the earlier of the two. A slot already there is not added
 twice.`,

@@ -19,9 +19,10 @@ func newUsageCmd(env *Env) *cobra.Command {
 		Short: "Show requests sent to X, their estimated cost and X's 24-hour caps",
 		Long: `Show, per account, what psnd sent to X in a month (UTC): posts, posts
 containing a URL (X bills them at a dearer rate), media uploads and reads (the
-posts X returned when psnd looked up a post whose answer was lost; X bills
-reads per post returned), with the estimated cost in US dollars, and the
-24-hour user cap X reported last (limit, remaining, reset).
+posts X returned when psnd looked up a post whose answer was lost, or that X
+called a duplicate; X bills reads per post returned), with the estimated cost
+in US dollars, and the 24-hour user cap X reported last (limit, remaining,
+reset).
 
 The cost is an estimate from a price table that names its date and source.
 To use other prices, write $PSN_HOME/prices.json with any of post_usd,

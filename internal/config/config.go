@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -98,6 +99,21 @@ func Load(getenv Getenv, goos string) (Config, error) {
 		}
 		c.Budget = b
 	}
+	for _, u := range []struct{ name, v string }{
+		{"PSN_X_API_URL", c.APIURL}, {"PSN_X_AUTH_URL", c.AuthURL}, {"PSN_X_TOKEN_URL", c.TokenURL},
+	} {
+		if err := checkURL(u.name, u.v); err != nil {
+			return Config{}, err
+		}
+	}
+	// A zone Go cannot load is refused here, by the daemon as by every
+	// command: a daemon that started with it would answer no zone, and
+	// commands would silently fall back to the system's.
+	if c.TZ != "" {
+		if _, err := time.LoadLocation(c.TZ); err != nil {
+			return Config{}, fmt.Errorf("PSN_TZ: unknown time zone %q (want an IANA name such as Europe/Paris)", c.TZ)
+		}
+	}
 	if c.KeyringMode != "system" && c.KeyringMode != "file" {
 		return Config{}, fmt.Errorf("PSN_KEYRING must be \"system\" or \"file\", not %q", c.KeyringMode)
 	}
@@ -186,6 +202,16 @@ func parsePreflight(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("PSN_PREFLIGHT must be a duration from 0 (off) to 24h, such as 15m or 1h, not %q", v)
 	}
 	return d, nil
+}
+
+// checkURL refuses an X endpoint that is not an absolute http(s) URL, so
+// a typo is one line at start rather than a failure at the first request.
+func checkURL(name, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s must be an absolute http(s) URL, not %q", name, v)
+	}
+	return nil
 }
 
 func orDefault(v, def string) string {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones of TestLoad and TestBadTZ on any machine
 )
 
 // TestRelativeHomeRefused: a relative PSN_HOME would be resolved in each
@@ -211,6 +212,38 @@ func TestPreflight(t *testing.T) {
 		_, err := Load(envOf(map[string]string{"PSN_HOME": "/p", "PSN_PREFLIGHT": v}), "linux")
 		if err == nil || !strings.Contains(err.Error(), "PSN_PREFLIGHT") || !strings.Contains(err.Error(), v) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("PSN_PREFLIGHT=%s: err = %v", v, err)
+		}
+	}
+}
+
+// TestBadTZ: a PSN_TZ that is no time zone is refused in one line, by the
+// daemon as by every command. The daemon used to start with it and answer
+// no zone, so commands without their own PSN_TZ silently read and showed
+// times in the system's zone instead of the one the user meant.
+func TestBadTZ(t *testing.T) {
+	for _, tz := range []string{"Europe/Pari", "Mars/Olympus", "CET+1"} {
+		_, err := Load(envOf(map[string]string{"PSN_HOME": "/p", "PSN_TZ": tz}), "linux")
+		if err == nil || !strings.Contains(err.Error(), "PSN_TZ") || !strings.Contains(err.Error(), tz) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("PSN_TZ=%s: err = %v, want one line refusing it", tz, err)
+		}
+	}
+	for _, tz := range []string{"", "UTC", "Europe/Paris", "America/New_York"} {
+		if _, err := Load(envOf(map[string]string{"PSN_HOME": "/p", "PSN_TZ": tz}), "linux"); err != nil {
+			t.Errorf("PSN_TZ=%q: %v", tz, err)
+		}
+	}
+}
+
+// TestBadURLs: X's endpoints must be absolute http(s) URLs; anything else is
+// one line naming the variable at start, not a package's error (the API
+// URL's) or a failure at the first login (the OAuth URLs').
+func TestBadURLs(t *testing.T) {
+	for _, name := range []string{"PSN_X_API_URL", "PSN_X_AUTH_URL", "PSN_X_TOKEN_URL"} {
+		for _, v := range []string{"notaurl", "api.x.com", "ftp://api.x.com", "https://"} {
+			_, err := Load(envOf(map[string]string{"PSN_HOME": "/p", name: v}), "linux")
+			if err == nil || !strings.HasPrefix(err.Error(), name+" must be") || !strings.Contains(err.Error(), v) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s=%s: err = %v, want one line refusing it", name, v, err)
+			}
 		}
 	}
 }

@@ -154,6 +154,11 @@ func TestQueueRefusals(t *testing.T) {
 	if apiCode(err) != api.CodeBadRequest || !strings.Contains(err.Error(), "psnd slots add") {
 		t.Errorf("queue without slots: %v, want bad_request naming psnd slots add", err)
 	}
+	// A create that says no time names every way to say one, queue too.
+	err = h.call(http.MethodPost, api.PathPosts, api.CreatePost{Text: "x"}, nil)
+	if apiCode(err) != api.CodeBadRequest || !strings.Contains(err.Error(), "queue") {
+		t.Errorf("create without a time: %v, want bad_request naming queue", err)
+	}
 	at := t0.Add(time.Hour)
 	for _, req := range []api.CreatePost{{Text: "x", Queue: true, At: &at}, {Text: "x", Queue: true, Now: true}, {Text: "x", Queue: true, Draft: true}} {
 		if err := h.call(http.MethodPost, api.PathPosts, req, nil); apiCode(err) != api.CodeBadRequest {

@@ -199,7 +199,7 @@ func scheduleFor(at *time.Time, now bool, draft bool, clockNow time.Time) (post.
 	case draft:
 		return post.StatusDraft, at, nil
 	case at == nil:
-		return "", nil, badRequest("say when to publish: a time, now, or draft")
+		return "", nil, badRequest("say when to publish: a time, now, queue, or draft")
 	case at.Before(clockNow.Add(-pastGrace)):
 		return "", nil, badRequest(fmt.Sprintf("%s is in the past; give a future time, or now", at.UTC().Format(time.RFC3339)))
 	}
