@@ -91,9 +91,14 @@ create_post with now: true publishes immediately and for real: only do it when t
 Every tool except check_text and split_text needs the psnd daemon running (psnd serve, or psnd service install).`
 
 // Run serves MCP on r and w (stdin and stdout in `psnd mcp`) until the
-// client closes r or ctx ends.
+// client closes r, once every call read has its answer, or ctx ends.
 func Run(ctx context.Context, cfg Config, r io.Reader, w io.Writer) error {
-	t := &mcp.IOTransport{Reader: io.NopCloser(r), Writer: nopWriteCloser{w}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the relay's wait
+	a := newAnswers()
+	pr, pw := io.Pipe()
+	go a.relay(ctx, r, pw)
+	t := &mcp.IOTransport{Reader: pr, Writer: answerWriter{w, a}}
 	err := New(cfg).Run(ctx, t)
 	if err == nil || errors.Is(err, io.EOF) || (ctx.Err() != nil && errors.Is(err, context.Canceled)) {
 		// The client hung up, or the user stopped us: a normal end.
@@ -101,9 +106,3 @@ func Run(ctx context.Context, cfg Config, r io.Reader, w io.Writer) error {
 	}
 	return fmt.Errorf("serve MCP: %w", err)
 }
-
-// nopWriteCloser keeps stdout open when the session closes: it is the
-// process's, not the session's.
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
