@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,6 +232,16 @@ func TestMCPEndToEnd(t *testing.T) {
 	callJSON(t, ctx, cs, "cancel_post", map[string]any{"id": p.ID}, &cancelled)
 	if cancelled.Status != api.StatusDraft {
 		t.Fatalf("cancel_post: %+v", cancelled)
+	}
+	// The daemon's sentences name CLI commands; each error also names the
+	// tool that does the same.
+	if msg, isErr := callTool(t, ctx, cs, "edit_post", map[string]any{"id": p.ID, "text": long}); !isErr ||
+		!strings.Contains(msg, "Tweet is 312/280 characters") || !strings.Contains(msg, "thread: true") {
+		t.Fatalf("edit_post of 312 without thread: error %v, %q; want an error naming the count and thread: true", isErr, msg)
+	}
+	if msg, isErr := callTool(t, ctx, cs, "retry_post", map[string]any{"id": p.ID}); !isErr ||
+		!strings.Contains(msg, fmt.Sprintf("(here: edit_post with id %d and now: true, or at)", p.ID)) {
+		t.Fatalf("retry_post of a draft: error %v, %q; want it to name edit_post", isErr, msg)
 	}
 	var got api.Post
 	callJSON(t, ctx, cs, "get_post", map[string]any{"id": p.ID}, &got)

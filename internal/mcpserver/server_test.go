@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/apiclient"
 	"github.com/psnd/psnd/internal/pricing"
 	"github.com/psnd/psnd/internal/testutil"
@@ -200,5 +202,37 @@ func TestCheckTextSaysWhatAURLCosts(t *testing.T) {
 	defer cs2.Close()
 	if o := get(cs2, "see https://example.com"); o.CostUSD != 0.5 || !strings.Contains(o.CostNotice, "$0.5 instead of $0.015") {
 		t.Errorf("with the user's prices: %+v", o)
+	}
+}
+
+// TestHintNamesTheTool: an error in the CLI's words keeps its sentence
+// whole and adds the tool (and argument) that does the same here, for
+// every command the daemon's sentences suggest that a tool does.
+func TestHintNamesTheTool(t *testing.T) {
+	for _, tc := range []struct{ msg, want string }{
+		{"Tweet is 312/280 characters; split it into a thread with `psnd post --thread`",
+			" (here: set thread: true, or preview the split with split_text)"},
+		{"Tweet is 349/280 characters; split it into a thread with `psnd edit 1 --thread`",
+			" (here: set thread: true, or preview the split with split_text)"},
+		{"post 1 is a draft, so there is nothing to retry; to publish it, run `psnd edit 1 --now` (or --at WHEN)",
+			" (here: edit_post with id 1 and now: true, or at)"},
+		{"post 4 is scheduled and has not failed, so there is nothing to retry; to publish it now, run `psnd edit 4 --now`",
+			" (here: edit_post with id 4 and now: true)"},
+		{"post 9 is partly published on X; its text can no longer change (retry it with `psnd retry 9`)",
+			" (here: retry_post with id 9)"},
+		{"psnd cannot tell yet whether post 5 reached X (its last request went unanswered), so it cannot be edited; `psnd retry 5` checks X first",
+			" (here: retry_post with id 5)"},
+		{"post 7 has not settled yet and continues when psnd starts again (see `psnd show 7`)",
+			" (here: get_post with id 7)"},
+		{"post 6 is already published and cannot be edited (delete it with `psnd delete 6`)", ""},
+	} {
+		got := hint(&api.Error{Code: api.CodeConflict, Message: tc.msg}).Error()
+		if got != tc.msg+tc.want {
+			t.Errorf("hint(%q)\n got %q\nwant %q", tc.msg, got, tc.msg+tc.want)
+		}
+	}
+	// Not the daemon's sentence: left alone.
+	if err := errors.New("at: `psnd retry 3` is not a time"); hint(err) != err {
+		t.Errorf("hint changed a local error: %v", hint(err))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -332,7 +333,7 @@ func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListP
 	posts, next, err := s.cfg.Client.ListPage(ctx, apiclient.ListQuery{Statuses: in.Status, Account: in.Account,
 		Limit: limit, Cursor: in.Cursor})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, hint(err)
 	}
 	return nil, ListPostsOutput{Posts: posts, NextCursor: next}, nil
 }
@@ -340,7 +341,7 @@ func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListP
 func (s *server) getPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
 	p, err := s.cfg.Client.GetPost(ctx, in.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, hint(err)
 	}
 	return nil, p, nil
 }
@@ -379,7 +380,7 @@ func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInpu
 	}
 	q, err := s.cfg.Client.Queue(ctx, in.Days, in.Account)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, hint(err)
 	}
 	return nil, q, nil
 }
@@ -387,7 +388,7 @@ func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInpu
 func (s *server) cancelPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
 	p, err := s.cfg.Client.CancelPost(ctx, in.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, hint(err)
 	}
 	return nil, p, nil
 }
@@ -395,10 +396,10 @@ func (s *server) cancelPost(ctx context.Context, _ *mcp.CallToolRequest, in Post
 func (s *server) retryPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
 	p, err := s.cfg.Client.RetryPost(ctx, in.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, hint(err)
 	}
 	p, err = s.settle(ctx, p)
-	return nil, p, err
+	return nil, p, hint(err)
 }
 
 // settle follows a post being published now until it is published,
@@ -430,12 +431,40 @@ func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 	return p, nil
 }
 
+// cliCommand is a command the daemon's sentences suggest, in backquotes.
+var cliCommand = regexp.MustCompile("`psnd (post|edit|retry|show)( [0-9]+)?([^`]*)`( \\(or --at WHEN\\))?")
+
 // hint adds, to an error in the CLI's words, how to do the same through
-// these tools, keeping the CLI's sentence whole.
+// these tools, keeping the CLI's sentence whole: the daemon speaks of
+// commands (`psnd edit 4 --now`), the model has tools.
 func hint(err error) error {
 	var ae *api.Error
-	if errors.As(err, &ae) && strings.Contains(ae.Message, "psnd post --thread") {
-		return fmt.Errorf("%w (here: set thread: true, or preview the split with split_text)", err)
+	if !errors.As(err, &ae) {
+		return err
 	}
-	return err
+	var here []string
+	for _, m := range cliCommand.FindAllStringSubmatch(ae.Message, -1) {
+		cmd, id, flags, orAt := m[1], strings.TrimSpace(m[2]), m[3], m[4] != ""
+		var h string
+		switch {
+		case strings.Contains(flags, "--thread"):
+			h = "set thread: true, or preview the split with split_text"
+		case cmd == "edit" && strings.Contains(flags, "--now") && id != "":
+			h = "edit_post with id " + id + " and now: true"
+			if orAt {
+				h += ", or at"
+			}
+		case cmd == "retry" && id != "":
+			h = "retry_post with id " + id
+		case cmd == "show" && id != "":
+			h = "get_post with id " + id
+		}
+		if h != "" && !slices.Contains(here, h) {
+			here = append(here, h)
+		}
+	}
+	if len(here) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w (here: %s)", err, strings.Join(here, "; "))
 }
