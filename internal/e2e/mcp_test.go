@@ -214,7 +214,7 @@ func TestMCPEndToEnd(t *testing.T) {
 	if len(list.Posts) != 1 || list.Posts[0].ID == first {
 		t.Fatalf("list_posts second page: %+v", list)
 	}
-	if msg, isErr := callTool(t, ctx, cs, "list_posts", map[string]any{"status": []string{"sent"}}); !isErr || !strings.Contains(msg, "draft, scheduled") {
+	if msg, isErr := callTool(t, ctx, cs, "list_posts", map[string]any{"status": []string{"sent"}}); !isErr || !strings.Contains(msg, "draft scheduled") {
 		t.Fatalf("list_posts bad status: %v %q", isErr, msg)
 	}
 

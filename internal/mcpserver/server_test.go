@@ -93,7 +93,7 @@ func TestBadInput(t *testing.T) {
 		{"create_post", map[string]any{"text": "hi", "draft": true, "media": []map[string]any{{"path": "kite.jpg"}}}, `media 1: "kite.jpg" is not an absolute path`},
 		{"edit_post", map[string]any{"id": 3}, "say what to change: text, at, queue, now or draft"},
 		{"edit_post", map[string]any{"id": 3, "now": true, "at": "+1h"}, "now goes alone"},
-		{"list_posts", map[string]any{"status": []string{"queued"}}, `unknown status "queued": use draft, scheduled, publishing, published, failed, retry`},
+		{"list_posts", map[string]any{"status": []string{"queued"}}, `queued does not equal any of: [draft scheduled publishing published failed retry]`}, // the schema's enum
 		{"list_posts", map[string]any{"limit": 5000}, "limit 5000 is not 1..1000"},
 		{"check_text", map[string]any{"text": "x", "max_length": -1}, "max_length must be positive"},
 		{"split_text", map[string]any{"text": "  \n "}, ""},
@@ -234,5 +234,41 @@ func TestHintNamesTheTool(t *testing.T) {
 	// Not the daemon's sentence: left alone.
 	if err := errors.New("at: `psnd retry 3` is not a time"); hint(err) != err {
 		t.Errorf("hint changed a local error: %v", hint(err))
+	}
+}
+
+// TestListStatusesAreAnEnum: list_posts's schema lists the statuses as an
+// enum, so that a client offers them and a model need not guess; a status
+// outside it is refused with the valid ones named.
+func TestListStatusesAreAnEnum(t *testing.T) {
+	cs := session(t)
+	tools, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range tools.Tools {
+		if tl.Name != "list_posts" {
+			continue
+		}
+		b, _ := json.Marshal(tl.InputSchema)
+		var s struct {
+			Properties map[string]struct {
+				Items struct {
+					Enum []string `json:"enum"`
+				} `json:"items"`
+				Description string `json:"description"`
+			} `json:"properties"`
+		}
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		st := s.Properties["status"]
+		if !reflect.DeepEqual(st.Items.Enum, api.Statuses) || st.Description == "" {
+			t.Errorf("list_posts status schema: %s; want items with enum %v and a description", b, api.Statuses)
+		}
+	}
+	msg, isErr := call(t, cs, "list_posts", map[string]any{"status": []string{"queued"}})
+	if !isErr || !strings.Contains(msg, "queued") || !strings.Contains(msg, strings.Join(api.Statuses, " ")) {
+		t.Errorf("list_posts status queued: %v %q", isErr, msg)
 	}
 }

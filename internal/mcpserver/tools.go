@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/psnd/psnd/internal/api"
@@ -100,6 +101,20 @@ type ListPostsOutput struct {
 
 const defaultListLimit = 50
 
+// listPostsSchema is ListPostsInput's schema with the statuses as an enum,
+// so that a client can offer them and the SDK refuses any other, naming
+// the valid ones.
+func listPostsSchema() *jsonschema.Schema {
+	s, err := jsonschema.For[ListPostsInput](nil)
+	if err != nil {
+		panic(fmt.Sprintf("list_posts schema: %v", err)) // a programming error, caught by every test
+	}
+	for _, st := range api.Statuses {
+		s.Properties["status"].Items.Enum = append(s.Properties["status"].Items.Enum, st)
+	}
+	return s
+}
+
 func (s *server) addTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "check_text",
@@ -128,6 +143,7 @@ func (s *server) addTools(srv *mcp.Server) {
 		Description: `List posts, as 'psnd list' does, one page at a time: optionally only some statuses or one account. Answers {posts, next_cursor}: pass next_cursor back as cursor for the next page (none after the last). Times are RFC 3339 in UTC. ` +
 			statusHelp + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
+		InputSchema: listPostsSchema(),
 	}, s.listPosts)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "get_post",
@@ -318,11 +334,6 @@ func (s *server) createPost(ctx context.Context, _ *mcp.CallToolRequest, in Crea
 }
 
 func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListPostsInput) (*mcp.CallToolResult, any, error) {
-	for _, st := range in.Status {
-		if !slices.Contains(api.Statuses, st) {
-			return nil, nil, fmt.Errorf("unknown status %q: use %s", st, strings.Join(api.Statuses, ", "))
-		}
-	}
 	limit := in.Limit
 	switch {
 	case limit == 0:
