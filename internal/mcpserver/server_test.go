@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -270,5 +272,45 @@ func TestListStatusesAreAnEnum(t *testing.T) {
 	msg, isErr := call(t, cs, "list_posts", map[string]any{"status": []string{"queued"}})
 	if !isErr || !strings.Contains(msg, "queued") || !strings.Contains(msg, strings.Join(api.Statuses, " ")) {
 		t.Errorf("list_posts status queued: %v %q", isErr, msg)
+	}
+}
+
+// TestDaemonOfAnotherVersion: when the daemon runs another psnd, an error
+// it answers says so and what to restart, as the CLI warns: a daemon
+// older than the server refuses fields it does not know, and the model
+// could not tell why.
+func TestDaemonOfAnotherVersion(t *testing.T) {
+	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.VersionHeader, "0.9")
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == api.PathHealth {
+			io.WriteString(w, `{"version":"0.9","timezone":"UTC"}`)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":{"code":"bad_request","message":"unknown field \"queue\""}}`)
+	})
+	srv := New(Config{Client: c, Version: "1.0", TZ: "UTC"})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	want := `unknown field "queue" (the daemon runs psnd 0.9, this server psnd 1.0: restart the daemon, and the assistant's MCP client if psnd was upgraded since it started)`
+	for name, args := range map[string]map[string]any{
+		"create_post": {"text": "İ 東京", "queue": true},
+		"list_posts":  nil,
+		"cancel_post": {"id": 3},
+		"queue":       nil,
+	} {
+		if msg, isErr := call(t, cs, name, args); !isErr || msg != want {
+			t.Errorf("%s: error %v, %q\nwant %q", name, isErr, msg, want)
+		}
 	}
 }

@@ -103,3 +103,18 @@ func TestStdinClosedAnswersFirst(t *testing.T) {
 		}
 	}
 }
+
+// fakeDaemon serves handler on a Unix socket as the daemon would, and
+// returns a client of it.
+func fakeDaemon(t *testing.T, handler http.HandlerFunc) *apiclient.Client {
+	t.Helper()
+	sock := filepath.Join(testutil.ShortDir(t), "psnd.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handler}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return apiclient.New(sock, "test")
+}

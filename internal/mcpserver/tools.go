@@ -317,12 +317,12 @@ func (s *server) createPost(ctx context.Context, _ *mcp.CallToolRequest, in Crea
 	}
 	at, err := s.parseAt(ctx, in.At)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	req.At = at
 	p, err := s.cfg.Client.CreatePost(ctx, req)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	if in.Now {
 		p, err = s.settle(ctx, p)
@@ -344,7 +344,7 @@ func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListP
 	posts, next, err := s.cfg.Client.ListPage(ctx, apiclient.ListQuery{Statuses: in.Status, Account: in.Account,
 		Limit: limit, Cursor: in.Cursor})
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	return nil, ListPostsOutput{Posts: posts, NextCursor: next}, nil
 }
@@ -352,7 +352,7 @@ func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListP
 func (s *server) getPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
 	p, err := s.cfg.Client.GetPost(ctx, in.ID)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	return nil, p, nil
 }
@@ -369,12 +369,12 @@ func (s *server) editPost(ctx context.Context, _ *mcp.CallToolRequest, in EditPo
 	req := api.EditPost{Text: in.Text, Thread: in.Thread, Number: in.Number, Now: in.Now, Draft: in.Draft, Queue: in.Queue}
 	at, err := s.parseAt(ctx, in.At)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	req.At = at
 	p, err := s.cfg.Client.EditPost(ctx, in.ID, req)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	if in.Now {
 		p, err = s.settle(ctx, p)
@@ -391,7 +391,7 @@ func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInpu
 	}
 	q, err := s.cfg.Client.Queue(ctx, in.Days, in.Account)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	return nil, q, nil
 }
@@ -399,7 +399,7 @@ func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInpu
 func (s *server) cancelPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
 	p, err := s.cfg.Client.CancelPost(ctx, in.ID)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	return nil, p, nil
 }
@@ -407,10 +407,10 @@ func (s *server) cancelPost(ctx context.Context, _ *mcp.CallToolRequest, in Post
 func (s *server) retryPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
 	p, err := s.cfg.Client.RetryPost(ctx, in.ID)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	p, err = s.settle(ctx, p)
-	return nil, p, hint(err)
+	return nil, p, s.explain(ctx, err)
 }
 
 // settle follows a post being published now until it is published,
@@ -440,6 +440,24 @@ func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 		return p, fmt.Errorf("post %d not sent: %s", p.ID, reason)
 	}
 	return p, nil
+}
+
+// explain is hint, and when the daemon answered the error and runs
+// another psnd than this server, says so and what to restart (as the
+// CLI warns): a daemon older than the server refuses what it does not
+// know, and the model could not tell why.
+func (s *server) explain(ctx context.Context, err error) error {
+	err = hint(err)
+	var ae *api.Error
+	if !errors.As(err, &ae) {
+		return err
+	}
+	h, herr := s.cfg.Client.Health(ctx)
+	if herr != nil || h.Version == "" || h.Version == s.cfg.Version {
+		return err
+	}
+	return fmt.Errorf("%w (the daemon runs psnd %s, this server psnd %s: restart the daemon, and the assistant's MCP client if psnd was upgraded since it started)",
+		err, h.Version, s.cfg.Version)
 }
 
 // cliCommand is a command the daemon's sentences suggest, in backquotes.
