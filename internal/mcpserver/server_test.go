@@ -227,6 +227,8 @@ func TestHintNamesTheTool(t *testing.T) {
 		{"post 7 has not settled yet and continues when psnd starts again (see `psnd show 7`)",
 			" (here: get_post with id 7)"},
 		{"post 6 is already published and cannot be edited (delete it with `psnd delete 6`)", ""},
+		{`cursor "bogus" is not one this daemon gave (pass X-Next-Cursor as it came)`,
+			" (here: give cursor as a previous list_posts answer's next_cursor, or omit it for the first page)"},
 	} {
 		got := hint(&api.Error{Code: api.CodeConflict, Message: tc.msg}).Error()
 		if got != tc.msg+tc.want {

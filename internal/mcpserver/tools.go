@@ -492,6 +492,9 @@ func hint(err error) error {
 			here = append(here, h)
 		}
 	}
+	if strings.Contains(ae.Message, "X-Next-Cursor") { // the HTTP header list_posts answers as next_cursor
+		here = append(here, "give cursor as a previous list_posts answer's next_cursor, or omit it for the first page")
+	}
 	if len(here) == 0 {
 		return err
 	}
