@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -313,6 +314,54 @@ func TestDaemonOfAnotherVersion(t *testing.T) {
 	} {
 		if msg, isErr := call(t, cs, name, args); !isErr || msg != want {
 			t.Errorf("%s: error %v, %q\nwant %q", name, isErr, msg, want)
+		}
+	}
+}
+
+// TestNowKeepsWarnings: create_post and edit_post with now: true answer
+// the settled post with the warnings the daemon gave when it took it (a
+// near-duplicate, many hashtags), as without now: waiting for the
+// result used to drop them.
+func TestNowKeepsWarnings(t *testing.T) {
+	const warning = "7 hashtags (more than 5); X may treat such posts as spam"
+	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.VersionHeader, "test")
+		w.Header().Set("Content-Type", "application/json")
+		taken := api.Post{ID: 5, Account: "sandbox", Status: api.StatusScheduled, Warnings: []string{warning},
+			Tweets: []api.Tweet{{Text: "#a #b #c #d #e #f #g İ"}}}
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/posts/5":
+			taken.Status, taken.Warnings = api.StatusPublished, nil
+			json.NewEncoder(w).Encode(taken)
+		case r.Method == http.MethodPost || r.Method == http.MethodPatch:
+			json.NewEncoder(w).Encode(taken)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	srv := New(Config{Client: c, Version: "test", TZ: "UTC"})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	for name, args := range map[string]map[string]any{
+		"create_post": {"text": "#a #b #c #d #e #f #g İ", "now": true},
+		"edit_post":   {"id": 5, "now": true},
+	} {
+		out, isErr := call(t, cs, name, args)
+		var p api.Post
+		if isErr || json.Unmarshal([]byte(out), &p) != nil {
+			t.Fatalf("%s: error %v, %s", name, isErr, out)
+		}
+		if p.Status != api.StatusPublished || !slices.Equal(p.Warnings, []string{warning}) {
+			t.Errorf("%s now: status %s, warnings %q; want published with %q", name, p.Status, p.Warnings, warning)
 		}
 	}
 }

@@ -423,6 +423,9 @@ func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 		if err != nil {
 			return p, err
 		}
+		// The warnings came with the post when the daemon took it; a
+		// read of it has none.
+		np.Warnings = p.Warnings
 		p = np
 	}
 	if p.Status == api.StatusFailed {
