@@ -20,8 +20,8 @@ command line. The assistant's MCP client starts this command itself; register
 it with command "psnd" and args ["mcp"] (see the README, "AI assistants").
 
 Tools: check_text and split_text work offline; create_post, list_posts,
-get_post, edit_post, cancel_post and retry_post talk to the daemon, which must
-be running ('psnd serve', or 'psnd service install'). Times are read in your
+get_post, edit_post, cancel_post, retry_post and queue talk to the daemon,
+which must be running ('psnd serve', or 'psnd service install'). Times are read in your
 time zone, as for 'psnd post'. Logs go to stderr; stdout carries the protocol.`,
 		Example: `  claude mcp add psnd -- psnd mcp       # register it with Claude Code`,
 		Args:    exactArgs(0, "no arguments"),
