@@ -155,11 +155,19 @@ func TestMCPEndToEnd(t *testing.T) {
 
 	// The same text as a thread, split as split_text previewed, at a
 	// Tokyo wall time.
-	var p api.Post
-	callJSON(t, ctx, cs, "create_post", map[string]any{"text": long, "thread": true, "number": true, "at": "2027-01-15 09:30"}, &p)
+	var created struct {
+		api.Post
+		ScheduledAtLocal string `json:"scheduled_at_local"`
+	}
+	callJSON(t, ctx, cs, "create_post", map[string]any{"text": long, "thread": true, "number": true, "at": "2027-01-15 09:30"}, &created)
+	p := created.Post
 	wantAt := time.Date(2027, 1, 15, 0, 30, 0, 0, time.UTC)
 	if p.Status != api.StatusScheduled || p.ScheduledAt == nil || !p.ScheduledAt.Equal(wantAt) || len(p.Tweets) != 2 {
 		t.Fatalf("create_post thread: %+v", p)
+	}
+	// The answer says the time as the user gave it, for the model to repeat.
+	if !strings.HasPrefix(created.ScheduledAtLocal, "Fri 2027-01-15 09:30 JST (in ") {
+		t.Errorf("create_post thread: scheduled_at_local %q", created.ScheduledAtLocal)
 	}
 	for i, tw := range p.Tweets {
 		if tw.Text != split.Tweets[i].Text {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -363,5 +364,73 @@ func TestNowKeepsWarnings(t *testing.T) {
 		if p.Status != api.StatusPublished || !slices.Equal(p.Warnings, []string{warning}) {
 			t.Errorf("%s now: status %s, warnings %q; want published with %q", name, p.Status, p.Warnings, warning)
 		}
+	}
+}
+
+// TestPostTimesInTheUsersZone: every answer holding a post gives its times
+// in the user's zone too, as the model tells them to the user: at is read
+// in that zone, and the model cannot know it to turn scheduled_at (UTC)
+// back into the time the user asked for. Here a Berlin user on the
+// spring-forward night: 02:30 does not exist and is 03:30 CEST.
+func TestPostTimesInTheUsersZone(t *testing.T) {
+	sched := time.Date(2027, 3, 28, 1, 30, 0, 0, time.UTC)
+	pub := time.Date(2027, 3, 27, 9, 55, 0, 0, time.UTC)
+	post := api.Post{ID: 5, Account: "sandbox", Status: api.StatusScheduled, ScheduledAt: &sched,
+		Tweets: []api.Tweet{{Text: "İ 東京 🪁"}}}
+	published := post
+	published.ID, published.Status, published.PublishedAt = 6, api.StatusPublished, &pub
+	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.VersionHeader, "test")
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == api.PathHealth:
+			io.WriteString(w, `{"version":"test","timezone":"Europe/Berlin"}`)
+		case r.Method == http.MethodGet && r.URL.Path == api.PathPosts:
+			json.NewEncoder(w).Encode([]api.Post{post, published})
+		default:
+			json.NewEncoder(w).Encode(post)
+		}
+	})
+	now := time.Date(2027, 3, 27, 12, 0, 0, 0, time.UTC)
+	srv := New(Config{Client: c, Version: "test", Now: func() time.Time { return now }})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	type local struct {
+		ID               int64  `json:"id"`
+		ScheduledAtLocal string `json:"scheduled_at_local"`
+		PublishedAtLocal string `json:"published_at_local"`
+	}
+	const wantSched = "Sun 2027-03-28 03:30 CEST (in 13h)"
+	for name, args := range map[string]map[string]any{
+		"create_post": {"text": "İ 東京 🪁", "at": "2027-03-28 02:30"},
+		"edit_post":   {"id": 5, "at": "2027-03-28 02:30"},
+		"get_post":    {"id": 5},
+		"cancel_post": {"id": 5},
+	} {
+		out, isErr := call(t, cs, name, args)
+		var p local
+		if isErr || json.Unmarshal([]byte(out), &p) != nil {
+			t.Fatalf("%s: error %v, %s", name, isErr, out)
+		}
+		if p.ScheduledAtLocal != wantSched || p.PublishedAtLocal != "" {
+			t.Errorf("%s: %+v; want scheduled_at_local %q", name, p, wantSched)
+		}
+	}
+	out, isErr := call(t, cs, "list_posts", nil)
+	var list struct{ Posts []local }
+	if isErr || json.Unmarshal([]byte(out), &list) != nil || len(list.Posts) != 2 {
+		t.Fatalf("list_posts: error %v, %s", isErr, out)
+	}
+	if got := list.Posts[1]; got.PublishedAtLocal != "Sat 2027-03-27 10:55 CET (2h5m ago)" || got.ScheduledAtLocal != wantSched {
+		t.Errorf("list_posts: %+v", list.Posts)
 	}
 }

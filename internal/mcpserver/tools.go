@@ -24,6 +24,7 @@ import (
 const (
 	timeFormats = `in the user's time zone: "2026-12-01 09:00", "09:30" (the next 09:30 to come), "+90m", "+2h", "+1d" (from now), or RFC 3339 with an offset ("2026-12-01T09:00:00+01:00"); at most 2 years ahead, not in the past`
 	statusHelp  = `Post statuses: draft (saved, not scheduled), scheduled (will be published at scheduled_at), publishing (being sent to X now; cannot be changed), published (on X; platform_post_ids hold the tweet ids), failed (gave up; fail_reason says why; retry_post or edit_post), retry (failed for a passing reason and will be retried automatically at next_retry_at; sub_status says why).`
+	postTimes   = ` Times (scheduled_at, published_at) are RFC 3339 in UTC; scheduled_at_local and published_at_local give them in the user's time zone: use those when telling the user.`
 	needsDaemon = ` Needs the psnd daemon: if it is not running, the error says how to start it (psnd serve, or psnd service install).`
 	textRules   = `X counts text by weighted length (twitter-text v3): a URL counts 23, emoji and CJK characters 2, most other characters 1; the limit is 280 per tweet (25000 for Premium accounts).`
 )
@@ -94,7 +95,7 @@ type QueueInput struct {
 
 // ListPostsOutput is list_posts's answer.
 type ListPostsOutput struct {
-	Posts []api.Post `json:"posts"`
+	Posts []PostOutput `json:"posts"`
 	// NextCursor continues the list; empty after the last page.
 	NextCursor string `json:"next_cursor,omitempty"`
 }
@@ -134,34 +135,34 @@ func (s *server) addTools(srv *mcp.Server) {
 		Name:  "create_post",
 		Title: "Create a post or thread",
 		Description: `Create a post (one tweet) or a thread and schedule it, as 'psnd post' does. Give the text (a line of only --- splits a thread; thread: true also splits parts that are too long) or tweets (the thread tweet by tweet). Say when with exactly one of: at (a time ` + timeFormats + `), queue: true (the account's next free queue slot, see the queue tool), draft: true (saved unscheduled), or now: true (published on X immediately and for real; the tool waits for the result). The text is checked against X's rules before anything is stored: a text too long for one tweet is refused unless thread is true. Returns the post: its id, status and tweets, and cost_notice when a tweet contains a URL (X bills it at a dearer rate: tell the user); warnings never block. ` +
-			statusHelp + needsDaemon,
+			statusHelp + postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(true)},
 	}, s.createPost)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "list_posts",
 		Title: "List posts",
-		Description: `List posts, as 'psnd list' does, one page at a time: optionally only some statuses or one account. Answers {posts, next_cursor}: pass next_cursor back as cursor for the next page (none after the last). Times are RFC 3339 in UTC. ` +
-			statusHelp + needsDaemon,
+		Description: `List posts, as 'psnd list' does, one page at a time: optionally only some statuses or one account. Answers {posts, next_cursor}: pass next_cursor back as cursor for the next page (none after the last). ` +
+			statusHelp + postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
 		InputSchema: listPostsSchema(),
 	}, s.listPosts)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "get_post",
 		Title:       "Show one post",
-		Description: `Show one post with its tweets, as 'psnd show' does. ` + statusHelp + needsDaemon,
+		Description: `Show one post with its tweets, as 'psnd show' does. ` + statusHelp + postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
 	}, s.getPost)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "edit_post",
 		Title: "Change a post's text or time",
 		Description: `Change a draft, scheduled, failed or retry post, as 'psnd edit' does: new text, a new time (at, ` + timeFormats + `), queue: true to move it into the account's earliest free queue slot, draft: true to unschedule it, or now: true to publish it on X immediately and for real (the tool waits for the result). Give at least one of text, at, queue, now, draft. Giving a time schedules a draft or failed post; a failed post edited without one stays failed until retry_post. Refused once publishing has started, and the text of a thread partly on X can no longer change. ` +
-			statusHelp + needsDaemon,
+			statusHelp + postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(true)},
 	}, s.editPost)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "queue",
 		Title: "Show the coming queue slots",
-		Description: `Show the user's coming queue slots and what fills them, as 'psnd queue --json' does: the weekly posting times the user set up with 'psnd slots add' (e.g. "mon-fri 09:00,13:30"), each instant from now to days ahead (default 7). Answers {slots: [{at, account, slot_id, time, zone, post_id, post_status, excerpt}]}: at is RFC 3339 in UTC, time the slot's time of day in its zone; post_id is null when the slot is free, else the post scheduled there (excerpt: the start of its text). create_post or edit_post with queue: true takes the earliest free slot; cancelling or deleting a post frees its slot. An empty list means no slots are set up: the user adds them with 'psnd slots add "mon-fri 09:00"'.` +
+		Description: `Show the user's coming queue slots and what fills them, as 'psnd queue --json' does: the weekly posting times the user set up with 'psnd slots add' (e.g. "mon-fri 09:00,13:30"), each instant from now to days ahead (default 7). Answers {slots: [{at, account, slot_id, time, zone, post_id, post_status, excerpt}]}: at is RFC 3339 in UTC, time the slot's time of day in its zone; post_id is null when the slot is free, else the post scheduled there (excerpt: the start of its text). create_post or edit_post with queue: true takes the earliest free slot; cancelling or deleting a post frees its slot. An empty list means no slot falls in those days (or none is set up; 'psnd slots' lists them): the user adds slots with 'psnd slots add "mon-fri 09:00"'.` +
 			needsDaemon,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
 	}, s.queue)
@@ -169,14 +170,14 @@ func (s *server) addTools(srv *mcp.Server) {
 		Name:  "cancel_post",
 		Title: "Unschedule a post",
 		Description: `Unschedule a scheduled, retry or failed post, as 'psnd cancel' does: it becomes a draft with its text, media and thread kept; schedule it again with edit_post and at. Refused once publishing has started or when part of a thread is already on X. Deletes nothing.` +
-			needsDaemon,
+			postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), IdempotentHint: true, OpenWorldHint: new(false)},
 	}, s.cancelPost)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "retry_post",
 		Title: "Publish a failed post now",
 		Description: `Publish a failed post (or one waiting for an automatic retry) on X now and for real, as 'psnd retry' does, and wait for the result. A thread that stopped part-way resumes after the last tweet X accepted: no tweet is posted twice. To publish later instead, use edit_post with at.` +
-			needsDaemon,
+			postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(true)},
 	}, s.retryPost)
 }
@@ -198,13 +199,45 @@ type TextCost struct {
 	CostNotice  string  `json:"cost_notice,omitempty" jsonschema:"when a tweet contains a URL: the sentence to tell the user about its cost"`
 }
 
-// postOutput adds to p the notice of what its tweets cost when one has a URL.
-func (s *server) postOutput(p api.Post) PostOutput {
+// postOutput is p as create_post and edit_post answer it: with its times
+// in the user's zone, and the notice of what its tweets cost when one has
+// a URL.
+func (s *server) postOutput(ctx context.Context, p api.Post) PostOutput {
 	texts := make([]string, len(p.Tweets))
 	for i, t := range p.Tweets {
 		texts[i] = t.Text
 	}
-	return PostOutput{Post: p, CostNotice: s.costOf(texts).CostNotice}
+	out := s.withLocal(p, s.zone(ctx))
+	out.CostNotice = s.costOf(texts).CostNotice
+	return out
+}
+
+// zone is the user's zone for answers; nil when it cannot be known (the
+// daemon went away, PSN_TZ is wrong): the answer then has UTC times only.
+func (s *server) zone(ctx context.Context) *time.Location {
+	loc, err := s.location(ctx)
+	if err != nil {
+		return nil
+	}
+	return loc
+}
+
+// withLocal adds p's times as the user reads them: the model tells them
+// to the user, and could not convert UTC to a zone it does not know.
+func (s *server) withLocal(p api.Post, loc *time.Location) PostOutput {
+	out := PostOutput{Post: p}
+	if loc == nil {
+		return out
+	}
+	now := s.now()
+	local := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.In(loc).Format("Mon 2006-01-02 15:04 MST") + " (" + when.Relative(*t, now) + ")"
+	}
+	out.ScheduledAtLocal, out.PublishedAtLocal = local(p.ScheduledAt), local(p.PublishedAt)
+	return out
 }
 
 // costOf prices tweets (one text each) with the user's price table.
@@ -234,11 +267,15 @@ type SplitTextOutput struct {
 	TextCost
 }
 
-// PostOutput is create_post's and edit_post's answer: the stored post and,
-// when a tweet contains a URL, what X will charge for it.
+// PostOutput is a post as the tools answer it: the stored post, its times
+// in the user's zone and, from create_post and edit_post when a tweet
+// contains a URL, what X will charge for it.
 type PostOutput struct {
 	api.Post
-	CostNotice string `json:"cost_notice,omitempty"`
+	// "Sun 2027-03-28 03:30 CEST (in 13h)"
+	ScheduledAtLocal string `json:"scheduled_at_local,omitempty"`
+	PublishedAtLocal string `json:"published_at_local,omitempty"`
+	CostNotice       string `json:"cost_notice,omitempty"`
 }
 
 func (s *server) splitText(_ context.Context, _ *mcp.CallToolRequest, in SplitTextInput) (*mcp.CallToolResult, any, error) {
@@ -330,7 +367,7 @@ func (s *server) createPost(ctx context.Context, _ *mcp.CallToolRequest, in Crea
 	if err != nil {
 		return nil, p, err
 	}
-	return nil, s.postOutput(p), nil
+	return nil, s.postOutput(ctx, p), nil
 }
 
 func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListPostsInput) (*mcp.CallToolResult, any, error) {
@@ -346,7 +383,12 @@ func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListP
 	if err != nil {
 		return nil, nil, s.explain(ctx, err)
 	}
-	return nil, ListPostsOutput{Posts: posts, NextCursor: next}, nil
+	out := ListPostsOutput{Posts: make([]PostOutput, len(posts)), NextCursor: next}
+	loc := s.zone(ctx)
+	for i, p := range posts {
+		out.Posts[i] = s.withLocal(p, loc)
+	}
+	return nil, out, nil
 }
 
 func (s *server) getPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
@@ -354,7 +396,7 @@ func (s *server) getPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDI
 	if err != nil {
 		return nil, nil, s.explain(ctx, err)
 	}
-	return nil, p, nil
+	return nil, s.withLocal(p, s.zone(ctx)), nil
 }
 
 func (s *server) editPost(ctx context.Context, _ *mcp.CallToolRequest, in EditPostInput) (*mcp.CallToolResult, any, error) {
@@ -382,7 +424,7 @@ func (s *server) editPost(ctx context.Context, _ *mcp.CallToolRequest, in EditPo
 	if err != nil {
 		return nil, p, err
 	}
-	return nil, s.postOutput(p), nil
+	return nil, s.postOutput(ctx, p), nil
 }
 
 func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInput) (*mcp.CallToolResult, any, error) {
@@ -401,7 +443,7 @@ func (s *server) cancelPost(ctx context.Context, _ *mcp.CallToolRequest, in Post
 	if err != nil {
 		return nil, nil, s.explain(ctx, err)
 	}
-	return nil, p, nil
+	return nil, s.withLocal(p, s.zone(ctx)), nil
 }
 
 func (s *server) retryPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
@@ -409,8 +451,10 @@ func (s *server) retryPost(ctx context.Context, _ *mcp.CallToolRequest, in PostI
 	if err != nil {
 		return nil, nil, s.explain(ctx, err)
 	}
-	p, err = s.settle(ctx, p)
-	return nil, p, s.explain(ctx, err)
+	if p, err = s.settle(ctx, p); err != nil {
+		return nil, nil, s.explain(ctx, err)
+	}
+	return nil, s.withLocal(p, s.zone(ctx)), nil
 }
 
 // settle follows a post being published now until it is published,
