@@ -2,6 +2,7 @@ package cli
 
 import (
 	"log/slog"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -31,14 +32,37 @@ time zone, as for 'psnd post'. Logs go to stderr; stdout carries the protocol.`,
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			var warned onceWarner
 			return mcpserver.Run(cmd.Context(), mcpserver.Config{
 				Client:  c,
 				Version: env.Version,
 				TZ:      env.Getenv("PSN_TZ"),
 				Now:     env.Now,
 				Logger:  logger,
-				Prices:  func() pricing.Table { return loadPrices(env, func(string) {}) },
+				Prices:  func() pricing.Table { return loadPrices(env, warned.once(logger)) },
 			}, env.Stdin, env.Stdout)
 		},
+	}
+}
+
+// onceWarner logs a warning the first time it is given (the price table
+// is read on every call: a broken prices.json is said once, on stderr).
+type onceWarner struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (o *onceWarner) once(logger *slog.Logger) func(string) {
+	return func(msg string) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.seen[msg] {
+			return
+		}
+		if o.seen == nil {
+			o.seen = map[string]bool{}
+		}
+		o.seen[msg] = true
+		logger.Warn(msg)
 	}
 }
