@@ -13,10 +13,13 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -81,7 +84,29 @@ func New(cfg Config) *mcp.Server {
 		&mcp.ServerOptions{Instructions: instructions, Logger: cfg.Logger})
 	s := &server{cfg: cfg}
 	s.addTools(srv)
+	srv.AddReceivingMiddleware(idAsNumber)
 	return srv
+}
+
+// idAsNumber takes a post's id given as a string of digits ("12") as the
+// number: models often write ids that way, having read them in text. The
+// schema still says integer, and refuses any other string.
+func idAsNumber(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if r, ok := req.(*mcp.CallToolRequest); ok && r.Params != nil {
+			var args map[string]json.RawMessage
+			var id string
+			if json.Unmarshal(r.Params.Arguments, &args) == nil && json.Unmarshal(args["id"], &id) == nil {
+				if n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64); err == nil {
+					args["id"] = json.RawMessage(strconv.FormatInt(n, 10))
+					if b, err := json.Marshal(args); err == nil {
+						r.Params.Arguments = b
+					}
+				}
+			}
+		}
+		return next(ctx, method, req)
+	}
 }
 
 // instructions tell the model how the tools fit together.

@@ -434,3 +434,23 @@ func TestPostTimesInTheUsersZone(t *testing.T) {
 		t.Errorf("list_posts: %+v", list.Posts)
 	}
 }
+
+// TestIDAsString: a model often gives a post's id as "12", the way it
+// reads ids in text; that id (here " 012") is taken as 12, while one that is not a
+// number is still refused by the schema.
+func TestIDAsString(t *testing.T) {
+	cs := session(t)
+	for _, name := range []string{"get_post", "edit_post", "cancel_post", "retry_post"} {
+		args := map[string]any{"id": " 012"}
+		if name == "edit_post" {
+			args["at"] = "+1h"
+		}
+		// Past the schema: the daemon (down here) is asked.
+		if msg, isErr := call(t, cs, name, args); !isErr || !strings.HasPrefix(msg, "psnd daemon is not running") {
+			t.Errorf("%s id %q: error %v, %q; want it taken as 12", name, args["id"], isErr, msg)
+		}
+	}
+	if msg, isErr := call(t, cs, "get_post", map[string]any{"id": "twelve"}); !isErr || !strings.Contains(msg, `want "integer"`) {
+		t.Errorf("get_post id \"twelve\": error %v, %q", isErr, msg)
+	}
+}
