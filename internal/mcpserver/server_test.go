@@ -454,3 +454,37 @@ func TestIDAsString(t *testing.T) {
 		t.Errorf("get_post id \"twelve\": error %v, %q", isErr, msg)
 	}
 }
+
+// TestThreadStoppedPartWay: a thread that failed part-way, published at
+// once, is reported with what can be done: retry_post resumes it, while
+// edit_post can no longer change its text.
+func TestThreadStoppedPartWay(t *testing.T) {
+	partial, reason := api.SubThreadPartial, "X is over capacity"
+	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.VersionHeader, "test")
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(api.Post{ID: 8, Status: api.StatusFailed, SubStatus: &partial, FailReason: &reason,
+			Tweets: []api.Tweet{{Text: "İ one"}, {Text: "東京 two"}}})
+	})
+	srv := New(Config{Client: c, Version: "test", TZ: "UTC"})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	want := "post 8 failed: X is over capacity (the thread stopped part-way: retry_post resumes it after the last tweet X accepted; its text can no longer change)"
+	for name, args := range map[string]map[string]any{
+		"create_post": {"tweets": []string{"İ one", "東京 two"}, "now": true},
+		"retry_post":  {"id": 8},
+	} {
+		if msg, isErr := call(t, cs, name, args); !isErr || msg != want {
+			t.Errorf("%s: error %v, %q\nwant %q", name, isErr, msg, want)
+		}
+	}
+}

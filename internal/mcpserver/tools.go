@@ -477,6 +477,10 @@ func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 		if p.FailReason != nil {
 			reason = *p.FailReason
 		}
+		if p.SubStatus != nil && *p.SubStatus == api.SubThreadPartial {
+			// Part of it is on X: only a retry can finish it.
+			return p, fmt.Errorf("post %d failed: %s (the thread stopped part-way: retry_post resumes it after the last tweet X accepted; its text can no longer change)", p.ID, reason)
+		}
 		return p, fmt.Errorf("post %d failed: %s (fix it with edit_post, then retry_post)", p.ID, reason)
 	}
 	if p.HeldByBudget() {
