@@ -111,7 +111,7 @@ func idAsNumber(next mcp.MethodHandler) mcp.MethodHandler {
 
 // instructions tell the model how the tools fit together.
 const instructions = `psnd schedules and publishes posts (single tweets or threads) to X from the user's own machine.
-Check a text with check_text (or preview a thread with split_text) before create_post. Times are read in the user's time zone.
+Check a text with check_text (or preview a thread with split_text) before create_post. Times are read in the user's time zone; posts in answers give their times in that zone too (scheduled_at_local, published_at_local): tell the user those.
 create_post with now: true publishes immediately and for real: only do it when the user asked for that.
 Every tool except check_text and split_text needs the psnd daemon running (psnd serve, or psnd service install).`
 
