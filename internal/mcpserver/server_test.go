@@ -488,3 +488,49 @@ func TestThreadStoppedPartWay(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueSlotsInTheUsersZone: the queue tool gives each slot's instant
+// in its zone, date included, as the model tells it to the user: a
+// 00:30 Tokyo slot falls on the UTC day before.
+func TestQueueSlotsInTheUsersZone(t *testing.T) {
+	at := time.Date(2027, 1, 14, 15, 30, 0, 0, time.UTC)
+	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.VersionHeader, "test")
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case api.PathHealth:
+			io.WriteString(w, `{"version":"test","timezone":"Asia/Tokyo"}`)
+		case api.PathQueue:
+			json.NewEncoder(w).Encode(api.Queue{Slots: []api.QueueSlot{{At: at, Account: "sandbox", SlotID: 1, Time: "00:30", Zone: "Asia/Tokyo"}}})
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	now := time.Date(2027, 1, 14, 12, 0, 0, 0, time.UTC)
+	srv := New(Config{Client: c, Version: "test", Now: func() time.Time { return now }})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	out, isErr := call(t, cs, "queue", nil)
+	var q struct {
+		Slots []struct {
+			At      time.Time `json:"at"`
+			Time    string    `json:"time"`
+			AtLocal string    `json:"at_local"`
+		} `json:"slots"`
+	}
+	if isErr || json.Unmarshal([]byte(out), &q) != nil || len(q.Slots) != 1 {
+		t.Fatalf("queue: error %v, %s", isErr, out)
+	}
+	if s := q.Slots[0]; !s.At.Equal(at) || s.Time != "00:30" || s.AtLocal != "Fri 2027-01-15 00:30 JST (in 3h30m)" {
+		t.Errorf("queue slot: %+v", s)
+	}
+}

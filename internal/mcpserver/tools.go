@@ -162,7 +162,7 @@ func (s *server) addTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "queue",
 		Title: "Show the coming queue slots",
-		Description: `Show the user's coming queue slots and what fills them, as 'psnd queue --json' does: the weekly posting times the user set up with 'psnd slots add' (e.g. "mon-fri 09:00,13:30"), each instant from now to days ahead (default 7). Answers {slots: [{at, account, slot_id, time, zone, post_id, post_status, excerpt}]}: at is RFC 3339 in UTC, time the slot's time of day in its zone; post_id is null when the slot is free, else the post scheduled there (excerpt: the start of its text). create_post or edit_post with queue: true takes the earliest free slot; cancelling or deleting a post frees its slot. An empty list means no slot falls in those days (or none is set up; 'psnd slots' lists them): the user adds slots with 'psnd slots add "mon-fri 09:00"'.` +
+		Description: `Show the user's coming queue slots and what fills them, as 'psnd queue --json' does: the weekly posting times the user set up with 'psnd slots add' (e.g. "mon-fri 09:00,13:30"), each instant from now to days ahead (default 7). Answers {slots: [{at, at_local, account, slot_id, time, zone, post_id, post_status, excerpt}]}: at is RFC 3339 in UTC, at_local the same instant in the slot's zone with its weekday and date (tell the user that one), time the slot's time of day in its zone; post_id is null when the slot is free, else the post scheduled there (excerpt: the start of its text). create_post or edit_post with queue: true takes the earliest free slot; cancelling or deleting a post frees its slot. An empty list means no slot falls in those days (or none is set up; 'psnd slots' lists them): the user adds slots with 'psnd slots add "mon-fri 09:00"'.` +
 			needsDaemon,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
 	}, s.queue)
@@ -234,7 +234,7 @@ func (s *server) withLocal(p api.Post, loc *time.Location) PostOutput {
 		if t == nil {
 			return ""
 		}
-		return t.In(loc).Format("Mon 2006-01-02 15:04 MST") + " (" + when.Relative(*t, now) + ")"
+		return localTime(*t, now, loc)
 	}
 	out.ScheduledAtLocal, out.PublishedAtLocal = local(p.ScheduledAt), local(p.PublishedAt)
 	return out
@@ -265,6 +265,26 @@ type CheckTextOutput struct {
 type SplitTextOutput struct {
 	tweettext.SplitResult
 	TextCost
+}
+
+// localTime is t as the user reads it: "Sun 2027-03-28 03:30 CEST (in 13h)".
+func localTime(t, now time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon 2006-01-02 15:04 MST") + " (" + when.Relative(t, now) + ")"
+}
+
+// QueueOutput is the queue tool's answer: `psnd queue --json`'s, with
+// each slot's instant in its zone.
+type QueueOutput struct {
+	From  time.Time         `json:"from"`
+	Until time.Time         `json:"until"`
+	Slots []QueueSlotOutput `json:"slots"`
+}
+
+// QueueSlotOutput is one slot instant; AtLocal is At in the slot's zone,
+// date included ("Fri 2027-01-15 00:30 JST (in 3h30m)").
+type QueueSlotOutput struct {
+	api.QueueSlot
+	AtLocal string `json:"at_local,omitempty"`
 }
 
 // PostOutput is a post as the tools answer it: the stored post, its times
@@ -435,7 +455,19 @@ func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInpu
 	if err != nil {
 		return nil, nil, s.explain(ctx, err)
 	}
-	return nil, q, nil
+	out := QueueOutput{From: q.From, Until: q.Until, Slots: make([]QueueSlotOutput, len(q.Slots))}
+	loc, now := s.zone(ctx), s.now()
+	for i, sl := range q.Slots {
+		out.Slots[i] = QueueSlotOutput{QueueSlot: sl}
+		zl := loc
+		if z, err := time.LoadLocation(sl.Zone); err == nil && sl.Zone != "" {
+			zl = z // the slot's own zone, in which its time is written
+		}
+		if zl != nil {
+			out.Slots[i].AtLocal = localTime(sl.At, now, zl)
+		}
+	}
+	return nil, out, nil
 }
 
 func (s *server) cancelPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
