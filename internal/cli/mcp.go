@@ -2,6 +2,7 @@ package cli
 
 import (
 	"log/slog"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -20,8 +21,8 @@ command line. The assistant's MCP client starts this command itself; register
 it with command "psnd" and args ["mcp"] (see the README, "AI assistants").
 
 Tools: check_text and split_text work offline; create_post, list_posts,
-get_post, edit_post, cancel_post and retry_post talk to the daemon, which must
-be running ('psnd serve', or 'psnd service install'). Times are read in your
+get_post, edit_post, cancel_post, retry_post and queue talk to the daemon,
+which must be running ('psnd serve', or 'psnd service install'). Times are read in your
 time zone, as for 'psnd post'. Logs go to stderr; stdout carries the protocol.`,
 		Example: `  claude mcp add psnd -- psnd mcp       # register it with Claude Code`,
 		Args:    exactArgs(0, "no arguments"),
@@ -31,14 +32,37 @@ time zone, as for 'psnd post'. Logs go to stderr; stdout carries the protocol.`,
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			var warned onceWarner
 			return mcpserver.Run(cmd.Context(), mcpserver.Config{
 				Client:  c,
 				Version: env.Version,
 				TZ:      env.Getenv("PSN_TZ"),
 				Now:     env.Now,
 				Logger:  logger,
-				Prices:  func() pricing.Table { return loadPrices(env, func(string) {}) },
+				Prices:  func() pricing.Table { return loadPrices(env, warned.once(logger)) },
 			}, env.Stdin, env.Stdout)
 		},
+	}
+}
+
+// onceWarner logs a warning the first time it is given (the price table
+// is read on every call: a broken prices.json is said once, on stderr).
+type onceWarner struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (o *onceWarner) once(logger *slog.Logger) func(string) {
+	return func(msg string) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.seen[msg] {
+			return
+		}
+		if o.seen == nil {
+			o.seen = map[string]bool{}
+		}
+		o.seen[msg] = true
+		logger.Warn(msg)
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,11 +155,19 @@ func TestMCPEndToEnd(t *testing.T) {
 
 	// The same text as a thread, split as split_text previewed, at a
 	// Tokyo wall time.
-	var p api.Post
-	callJSON(t, ctx, cs, "create_post", map[string]any{"text": long, "thread": true, "number": true, "at": "2027-01-15 09:30"}, &p)
+	var created struct {
+		api.Post
+		ScheduledAtLocal string `json:"scheduled_at_local"`
+	}
+	callJSON(t, ctx, cs, "create_post", map[string]any{"text": long, "thread": true, "number": true, "at": "2027-01-15 09:30"}, &created)
+	p := created.Post
 	wantAt := time.Date(2027, 1, 15, 0, 30, 0, 0, time.UTC)
 	if p.Status != api.StatusScheduled || p.ScheduledAt == nil || !p.ScheduledAt.Equal(wantAt) || len(p.Tweets) != 2 {
 		t.Fatalf("create_post thread: %+v", p)
+	}
+	// The answer says the time as the user gave it, for the model to repeat.
+	if !strings.HasPrefix(created.ScheduledAtLocal, "Fri 2027-01-15 09:30 JST (in ") {
+		t.Errorf("create_post thread: scheduled_at_local %q", created.ScheduledAtLocal)
 	}
 	for i, tw := range p.Tweets {
 		if tw.Text != split.Tweets[i].Text {
@@ -213,7 +222,7 @@ func TestMCPEndToEnd(t *testing.T) {
 	if len(list.Posts) != 1 || list.Posts[0].ID == first {
 		t.Fatalf("list_posts second page: %+v", list)
 	}
-	if msg, isErr := callTool(t, ctx, cs, "list_posts", map[string]any{"status": []string{"sent"}}); !isErr || !strings.Contains(msg, "draft, scheduled") {
+	if msg, isErr := callTool(t, ctx, cs, "list_posts", map[string]any{"status": []string{"sent"}}); !isErr || !strings.Contains(msg, "draft scheduled") {
 		t.Fatalf("list_posts bad status: %v %q", isErr, msg)
 	}
 
@@ -231,6 +240,16 @@ func TestMCPEndToEnd(t *testing.T) {
 	callJSON(t, ctx, cs, "cancel_post", map[string]any{"id": p.ID}, &cancelled)
 	if cancelled.Status != api.StatusDraft {
 		t.Fatalf("cancel_post: %+v", cancelled)
+	}
+	// The daemon's sentences name CLI commands; each error also names the
+	// tool that does the same.
+	if msg, isErr := callTool(t, ctx, cs, "edit_post", map[string]any{"id": p.ID, "text": long}); !isErr ||
+		!strings.Contains(msg, "Tweet is 312/280 characters") || !strings.Contains(msg, "thread: true") {
+		t.Fatalf("edit_post of 312 without thread: error %v, %q; want an error naming the count and thread: true", isErr, msg)
+	}
+	if msg, isErr := callTool(t, ctx, cs, "retry_post", map[string]any{"id": p.ID}); !isErr ||
+		!strings.Contains(msg, fmt.Sprintf("(here: edit_post with id %d and now: true, or at)", p.ID)) {
+		t.Fatalf("retry_post of a draft: error %v, %q; want it to name edit_post", isErr, msg)
 	}
 	var got api.Post
 	callJSON(t, ctx, cs, "get_post", map[string]any{"id": p.ID}, &got)

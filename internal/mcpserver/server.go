@@ -13,10 +13,13 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -81,19 +84,46 @@ func New(cfg Config) *mcp.Server {
 		&mcp.ServerOptions{Instructions: instructions, Logger: cfg.Logger})
 	s := &server{cfg: cfg}
 	s.addTools(srv)
+	srv.AddReceivingMiddleware(idAsNumber)
 	return srv
+}
+
+// idAsNumber takes a post's id given as a string of digits ("12") as the
+// number: models often write ids that way, having read them in text. The
+// schema still says integer, and refuses any other string.
+func idAsNumber(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if r, ok := req.(*mcp.CallToolRequest); ok && r.Params != nil {
+			var args map[string]json.RawMessage
+			var id string
+			if json.Unmarshal(r.Params.Arguments, &args) == nil && json.Unmarshal(args["id"], &id) == nil {
+				if n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64); err == nil {
+					args["id"] = json.RawMessage(strconv.FormatInt(n, 10))
+					if b, err := json.Marshal(args); err == nil {
+						r.Params.Arguments = b
+					}
+				}
+			}
+		}
+		return next(ctx, method, req)
+	}
 }
 
 // instructions tell the model how the tools fit together.
 const instructions = `psnd schedules and publishes posts (single tweets or threads) to X from the user's own machine.
-Check a text with check_text (or preview a thread with split_text) before create_post. Times are read in the user's time zone.
+Check a text with check_text (or preview a thread with split_text) before create_post. Times are read in the user's time zone; posts in answers give their times in that zone too (scheduled_at_local, published_at_local): tell the user those.
 create_post with now: true publishes immediately and for real: only do it when the user asked for that.
 Every tool except check_text and split_text needs the psnd daemon running (psnd serve, or psnd service install).`
 
 // Run serves MCP on r and w (stdin and stdout in `psnd mcp`) until the
-// client closes r or ctx ends.
+// client closes r, once every call read has its answer, or ctx ends.
 func Run(ctx context.Context, cfg Config, r io.Reader, w io.Writer) error {
-	t := &mcp.IOTransport{Reader: io.NopCloser(r), Writer: nopWriteCloser{w}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the relay's wait
+	a := newAnswers()
+	pr, pw := io.Pipe()
+	go a.relay(ctx, r, pw)
+	t := &mcp.IOTransport{Reader: pr, Writer: answerWriter{w, a}}
 	err := New(cfg).Run(ctx, t)
 	if err == nil || errors.Is(err, io.EOF) || (ctx.Err() != nil && errors.Is(err, context.Canceled)) {
 		// The client hung up, or the user stopped us: a normal end.
@@ -101,9 +131,3 @@ func Run(ctx context.Context, cfg Config, r io.Reader, w io.Writer) error {
 	}
 	return fmt.Errorf("serve MCP: %w", err)
 }
-
-// nopWriteCloser keeps stdout open when the session closes: it is the
-// process's, not the session's.
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }

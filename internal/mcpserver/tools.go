@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/psnd/psnd/internal/api"
@@ -22,6 +24,7 @@ import (
 const (
 	timeFormats = `in the user's time zone: "2026-12-01 09:00", "09:30" (the next 09:30 to come), "+90m", "+2h", "+1d" (from now), or RFC 3339 with an offset ("2026-12-01T09:00:00+01:00"); at most 2 years ahead, not in the past`
 	statusHelp  = `Post statuses: draft (saved, not scheduled), scheduled (will be published at scheduled_at), publishing (being sent to X now; cannot be changed), published (on X; platform_post_ids hold the tweet ids), failed (gave up; fail_reason says why; retry_post or edit_post), retry (failed for a passing reason and will be retried automatically at next_retry_at; sub_status says why).`
+	postTimes   = ` Times (scheduled_at, published_at) are RFC 3339 in UTC; scheduled_at_local and published_at_local give them in the user's time zone: use those when telling the user.`
 	needsDaemon = ` Needs the psnd daemon: if it is not running, the error says how to start it (psnd serve, or psnd service install).`
 	textRules   = `X counts text by weighted length (twitter-text v3): a URL counts 23, emoji and CJK characters 2, most other characters 1; the limit is 280 per tweet (25000 for Premium accounts).`
 )
@@ -92,12 +95,26 @@ type QueueInput struct {
 
 // ListPostsOutput is list_posts's answer.
 type ListPostsOutput struct {
-	Posts []api.Post `json:"posts"`
+	Posts []PostOutput `json:"posts"`
 	// NextCursor continues the list; empty after the last page.
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 const defaultListLimit = 50
+
+// listPostsSchema is ListPostsInput's schema with the statuses as an enum,
+// so that a client can offer them and the SDK refuses any other, naming
+// the valid ones.
+func listPostsSchema() *jsonschema.Schema {
+	s, err := jsonschema.For[ListPostsInput](nil)
+	if err != nil {
+		panic(fmt.Sprintf("list_posts schema: %v", err)) // a programming error, caught by every test
+	}
+	for _, st := range api.Statuses {
+		s.Properties["status"].Items.Enum = append(s.Properties["status"].Items.Enum, st)
+	}
+	return s
+}
 
 func (s *server) addTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{
@@ -118,33 +135,34 @@ func (s *server) addTools(srv *mcp.Server) {
 		Name:  "create_post",
 		Title: "Create a post or thread",
 		Description: `Create a post (one tweet) or a thread and schedule it, as 'psnd post' does. Give the text (a line of only --- splits a thread; thread: true also splits parts that are too long) or tweets (the thread tweet by tweet). Say when with exactly one of: at (a time ` + timeFormats + `), queue: true (the account's next free queue slot, see the queue tool), draft: true (saved unscheduled), or now: true (published on X immediately and for real; the tool waits for the result). The text is checked against X's rules before anything is stored: a text too long for one tweet is refused unless thread is true. Returns the post: its id, status and tweets, and cost_notice when a tweet contains a URL (X bills it at a dearer rate: tell the user); warnings never block. ` +
-			statusHelp + needsDaemon,
+			statusHelp + postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(true)},
 	}, s.createPost)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "list_posts",
 		Title: "List posts",
-		Description: `List posts, as 'psnd list' does, one page at a time: optionally only some statuses or one account. Answers {posts, next_cursor}: pass next_cursor back as cursor for the next page (none after the last). Times are RFC 3339 in UTC. ` +
-			statusHelp + needsDaemon,
+		Description: `List posts, as 'psnd list' does, one page at a time: optionally only some statuses or one account. Answers {posts, next_cursor}: pass next_cursor back as cursor for the next page (none after the last). ` +
+			statusHelp + postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
+		InputSchema: listPostsSchema(),
 	}, s.listPosts)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "get_post",
 		Title:       "Show one post",
-		Description: `Show one post with its tweets, as 'psnd show' does. ` + statusHelp + needsDaemon,
+		Description: `Show one post with its tweets, as 'psnd show' does. ` + statusHelp + postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
 	}, s.getPost)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "edit_post",
 		Title: "Change a post's text or time",
 		Description: `Change a draft, scheduled, failed or retry post, as 'psnd edit' does: new text, a new time (at, ` + timeFormats + `), queue: true to move it into the account's earliest free queue slot, draft: true to unschedule it, or now: true to publish it on X immediately and for real (the tool waits for the result). Give at least one of text, at, queue, now, draft. Giving a time schedules a draft or failed post; a failed post edited without one stays failed until retry_post. Refused once publishing has started, and the text of a thread partly on X can no longer change. ` +
-			statusHelp + needsDaemon,
+			statusHelp + postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(true)},
 	}, s.editPost)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "queue",
 		Title: "Show the coming queue slots",
-		Description: `Show the user's coming queue slots and what fills them, as 'psnd queue --json' does: the weekly posting times the user set up with 'psnd slots add' (e.g. "mon-fri 09:00,13:30"), each instant from now to days ahead (default 7). Answers {slots: [{at, account, slot_id, time, zone, post_id, post_status, excerpt}]}: at is RFC 3339 in UTC, time the slot's time of day in its zone; post_id is null when the slot is free, else the post scheduled there (excerpt: the start of its text). create_post or edit_post with queue: true takes the earliest free slot; cancelling or deleting a post frees its slot. An empty list means no slots are set up: the user adds them with 'psnd slots add "mon-fri 09:00"'.` +
+		Description: `Show the user's coming queue slots and what fills them, as 'psnd queue --json' does: the weekly posting times the user set up with 'psnd slots add' (e.g. "mon-fri 09:00,13:30"), each instant from now to days ahead (default 7). Answers {slots: [{at, at_local, account, slot_id, time, zone, post_id, post_status, excerpt}]}: at is RFC 3339 in UTC, at_local the same instant in the slot's zone with its weekday and date (tell the user that one), time the slot's time of day in its zone; post_id is null when the slot is free, else the post scheduled there (excerpt: the start of its text). create_post or edit_post with queue: true takes the earliest free slot; cancelling or deleting a post frees its slot. An empty list means no slot falls in those days (or none is set up; 'psnd slots' lists them): the user adds slots with 'psnd slots add "mon-fri 09:00"'.` +
 			needsDaemon,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: new(false)},
 	}, s.queue)
@@ -152,14 +170,14 @@ func (s *server) addTools(srv *mcp.Server) {
 		Name:  "cancel_post",
 		Title: "Unschedule a post",
 		Description: `Unschedule a scheduled, retry or failed post, as 'psnd cancel' does: it becomes a draft with its text, media and thread kept; schedule it again with edit_post and at. Refused once publishing has started or when part of a thread is already on X. Deletes nothing.` +
-			needsDaemon,
+			postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), IdempotentHint: true, OpenWorldHint: new(false)},
 	}, s.cancelPost)
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:  "retry_post",
 		Title: "Publish a failed post now",
 		Description: `Publish a failed post (or one waiting for an automatic retry) on X now and for real, as 'psnd retry' does, and wait for the result. A thread that stopped part-way resumes after the last tweet X accepted: no tweet is posted twice. To publish later instead, use edit_post with at.` +
-			needsDaemon,
+			postTimes + needsDaemon,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(true)},
 	}, s.retryPost)
 }
@@ -181,13 +199,45 @@ type TextCost struct {
 	CostNotice  string  `json:"cost_notice,omitempty" jsonschema:"when a tweet contains a URL: the sentence to tell the user about its cost"`
 }
 
-// postOutput adds to p the notice of what its tweets cost when one has a URL.
-func (s *server) postOutput(p api.Post) PostOutput {
+// postOutput is p as create_post and edit_post answer it: with its times
+// in the user's zone, and the notice of what its tweets cost when one has
+// a URL.
+func (s *server) postOutput(ctx context.Context, p api.Post) PostOutput {
 	texts := make([]string, len(p.Tweets))
 	for i, t := range p.Tweets {
 		texts[i] = t.Text
 	}
-	return PostOutput{Post: p, CostNotice: s.costOf(texts).CostNotice}
+	out := s.withLocal(p, s.zone(ctx))
+	out.CostNotice = s.costOf(texts).CostNotice
+	return out
+}
+
+// zone is the user's zone for answers; nil when it cannot be known (the
+// daemon went away, PSN_TZ is wrong): the answer then has UTC times only.
+func (s *server) zone(ctx context.Context) *time.Location {
+	loc, err := s.location(ctx)
+	if err != nil {
+		return nil
+	}
+	return loc
+}
+
+// withLocal adds p's times as the user reads them: the model tells them
+// to the user, and could not convert UTC to a zone it does not know.
+func (s *server) withLocal(p api.Post, loc *time.Location) PostOutput {
+	out := PostOutput{Post: p}
+	if loc == nil {
+		return out
+	}
+	now := s.now()
+	local := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return localTime(*t, now, loc)
+	}
+	out.ScheduledAtLocal, out.PublishedAtLocal = local(p.ScheduledAt), local(p.PublishedAt)
+	return out
 }
 
 // costOf prices tweets (one text each) with the user's price table.
@@ -217,11 +267,35 @@ type SplitTextOutput struct {
 	TextCost
 }
 
-// PostOutput is create_post's and edit_post's answer: the stored post and,
-// when a tweet contains a URL, what X will charge for it.
+// localTime is t as the user reads it: "Sun 2027-03-28 03:30 CEST (in 13h)".
+func localTime(t, now time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon 2006-01-02 15:04 MST") + " (" + when.Relative(t, now) + ")"
+}
+
+// QueueOutput is the queue tool's answer: `psnd queue --json`'s, with
+// each slot's instant in its zone.
+type QueueOutput struct {
+	From  time.Time         `json:"from"`
+	Until time.Time         `json:"until"`
+	Slots []QueueSlotOutput `json:"slots"`
+}
+
+// QueueSlotOutput is one slot instant; AtLocal is At in the slot's zone,
+// date included ("Fri 2027-01-15 00:30 JST (in 3h30m)").
+type QueueSlotOutput struct {
+	api.QueueSlot
+	AtLocal string `json:"at_local,omitempty"`
+}
+
+// PostOutput is a post as the tools answer it: the stored post, its times
+// in the user's zone and, from create_post and edit_post when a tweet
+// contains a URL, what X will charge for it.
 type PostOutput struct {
 	api.Post
-	CostNotice string `json:"cost_notice,omitempty"`
+	// "Sun 2027-03-28 03:30 CEST (in 13h)"
+	ScheduledAtLocal string `json:"scheduled_at_local,omitempty"`
+	PublishedAtLocal string `json:"published_at_local,omitempty"`
+	CostNotice       string `json:"cost_notice,omitempty"`
 }
 
 func (s *server) splitText(_ context.Context, _ *mcp.CallToolRequest, in SplitTextInput) (*mcp.CallToolResult, any, error) {
@@ -300,12 +374,12 @@ func (s *server) createPost(ctx context.Context, _ *mcp.CallToolRequest, in Crea
 	}
 	at, err := s.parseAt(ctx, in.At)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	req.At = at
 	p, err := s.cfg.Client.CreatePost(ctx, req)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	if in.Now {
 		p, err = s.settle(ctx, p)
@@ -313,15 +387,10 @@ func (s *server) createPost(ctx context.Context, _ *mcp.CallToolRequest, in Crea
 	if err != nil {
 		return nil, p, err
 	}
-	return nil, s.postOutput(p), nil
+	return nil, s.postOutput(ctx, p), nil
 }
 
 func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListPostsInput) (*mcp.CallToolResult, any, error) {
-	for _, st := range in.Status {
-		if !slices.Contains(api.Statuses, st) {
-			return nil, nil, fmt.Errorf("unknown status %q: use %s", st, strings.Join(api.Statuses, ", "))
-		}
-	}
 	limit := in.Limit
 	switch {
 	case limit == 0:
@@ -332,17 +401,22 @@ func (s *server) listPosts(ctx context.Context, _ *mcp.CallToolRequest, in ListP
 	posts, next, err := s.cfg.Client.ListPage(ctx, apiclient.ListQuery{Statuses: in.Status, Account: in.Account,
 		Limit: limit, Cursor: in.Cursor})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, s.explain(ctx, err)
 	}
-	return nil, ListPostsOutput{Posts: posts, NextCursor: next}, nil
+	out := ListPostsOutput{Posts: make([]PostOutput, len(posts)), NextCursor: next}
+	loc := s.zone(ctx)
+	for i, p := range posts {
+		out.Posts[i] = s.withLocal(p, loc)
+	}
+	return nil, out, nil
 }
 
 func (s *server) getPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
 	p, err := s.cfg.Client.GetPost(ctx, in.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, s.explain(ctx, err)
 	}
-	return nil, p, nil
+	return nil, s.withLocal(p, s.zone(ctx)), nil
 }
 
 func (s *server) editPost(ctx context.Context, _ *mcp.CallToolRequest, in EditPostInput) (*mcp.CallToolResult, any, error) {
@@ -357,12 +431,12 @@ func (s *server) editPost(ctx context.Context, _ *mcp.CallToolRequest, in EditPo
 	req := api.EditPost{Text: in.Text, Thread: in.Thread, Number: in.Number, Now: in.Now, Draft: in.Draft, Queue: in.Queue}
 	at, err := s.parseAt(ctx, in.At)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	req.At = at
 	p, err := s.cfg.Client.EditPost(ctx, in.ID, req)
 	if err != nil {
-		return nil, nil, hint(err)
+		return nil, nil, s.explain(ctx, err)
 	}
 	if in.Now {
 		p, err = s.settle(ctx, p)
@@ -370,7 +444,7 @@ func (s *server) editPost(ctx context.Context, _ *mcp.CallToolRequest, in EditPo
 	if err != nil {
 		return nil, p, err
 	}
-	return nil, s.postOutput(p), nil
+	return nil, s.postOutput(ctx, p), nil
 }
 
 func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInput) (*mcp.CallToolResult, any, error) {
@@ -379,26 +453,40 @@ func (s *server) queue(ctx context.Context, _ *mcp.CallToolRequest, in QueueInpu
 	}
 	q, err := s.cfg.Client.Queue(ctx, in.Days, in.Account)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, s.explain(ctx, err)
 	}
-	return nil, q, nil
+	out := QueueOutput{From: q.From, Until: q.Until, Slots: make([]QueueSlotOutput, len(q.Slots))}
+	loc, now := s.zone(ctx), s.now()
+	for i, sl := range q.Slots {
+		out.Slots[i] = QueueSlotOutput{QueueSlot: sl}
+		zl := loc
+		if z, err := time.LoadLocation(sl.Zone); err == nil && sl.Zone != "" {
+			zl = z // the slot's own zone, in which its time is written
+		}
+		if zl != nil {
+			out.Slots[i].AtLocal = localTime(sl.At, now, zl)
+		}
+	}
+	return nil, out, nil
 }
 
 func (s *server) cancelPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
 	p, err := s.cfg.Client.CancelPost(ctx, in.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, s.explain(ctx, err)
 	}
-	return nil, p, nil
+	return nil, s.withLocal(p, s.zone(ctx)), nil
 }
 
 func (s *server) retryPost(ctx context.Context, _ *mcp.CallToolRequest, in PostIDInput) (*mcp.CallToolResult, any, error) {
 	p, err := s.cfg.Client.RetryPost(ctx, in.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, s.explain(ctx, err)
 	}
-	p, err = s.settle(ctx, p)
-	return nil, p, err
+	if p, err = s.settle(ctx, p); err != nil {
+		return nil, nil, s.explain(ctx, err)
+	}
+	return nil, s.withLocal(p, s.zone(ctx)), nil
 }
 
 // settle follows a post being published now until it is published,
@@ -411,12 +499,19 @@ func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 		if err != nil {
 			return p, err
 		}
+		// The warnings came with the post when the daemon took it; a
+		// read of it has none.
+		np.Warnings = p.Warnings
 		p = np
 	}
 	if p.Status == api.StatusFailed {
 		reason := ""
 		if p.FailReason != nil {
 			reason = *p.FailReason
+		}
+		if p.SubStatus != nil && *p.SubStatus == api.SubThreadPartial {
+			// Part of it is on X: only a retry can finish it.
+			return p, fmt.Errorf("post %d failed: %s (the thread stopped part-way: retry_post resumes it after the last tweet X accepted; its text can no longer change)", p.ID, reason)
 		}
 		return p, fmt.Errorf("post %d failed: %s (fix it with edit_post, then retry_post)", p.ID, reason)
 	}
@@ -430,12 +525,61 @@ func (s *server) settle(ctx context.Context, p api.Post) (api.Post, error) {
 	return p, nil
 }
 
+// explain is hint, and when the daemon answered the error and runs
+// another psnd than this server, says so and what to restart (as the
+// CLI warns): a daemon older than the server refuses what it does not
+// know, and the model could not tell why.
+func (s *server) explain(ctx context.Context, err error) error {
+	err = hint(err)
+	var ae *api.Error
+	if !errors.As(err, &ae) {
+		return err
+	}
+	h, herr := s.cfg.Client.Health(ctx)
+	if herr != nil || h.Version == "" || h.Version == s.cfg.Version {
+		return err
+	}
+	return fmt.Errorf("%w (the daemon runs psnd %s, this server psnd %s: restart the daemon, and the assistant's MCP client if psnd was upgraded since it started)",
+		err, h.Version, s.cfg.Version)
+}
+
+// cliCommand is a command the daemon's sentences suggest, in backquotes.
+var cliCommand = regexp.MustCompile("`psnd (post|edit|retry|show)( [0-9]+)?([^`]*)`( \\(or --at WHEN\\))?")
+
 // hint adds, to an error in the CLI's words, how to do the same through
-// these tools, keeping the CLI's sentence whole.
+// these tools, keeping the CLI's sentence whole: the daemon speaks of
+// commands (`psnd edit 4 --now`), the model has tools.
 func hint(err error) error {
 	var ae *api.Error
-	if errors.As(err, &ae) && strings.Contains(ae.Message, "psnd post --thread") {
-		return fmt.Errorf("%w (here: set thread: true, or preview the split with split_text)", err)
+	if !errors.As(err, &ae) {
+		return err
 	}
-	return err
+	var here []string
+	for _, m := range cliCommand.FindAllStringSubmatch(ae.Message, -1) {
+		cmd, id, flags, orAt := m[1], strings.TrimSpace(m[2]), m[3], m[4] != ""
+		var h string
+		switch {
+		case strings.Contains(flags, "--thread"):
+			h = "set thread: true, or preview the split with split_text"
+		case cmd == "edit" && strings.Contains(flags, "--now") && id != "":
+			h = "edit_post with id " + id + " and now: true"
+			if orAt {
+				h += ", or at"
+			}
+		case cmd == "retry" && id != "":
+			h = "retry_post with id " + id
+		case cmd == "show" && id != "":
+			h = "get_post with id " + id
+		}
+		if h != "" && !slices.Contains(here, h) {
+			here = append(here, h)
+		}
+	}
+	if strings.Contains(ae.Message, "X-Next-Cursor") { // the HTTP header list_posts answers as next_cursor
+		here = append(here, "give cursor as a previous list_posts answer's next_cursor, or omit it for the first page")
+	}
+	if len(here) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w (here: %s)", err, strings.Join(here, "; "))
 }
