@@ -39,9 +39,11 @@ func sectionOf(status string) int {
 }
 
 // postSection is the section a post lists in: a scheduled post pre-flight
-// found at risk needs attention (the daemon lists it first).
+// found at risk, or one the monthly budget holds, needs attention (the
+// daemon lists it first).
 func postSection(p api.Post) int {
-	if p.Status == api.StatusScheduled && p.SubStatus != nil && *p.SubStatus == api.SubAtRisk {
+	if p.Status == api.StatusScheduled && p.SubStatus != nil &&
+		(*p.SubStatus == api.SubAtRisk || *p.SubStatus == api.SubOverBudget) {
 		return 0
 	}
 	return sectionOf(p.Status)
@@ -63,7 +65,8 @@ func newListCmd(env *Env) *cobra.Command {
 		Short: "List posts: what needs attention, what comes next, the latest",
 		Long: `List posts, one line each. By default, in three parts: posts needing
 attention (failed, waiting to retry, being published, scheduled but at
-risk; oldest first), then the next scheduled posts (soonest first), then the
+risk or held by the monthly budget; oldest first), then the next scheduled
+posts (soonest first), then the
 latest drafts and published posts (newest first) — at most 20 of each
 (--limit N), with a line saying how to see the rest. --all lists every post
 in the same order; --status lists every post of those statuses. Long lists

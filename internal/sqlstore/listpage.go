@@ -34,9 +34,10 @@ const (
 )
 
 // RankOf is the section a post of status s and sub-status sub lists in,
-// as migration 00014 computes it: a scheduled post at risk needs attention.
+// as migration 00016 computes it: a scheduled post at risk, or held by the
+// monthly budget, needs attention.
 func RankOf(s post.Status, sub post.SubStatus) int {
-	if s == post.StatusScheduled && sub == post.SubAtRisk {
+	if s == post.StatusScheduled && (sub == post.SubAtRisk || sub == post.SubOverBudget) {
 		return RankAttention
 	}
 	switch s {
@@ -90,7 +91,7 @@ var (
 // of the last one; more reports whether further posts match.
 //
 // List order: the attention section (failed, retrying, being published,
-// scheduled but at risk; oldest first), then scheduled posts (soonest first), then drafts and
+// scheduled but at risk or held by the budget; oldest first), then scheduled posts (soonest first), then drafts and
 // published posts (newest first); within a section by list time, then id.
 // A page reads only its own rows through the posts_list index, so its cost
 // does not grow with the number of posts, and nothing is sorted in memory.
@@ -102,7 +103,7 @@ func (t *Tx) ListPage(q ListQuery, after *ListCursor, n int) (posts []*post.Post
 	for _, s := range q.Statuses {
 		want[RankOf(s, "")] = true
 		if s == post.StatusScheduled {
-			want[RankOf(s, post.SubAtRisk)] = true // at-risk posts list first
+			want[RankOf(s, post.SubAtRisk)] = true // at-risk and held posts list first
 		}
 	}
 	if len(q.Statuses) == 0 {
