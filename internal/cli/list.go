@@ -66,9 +66,9 @@ func newListCmd(env *Env) *cobra.Command {
 		Long: `List posts, one line each. By default, in three parts: posts needing
 attention (failed, waiting to retry, being published, scheduled but at
 risk or held by the monthly budget; oldest first), then the next scheduled
-posts (soonest first), then the
-latest drafts and published posts (newest first) — at most 20 of each
-(--limit N), with a line saying how to see the rest. --all lists every post
+posts (soonest first), then the latest drafts and published posts (newest
+first) — at most 20 of each (--limit N), with a line saying how to see the
+rest. --all lists every post
 in the same order; --status lists every post of those statuses. Long lists
 print as they arrive.
 
