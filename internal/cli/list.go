@@ -68,9 +68,8 @@ attention (failed, waiting to retry, being published, scheduled but at
 risk or held by the monthly budget; oldest first), then the next scheduled
 posts (soonest first), then the latest drafts and published posts (newest
 first) — at most 20 of each (--limit N), with a line saying how to see the
-rest. --all lists every post
-in the same order; --status lists every post of those statuses. Long lists
-print as they arrive.
+rest. --all lists every post in the same order; --status lists every post
+of those statuses. Long lists print as they arrive.
 
 WHEN is the publish time for a published post, the next attempt for one
 waiting to retry, and otherwise the time it is scheduled for, shown in your
