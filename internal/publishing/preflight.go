@@ -270,6 +270,17 @@ func addLost(ls []lostLogin, pst *post.Post, reason string, reauth bool) []lostL
 	return append(ls, lostLogin{account: pst.Account, first: pst.ID, posts: 1, reason: reason, reauth: reauth})
 }
 
+// sendMarked reports whether a create of the tweet row may have reached X.
+func (f *preflighter) sendMarked(ctx context.Context, rowID int64) (bool, error) {
+	var sent *time.Time
+	err := f.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		sent, err = tx.SendStartedAt(rowID)
+		return err
+	})
+	return sent != nil, err
+}
+
 func (f *preflighter) post(ctx context.Context, id int64) (*post.Post, error) {
 	var p *post.Post
 	err := f.store.View(ctx, func(tx *sqlstore.Tx) error {
@@ -413,7 +424,18 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) (reason string,
 	token := ""
 	for i := range pst.Tweets {
 		tw := &pst.Tweets[i]
-		if tw.PlatformPostID != "" {
+		if tw.PlatformPostID != "" || len(tw.Media) == 0 {
+			continue
+		}
+		// A create that may have reached X unanswered (a send mark) is
+		// looked up by the media ids it sent, expired or not: uploading
+		// again here would replace them, the lookup would miss the tweet
+		// and the post would go out twice. The publish uploads after the
+		// lookup if it must.
+		if sent, err := f.sendMarked(ctx, tw.RowID); err != nil || sent {
+			if err != nil {
+				log.Warn("pre-flight: read send mark", "err", err)
+			}
 			continue
 		}
 		for j := range tw.Media {
