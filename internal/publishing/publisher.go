@@ -242,11 +242,11 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 			if err := p.store.Update(ctx, func(tx *sqlstore.Tx) error {
 				return tx.MarkSending(pst.ID, tw.RowID, p.owner, p.clock.Now())
 			}); err != nil {
-				p.gate.answered(pst.AccountID, xapi.RateLimit{}, false) // not sent
+				p.gate.answered(pst.AccountID, pst.ID, xapi.RateLimit{}, false) // not sent
 				return p.storeFailure(ctx, err)
 			}
 			if !p.waitUntil(ctx, due) {
-				p.gate.answered(pst.AccountID, xapi.RateLimit{}, false)
+				p.gate.answered(pst.AccountID, pst.ID, xapi.RateLimit{}, false)
 				return outcome{kind: outAbandoned}
 			}
 			var created xapi.Tweet
@@ -255,12 +255,12 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 				if calls++; calls > 1 {
 					// The same create again after a token refresh: a
 					// request of its own in X's window.
-					p.gate.sending(pst.AccountID)
+					p.gate.sending(pst.AccountID, pst.ID)
 				}
 				var err error
 				var rl xapi.RateLimit
 				created, rl, err = xs.x.CreateTweet(ctx, token, req)
-				p.noteAnswer(pst.AccountID, rl, err)
+				p.noteAnswer(pst.AccountID, pst.ID, rl, err)
 				return err
 			})
 			if err == nil {
@@ -307,15 +307,15 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 
 // noteAnswer tells the rate gate what X said about its windows in the
 // answer to a create (an error answer carries the headers too).
-func (p *publisher) noteAnswer(acct string, rl xapi.RateLimit, err error) {
+func (p *publisher) noteAnswer(acct string, postID int64, rl xapi.RateLimit, err error) {
 	var xe *xapi.Error
 	switch {
 	case err == nil:
-		p.gate.answered(acct, rl, true)
+		p.gate.answered(acct, postID, rl, true)
 	case errors.As(err, &xe):
-		p.gate.answered(acct, xe.RateLimit, true)
+		p.gate.answered(acct, postID, xe.RateLimit, true)
 	default:
-		p.gate.answered(acct, xapi.RateLimit{}, false)
+		p.gate.answered(acct, postID, xapi.RateLimit{}, false)
 	}
 }
 
