@@ -223,6 +223,9 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 			prevID = found
 			continue
 		}
+		// kept: media ids uploaded before this attempt (by pre-flight or
+		// an earlier attempt) are sent; X may refuse them all the same.
+		kept := keptMedia(tw, p.clock.Now())
 		mediaIDs, o, ok := p.ensureMedia(ctx, xs, tw, log)
 		if !ok {
 			return o
@@ -298,6 +301,22 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 			// next attempt, and the user may edit the post again.
 			if definitelyNotCreated(err) {
 				p.clearSendMark(ctx, tw)
+			}
+			if kept && xapi.IsBadMedia(err) {
+				// X no longer takes ids psnd's record says are good (it
+				// let them expire early, or the clock that stamped them
+				// was off): upload the files again, once, and send the
+				// create again. Left as they were, every attempt and
+				// every `psnd retry` would send the same ids.
+				log.Warn("X refused the media ids uploaded earlier; uploading the files again", "err", err)
+				kept = false
+				for j := range tw.Media {
+					tw.Media[j].XMediaID, tw.Media[j].MediaExpiresAt = "", nil
+				}
+				if req.MediaIDs, o, ok = p.ensureMedia(ctx, xs, tw, log); !ok {
+					return o
+				}
+				continue
 			}
 			return p.classify(pst, tw, xs.refreshed, err)
 		}
