@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/psnd/psnd/internal/post"
 	"github.com/psnd/psnd/internal/sqlstore"
@@ -81,6 +82,17 @@ func (p *publisher) ensureMedia(ctx context.Context, xs *xsession, tw *post.Twee
 		}
 	}
 	return ids, outcome{}, true
+}
+
+// keptMedia reports whether ensureMedia would send any of the tweet's
+// media ids as recorded, without uploading it now.
+func keptMedia(tw *post.Tweet, now time.Time) bool {
+	for _, m := range tw.Media {
+		if m.XMediaID != "" && m.MediaExpiresAt != nil && m.MediaExpiresAt.After(now.Add(mediaMargin)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *publisher) setSub(ctx context.Context, id int64, sub post.SubStatus) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -169,7 +170,7 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		}
 		gerr, asked := grants[ref.AccountID]
 		if !asked {
-			gerr = f.prove(ctx, ref.AccountID, now)
+			gerr = f.safeProve(ctx, ref.AccountID, now)
 			grants[ref.AccountID] = gerr
 		}
 		if errors.Is(gerr, secrets.ErrWaiting) || ctx.Err() != nil {
@@ -179,7 +180,7 @@ func (f *preflighter) pass(ctx context.Context) (int, error) {
 		if gerr != nil {
 			reason = grantReason(pst.Account, gerr)
 		} else {
-			reason, refused = f.media(ctx, pst)
+			reason, refused = f.safeMedia(ctx, pst)
 		}
 		if ctx.Err() != nil {
 			return recorded, ctx.Err()
@@ -270,6 +271,17 @@ func addLost(ls []lostLogin, pst *post.Post, reason string, reauth bool) []lostL
 	return append(ls, lostLogin{account: pst.Account, first: pst.ID, posts: 1, reason: reason, reauth: reauth})
 }
 
+// sendMarked reports whether a create of the tweet row may have reached X.
+func (f *preflighter) sendMarked(ctx context.Context, rowID int64) (bool, error) {
+	var sent *time.Time
+	err := f.store.View(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		sent, err = tx.SendStartedAt(rowID)
+		return err
+	})
+	return sent != nil, err
+}
+
 func (f *preflighter) post(ctx context.Context, id int64) (*post.Post, error) {
 	var p *post.Post
 	err := f.store.View(ctx, func(tx *sqlstore.Tx) error {
@@ -278,6 +290,32 @@ func (f *preflighter) post(ctx context.Context, id int64) (*post.Post, error) {
 		return err
 	})
 	return p, err
+}
+
+// safeProve is prove, and safeMedia media, behind a recover: a panic
+// while pre-flighting one post (a bug) puts that post at risk with the
+// reason, not looked at again until it changes, and the pass goes on.
+// Letting it kill the daemon would kill it again at every start (posts in
+// the window are pre-flighted first), and no post would go out. The
+// publish, which recovers alike, still tries at the due time.
+func (f *preflighter) safeProve(ctx context.Context, acct string, now time.Time) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f.log.Error("pre-flight panicked proving a login", "account", acct, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error (please report it): %v", r)
+		}
+	}()
+	return f.prove(ctx, acct, now)
+}
+
+func (f *preflighter) safeMedia(ctx context.Context, pst *post.Post) (reason string, refused bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			f.log.Error("pre-flight panicked preparing media", "post", pst.ID, "panic", r, "stack", string(debug.Stack()))
+			reason, refused = fmt.Sprintf("internal error while preparing the post's media (please report it): %v; psnd tries again when the post is due", r), true
+		}
+	}()
+	return f.media(ctx, pst)
 }
 
 // proofReuse bounds how long one proof serves posts entering the window
@@ -413,7 +451,18 @@ func (f *preflighter) media(ctx context.Context, pst *post.Post) (reason string,
 	token := ""
 	for i := range pst.Tweets {
 		tw := &pst.Tweets[i]
-		if tw.PlatformPostID != "" {
+		if tw.PlatformPostID != "" || len(tw.Media) == 0 {
+			continue
+		}
+		// A create that may have reached X unanswered (a send mark) is
+		// looked up by the media ids it sent, expired or not: uploading
+		// again here would replace them, the lookup would miss the tweet
+		// and the post would go out twice. The publish uploads after the
+		// lookup if it must.
+		if sent, err := f.sendMarked(ctx, tw.RowID); err != nil || sent {
+			if err != nil {
+				log.Warn("pre-flight: read send mark", "err", err)
+			}
 			continue
 		}
 		for j := range tw.Media {

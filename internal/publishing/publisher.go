@@ -223,6 +223,9 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 			prevID = found
 			continue
 		}
+		// kept: media ids uploaded before this attempt (by pre-flight or
+		// an earlier attempt) are sent; X may refuse them all the same.
+		kept := keptMedia(tw, p.clock.Now())
 		mediaIDs, o, ok := p.ensureMedia(ctx, xs, tw, log)
 		if !ok {
 			return o
@@ -242,11 +245,11 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 			if err := p.store.Update(ctx, func(tx *sqlstore.Tx) error {
 				return tx.MarkSending(pst.ID, tw.RowID, p.owner, p.clock.Now())
 			}); err != nil {
-				p.gate.answered(pst.AccountID, xapi.RateLimit{}, false) // not sent
+				p.gate.answered(pst.AccountID, pst.ID, xapi.RateLimit{}, false) // not sent
 				return p.storeFailure(ctx, err)
 			}
 			if !p.waitUntil(ctx, due) {
-				p.gate.answered(pst.AccountID, xapi.RateLimit{}, false)
+				p.gate.answered(pst.AccountID, pst.ID, xapi.RateLimit{}, false)
 				return outcome{kind: outAbandoned}
 			}
 			var created xapi.Tweet
@@ -255,12 +258,12 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 				if calls++; calls > 1 {
 					// The same create again after a token refresh: a
 					// request of its own in X's window.
-					p.gate.sending(pst.AccountID)
+					p.gate.sending(pst.AccountID, pst.ID)
 				}
 				var err error
 				var rl xapi.RateLimit
 				created, rl, err = xs.x.CreateTweet(ctx, token, req)
-				p.noteAnswer(pst.AccountID, rl, err)
+				p.noteAnswer(pst.AccountID, pst.ID, rl, err)
 				return err
 			})
 			if err == nil {
@@ -299,6 +302,22 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 			if definitelyNotCreated(err) {
 				p.clearSendMark(ctx, tw)
 			}
+			if kept && xapi.IsBadMedia(err) {
+				// X no longer takes ids psnd's record says are good (it
+				// let them expire early, or the clock that stamped them
+				// was off): upload the files again, once, and send the
+				// create again. Left as they were, every attempt and
+				// every `psnd retry` would send the same ids.
+				log.Warn("X refused the media ids uploaded earlier; uploading the files again", "err", err)
+				kept = false
+				for j := range tw.Media {
+					tw.Media[j].XMediaID, tw.Media[j].MediaExpiresAt = "", nil
+				}
+				if req.MediaIDs, o, ok = p.ensureMedia(ctx, xs, tw, log); !ok {
+					return o
+				}
+				continue
+			}
 			return p.classify(pst, tw, xs.refreshed, err)
 		}
 	}
@@ -307,15 +326,15 @@ func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, 
 
 // noteAnswer tells the rate gate what X said about its windows in the
 // answer to a create (an error answer carries the headers too).
-func (p *publisher) noteAnswer(acct string, rl xapi.RateLimit, err error) {
+func (p *publisher) noteAnswer(acct string, postID int64, rl xapi.RateLimit, err error) {
 	var xe *xapi.Error
 	switch {
 	case err == nil:
-		p.gate.answered(acct, rl, true)
+		p.gate.answered(acct, postID, rl, true)
 	case errors.As(err, &xe):
-		p.gate.answered(acct, xe.RateLimit, true)
+		p.gate.answered(acct, postID, xe.RateLimit, true)
 	default:
-		p.gate.answered(acct, xapi.RateLimit{}, false)
+		p.gate.answered(acct, postID, xapi.RateLimit{}, false)
 	}
 }
 

@@ -40,6 +40,10 @@ type rateState struct {
 	answered       bool          // X has answered a create at least once
 	inflight       int           // creates reserved or sent, not yet answered
 	held           map[int64]int // creates reserved for a post, not yet taken
+	// sent counts a post's creates taken and not yet answered: done gives
+	// them back too, so a publish that ends without hearing the answer
+	// (a panic it recovered from) leaves nothing in flight.
+	sent map[int64]int
 }
 
 func newRateGate(kick func()) *rateGate {
@@ -52,7 +56,7 @@ func newRateGate(kick func()) *rateGate {
 func (g *rateGate) state(acct string) *rateState {
 	st := g.accts[acct]
 	if st == nil {
-		st = &rateState{held: map[int64]int{}}
+		st = &rateState{held: map[int64]int{}, sent: map[int64]int{}}
 		g.accts[acct] = st
 	}
 	return st
@@ -166,6 +170,7 @@ func (g *rateGate) take(ctx context.Context, acct string, postID int64, now func
 			} else {
 				st.held[postID] = n - 1
 			}
+			st.sent[postID]++
 			g.mu.Unlock()
 			return true, time.Time{}, nil
 		}
@@ -176,6 +181,9 @@ func (g *rateGate) take(ctx context.Context, acct string, postID int64, now func
 			st.inflight = max(st.inflight-n, 0)
 		}
 		d, until, _ := g.decide(acct, now(), 1)
+		if d == sendNow {
+			st.sent[postID]++
+		}
 		ch := g.changed
 		g.mu.Unlock()
 		switch d {
@@ -220,22 +228,29 @@ func (g *rateGate) seed(acct string, user xapi.Window, now time.Time) {
 	st.answered = true
 }
 
-// sending counts a create sent without asking first (the same create
-// again after a 401 and a token refresh), so that its answer is not
-// taken for another post's reservation.
-func (g *rateGate) sending(acct string) {
+// sending counts a create of postID sent without asking first (the same
+// create again after a 401 and a token refresh), so that its answer is
+// not taken for another post's reservation.
+func (g *rateGate) sending(acct string, postID int64) {
 	g.mu.Lock()
-	g.state(acct).inflight++
+	st := g.state(acct)
+	st.inflight++
+	st.sent[postID]++
 	g.mu.Unlock()
 }
 
-// answered records X's answer to a create sent under a reservation; rl
-// is the answer's rate-limit headers (zero for a request that got no
-// answer, which gives the reservation back).
-func (g *rateGate) answered(acct string, rl xapi.RateLimit, gotAnswer bool) {
+// answered records X's answer to a create of postID sent under a
+// reservation; rl is the answer's rate-limit headers (zero for a request
+// that got no answer, which gives the reservation back).
+func (g *rateGate) answered(acct string, postID int64, rl xapi.RateLimit, gotAnswer bool) {
 	g.mu.Lock()
 	st := g.state(acct)
 	st.inflight = max(st.inflight-1, 0)
+	if n := st.sent[postID]; n > 1 {
+		st.sent[postID] = n - 1
+	} else {
+		delete(st.sent, postID)
+	}
 	if gotAnswer {
 		st.answered = true
 		merge(&st.win, rl.Window)
@@ -248,16 +263,19 @@ func (g *rateGate) answered(acct string, rl xapi.RateLimit, gotAnswer bool) {
 }
 
 // done gives back the reservation of a post whose publish ended without
-// using it (the tweet was found on X, the token failed, ...).
+// using it (the tweet was found on X, the token failed, ...), and any of
+// its creates whose answer the publish never heard (it panicked): no
+// create of the post is in flight once its publish has ended.
 func (g *rateGate) done(acct string, postID int64) {
 	g.mu.Lock()
 	st := g.state(acct)
-	n := st.held[postID]
+	n := st.held[postID] + st.sent[postID]
 	if n == 0 {
 		g.mu.Unlock()
 		return
 	}
 	delete(st.held, postID)
+	delete(st.sent, postID)
 	st.inflight = max(st.inflight-n, 0)
 	g.notifyLocked()
 	g.mu.Unlock()

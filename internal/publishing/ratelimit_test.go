@@ -39,7 +39,7 @@ func TestRateGateDecisions(t *testing.T) {
 	if !ok {
 		t.Fatal("the probe's own reservation was refused")
 	}
-	g.answered("a", xapi.RateLimit{Window: win(5, 2, reset)}, true)
+	g.answered("a", 0, xapi.RateLimit{Window: win(5, 2, reset)}, true)
 	if kicks == 0 {
 		t.Fatal("an answer did not wake the scheduler")
 	}
@@ -54,8 +54,8 @@ func TestRateGateDecisions(t *testing.T) {
 	d, _ = g.admit("a", 4, now, 1)
 	expect("given back", d, time.Time{}, sendNow, time.Time{})
 	// Answers out of order: the lower count of the same window wins.
-	g.answered("a", xapi.RateLimit{Window: win(5, 0, reset)}, true)
-	g.answered("a", xapi.RateLimit{Window: win(5, 1, reset)}, true)
+	g.answered("a", 0, xapi.RateLimit{Window: win(5, 0, reset)}, true)
+	g.answered("a", 0, xapi.RateLimit{Window: win(5, 1, reset)}, true)
 	d, u = g.admit("a", 5, now, 1)
 	expect("stale higher count ignored", d, u, waitFor, reset.Add(time.Second))
 	// Until X's rounding second has passed, the window is still spent.
@@ -72,12 +72,12 @@ func TestRateGateDecisions(t *testing.T) {
 
 	// A spent 24-hour cap holds posts back past the 15-minute window.
 	day := now.Add(24 * time.Hour)
-	g.answered("b", xapi.RateLimit{Window: win(100, 99, now.Add(15*time.Minute)), User24h: win(1, 0, day)}, true)
+	g.answered("b", 0, xapi.RateLimit{Window: win(100, 99, now.Add(15*time.Minute)), User24h: win(1, 0, day)}, true)
 	d, u = g.admit("b", 20, now, 1)
 	expect("24-hour cap", d, u, waitFor, day.Add(time.Second))
 
 	// No rate-limit headers at all: nothing is held back.
-	g.answered("c", xapi.RateLimit{}, true)
+	g.answered("c", 0, xapi.RateLimit{}, true)
 	for id := int64(30); id < 40; id++ {
 		d, _ = g.admit("c", id, now, 1)
 		expect("no headers", d, time.Time{}, sendNow, time.Time{})
@@ -129,7 +129,7 @@ func TestRateGateThreadNeedsRoomForAllItsTweets(t *testing.T) {
 	if d, _ := g.admit("full", 3, now, 10); d != sendNow {
 		t.Errorf("10 tweets, a full cap of 3: decision %d", d)
 	}
-	g.answered("noreset", xapi.RateLimit{User24h: xapi.Window{Limit: 5, Remaining: 1}}, true)
+	g.answered("noreset", 0, xapi.RateLimit{User24h: xapi.Window{Limit: 5, Remaining: 1}}, true)
 	if d, _ := g.admit("noreset", 4, now, 3); d != sendNow {
 		t.Errorf("3 tweets, 1 left, no reset known: decision %d", d)
 	}
@@ -160,7 +160,7 @@ func TestRateGateReservesAThreadsCreates(t *testing.T) {
 		if err != nil || !ok {
 			t.Fatalf("create %d of thread 1: %v %v", i+1, ok, err)
 		}
-		g.answered("a", xapi.RateLimit{User24h: xapi.Window{Limit: 10, Remaining: 4 - i, Reset: day}}, true)
+		g.answered("a", 0, xapi.RateLimit{User24h: xapi.Window{Limit: 10, Remaining: 4 - i, Reset: day}}, true)
 	}
 	// Post 3's reservation of 2 is all that is left.
 	if d, _ := g.admit("a", 4, now, 1); d != waitFor {
@@ -187,7 +187,7 @@ func TestRateGateReservationVoidedBySpentCap(t *testing.T) {
 	if ok, _, _ := g.take(context.Background(), "a", 1, clk); !ok {
 		t.Fatal("first create refused")
 	}
-	g.answered("a", xapi.RateLimit{User24h: xapi.Window{Limit: 10, Remaining: 0, Reset: day}}, true)
+	g.answered("a", 0, xapi.RateLimit{User24h: xapi.Window{Limit: 10, Remaining: 0, Reset: day}}, true)
 	ok, until, err := g.take(context.Background(), "a", 1, clk)
 	if err != nil || ok || !until.Equal(day.Add(resetSlack)) {
 		t.Fatalf("second create with the cap spent: %v until %v (%v), want a wait for the reset", ok, until, err)

@@ -114,11 +114,15 @@ func (t *Tx) SetPreflight(id int64, runID, reason string, now time.Time) (change
 
 // RecordPreflightMedia stores the X media id pre-flight uploaded for a
 // file of the version runID of a scheduled post; ErrStale if the post
-// changed since.
+// changed since, or if the file's tweet is on X or its create may have
+// reached X unanswered (a send mark): the ids that create sent are what
+// the lookup recognises the tweet by, so they must stay.
 func (t *Tx) RecordPreflightMedia(rootID int64, runID string, mediaID int64, xid string, expires *time.Time) error {
 	res, err := t.exec(`UPDATE media SET x_media_id = ?, x_media_expires_at = ?
 		WHERE id = ? AND EXISTS (SELECT 1 FROM posts
-			WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND status = 'scheduled')`,
+			WHERE id = ? AND parent_post_id IS NULL AND run_id = ? AND status = 'scheduled')
+		  AND NOT EXISTS (SELECT 1 FROM posts tw WHERE tw.id = media.post_id
+			AND (tw.send_started_at IS NOT NULL OR tw.platform_post_id IS NOT NULL))`,
 		xid, fmtTimePtr(expires), mediaID, rootID, runID)
 	if err != nil {
 		return fmt.Errorf("record media id: %w", mapErr(err))

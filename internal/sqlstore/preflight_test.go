@@ -216,3 +216,42 @@ func TestHeldOverBudgetListsFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestPreflightMediaSparesSentTweet: the media id pre-flight uploaded is
+// not stored for a tweet whose create may have reached X (a send mark):
+// the lookup recognises that tweet by the ids the create sent.
+func TestPreflightMediaSparesSentTweet(t *testing.T) {
+	s := openTemp(t)
+	mustAccount(t, s)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	at := now.Add(time.Hour)
+	var p *post.Post
+	if err := s.Update(ctx, func(tx *Tx) error {
+		var err error
+		p, err = tx.CreatePost(NewPost{AccountID: "1", Status: post.StatusScheduled, ScheduledAt: &at,
+			Tweets: []NewTweet{{Media: []post.Media{{Path: "/m/a.png", SHA256: "ab", MimeType: "image/png", Size: 3}}}}}, now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec("UPDATE media SET x_media_id = 'sent-1' WHERE post_id = ?", p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec("UPDATE posts SET send_started_at = ? WHERE id = ?", now.Format(time.RFC3339Nano), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(ctx, func(tx *Tx) error {
+		return tx.RecordPreflightMedia(p.ID, p.RunID, p.Tweets[0].Media[0].ID, "new-2", &at)
+	})
+	if !errors.Is(err, ErrStale) {
+		t.Errorf("record over a sent tweet's media: %v, want ErrStale", err)
+	}
+	var xid string
+	if err := s.DB().QueryRow("SELECT x_media_id FROM media WHERE post_id = ?", p.ID).Scan(&xid); err != nil {
+		t.Fatal(err)
+	}
+	if xid != "sent-1" {
+		t.Errorf("media id %q, want the one the create sent", xid)
+	}
+}

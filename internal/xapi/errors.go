@@ -116,6 +116,25 @@ func IsDuplicate(err error) bool {
 	return false
 }
 
+// IsBadMedia reports whether err is X refusing a create's media ids (400,
+// naming the parameter media.media_ids, or "Your media IDs are invalid."):
+// expired, unknown, or not the account's.
+func IsBadMedia(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.StatusCode != http.StatusBadRequest {
+		return false
+	}
+	for _, it := range e.Errors {
+		if _, ok := it.Parameters["media.media_ids"]; ok {
+			return true
+		}
+		if strings.Contains(strings.ToLower(it.Message+" "+it.Detail), "media ids are invalid") {
+			return true
+		}
+	}
+	return false
+}
+
 // IsRateLimited reports whether err is a 429 and, if so, when to retry: the
 // later of the 15-minute window reset and any exhausted 24-hour user or app
 // window reset. The time is never zero: without headers it falls back to 15
