@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -58,12 +57,7 @@ func TestLoginEndToEnd(t *testing.T) {
 		t.Cleanup(ts.Close)
 	}
 	x.AddUser(fakex.User{ID: loginUserID, Username: loginUsername, Name: "Psnd Test"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb := ln.Addr().String()
-	ln.Close()
+	cb := testutil.FreeLoopbackAddr(t)
 	x.AddClient(loginClientID, loginSecret, "http://"+cb+"/callback")
 
 	home := filepath.Join(tmp, "home")

@@ -52,12 +52,7 @@ func newLoginWorld(t *testing.T) *loginWorld {
 		t.Cleanup(w.ts.Close)
 	}
 	w.x.AddUser(fakex.User{ID: loginUserID, Username: loginUsername, Name: "Psnd Test"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cb = ln.Addr().String()
-	ln.Close()
+	w.cb = testutil.FreeLoopbackAddr(t)
 	w.x.AddClient(loginClientID, loginSecret, "http://"+w.cb+"/callback")
 
 	dvars := map[string]string{

@@ -24,6 +24,7 @@ import (
 	"github.com/psnd/psnd/internal/doctor/storecheck"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/service"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 // doctorWorld is a psnd home, healthy until a test breaks it, with
@@ -69,12 +70,7 @@ func newDoctorWorld(t *testing.T) *doctorWorld {
 		http.NotFound(rw, r)
 	}))
 	t.Cleanup(x.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cb = ln.Addr().String()
-	ln.Close()
+	w.cb = testutil.FreeLoopbackAddr(t)
 	w.vars = map[string]string{"PSN_HOME": w.home, "PSN_TZ": "UTC", "PSN_X_API_URL": x.URL,
 		"PSN_X_AUTH_URL": x.URL + "/i/oauth2/authorize", "PSN_X_TOKEN_URL": x.URL + "/2/oauth2/token",
 		"PSN_CALLBACK_ADDR": w.cb}

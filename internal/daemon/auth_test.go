@@ -19,6 +19,7 @@ import (
 	"github.com/psnd/psnd/internal/fakex/xspec"
 	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/secrets"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 const (
@@ -42,12 +43,7 @@ func startAuthDaemon(t *testing.T, configure func(*Config)) *authHarness {
 	h := &authHarness{}
 	h.x, h.ts = xspec.NewTestServerIfSpec(t, fakex.Options{})
 	h.x.AddUser(fakex.User{ID: authUserID, Username: authUsername, Name: "Psnd Test"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.cb = ln.Addr().String()
-	ln.Close()
+	h.cb = testutil.FreeLoopbackAddr(t)
 	h.x.AddClient(authClientID, authSecret, "http://"+h.cb+"/callback")
 
 	h.cfg = testConfig(t, shortHome(t), &secrets.Memory{})

@@ -13,6 +13,7 @@ import (
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/doctor/doctortest"
 	"github.com/psnd/psnd/internal/secrets"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 // doctorDaemon seeds a healthy home, lets prepare break it, and runs the
@@ -25,12 +26,7 @@ func doctorDaemon(t *testing.T, kr *secrets.Memory, prepare func(home string)) *
 		prepare(home)
 	}
 	cfg := testConfig(t, home, kr)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Env.CallbackAddr = ln.Addr().String()
-	ln.Close()
+	cfg.Env.CallbackAddr = testutil.FreeLoopbackAddr(t)
 	return start(t, cfg)
 }
 
@@ -186,9 +182,7 @@ func TestDoctorSandboxSkipsLogin(t *testing.T) {
 	cfg := testConfig(t, home, nil)
 	cfg.Sandbox = true
 	cfg.Keyring = nil
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	cfg.Env.CallbackAddr = ln.Addr().String()
-	ln.Close()
+	cfg.Env.CallbackAddr = testutil.FreeLoopbackAddr(t)
 	r := start(t, cfg)
 	waitHealth(t, r.client, func(h api.Health) bool { return h.Status == api.HealthOK })
 	rep, m := doctorChecks(t, r)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/psnd/psnd/internal/api"
 	"github.com/psnd/psnd/internal/service"
+	"github.com/psnd/psnd/internal/testutil"
 )
 
 var now = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
@@ -308,20 +309,9 @@ func TestFailedPosts(t *testing.T) {
 	expect(t, CheckFailedPosts(nil, errors.New("boom")), NameFailedPosts, api.CheckSkip, "boom")
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 func TestCallback(t *testing.T) {
 	ctx := context.Background()
-	addr := freeAddr(t)
+	addr := testutil.FreeLoopbackAddr(t)
 	c := ProbeCallback(ctx, addr)
 	expect(t, CheckCallback(c), NameCallback, api.CheckOK, addr+" is free")
 	if ln, err := net.Listen("tcp", addr); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/psnd/psnd/internal/fakex/xspec"
 	"github.com/psnd/psnd/internal/secrets"
 	"github.com/psnd/psnd/internal/sqlstore"
+	"github.com/psnd/psnd/internal/testutil"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -52,18 +52,6 @@ func (k *testKeys) set(err error) {
 	k.mu.Unlock()
 }
 
-// freeAddr returns a loopback address nobody listens on (now).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 type env struct {
 	t      *testing.T
 	clk    *clock.Fake
@@ -91,7 +79,7 @@ type envOpts struct {
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
-	e := &env{t: t, clk: clock.NewFake(t0), keys: &testKeys{key: secrets.NewKey()}, cb: freeAddr(t)}
+	e := &env{t: t, clk: clock.NewFake(t0), keys: &testKeys{key: secrets.NewKey()}, cb: testutil.FreeLoopbackAddr(t)}
 	fo := o.fakex
 	fo.Clock = e.clk
 	if o.ttl != 0 {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/fakex"
 	"github.com/psnd/psnd/internal/fakex/xspec"
+	"github.com/psnd/psnd/internal/testutil"
 	"github.com/psnd/psnd/internal/xapi"
 )
 
@@ -475,12 +475,7 @@ func TestDropBeforeCommitIsAmbiguousToo(t *testing.T) {
 }
 
 func TestNeverSentWhenDialFails(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // nothing listens there now
+	addr := testutil.FreeLoopbackAddr(t) // nothing listens there
 	c, err := xapi.New(xapi.Config{BaseURL: "http://" + addr, HTTPClient: &http.Client{Timeout: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
