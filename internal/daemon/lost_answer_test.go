@@ -248,3 +248,37 @@ func TestLostAnswerLookupReadsFew(t *testing.T) {
 		t.Errorf("lookup read %d posts in %d requests, want 1 in 1", u.Reads, u.ReadRequests)
 	}
 }
+
+// TestResumedThreadLookupReadsFew: a thread stopped after its first tweet
+// and resumed days later with `psnd retry`, whose next answer is then
+// lost, is looked up from just before that send. The tweet before is a
+// lower bound too, but a days-old one: since_id on it would read (and X
+// would bill) every post of the days between.
+func TestResumedThreadLookupReadsFew(t *testing.T) {
+	h := newHarnessX(t, manyCreates)
+	h.start()
+	texts := []string{"resumed thread, part one: 東京 İstanbul", "resumed thread, part two: مرحبا 🪁"}
+	body := `{"title":"Forbidden","detail":"Policy says no.","type":"about:blank","status":403}`
+	h.x.Inject(fakex.Fault{Method: http.MethodPost, Path: "/2/tweets", Skip: 1, Times: 1, Kind: fakex.FaultStatus, Status: 403, Body: body})
+	p := h.create(api.CreatePost{Tweets: texts, Now: true})
+	if got := h.waitPost(p.ID, isStatus("failed")); sub(got) != "thread_partial" {
+		t.Fatalf("after the refusal: %s (%s)", sub(got), reason(got))
+	}
+	// The user posts on, and retries the thread three days later.
+	publishOthers(h, 30)
+	h.clock.Set(h.clock.Now().Add(72 * time.Hour))
+	before := h.usage("").Accounts[0]
+	h.x.Inject(fakex.Fault{Method: http.MethodPost, Path: "/2/tweets", Times: 1, Kind: fakex.FaultCommitThenDrop})
+	if err := h.call(http.MethodPost, fmt.Sprintf("/v1/posts/%d/retry", p.ID), struct{}{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := h.waitPost(p.ID, isStatus("retry"))
+	h.clock.Set(*got.NextRetryAt)
+	h.alarm.Fire()
+	got = h.waitPost(p.ID, func(p api.Post) bool { return p.Status == "published" || p.Status == "failed" })
+	assertOnceOnX(t, h, got, texts)
+	after := h.usage("").Accounts[0]
+	if reads := after.Reads - before.Reads; reads > reconcileFirstPage {
+		t.Errorf("the lookup read %d posts (the %d of the days between), want at most one page of %d", reads, 30, reconcileFirstPage)
+	}
+}

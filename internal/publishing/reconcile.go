@@ -62,11 +62,13 @@ func (e lookupError) Unwrap() error { return e.err }
 func (p *publisher) findLanded(ctx context.Context, xs *xsession, tw *post.Tweet, prevID string, from time.Time) (string, error) {
 	pst := xs.pst
 	// since_id would take precedence over start_time at X, so one lower
-	// bound is sent: inside a thread the tweet before (ours is a reply to
-	// it, so newer), which leaves out the thread's earlier tweets and
-	// bills only what came after it; else the time.
+	// bound is sent, the tighter: inside a thread the tweet before (ours
+	// is a reply to it, so newer) when it is newer than from — it leaves
+	// out the thread's earlier tweets —, else the time. A thread resumed
+	// days after its last tweet would read, and X bill, every post of the
+	// days between from that tweet.
 	params := xapi.UserTweetsParams{MaxResults: reconcileFirstPage, StartTime: from.UTC().Truncate(time.Second)}
-	if prevID != "" {
+	if at, ok := xapi.IDTime(prevID); ok && !at.Before(from) {
 		params.SinceID, params.StartTime = prevID, time.Time{}
 	}
 	seen := map[string]bool{}

@@ -547,3 +547,17 @@ func TestNeverLogsTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestIDTime reads a post's creation from its id: X's documented example
+// post 1050118621198921728 was created Wed Oct 10 20:19:24 +0000 2018.
+func TestIDTime(t *testing.T) {
+	got, ok := xapi.IDTime("1050118621198921728")
+	if want := time.Date(2018, 10, 10, 20, 19, 24, 0, time.UTC); !ok || got.Truncate(time.Second) != want {
+		t.Errorf("IDTime = %v %v, want %v", got, ok, want)
+	}
+	for _, bad := range []string{"", "abc", "-5", "0", "99999999999999999999"} {
+		if _, ok := xapi.IDTime(bad); ok {
+			t.Errorf("IDTime(%q) ok", bad)
+		}
+	}
+}

@@ -326,3 +326,18 @@ func partialError(op string, items []ErrorItem, rl RateLimit, fallback string) e
 	}
 	return e
 }
+
+// snowflakeEpochMs is X's epoch: a post id's high bits count milliseconds
+// since it (its "snowflake" layout: time, then 22 bits of machine and
+// sequence).
+const snowflakeEpochMs = 1288834974657
+
+// IDTime is when X created the post with id, read from the id itself; ok
+// is false for a string that is not such an id.
+func IDTime(id string) (t time.Time, ok bool) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(n>>22 + snowflakeEpochMs).UTC(), true
+}
