@@ -26,9 +26,15 @@ import (
 // dials a socket nobody listens on: the daemon is down.
 func session(t *testing.T) *mcp.ClientSession {
 	t.Helper()
-	ctx := context.Background()
 	sock := filepath.Join(testutil.ShortDir(t), "psnd.sock")
-	srv := New(Config{Client: apiclient.New(sock, "test"), Version: "test", TZ: "UTC"})
+	return connect(t, New(Config{Client: apiclient.New(sock, "test"), Version: "test", TZ: "UTC"}))
+}
+
+// connect is a client's session with srv over in-memory transports, closed
+// when the test ends.
+func connect(t *testing.T, srv *mcp.Server) *mcp.ClientSession {
+	t.Helper()
+	ctx := context.Background()
 	st, ct := mcp.NewInMemoryTransports()
 	ss, err := srv.Connect(ctx, st, nil)
 	if err != nil {
@@ -193,17 +199,7 @@ func TestCheckTextSaysWhatAURLCosts(t *testing.T) {
 	// The user's prices ($PSN_HOME/prices.json) are the ones quoted.
 	srv := New(Config{Client: apiclient.New(filepath.Join(testutil.ShortDir(t), "psnd.sock"), "test"), Version: "test", TZ: "UTC",
 		Prices: func() pricing.Table { p := pricing.Default; p.PostWithURL = 0.5; return p }})
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs2, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs2.Close()
+	cs2 := connect(t, srv)
 	if o := get(cs2, "see https://example.com"); o.CostUSD != 0.5 || !strings.Contains(o.CostNotice, "$0.5 instead of $0.015") {
 		t.Errorf("with the user's prices: %+v", o)
 	}
@@ -295,17 +291,7 @@ func TestDaemonOfAnotherVersion(t *testing.T) {
 		io.WriteString(w, `{"error":{"code":"bad_request","message":"unknown field \"queue\""}}`)
 	})
 	srv := New(Config{Client: c, Version: "1.0", TZ: "UTC"})
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := connect(t, srv)
 	want := `unknown field "queue" (the daemon runs psnd 0.9, this server psnd 1.0: restart the daemon, and the assistant's MCP client if psnd was upgraded since it started)`
 	for name, args := range map[string]map[string]any{
 		"create_post": {"text": "İ 東京", "queue": true},
@@ -325,9 +311,7 @@ func TestDaemonOfAnotherVersion(t *testing.T) {
 // result used to drop them.
 func TestNowKeepsWarnings(t *testing.T) {
 	const warning = "7 hashtags (more than 5); X may treat such posts as spam"
-	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(api.VersionHeader, "test")
-		w.Header().Set("Content-Type", "application/json")
+	c := jsonDaemon(t, func(w http.ResponseWriter, r *http.Request) {
 		taken := api.Post{ID: 5, Account: "sandbox", Status: api.StatusScheduled, Warnings: []string{warning},
 			Tweets: []api.Tweet{{Text: "#a #b #c #d #e #f #g İ"}}}
 		switch {
@@ -341,17 +325,7 @@ func TestNowKeepsWarnings(t *testing.T) {
 		}
 	})
 	srv := New(Config{Client: c, Version: "test", TZ: "UTC"})
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := connect(t, srv)
 	for name, args := range map[string]map[string]any{
 		"create_post": {"text": "#a #b #c #d #e #f #g İ", "now": true},
 		"edit_post":   {"id": 5, "now": true},
@@ -379,9 +353,7 @@ func TestPostTimesInTheUsersZone(t *testing.T) {
 		Tweets: []api.Tweet{{Text: "İ 東京 🪁"}}}
 	published := post
 	published.ID, published.Status, published.PublishedAt = 6, api.StatusPublished, &pub
-	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(api.VersionHeader, "test")
-		w.Header().Set("Content-Type", "application/json")
+	c := jsonDaemon(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == api.PathHealth:
 			io.WriteString(w, `{"version":"test","timezone":"Europe/Berlin"}`)
@@ -393,17 +365,7 @@ func TestPostTimesInTheUsersZone(t *testing.T) {
 	})
 	now := time.Date(2027, 3, 27, 12, 0, 0, 0, time.UTC)
 	srv := New(Config{Client: c, Version: "test", Now: func() time.Time { return now }})
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := connect(t, srv)
 	type local struct {
 		ID               int64  `json:"id"`
 		ScheduledAtLocal string `json:"scheduled_at_local"`
@@ -460,24 +422,12 @@ func TestIDAsString(t *testing.T) {
 // edit_post can no longer change its text.
 func TestThreadStoppedPartWay(t *testing.T) {
 	partial, reason := api.SubThreadPartial, "X is over capacity"
-	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(api.VersionHeader, "test")
-		w.Header().Set("Content-Type", "application/json")
+	c := jsonDaemon(t, func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(api.Post{ID: 8, Status: api.StatusFailed, SubStatus: &partial, FailReason: &reason,
 			Tweets: []api.Tweet{{Text: "İ one"}, {Text: "東京 two"}}})
 	})
 	srv := New(Config{Client: c, Version: "test", TZ: "UTC"})
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := connect(t, srv)
 	want := "post 8 failed: X is over capacity (the thread stopped part-way: retry_post resumes it after the last tweet X accepted; its text can no longer change)"
 	for name, args := range map[string]map[string]any{
 		"create_post": {"tweets": []string{"İ one", "東京 two"}, "now": true},
@@ -494,9 +444,7 @@ func TestThreadStoppedPartWay(t *testing.T) {
 // 00:30 Tokyo slot falls on the UTC day before.
 func TestQueueSlotsInTheUsersZone(t *testing.T) {
 	at := time.Date(2027, 1, 14, 15, 30, 0, 0, time.UTC)
-	c := fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(api.VersionHeader, "test")
-		w.Header().Set("Content-Type", "application/json")
+	c := jsonDaemon(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case api.PathHealth:
 			io.WriteString(w, `{"version":"test","timezone":"Asia/Tokyo"}`)
@@ -508,17 +456,7 @@ func TestQueueSlotsInTheUsersZone(t *testing.T) {
 	})
 	now := time.Date(2027, 1, 14, 12, 0, 0, 0, time.UTC)
 	srv := New(Config{Client: c, Version: "test", Now: func() time.Time { return now }})
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := connect(t, srv)
 	out, isErr := call(t, cs, "queue", nil)
 	var q struct {
 		Slots []struct {
@@ -533,4 +471,14 @@ func TestQueueSlotsInTheUsersZone(t *testing.T) {
 	if s := q.Slots[0]; !s.At.Equal(at) || s.Time != "00:30" || s.AtLocal != "Fri 2027-01-15 00:30 JST (in 3h30m)" {
 		t.Errorf("queue slot: %+v", s)
 	}
+}
+
+// jsonDaemon is fakeDaemon answering as a daemon of version "test" does:
+// JSON, with its version header.
+func jsonDaemon(t *testing.T, handler http.HandlerFunc) *apiclient.Client {
+	return fakeDaemon(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.VersionHeader, "test")
+		w.Header().Set("Content-Type", "application/json")
+		handler(w, r)
+	})
 }
