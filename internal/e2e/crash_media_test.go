@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,13 +23,7 @@ import (
 // exactly once, with its media; media-only posts too, which have no text
 // to be told apart by.
 func TestCrashPreflightMediaExactlyOnce(t *testing.T) {
-	rounds := 2
-	if os.Getenv("PSN_TEST_LONG") == "1" {
-		rounds = 40
-	}
-	if os.Getenv("PSN_CRASH_SEED") != "" {
-		rounds = 1
-	}
+	rounds := crashRounds(2, 40)
 	for r := range rounds {
 		seed := crashSeed(t, r)
 		t.Run(fmt.Sprintf("round%d_seed%d", r, seed), func(t *testing.T) { crashMediaRound(t, seed) })
@@ -109,47 +102,7 @@ func crashMediaRound(t *testing.T, seed uint64) {
 		posts = append(posts, sent{id: p.ID, texts: texts})
 	}
 
-	k.mu.Lock()
-	k.armed = true
-	k.mu.Unlock()
-	deadline := time.Now().Add(2 * time.Minute)
-	for restarts := 0; ; restarts++ {
-		if time.Now().After(deadline) || restarts > 80 {
-			t.Fatalf("not all published after %d restarts; daemon log:\n%s", restarts, d.log.String())
-		}
-		k.mu.Lock()
-		kill := k.rng.Float64() < 0.5
-		delay := time.Duration(k.rng.IntN(6000)) * time.Millisecond
-		k.mu.Unlock()
-		cur := d
-		timer := time.AfterFunc(delay, func() {
-			if kill {
-				k.killNow(cur)
-			}
-		})
-		done := waitAllPublished(t, environ, d, len(posts), deadline)
-		timer.Stop()
-		if done {
-			break
-		}
-		select {
-		case <-d.exited:
-		default:
-			k.killNow(d)
-		}
-		d = startDaemon(t, environ)
-		k.set(d)
-	}
-	k.mu.Lock()
-	k.armed = false
-	k.d = nil
-	k.mu.Unlock()
-	k.inFlight.Wait()
-	select {
-	case <-d.exited:
-		d = startDaemon(t, environ)
-	default:
-	}
+	d = killUntilPublished(t, environ, k, d, len(posts), 0.5, 6*time.Second)
 	var listed []api.Post
 	runJSON(t, environ, &listed, "list", "--json")
 	d.stop(t)

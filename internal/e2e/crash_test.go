@@ -84,13 +84,7 @@ func (k *killer) wrap(x *fakex.Server) http.Handler {
 }
 
 func TestCrashExactlyOnce(t *testing.T) {
-	rounds := 10
-	if os.Getenv("PSN_TEST_LONG") == "1" {
-		rounds = 150
-	}
-	if os.Getenv("PSN_CRASH_SEED") != "" {
-		rounds = 1
-	}
+	rounds := crashRounds(10, 150)
 	acceptKills := 0
 	for r := range rounds {
 		seed := crashSeed(t, r)
@@ -143,51 +137,9 @@ func crashRound(t *testing.T, seed uint64) int {
 		threads = append(threads, thread{id: p.ID, texts: texts})
 	}
 
-	// Kill at random moments until everything is published.
-	k.mu.Lock()
-	k.armed = true
-	k.mu.Unlock()
-	deadline := time.Now().Add(2 * time.Minute)
-	for restarts := 0; ; restarts++ {
-		if time.Now().After(deadline) || restarts > 80 {
-			t.Fatalf("not all published after %d restarts; daemon log:\n%s", restarts, d.log.String())
-		}
-		// A random kill a few milliseconds in, unless the accept-window
-		// killer gets there first or the work is done.
-		k.mu.Lock()
-		kill := k.rng.Float64() < 0.7
-		delay := time.Duration(k.rng.IntN(30)) * time.Millisecond
-		k.mu.Unlock()
-		cur := d
-		timer := time.AfterFunc(delay, func() {
-			if kill {
-				k.killNow(cur)
-			}
-		})
-		done := waitAllPublished(t, environ, d, len(threads), deadline)
-		timer.Stop()
-		if done {
-			break
-		}
-		// Killed: start again.
-		select {
-		case <-d.exited:
-		default:
-			k.killNow(d)
-		}
-		d = startDaemon(t, environ)
-		k.set(d)
-	}
-	k.mu.Lock()
-	k.armed = false
-	k.d = nil // a random kill still pending can no longer fire
-	k.mu.Unlock()
-	k.inFlight.Wait()
-	select {
-	case <-d.exited: // killed just as the last post landed
-		d = startDaemon(t, environ)
-	default:
-	}
+	// Kill at random moments until everything is published, a few
+	// milliseconds in, unless the accept-window killer gets there first.
+	d = killUntilPublished(t, environ, k, d, len(threads), 0.7, 30*time.Millisecond)
 
 	var posts []api.Post
 	runJSON(t, environ, &posts, "list", "--json")
@@ -289,4 +241,67 @@ func words(rng *rand.Rand) string {
 		w[i] = vocabulary[rng.IntN(len(vocabulary))]
 	}
 	return strings.Join(w, " ")
+}
+
+// crashRounds is how many randomised rounds a crash test runs: n, long
+// with PSN_TEST_LONG=1, and one to replay PSN_CRASH_SEED.
+func crashRounds(n, long int) int {
+	switch {
+	case os.Getenv("PSN_CRASH_SEED") != "":
+		return 1
+	case os.Getenv("PSN_TEST_LONG") == "1":
+		return long
+	}
+	return n
+}
+
+// killUntilPublished arms k, then kills the daemon at random moments
+// (each start, with probability pKill, within maxDelay) and starts it
+// again until the n posts are published. It returns the daemon running
+// then, with k disarmed and no kill left in flight.
+func killUntilPublished(t *testing.T, environ []string, k *killer, d *daemon, n int, pKill float64, maxDelay time.Duration) *daemon {
+	t.Helper()
+	k.mu.Lock()
+	k.armed = true
+	k.mu.Unlock()
+	deadline := time.Now().Add(2 * time.Minute)
+	for restarts := 0; ; restarts++ {
+		if time.Now().After(deadline) || restarts > 80 {
+			t.Fatalf("not all published after %d restarts; daemon log:\n%s", restarts, d.log.String())
+		}
+		k.mu.Lock()
+		kill := k.rng.Float64() < pKill
+		delay := time.Duration(k.rng.Int64N(int64(maxDelay)))
+		k.mu.Unlock()
+		cur := d
+		timer := time.AfterFunc(delay, func() {
+			if kill {
+				k.killNow(cur)
+			}
+		})
+		done := waitAllPublished(t, environ, d, n, deadline)
+		timer.Stop()
+		if done {
+			break
+		}
+		// Killed: start again.
+		select {
+		case <-d.exited:
+		default:
+			k.killNow(d)
+		}
+		d = startDaemon(t, environ)
+		k.set(d)
+	}
+	k.mu.Lock()
+	k.armed = false
+	k.d = nil // a random kill still pending can no longer fire
+	k.mu.Unlock()
+	k.inFlight.Wait()
+	select {
+	case <-d.exited: // killed just as the last post landed
+		d = startDaemon(t, environ)
+	default:
+	}
+	return d
 }

@@ -95,13 +95,7 @@ func (l *lossyX) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // as X does. Every tweet must end on X exactly once, its id recorded.
 // The seed is logged; PSN_CRASH_SEED replays a run.
 func TestCrashLostAnswersUnderTraffic(t *testing.T) {
-	rounds := 1
-	if os.Getenv("PSN_TEST_LONG") == "1" {
-		rounds = 6
-	}
-	if os.Getenv("PSN_CRASH_SEED") != "" {
-		rounds = 1
-	}
+	rounds := crashRounds(1, 6)
 	for r := range rounds {
 		seed := crashSeed(t, r)
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
