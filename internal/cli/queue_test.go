@@ -175,18 +175,7 @@ func TestZoneName(t *testing.T) {
 // stores nothing, so the later batch must be told, or it shows a queued
 // item in that slot, which the real import then gives the next one.
 func TestImportDryRunQueueAcrossBatches(t *testing.T) {
-	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
-	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
-	hm := time.Now().UTC().Add(6 * time.Hour).Format("15:04")
-	if r := run(t, vars, "", "slots", "add", "daily "+hm); r.code != 0 {
-		t.Fatalf("slots add: %+v", r)
-	}
-	r := run(t, vars, "", "queue", "--json", "--days", "3")
-	var q api.Queue
-	if err := json.Unmarshal([]byte(r.stdout), &q); err != nil || len(q.Slots) < 2 {
-		t.Fatalf("queue: %v %+v", err, r)
-	}
-	first, second := q.Slots[0].At, q.Slots[1].At
+	vars, first, second := dailySlotSandbox(t)
 	var b strings.Builder
 	b.WriteString("text,at,draft,queue\n")
 	fmt.Fprintf(&b, "İ takes the first slot by its time,%s,,\n", first.Format(time.RFC3339))
@@ -227,18 +216,7 @@ func TestImportDryRunQueueAcrossBatches(t *testing.T) {
 // with at, as it does within one batch; it used to take it, and two posts
 // went out in one slot.
 func TestImportQueueBeforeLaterBatchAt(t *testing.T) {
-	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
-	vars := map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
-	hm := time.Now().UTC().Add(6 * time.Hour).Format("15:04")
-	if r := run(t, vars, "", "slots", "add", "daily "+hm); r.code != 0 {
-		t.Fatalf("slots add: %+v", r)
-	}
-	r := run(t, vars, "", "queue", "--json", "--days", "3")
-	var q api.Queue
-	if err := json.Unmarshal([]byte(r.stdout), &q); err != nil || len(q.Slots) < 2 {
-		t.Fatalf("queue: %v %+v", err, r)
-	}
-	first, second := q.Slots[0].At, q.Slots[1].At
+	vars, first, second := dailySlotSandbox(t)
 	var b strings.Builder
 	b.WriteString("text,at,draft,queue\n")
 	b.WriteString("queued first 🎉,,,true\n")
@@ -263,4 +241,23 @@ func TestImportQueueBeforeLaterBatchAt(t *testing.T) {
 			t.Errorf("import %v: queued item at %v, want %v (the first slot is the later item's)", args, at, second)
 		}
 	}
+}
+
+// dailySlotSandbox starts a sandbox daemon (UTC) with one daily slot six
+// hours from now, and returns the variables for the CLI and the slot's
+// first two instants.
+func dailySlotSandbox(t *testing.T) (vars map[string]string, first, second time.Time) {
+	t.Helper()
+	home := startSandboxDaemon(t, map[string]string{"PSN_TZ": "UTC"})
+	vars = map[string]string{"PSN_HOME": home, "PSN_TZ": "UTC"}
+	hm := time.Now().UTC().Add(6 * time.Hour).Format("15:04")
+	if r := run(t, vars, "", "slots", "add", "daily "+hm); r.code != 0 {
+		t.Fatalf("slots add: %+v", r)
+	}
+	r := run(t, vars, "", "queue", "--json", "--days", "3")
+	var q api.Queue
+	if err := json.Unmarshal([]byte(r.stdout), &q); err != nil || len(q.Slots) < 2 {
+		t.Fatalf("queue: %v %+v", err, r)
+	}
+	return vars, q.Slots[0].At, q.Slots[1].At
 }
