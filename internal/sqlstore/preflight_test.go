@@ -117,15 +117,7 @@ func TestPreflightLeavesBudgetHoldAlone(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	at := now.Add(time.Hour)
-	var p *post.Post
-	if err := s.Update(ctx, func(tx *Tx) error {
-		var err error
-		p, err = tx.CreatePost(NewPost{AccountID: "1", Status: post.StatusScheduled, ScheduledAt: &at,
-			Tweets: []NewTweet{{Text: "東京 budget"}}}, now)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	p := scheduledAt(t, s, at, now, []NewTweet{{Text: "東京 budget"}})
 	const hold = "held by the monthly budget"
 	if _, err := s.DB().Exec("UPDATE posts SET sub_status = 'over_budget', fail_reason = ? WHERE id = ?", hold, p.ID); err != nil {
 		t.Fatal(err)
@@ -226,15 +218,7 @@ func TestPreflightMediaSparesSentTweet(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	at := now.Add(time.Hour)
-	var p *post.Post
-	if err := s.Update(ctx, func(tx *Tx) error {
-		var err error
-		p, err = tx.CreatePost(NewPost{AccountID: "1", Status: post.StatusScheduled, ScheduledAt: &at,
-			Tweets: []NewTweet{{Media: []post.Media{{Path: "/m/a.png", SHA256: "ab", MimeType: "image/png", Size: 3}}}}}, now)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	p := scheduledAt(t, s, at, now, []NewTweet{{Media: []post.Media{{Path: "/m/a.png", SHA256: "ab", MimeType: "image/png", Size: 3}}}})
 	if _, err := s.DB().Exec("UPDATE media SET x_media_id = 'sent-1' WHERE post_id = ?", p.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -254,4 +238,18 @@ func TestPreflightMediaSparesSentTweet(t *testing.T) {
 	if xid != "sent-1" {
 		t.Errorf("media id %q, want the one the create sent", xid)
 	}
+}
+
+// scheduledAt stores a post of account "1" scheduled at at, with tweets.
+func scheduledAt(t *testing.T, s *Store, at, now time.Time, tweets []NewTweet) *post.Post {
+	t.Helper()
+	var p *post.Post
+	if err := s.Update(context.Background(), func(tx *Tx) error {
+		var err error
+		p, err = tx.CreatePost(NewPost{AccountID: "1", Status: post.StatusScheduled, ScheduledAt: &at, Tweets: tweets}, now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
