@@ -37,33 +37,12 @@ func crashMediaRound(t *testing.T, seed uint64) {
 	user := fakex.User{ID: "2244994946", Username: "crashmedia", Name: "Crash Media"}
 	x.AddUser(user)
 	k := &killer{rng: rng, pAccept: 0.25}
-	creates := k.wrap(x)
 	uploadKills := 0
 	// An upload X stored may lose its answer to a kill as well.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/2/media/upload") {
-			creates.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		x.ServeHTTP(rec, r)
-		k.mu.Lock()
-		d := k.d
-		die := d != nil && k.armed && rec.Code < 300 && k.rng.Float64() < 0.3
-		k.mu.Unlock()
-		if die {
-			k.mu.Lock()
-			uploadKills++
-			k.mu.Unlock()
-			k.killNow(d)
-			return
-		}
-		for key, v := range rec.Header() {
-			w.Header()[key] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
-	}))
+	isUpload := func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/2/media/upload")
+	}
+	srv := httptest.NewServer(k.killAfter(k.wrap(x), isUpload, 0.3, &uploadKills))
 	defer srv.Close()
 	h := home(t)
 	environ := append(env(h, srv.URL), "PSN_PREFLIGHT=8s")

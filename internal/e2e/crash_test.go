@@ -55,23 +55,31 @@ func (k *killer) killNow(d *daemon) {
 // wrap answers like X, but may kill the daemon after the fake X has stored
 // a new tweet and before the answer is written.
 func (k *killer) wrap(x *fakex.Server) http.Handler {
+	isCreate := func(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Path == "/2/tweets" }
+	return k.killAfter(x, isCreate, k.pAccept, &k.acceptKills)
+}
+
+// killAfter serves requests with next, but kills the daemon, with
+// probability p, after next has served a matching request successfully
+// and before the answer is written; count counts those kills.
+func (k *killer) killAfter(next http.Handler, match func(*http.Request) bool, p float64, count *int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/2/tweets" {
-			x.ServeHTTP(w, r)
+		if !match(r) {
+			next.ServeHTTP(w, r)
 			return
 		}
 		rec := httptest.NewRecorder()
-		x.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r)
 		k.mu.Lock()
 		d := k.d
 		// Only a daemon the killer knows can be killed here; a daemon not
 		// yet registered (just restarted) gets its answer.
-		die := d != nil && k.armed && rec.Code == http.StatusCreated && k.rng.Float64() < k.pAccept
+		die := d != nil && k.armed && rec.Code < 300 && k.rng.Float64() < p
+		if die {
+			*count++
+		}
 		k.mu.Unlock()
 		if die {
-			k.mu.Lock()
-			k.acceptKills++
-			k.mu.Unlock()
 			k.killNow(d)
 			return
 		}
