@@ -21,12 +21,7 @@ type textCost struct {
 // not a failure: the text can still be checked.
 func costOf(env *Env, texts []string) textCost {
 	prices := loadPrices(env, func(msg string) { warn(env, msg) })
-	c := textCost{prices: prices}
-	for _, t := range texts {
-		if len(tweettext.Links(t)) > 0 {
-			c.urls++
-		}
-	}
+	c := textCost{prices: prices, urls: tweettext.TweetsWithLinks(texts)}
 	c.ContainsURL = c.urls > 0
 	c.CostUSD = prices.Cost(len(texts)-c.urls, c.urls, 0, 0)
 	return c

@@ -243,12 +243,7 @@ func (s *server) withLocal(p api.Post, loc *time.Location) PostOutput {
 // costOf prices tweets (one text each) with the user's price table.
 func (s *server) costOf(texts []string) TextCost {
 	prices := s.prices()
-	urls := 0
-	for _, t := range texts {
-		if len(tweettext.Links(t)) > 0 {
-			urls++
-		}
-	}
+	urls := tweettext.TweetsWithLinks(texts)
 	return TextCost{ContainsURL: urls > 0, CostUSD: prices.Cost(len(texts)-urls, urls, 0, 0),
 		CostNotice: prices.URLNotice(urls, len(texts))}
 }

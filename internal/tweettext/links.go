@@ -29,3 +29,15 @@ func Links(text string) []Link {
 	}
 	return out
 }
+
+// TweetsWithLinks counts the texts (one per tweet) that hold a URL: X
+// bills creating such a tweet at its dearer rate (SPEC §9).
+func TweetsWithLinks(texts []string) int {
+	n := 0
+	for _, t := range texts {
+		if len(Links(t)) > 0 {
+			n++
+		}
+	}
+	return n
+}
