@@ -122,9 +122,9 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	}
 	aw := postArrayWriter{}
 	cursor := lr.after
-	sent := 0
+	sent, staleSeen := 0, 0
 	for {
-		var posts []*post.Post
+		var items []sqlstore.ListItem
 		var last sqlstore.ListCursor
 		var more bool
 		err := s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
@@ -139,7 +139,7 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 				lr.q.AccountID = a.ID
 			}
 			var err error
-			posts, last, more, err = tx.ListPage(lr.q, cursor, page)
+			items, last, more, err = tx.ListWirePage(lr.q, cursor, page)
 			return err
 		})
 		if err != nil {
@@ -152,10 +152,27 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		for _, p := range posts {
-			aw.add(s.wire(p))
+		uploads := s.changes.uploadsNow()
+		stale := 0
+		for _, it := range items {
+			if it.Post != nil {
+				stale++
+				aw.add(s.wire(it.Post))
+				continue
+			}
+			u, uploading := uploads[it.ID]
+			if !uploading {
+				aw.addJSON(it.JSON)
+				continue
+			}
+			// The upload's progress lives in memory, not in the stored
+			// form: it is the last field, so it goes before the final brace.
+			aw.addJSON(it.JSON[:len(it.JSON)-1])
+			aw.buf = appendUploadJSON(aw.buf, &u)
+			aw.buf = append(aw.buf, '}')
 		}
-		sent += len(posts)
+		sent += len(items)
+		staleSeen += stale
 		if !aw.started {
 			if lr.limit > 0 && more {
 				w.Header().Set(api.NextCursorHeader, encodeCursor(last))
@@ -174,10 +191,16 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		}
 		cursor = &last
 	}
-	if sent >= bigList {
+	if sent >= bigList || staleSeen >= wireRefillAfter {
+		// Either way the release runs FillWire first, so the next list
+		// finds these posts' wire forms stored.
 		s.mem.bigRequestDone()
 	}
 }
+
+// wireRefillAfter is how many stale posts a list meets before it has the
+// daemon store their wire forms at once rather than when it goes quiet.
+const wireRefillAfter = 256
 
 // bigList is the size of a list after which the daemon returns the memory
 // it used to the OS at once rather than when it next goes quiet.
@@ -199,6 +222,17 @@ func (a *postArrayWriter) add(p api.Post) {
 	}
 	a.n++
 	a.buf = appendPostJSON(a.buf, &p)
+}
+
+// addJSON adds a post already in its wire form.
+func (a *postArrayWriter) addJSON(j []byte) {
+	if a.n == 0 {
+		a.buf = append(a.buf, '[')
+	} else {
+		a.buf = append(a.buf, ',')
+	}
+	a.n++
+	a.buf = append(a.buf, j...)
 }
 
 func (a *postArrayWriter) finish() {
