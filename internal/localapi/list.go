@@ -123,10 +123,9 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	aw := postArrayWriter{}
 	cursor := lr.after
 	sent, staleSeen := 0, 0
+	var wbuf []byte // the stored forms of a chunk, reused by the next
 	for {
-		var items []sqlstore.ListItem
-		var last sqlstore.ListCursor
-		var more bool
+		var wp sqlstore.WirePage
 		err := s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 			if lr.account != "" && lr.q.AccountID == "" {
 				a, err := tx.Account(lr.account)
@@ -139,7 +138,7 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 				lr.q.AccountID = a.ID
 			}
 			var err error
-			items, last, more, err = tx.ListWirePage(lr.q, cursor, page)
+			wp, err = tx.ListWirePage(lr.q, cursor, page, wbuf[:0])
 			return err
 		})
 		if err != nil {
@@ -154,7 +153,7 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 		}
 		uploads := s.changes.uploadsNow()
 		stale := 0
-		for _, it := range items {
+		for _, it := range wp.Items {
 			if it.Post != nil {
 				stale++
 				aw.add(s.wire(it.Post))
@@ -171,24 +170,26 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 			aw.buf = appendUploadJSON(aw.buf, &u)
 			aw.buf = append(aw.buf, '}')
 		}
-		sent += len(items)
+		sent += len(wp.Items)
 		staleSeen += stale
 		if !aw.started {
-			if lr.limit > 0 && more {
-				w.Header().Set(api.NextCursorHeader, encodeCursor(last))
+			if lr.limit > 0 && wp.More {
+				w.Header().Set(api.NextCursorHeader, encodeCursor(wp.Last))
 			}
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
 		}
-		if lr.limit > 0 || !more {
+		if lr.limit > 0 || !wp.More {
 			aw.finish()
 		}
 		if err := aw.flush(w); err != nil {
 			return // the client went away
 		}
-		if lr.limit > 0 || !more {
+		if lr.limit > 0 || !wp.More {
 			break
 		}
+		wbuf = wp.Buf
+		last := wp.Last
 		cursor = &last
 	}
 	if sent >= bigList || staleSeen >= wireRefillAfter {
@@ -243,11 +244,12 @@ func (a *postArrayWriter) finish() {
 }
 
 // flush sends what is buffered and empties the buffer, keeping at most
-// one chunk's capacity.
+// a chunk's capacity (about 1 MB: 1,024 posts of a few hundred bytes,
+// grown by doubling).
 func (a *postArrayWriter) flush(w http.ResponseWriter) error {
 	a.started = true
 	_, err := w.Write(a.buf)
-	if cap(a.buf) > 1<<20 {
+	if cap(a.buf) > 4<<20 {
 		a.buf = nil
 	} else {
 		a.buf = a.buf[:0]

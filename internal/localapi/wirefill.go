@@ -30,19 +30,26 @@ func (s *Server) fillWire() {
 		return
 	}
 	defer s.reqs.leave()
-	for !s.stopping.Load() {
+	if err := StoreWireForms(context.Background(), s.store, s.stopping.Load); err != nil {
+		s.log.Warn("store the posts' list forms", "err", err)
+	}
+}
+
+// StoreWireForms stores the wire form of every stale post, a batch per
+// write transaction, until none is left or stop (if set) reports true.
+func StoreWireForms(ctx context.Context, store *sqlstore.Store, stop func() bool) error {
+	for stop == nil || !stop() {
 		var left int
-		err := s.store.Update(context.Background(), func(tx *sqlstore.Tx) error {
+		if err := store.Update(ctx, func(tx *sqlstore.Tx) error {
 			var err error
 			left, err = tx.FillWire(wireFillBatch, encodeWire)
 			return err
-		})
-		if err != nil {
-			s.log.Warn("store the posts' list forms", "err", err)
-			return
+		}); err != nil {
+			return err
 		}
 		if left == 0 {
-			return
+			return nil
 		}
 	}
+	return nil
 }

@@ -33,12 +33,17 @@ var (
 		WHERE list_rank = ?
 		  AND (? = '[]' OR status IN (SELECT value FROM json_each(?)))
 		  AND (? = '' OR account_id = ?)`
-	wirePageAsc = `SELECT id, list_at, json` + wirePageFilter + `
+	wireAsc = wirePageFilter + `
 		  AND (list_at, id) > (?, ?) AND list_at < ?
 		ORDER BY list_at, id LIMIT ?`
-	wirePageDesc = `SELECT id, list_at, json` + wirePageFilter + `
+	wireDesc = wirePageFilter + `
 		  AND (list_at, id) < (?, ?) AND list_at >= ?
 		ORDER BY list_at DESC, id DESC LIMIT ?`
+	// With stale posts to merge in, each row's time is read; with none, a
+	// page reads only id and json (a column fewer per post) and the
+	// cursor's time once.
+	wirePageAsc, wirePageDesc         = `SELECT id, json, list_at` + wireAsc, `SELECT id, json, list_at` + wireDesc
+	wireOnlyPageAsc, wireOnlyPageDesc = `SELECT id, json` + wireAsc, `SELECT id, json` + wireDesc
 	// The stale posts of a page, found from the (few) stale ids: CROSS
 	// JOIN keeps SQLite from scanning posts_list instead.
 	stalePageFilter = ` FROM post_wire_stale s CROSS JOIN posts p ON p.id = s.id
@@ -64,16 +69,32 @@ type wireRow struct {
 	off, n int
 }
 
+// WirePage is a page of ListWirePage.
+type WirePage struct {
+	Items []ListItem
+	Last  ListCursor // the cursor of the last item
+	More  bool       // further posts match
+	// Buf holds the items' stored forms; pass it (emptied) to the next
+	// call once they are written, so a long list reuses one buffer.
+	Buf []byte
+}
+
 // ListWirePage is ListPage in wire forms: the same posts in the same
 // order with the same cursor, each as its stored JSON when that is
-// current, else as the post read from its columns.
-func (t *Tx) ListWirePage(q ListQuery, after *ListCursor, n int) (items []ListItem, last ListCursor, more bool, err error) {
+// current, else as the post read from its columns. The stored forms are
+// appended to buf.
+func (t *Tx) ListWirePage(q ListQuery, after *ListCursor, n int, buf []byte) (WirePage, error) {
+	items, last, more, buf, err := t.listWirePage(q, after, n, buf)
+	return WirePage{Items: items, Last: last, More: more, Buf: buf}, err
+}
+
+func (t *Tx) listWirePage(q ListQuery, after *ListCursor, n int, buf []byte) (items []ListItem, last ListCursor, more bool, _ []byte, err error) {
 	if n <= 0 {
-		return nil, ListCursor{}, false, fmt.Errorf("list posts: page size %d", n)
+		return nil, ListCursor{}, false, buf, fmt.Errorf("list posts: page size %d", n)
 	}
-	var stale int
-	if err := t.queryRow(`SELECT count(*) FROM post_wire_stale`).Scan(&stale); err != nil {
-		return nil, ListCursor{}, false, fmt.Errorf("list posts: count stale wire forms: %w", mapErr(err))
+	stale, err := t.CountStaleWire()
+	if err != nil {
+		return nil, ListCursor{}, false, buf, fmt.Errorf("list posts: %w", err)
 	}
 	if stale > wireStaleMax {
 		posts, last, more, err := t.ListPage(q, after, n)
@@ -81,10 +102,9 @@ func (t *Tx) ListWirePage(q ListQuery, after *ListCursor, n int) (items []ListIt
 		for i, p := range posts {
 			items[i] = ListItem{ID: p.ID, Post: p}
 		}
-		return items, last, more, err
+		return items, last, more, buf, err
 	}
 	pl := planPage(q, after)
-	var buf []byte
 	var rows []wireRow
 	for rank := pl.start; rank <= RankOther && len(rows) <= n; rank++ {
 		if !pl.want[rank] {
@@ -92,17 +112,22 @@ func (t *Tx) ListWirePage(q ListQuery, after *ListCursor, n int) (items []ListIt
 		}
 		desc := rank == RankOther
 		wireQ, staleQ := wirePageAsc, stalePageAsc
-		if desc {
+		switch {
+		case desc && stale == 0:
+			wireQ = wireOnlyPageDesc
+		case desc:
 			wireQ, staleQ = wirePageDesc, stalePageDesc
+		case stale == 0:
+			wireQ = wireOnlyPageAsc
 		}
 		args := pl.args(rank, n+1-len(rows))
 		var stored, unstored []wireRow
 		if stored, buf, err = t.scanWireRows(wireQ, args, rank, buf); err != nil {
-			return nil, ListCursor{}, false, err
+			return nil, ListCursor{}, false, buf, err
 		}
 		if stale > 0 {
 			if unstored, _, err = t.scanWireRows(staleQ, args, rank, nil); err != nil {
-				return nil, ListCursor{}, false, err
+				return nil, ListCursor{}, false, buf, err
 			}
 		}
 		rows = mergeWireRows(rows, stored, unstored, desc, n+1)
@@ -111,10 +136,15 @@ func (t *Tx) ListWirePage(q ListQuery, after *ListCursor, n int) (items []ListIt
 		rows, more = rows[:n], true
 	}
 	if len(rows) == 0 {
-		return nil, ListCursor{}, false, nil
+		return nil, ListCursor{}, false, buf, nil
 	}
 	lr := rows[len(rows)-1]
 	last = ListCursor{Rank: lr.rank, At: lr.at, ID: lr.id}
+	if stale == 0 {
+		if err := t.queryRow(`SELECT list_at FROM post_wire WHERE id = ?`, lr.id).Scan(&last.At); err != nil {
+			return nil, ListCursor{}, false, buf, fmt.Errorf("list posts: %w", mapErr(err))
+		}
+	}
 	items = make([]ListItem, len(rows))
 	var staleIDs []int64
 	for i, r := range rows {
@@ -128,21 +158,22 @@ func (t *Tx) ListWirePage(q ListQuery, after *ListCursor, n int) (items []ListIt
 	if len(staleIDs) > 0 {
 		posts, err := t.postsByID(staleIDs)
 		if err != nil {
-			return nil, ListCursor{}, false, err
+			return nil, ListCursor{}, false, buf, err
 		}
 		for i := range items {
 			if items[i].JSON == nil {
 				if items[i].Post = posts[items[i].ID]; items[i].Post == nil {
-					return nil, ListCursor{}, false, fmt.Errorf("list posts: post %d vanished inside a read", items[i].ID)
+					return nil, ListCursor{}, false, buf, fmt.Errorf("list posts: post %d vanished inside a read", items[i].ID)
 				}
 			}
 		}
 	}
-	return items, last, more, nil
+	return items, last, more, buf, nil
 }
 
-// scanWireRows runs a wire or stale page query. A wire row's JSON is
-// appended to buf (a stale query has no JSON column: its rows get n = -1).
+// scanWireRows runs a page query of post_wire (id, json and maybe
+// list_at: the JSON is appended to buf) or of the stale posts (id and
+// list_at: the rows get n = -1).
 func (t *Tx) scanWireRows(query string, args []any, rank int, buf []byte) ([]wireRow, []byte, error) {
 	rows, err := t.query(query, args...)
 	if err != nil {
@@ -157,12 +188,18 @@ func (t *Tx) scanWireRows(query string, args []any, rank int, buf []byte) ([]wir
 	var raw sql.RawBytes
 	for rows.Next() {
 		r := wireRow{rank: rank, n: -1}
-		if len(cols) == 3 {
-			err = rows.Scan(&r.id, &r.at, &raw)
+		raw = nil
+		switch {
+		case cols[1] != "json":
+			err = rows.Scan(&r.id, &r.at)
+		case len(cols) == 3:
+			err = rows.Scan(&r.id, &raw, &r.at)
+		default:
+			err = rows.Scan(&r.id, &raw)
+		}
+		if raw != nil {
 			r.off, r.n = len(buf), len(raw)
 			buf = append(buf, raw...)
-		} else {
-			err = rows.Scan(&r.id, &r.at)
 		}
 		if err != nil {
 			return nil, buf, fmt.Errorf("list posts: %w", mapErr(err))
@@ -224,6 +261,15 @@ func (t *Tx) postsByID(ids []int64) (map[int64]*post.Post, error) {
 	return byID, nil
 }
 
+// CountStaleWire is how many posts have no stored wire form.
+func (t *Tx) CountStaleWire() (int, error) {
+	var n int
+	if err := t.queryRow(`SELECT count(*) FROM post_wire_stale`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count stale wire forms: %w", mapErr(err))
+	}
+	return n, nil
+}
+
 // FillWire stores the wire form, made by encode, of up to n stale posts,
 // and returns how many posts stay stale. It reads and writes in the one
 // write transaction, so what it stores is the post as it stands.
@@ -266,8 +312,5 @@ func (t *Tx) FillWire(n int, encode func(*post.Post) []byte) (remaining int, err
 	if _, err := t.exec(`DELETE FROM post_wire_stale WHERE id IN (SELECT value FROM json_each(?))`, string(idsJSON)); err != nil {
 		return 0, fmt.Errorf("fill wire forms: %w", mapErr(err))
 	}
-	if err := t.queryRow(`SELECT count(*) FROM post_wire_stale`).Scan(&remaining); err != nil {
-		return 0, fmt.Errorf("fill wire forms: %w", mapErr(err))
-	}
-	return remaining, nil
+	return t.CountStaleWire()
 }

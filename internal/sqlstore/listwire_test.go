@@ -258,7 +258,7 @@ func TestListWirePageMatchesListPage(t *testing.T) {
 	}
 	from, to := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
 	queries = append(queries, ListQuery{From: &from, To: &to})
-	var storedSeen, staleSeen int
+	var storedSeen, staleSeen, allStored int
 	for round := range 60 {
 		for range 1 + rng.IntN(8) {
 			if err := s.Update(ctx, func(tx *Tx) error {
@@ -271,7 +271,13 @@ func TestListWirePageMatchesListPage(t *testing.T) {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
-		if rng.IntN(3) > 0 {
+		switch rng.IntN(4) {
+		case 0:
+			if left := fillWire(t, s, 1<<20); left != 0 {
+				t.Fatalf("%d stale after filling every one", left)
+			}
+			allStored++ // pages read without a merge
+		case 1, 2:
 			fillWire(t, s, rng.IntN(200))
 		}
 		q := queries[rng.IntN(len(queries))]
@@ -283,10 +289,11 @@ func TestListWirePageMatchesListPage(t *testing.T) {
 			}
 			var more bool
 			err := s.View(ctx, func(tx *Tx) error {
-				items, lastW, moreW, err := tx.ListWirePage(q, afterW, n)
+				wp, err := tx.ListWirePage(q, afterW, n, nil)
 				if err != nil {
 					return err
 				}
+				items, lastW, moreW := wp.Items, wp.Last, wp.More
 				posts, lastP, moreP, err := tx.ListPage(q, afterP, n)
 				if err != nil {
 					return err
@@ -326,8 +333,8 @@ func TestListWirePageMatchesListPage(t *testing.T) {
 			}
 		}
 	}
-	if storedSeen < 1000 || staleSeen < 100 {
-		t.Errorf("the walks saw %d stored and %d stale forms: too few of one kind to show the merge", storedSeen, staleSeen)
+	if storedSeen < 1000 || staleSeen < 100 || allStored < 5 {
+		t.Errorf("the walks saw %d stored and %d stale forms, %d with none stale: too few of one kind", storedSeen, staleSeen, allStored)
 	}
 }
 
@@ -351,10 +358,11 @@ func TestListWirePageManyStale(t *testing.T) {
 	}
 	fillWire(t, s, 200) // some stored, more than wireStaleMax stale
 	if err := s.View(ctx, func(tx *Tx) error {
-		items, lastW, moreW, err := tx.ListWirePage(ListQuery{}, nil, 500)
+		wp, err := tx.ListWirePage(ListQuery{}, nil, 500, nil)
 		if err != nil {
 			return err
 		}
+		items, lastW, moreW := wp.Items, wp.Last, wp.More
 		posts, lastP, moreP, err := tx.ListPage(ListQuery{}, nil, 500)
 		if err != nil {
 			return err
@@ -374,8 +382,8 @@ func TestListWirePageManyStale(t *testing.T) {
 	for fillWire(t, s, 500) > 0 {
 	}
 	if err := s.View(ctx, func(tx *Tx) error {
-		items, _, _, err := tx.ListWirePage(ListQuery{}, nil, 500)
-		for _, it := range items {
+		wp, err := tx.ListWirePage(ListQuery{}, nil, 500, nil)
+		for _, it := range wp.Items {
 			if it.JSON == nil {
 				t.Fatalf("post %d not read from its stored form after every form was stored", it.ID)
 			}
