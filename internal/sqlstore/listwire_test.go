@@ -175,6 +175,23 @@ func TestEveryWriteStalesTheWireForm(t *testing.T) {
 		t.Errorf("after a login that keeps the username: stored %v, stale %v", stored, stale)
 	}
 
+	// A row moved from one post to another makes both stale: the one it
+	// left as well as the one it joined.
+	move := func(what, stmt string, args ...any) {
+		t.Helper()
+		fillWire(t, s, 1000)
+		if err := s.Update(ctx, func(tx *Tx) error { _, err := tx.exec(stmt, args...); return err }); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for _, id := range []int64{root, other} {
+			if stored, stale := wireState(t, s, id); stored || !stale {
+				t.Errorf("after %s: post %d: stored %v, stale %v; want it stale", what, id, stored, stale)
+			}
+		}
+	}
+	move("a media row moved to another post", `UPDATE media SET post_id = ? WHERE id = ?`, other, mediaID)
+	move("a thread row moved to another post", `UPDATE posts SET parent_post_id = ? WHERE id = ?`, other, child)
+
 	// A deleted post leaves neither.
 	if err := s.Update(ctx, func(tx *Tx) error { _, err := tx.exec(`DELETE FROM posts WHERE id = ?`, root); return err }); err != nil {
 		t.Fatal(err)
