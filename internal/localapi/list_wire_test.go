@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -249,5 +251,30 @@ func TestListServesNoFormOfAnotherEncoding(t *testing.T) {
 	s.useWireFormat(ctx)
 	if n := staleWireForms(t, st); n != 0 {
 		t.Fatalf("a start in the same format left %d posts stale", n)
+	}
+}
+
+// With the database file gone the daemon logs that once (CheckDB), not
+// again each time the API goes quiet and it would store wire forms.
+func TestFillWireQuietWhenDatabaseGone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "psn.db")
+	st, err := sqlstore.Open(ctx, path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	s := New(Config{Store: st, DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	s.fillWire()
+	s.fillWire()
+	if logged.Len() != 0 {
+		t.Errorf("fills with the database gone logged:\n%s", logged.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -79,7 +80,10 @@ func (s *Server) fillWire() {
 		return
 	}
 	defer s.reqs.leave()
-	if err := StoreWireForms(context.Background(), s.store, s.stopping.Load); err != nil {
+	err := StoreWireForms(context.Background(), s.store, s.stopping.Load)
+	// A database file gone is logged once, by CheckDB; this runs after
+	// every request.
+	if err != nil && !errors.Is(err, sqlstore.ErrDatabaseGone) {
 		s.log.Warn("store the posts' list forms", "err", err)
 	}
 }
