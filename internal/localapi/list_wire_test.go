@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -170,5 +172,109 @@ func TestListWireFormsAsWritten(t *testing.T) {
 	checkEach(mixed)
 	if !bytes.Contains(mixed, []byte(`"upload":{"sent":1,"total":2}}`)) || !bytes.Contains(mixed, []byte(`"upload":{"sent":5,"total":15}}`)) {
 		t.Error("the uploads in progress are not in the list")
+	}
+}
+
+// The forms another psnd stored — one whose list JSON differs, after an
+// upgrade or a downgrade — are not served: at start the daemon finds them
+// in another format and has every post encoded again, and lists, before
+// and after that, are what this psnd's GET of each post answers.
+func TestListServesNoFormOfAnotherEncoding(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "psn.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC)
+	if _, err := sqlstoretest.SeedPosts(ctx, st, sqlstoretest.Spec{
+		Posts: 40, ThreadEvery: 5, ThreadLen: 2, Status: sqlstoretest.Mix,
+		At: func(i int) time.Time { return base.Add(time.Duration(i) * time.Hour) },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Another psnd's encoding: a field this one does not write.
+	other := func(p *post.Post) []byte {
+		w := wirePost(p)
+		return append(bytes.TrimSuffix(appendPostJSON(nil, &w), []byte("}")), `,"from_another_psnd":true}`...)
+	}
+	if err := st.Update(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.FillWire(1000, other)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Store: st, DataDir: t.TempDir()})
+	t.Cleanup(func() { <-s.Drain() }) // before the store closes: no fill after
+	s.Start(ctx)
+	h := s.Handler()
+	get := func(path string) []byte {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://psnd"+path, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.Bytes()
+	}
+	check := func(when string) {
+		t.Helper()
+		var items []json.RawMessage
+		if err := json.Unmarshal(get(api.PathPosts), &items); err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 40 {
+			t.Fatalf("%s: %d posts listed, want 40", when, len(items))
+		}
+		for _, it := range items {
+			var p struct{ ID int64 }
+			if err := json.Unmarshal(it, &p); err != nil {
+				t.Fatal(err)
+			}
+			one := bytes.TrimSuffix(get(fmt.Sprintf("%s/%d", api.PathPosts, p.ID)), []byte("\n"))
+			if !bytes.Equal(it, one) {
+				t.Fatalf("%s: post %d listed as\n%s\nits own GET:\n%s", when, p.ID, it, one)
+			}
+		}
+	}
+	check("after start")
+	s.fillWire()
+	if n := staleWireForms(t, st); n != 0 {
+		t.Fatalf("%d stale after a fill", n)
+	}
+	check("after a fill")
+
+	// A start of the same psnd keeps what it stored.
+	s.useWireFormat(ctx)
+	if n := staleWireForms(t, st); n != 0 {
+		t.Fatalf("a start in the same format left %d posts stale", n)
+	}
+}
+
+// With the database file gone the daemon logs that once (CheckDB), not
+// again each time the API goes quiet and it would store wire forms.
+func TestFillWireQuietWhenDatabaseGone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "psn.db")
+	st, err := sqlstore.Open(ctx, path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	s := New(Config{Store: st, DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	s.fillWire()
+	s.fillWire()
+	if logged.Len() != 0 {
+		t.Errorf("fills with the database gone logged:\n%s", logged.String())
 	}
 }

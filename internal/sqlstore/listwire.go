@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/psnd/psnd/internal/post"
@@ -313,4 +314,31 @@ func (t *Tx) FillWire(n int, encode func(*post.Post) []byte) (remaining int, err
 		return 0, fmt.Errorf("fill wire forms: %w", mapErr(err))
 	}
 	return t.CountStaleWire()
+}
+
+// UseWireFormat makes format the encoding of the stored wire forms. When
+// the forms were stored in another format (by an older or newer psnd) or
+// in an unknown one, every stored form is dropped and every root post
+// marked stale, in this transaction: a list then reads them from their
+// columns until FillWire has encoded them again. reset reports that.
+func (t *Tx) UseWireFormat(format string) (reset bool, err error) {
+	var stored string
+	switch err := t.queryRow(`SELECT format FROM post_wire_format WHERE id = 1`).Scan(&stored); {
+	case err == nil && stored == format:
+		return false, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("read the wire forms' format: %w", mapErr(err))
+	}
+	if _, err := t.exec(`DELETE FROM post_wire`); err != nil {
+		return false, fmt.Errorf("reset the wire forms: %w", mapErr(err))
+	}
+	if _, err := t.exec(`INSERT INTO post_wire_stale (id) SELECT id FROM posts
+		WHERE parent_post_id IS NULL AND id NOT IN (SELECT id FROM post_wire_stale)`); err != nil {
+		return false, fmt.Errorf("reset the wire forms: %w", mapErr(err))
+	}
+	if _, err := t.exec(`INSERT INTO post_wire_format (id, format) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET format = excluded.format`, format); err != nil {
+		return false, fmt.Errorf("reset the wire forms: %w", mapErr(err))
+	}
+	return true, nil
 }

@@ -175,6 +175,23 @@ func TestEveryWriteStalesTheWireForm(t *testing.T) {
 		t.Errorf("after a login that keeps the username: stored %v, stale %v", stored, stale)
 	}
 
+	// A row moved from one post to another makes both stale: the one it
+	// left as well as the one it joined.
+	move := func(what, stmt string, args ...any) {
+		t.Helper()
+		fillWire(t, s, 1000)
+		if err := s.Update(ctx, func(tx *Tx) error { _, err := tx.exec(stmt, args...); return err }); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for _, id := range []int64{root, other} {
+			if stored, stale := wireState(t, s, id); stored || !stale {
+				t.Errorf("after %s: post %d: stored %v, stale %v; want it stale", what, id, stored, stale)
+			}
+		}
+	}
+	move("a media row moved to another post", `UPDATE media SET post_id = ? WHERE id = ?`, other, mediaID)
+	move("a thread row moved to another post", `UPDATE posts SET parent_post_id = ? WHERE id = ?`, other, child)
+
 	// A deleted post leaves neither.
 	if err := s.Update(ctx, func(tx *Tx) error { _, err := tx.exec(`DELETE FROM posts WHERE id = ?`, root); return err }); err != nil {
 		t.Fatal(err)
@@ -389,6 +406,55 @@ func TestListWirePageManyStale(t *testing.T) {
 			}
 		}
 		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A root row replaced (INSERT OR REPLACE, as a person may write with
+// sqlite3) deletes the old row without its delete triggers: the insert
+// must still drop the old stored form, or the post would be both stored
+// and stale, and listed twice.
+func TestReplacedRootIsListedOnce(t *testing.T) {
+	s := openTemp(t)
+	twoAccounts(t, s)
+	ctx := context.Background()
+	var id int64
+	if err := s.Update(ctx, func(tx *Tx) error {
+		res, err := tx.exec(`INSERT INTO posts (account_id, content, status, run_id, created_at, updated_at)
+			VALUES ('1', 'before', 'draft', 'r', '2026-11-27T09:00:00.000Z', '2026-11-27T09:00:00.000Z')`)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fillWire(t, s, 1000)
+	if err := s.Update(ctx, func(tx *Tx) error {
+		_, err := tx.exec(`INSERT OR REPLACE INTO posts (id, account_id, content, status, run_id, created_at, updated_at)
+			VALUES (?, '1', 'after', 'draft', 'r', '2026-11-27T09:00:00.000Z', '2026-11-27T09:00:00.000Z')`, id)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if stored, stale := wireState(t, s, id); stored || !stale {
+		t.Errorf("after the row was replaced: stored %v, stale %v; want it stale only", stored, stale)
+	}
+	if err := s.View(ctx, func(tx *Tx) error {
+		wp, err := tx.ListWirePage(ListQuery{}, nil, 10, nil)
+		if err != nil {
+			return err
+		}
+		if len(wp.Items) != 1 || wp.Items[0].Post == nil || wp.Items[0].Post.Tweets[0].Text != "after" {
+			var ids []int64
+			for _, it := range wp.Items {
+				ids = append(ids, it.ID)
+			}
+			t.Errorf("listed posts %v, want post %d once, as it stands", ids, id)
+		}
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
