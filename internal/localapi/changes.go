@@ -2,6 +2,7 @@ package localapi
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"
@@ -53,6 +54,16 @@ func (c *changes) upload(id int64) *api.Upload {
 		return &u
 	}
 	return nil
+}
+
+// uploadsNow is a copy of the uploads in progress (nil when there are none).
+func (c *changes) uploadsNow() map[int64]api.Upload {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.uploads) == 0 {
+		return nil
+	}
+	return maps.Clone(c.uploads)
 }
 
 // postChanged wakes the scheduler and any reader waiting on a post.

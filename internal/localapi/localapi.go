@@ -135,8 +135,15 @@ func New(c Config) *Server {
 	return s
 }
 
-// Start tidies what an earlier run left in the media directory.
-func (s *Server) Start(ctx context.Context) { s.media.startup(ctx) }
+// Start tidies what an earlier run left in the media directory, drops the
+// wire forms another psnd's encoding stored, and arms the quiet-time work
+// (memory.go), which stores the wire forms of posts an older psnd, an
+// import or the scheduler left stale.
+func (s *Server) Start(ctx context.Context) {
+	s.media.startup(ctx)
+	s.useWireFormat(ctx)
+	s.mem.arm()
+}
 
 // Handler is the API's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }

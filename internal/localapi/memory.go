@@ -21,15 +21,19 @@ const memQuiet = 5 * time.Second
 // created through the API the daemon stayed at 25 MB for minutes, and the
 // scavenger's trickle cost CPU in every idle minute. One release when the
 // API goes quiet does it all at once and then leaves the daemon asleep.
+//
+// Before it, the daemon stores the wire forms of the posts written since
+// (fill): that work leaves garbage of its own, which the release takes.
 type memRelease struct {
 	store   *sqlstore.Store
+	fill    func()
 	mu      sync.Mutex
 	timer   *time.Timer
 	running atomic.Bool
 }
 
-func newMemRelease(store *sqlstore.Store) *memRelease {
-	return &memRelease{store: store}
+func newMemRelease(store *sqlstore.Store, fill func()) *memRelease {
+	return &memRelease{store: store, fill: fill}
 }
 
 // track arms the release after each request: it runs memQuiet after the
@@ -37,14 +41,21 @@ func newMemRelease(store *sqlstore.Store) *memRelease {
 func (m *memRelease) track(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
-		m.mu.Lock()
-		if m.timer == nil {
-			m.timer = time.AfterFunc(memQuiet, m.release)
-		} else {
-			m.timer.Reset(memQuiet)
-		}
-		m.mu.Unlock()
+		m.arm()
 	})
+}
+
+// arm runs the release memQuiet from now, unless a request comes first.
+// The daemon also arms it at start, for the posts an older psnd (or the
+// scheduler, while no request came) left without a stored wire form.
+func (m *memRelease) arm() {
+	m.mu.Lock()
+	if m.timer == nil {
+		m.timer = time.AfterFunc(memQuiet, m.release)
+	} else {
+		m.timer.Reset(memQuiet)
+	}
+	m.mu.Unlock()
 }
 
 // bigRequestDone releases at once, in the background: a large answer
@@ -56,6 +67,9 @@ func (m *memRelease) release() {
 		return // one at a time; the next quiet period catches up
 	}
 	defer m.running.Store(false)
+	if m.fill != nil {
+		m.fill()
+	}
 	m.store.ReleaseIdle()
 	debug.FreeOSMemory()
 }

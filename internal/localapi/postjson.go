@@ -62,12 +62,17 @@ func appendPostJSON(b []byte, p *api.Post) []byte {
 		b = appendJSONStrings(b, p.Warnings)
 	}
 	if p.Upload != nil {
-		b = append(b, `,"upload":{"sent":`...)
-		b = strconv.AppendInt(b, p.Upload.Sent, 10)
-		b = append(b, `,"total":`...)
-		b = strconv.AppendInt(b, p.Upload.Total, 10)
-		b = append(b, '}')
+		b = appendUploadJSON(b, p.Upload)
 	}
+	return append(b, '}')
+}
+
+// appendUploadJSON appends the upload field, with its leading comma.
+func appendUploadJSON(b []byte, u *api.Upload) []byte {
+	b = append(b, `,"upload":{"sent":`...)
+	b = strconv.AppendInt(b, u.Sent, 10)
+	b = append(b, `,"total":`...)
+	b = strconv.AppendInt(b, u.Total, 10)
 	return append(b, '}')
 }
 

@@ -99,54 +99,21 @@ func (t *Tx) ListPage(q ListQuery, after *ListCursor, n int) (posts []*post.Post
 	if n <= 0 {
 		return nil, ListCursor{}, false, fmt.Errorf("list posts: page size %d", n)
 	}
-	want := [3]bool{}
-	for _, s := range q.Statuses {
-		want[RankOf(s, "")] = true
-		if s == post.StatusScheduled {
-			want[RankOf(s, post.SubAtRisk)] = true // at-risk and held posts list first
-		}
-	}
-	if len(q.Statuses) == 0 {
-		want = [3]bool{true, true, true}
-	}
-	statuses := "[]"
-	if len(q.Statuses) > 0 {
-		b, _ := json.Marshal(q.Statuses)
-		statuses = string(b)
-	}
-	from, to := "", "~" // before and after every stored time
-	if q.From != nil {
-		from = fmtTime(*q.From)
-	}
-	if q.To != nil {
-		to = fmtTime(*q.To)
-	}
-	start := RankAttention
-	if after != nil {
-		start = after.Rank
-	}
+	pl := planPage(q, after)
 	names, err := t.usernames()
 	if err != nil {
 		return nil, ListCursor{}, false, err
 	}
 	var ats []string
-	for rank := start; rank <= RankOther && len(posts) <= n; rank++ {
-		if !want[rank] {
+	for rank := pl.start; rank <= RankOther && len(posts) <= n; rank++ {
+		if !pl.want[rank] {
 			continue
 		}
-		// The scan starts after (cAt, cID) and stops at bound. An id of 0
-		// sorts before every post of its time: (from, 0) starts at from
-		// inclusive, (to, 0) descending starts just before to.
-		stmt, cAt, cID, bound := listPageAsc, from, int64(0), to
+		stmt := listPageAsc
 		if rank == RankOther {
-			stmt, cAt, cID, bound = listPageDesc, to, 0, from
+			stmt = listPageDesc
 		}
-		if after != nil && after.Rank == rank {
-			if rank == RankOther && after.At < to || rank != RankOther && after.At >= from {
-				cAt, cID = after.At, after.ID
-			}
-		}
-		rows, err := t.query(stmt, rank, statuses, statuses, q.AccountID, q.AccountID, cAt, cID, bound, n+1-len(posts))
+		rows, err := t.query(stmt, pl.args(rank, n+1-len(posts))...)
 		if err != nil {
 			return nil, ListCursor{}, false, fmt.Errorf("list posts: %w", mapErr(err))
 		}
@@ -172,6 +139,62 @@ func (t *Tx) ListPage(q ListQuery, after *ListCursor, n int) (posts []*post.Post
 		return nil, ListCursor{}, false, err
 	}
 	return posts, last, more, nil
+}
+
+// pagePlan is what a page of a list scans: the sections its statuses
+// list in, the filters as query arguments, and the section it starts in.
+type pagePlan struct {
+	q        ListQuery
+	after    *ListCursor
+	want     [3]bool
+	statuses string // JSON array of the statuses; "[]" for all
+	from, to string // the time bounds as stored; "" and "~" when open
+	start    int
+}
+
+func planPage(q ListQuery, after *ListCursor) pagePlan {
+	pl := pagePlan{q: q, after: after, statuses: "[]", from: "", to: "~"} // "" and "~" sort before and after every stored time
+	for _, s := range q.Statuses {
+		pl.want[RankOf(s, "")] = true
+		if s == post.StatusScheduled {
+			pl.want[RankOf(s, post.SubAtRisk)] = true // at-risk and held posts list first
+		}
+	}
+	if len(q.Statuses) == 0 {
+		pl.want = [3]bool{true, true, true}
+	} else {
+		b, _ := json.Marshal(q.Statuses)
+		pl.statuses = string(b)
+	}
+	if q.From != nil {
+		pl.from = fmtTime(*q.From)
+	}
+	if q.To != nil {
+		pl.to = fmtTime(*q.To)
+	}
+	pl.start = RankAttention
+	if after != nil {
+		pl.start = after.Rank
+	}
+	return pl
+}
+
+// args are the arguments of a page query of section rank (listPageAsc,
+// listPageDesc and their kin) that reads up to limit rows. The scan starts
+// after (cAt, cID) and stops at bound. An id of 0 sorts before every post
+// of its time: (from, 0) starts at from inclusive, (to, 0) descending
+// starts just before to.
+func (pl pagePlan) args(rank, limit int) []any {
+	cAt, cID, bound := pl.from, int64(0), pl.to
+	if rank == RankOther {
+		cAt, cID, bound = pl.to, 0, pl.from
+	}
+	if a := pl.after; a != nil && a.Rank == rank {
+		if rank == RankOther && a.At < pl.to || rank != RankOther && a.At >= pl.from {
+			cAt, cID = a.At, a.ID
+		}
+	}
+	return []any{rank, pl.statuses, pl.statuses, pl.q.AccountID, pl.q.AccountID, cAt, cID, bound, limit}
 }
 
 // usernames maps account ids to usernames, for the posts of a page.
