@@ -24,7 +24,8 @@ const xLatency = 50 * time.Millisecond
 // user meets it: each op is a fresh daemon whose access token comes from
 // the database (sealed with the data key, read and decrypted by the real
 // token source, as after `psnd auth login`), publishing to the fake X
-// over loopback HTTP with xLatency per create and X's rate-limit headers
+// over loopback HTTP, through the daemon's own HTTP client, with
+// xLatency per create and X's rate-limit headers
 // on every answer (a limit high enough not to refuse: the headers are
 // parsed, the burst is not throttled). all-ms is when the last create
 // was answered after the due instant; cpu-ms the whole process's CPU per
@@ -86,7 +87,9 @@ func burstRealTokens(b *testing.B, workers int) {
 			b.Fatal(err)
 		}
 		cfg.Env.APIURL = srv.URL
-		cfg.XHTTPClient = srv.Client()
+		// XHTTPClient stays nil: the daemon's own X client, as a user
+		// has it (srv.Client()'s transport would keep 2 idle connections
+		// and dial again for most creates).
 		cfg.Workers = workers
 		d := startBenchDaemon(b, cfg)
 		if time.Now().After(due) {

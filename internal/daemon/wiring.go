@@ -45,7 +45,7 @@ type sleeper interface {
 func (d *Daemon) newXClient(e xEdge) (*xapi.Client, error) {
 	hc := e.http
 	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
+		hc = &http.Client{Timeout: 2 * time.Minute, Transport: xTransport(d.cfg.Workers)}
 	}
 	var sleep func(ctx context.Context, d time.Duration) error
 	if s, ok := d.clock.(sleeper); ok {
@@ -53,6 +53,21 @@ func (d *Daemon) newXClient(e xEdge) (*xapi.Client, error) {
 	}
 	return xapi.New(xapi.Config{BaseURL: d.cfg.Env.APIURL, HTTPClient: hc, Logger: d.log, Clock: d.clock,
 		Sleep: sleep, UserAgent: "psnd/" + d.cfg.Version})
+}
+
+// xTransport is the default transport with room to keep a connection to X
+// open for each publish worker. http.DefaultTransport keeps 2 idle
+// connections per host and closes the rest as each answer is read: in a
+// burst of creates, each worker's next request then dialled (and, to
+// api.x.com, shook hands over TLS) again, for every post.
+func xTransport(workers int) *http.Transport {
+	if workers <= 0 {
+		workers = publishing.DefaultWorkers
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(workers, t.MaxIdleConnsPerHost)
+	t.MaxIdleConns = max(workers, t.MaxIdleConns)
+	return t
 }
 
 // setupX builds the publisher and the scheduler around the X client.

@@ -65,9 +65,11 @@ type SourceConfig struct {
 // token is returned, under a context the caller's cancellation cannot
 // abort, so a refresh token X has spent is never lost nor presented twice.
 //
-// No token is cached in memory: each call reads the account's row (one
-// indexed read and an AES-GCM open), so a login, a logout or a restart is
-// seen at once.
+// No token is cached in memory: each call is answered by a read of the
+// account's row (one indexed read and an AES-GCM open) that began after
+// the call did, so a login, a logout or a restart is seen at once. Calls
+// made while a read is under way share the next one (see sharedRead): a
+// burst of publishes costs a few reads, not one each.
 type Source struct {
 	store    *sqlstore.Store
 	keys     KeySource
@@ -86,6 +88,10 @@ type Source struct {
 
 	mu    sync.Mutex
 	accts map[string]*account
+
+	// readHook, if set (tests), runs after each shared read, before its
+	// callers are answered.
+	readHook func(accountID string)
 }
 
 // account serialises one account's refreshes. sem is a one-slot lock that
@@ -96,6 +102,22 @@ type account struct {
 	// (the database failed): the next caller commits them instead of
 	// presenting the spent refresh token again.
 	pending *pendingCommit
+
+	// Reads shared by concurrent Token calls (sharedRead). rsem lets one
+	// read run at a time; next collects the callers waiting for the read
+	// after it.
+	rsem chan struct{}
+	rmu  sync.Mutex
+	next *sharedRead
+}
+
+// sharedRead is one read of an account's tokens and the callers it
+// answers, all of which called before it began.
+type sharedRead struct {
+	done    chan struct{}
+	callers int // joined so far (tests wait on it)
+	cur     current
+	err     error
 }
 
 type pendingCommit struct {
@@ -186,18 +208,18 @@ func (s *Source) Prove(ctx context.Context, accountID string) error {
 }
 
 func (s *Source) get(ctx context.Context, accountID, stale string, force bool) (string, error) {
-	key, err := s.key()
-	if err != nil {
-		return "", err
-	}
 	if !force {
-		cur, err := s.read(ctx, key, accountID)
+		cur, err := s.readShared(ctx, accountID)
 		if err != nil {
 			return "", err
 		}
 		if s.usable(cur) {
 			return cur.access.Reveal(), nil
 		}
+	}
+	key, err := s.key()
+	if err != nil {
+		return "", err
 	}
 	mode := refreshIfUnusable
 	if force {
@@ -229,7 +251,7 @@ func (s *Source) acct(id string) *account {
 	defer s.mu.Unlock()
 	a := s.accts[id]
 	if a == nil {
-		a = &account{sem: make(chan struct{}, 1)}
+		a = &account{sem: make(chan struct{}, 1), rsem: make(chan struct{}, 1)}
 		s.accts[id] = a
 	}
 	return a
@@ -285,6 +307,57 @@ func (s *Source) locked(ctx context.Context, key secrets.Key, accountID, stale s
 		}
 	}
 	return s.refresh(ctx, key, a, cur)
+}
+
+// readShared is key and read for Token, shared with the concurrent calls:
+// the caller joins the read that begins next, one read of the account
+// runs at a time, and its answer (tokens or error) goes to every caller
+// that joined it. Each caller thus sees the row as it was after its call
+// began, as with a read of its own, while a burst of calls (a thousand
+// posts due at once, each asking for the same account's token) costs a
+// handful of reads and decrypts instead of one per call. The tokens are
+// handed out read-only (Secret is immutable), so sharing them is safe.
+func (s *Source) readShared(ctx context.Context, accountID string) (current, error) {
+	a := s.acct(accountID)
+	for {
+		a.rmu.Lock()
+		r := a.next
+		if r == nil {
+			r = &sharedRead{done: make(chan struct{})}
+			a.next = r
+		}
+		r.callers++
+		a.rmu.Unlock()
+		select {
+		case <-r.done:
+		case a.rsem <- struct{}{}:
+			a.rmu.Lock()
+			lead := a.next == r // not yet read: this caller reads for all
+			if lead {
+				a.next = nil // later callers wait for the read after this one
+			}
+			a.rmu.Unlock()
+			if lead {
+				key, err := s.key()
+				if err == nil {
+					r.cur, err = s.read(ctx, key, accountID)
+				}
+				r.err = err
+				if s.readHook != nil {
+					s.readHook(accountID)
+				}
+				close(r.done)
+			}
+			<-a.rsem
+			<-r.done
+		case <-ctx.Done():
+			return current{}, ctx.Err()
+		}
+		if r.err != nil && ctx.Err() == nil && (errors.Is(r.err, context.Canceled) || errors.Is(r.err, context.DeadlineExceeded)) {
+			continue // the caller that read for the others gave up: read again
+		}
+		return r.cur, r.err
+	}
 }
 
 // current is an account's stored tokens, opened.

@@ -447,3 +447,79 @@ func TestIdentifyNamesTheAccount(t *testing.T) {
 		t.Errorf("accounts named to GET /2/users/me: %q, want %q (login, refresh, verify)", id.named, want)
 	}
 }
+
+// Concurrent Token calls share reads of the row, but each is answered by
+// a read that began after it was made: a change committed before a call
+// is never hidden from it by a read already under way.
+func TestConcurrentTokenCallsShareFreshReads(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.login()
+	a1, _ := e.opened(testUserID)
+	ctx := context.Background()
+
+	var mu sync.Mutex
+	reads := 0
+	first, release := make(chan struct{}), make(chan struct{})
+	e.src.readHook = func(string) {
+		mu.Lock()
+		reads++
+		n := reads
+		mu.Unlock()
+		if n == 1 {
+			close(first)
+			<-release
+		}
+	}
+	// The first call has read a good token and is held before answering.
+	var early string
+	var earlyErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		early, earlyErr = e.src.Token(ctx, testUserID)
+	}()
+	<-first
+	// Meanwhile the account is marked as needing a login.
+	err := e.store.Update(ctx, func(tx *sqlstore.Tx) error {
+		row, err := tx.Token(testUserID)
+		if err != nil {
+			return err
+		}
+		m := row.Meta
+		m.NeedsReauth, m.ReauthReason = true, "test"
+		return tx.SetTokenMeta(testUserID, row.RefreshEnc, m, e.clk.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = e.src.Token(ctx, testUserID) })
+	}
+	a := e.src.acct(testUserID)
+	for {
+		a.rmu.Lock()
+		joined := a.next != nil && a.next.callers == n
+		a.rmu.Unlock()
+		if joined {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	<-done
+	wg.Wait()
+	if earlyErr != nil || early != a1 {
+		t.Fatalf("first call: %v", earlyErr)
+	}
+	for i, err := range errs {
+		if !errors.Is(err, ErrNeedsReauth) {
+			t.Fatalf("call %d, made after the mark: err = %v, want ErrNeedsReauth", i, err)
+		}
+	}
+	if reads != 2 {
+		t.Fatalf("%d reads for %d calls, want 2 (the first, then one shared)", reads, n+1)
+	}
+}

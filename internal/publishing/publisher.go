@@ -184,11 +184,11 @@ func (p *publisher) notifyFailed(pst *post.Post, reason string) {
 // first request waits for due: the scheduler claims a post a little early
 // so that everything before the request is done by then.
 func (p *publisher) attempt(ctx context.Context, pst *post.Post, due time.Time, log *slog.Logger) outcome {
-	token, o, ok := p.token(ctx, pst)
-	if !ok {
-		return o
-	}
-	xs := &xsession{p: p, pst: pst, token: token,
+	// The token is asked for before each tweet, below; a post whose
+	// tweets all have ids needs none.
+	var o outcome
+	var ok bool
+	xs := &xsession{p: p, pst: pst,
 		x: countingX{XClient: p.x, c: p.counterOf(), clock: p.clock, acct: pst.AccountID, post: pst.ID, log: log}}
 	prevID := ""
 	// The claim gave a full lease; extend it only once a quarter of it has

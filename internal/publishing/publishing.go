@@ -94,8 +94,11 @@ func New(c Config) *Scheduler {
 	pub := &publisher{
 		store: c.Store, clock: c.Clock, x: c.X, tokens: c.Tokens, owner: c.Owner, lease: lease,
 		log: c.Logger, rand: rnd, gate: gate, counter: counter, notifier: notifier, budget: c.Budget,
-		// A finished publish frees a worker: re-read the queue.
-		changed:  func(id int64) { s.Kick(); changed(id) },
+		// Not a kick: every change here is made under a worker slot, and
+		// the scheduler is kicked when the slot is freed (round). A kick
+		// on each recorded id and outcome ran a round, a write
+		// transaction, that found no free worker, twice per post.
+		changed:  changed,
 		progress: func(id, sent, total int64) { progress(id, sent, total) },
 	}
 	s = newScheduler(schedulerConfig{

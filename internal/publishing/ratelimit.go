@@ -31,8 +31,14 @@ type rateGate struct {
 	// changed is closed (and replaced) whenever an answer or a release may
 	// let more creates through.
 	changed chan struct{}
-	// kick wakes the scheduler for the same reason.
-	kick func()
+	// kick wakes the scheduler for the same reason, when it waits for
+	// one: asked, the gate said waitNext (wantKick). Otherwise the
+	// scheduler has nothing to gain from the answer, and the round a
+	// kick starts on every answer of a burst (a write transaction, with
+	// every worker busy) is work for nothing; a finishing publish kicks
+	// it anyway when it frees its worker.
+	kick     func()
+	wantKick bool
 }
 
 type rateState struct {
@@ -130,8 +136,11 @@ func (g *rateGate) admit(acct string, postID int64, now time.Time, need int) (de
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	d, until, r := g.decide(acct, now, need)
-	if d == sendNow {
+	switch d {
+	case sendNow:
 		g.state(acct).held[postID] += r
+	case waitNext:
+		g.wantKick = true
 	}
 	return d, until
 }
@@ -153,6 +162,9 @@ func (g *rateGate) waiting(now time.Time) []string {
 		} else if d == waitNext {
 			out = append(out, acct)
 		}
+	}
+	if len(out) > 0 {
+		g.wantKick = true
 	}
 	return out
 }
@@ -258,8 +270,12 @@ func (g *rateGate) answered(acct string, postID int64, rl xapi.RateLimit, gotAns
 		merge(&st.app, rl.App24h)
 	}
 	g.notifyLocked()
+	kick := g.wantKick
+	g.wantKick = false
 	g.mu.Unlock()
-	g.kick()
+	if kick {
+		g.kick()
+	}
 }
 
 // done gives back the reservation of a post whose publish ended without
@@ -278,8 +294,12 @@ func (g *rateGate) done(acct string, postID int64) {
 	delete(st.sent, postID)
 	st.inflight = max(st.inflight-n, 0)
 	g.notifyLocked()
+	kick := g.wantKick
+	g.wantKick = false
 	g.mu.Unlock()
-	g.kick()
+	if kick {
+		g.kick()
+	}
 }
 
 func (g *rateGate) notifyLocked() {

@@ -196,3 +196,62 @@ func TestRateGateReservationVoidedBySpentCap(t *testing.T) {
 		t.Errorf("reservation not given back: inflight %d held %d", st.inflight, st.held[1])
 	}
 }
+
+// An answer wakes the scheduler only when a post waits for one: in a
+// burst every create is answered, and each kick ran a round (a write
+// transaction) while every worker was busy.
+func TestRateGateKicksOnlyWhenAPostWaitsForAnAnswer(t *testing.T) {
+	now := t0
+	kicks := 0
+	g := newRateGate(func() { kicks++ })
+	rl := xapi.RateLimit{Window: xapi.Window{Limit: 100, Remaining: 99, Reset: now.Add(15 * time.Minute)}}
+	take := func(id int64) {
+		t.Helper()
+		if ok, _, _ := g.take(context.Background(), "a", id, func() time.Time { return now }); !ok {
+			t.Fatalf("post %d: reservation refused", id)
+		}
+	}
+	// The probe, with nobody behind it.
+	if d, _ := g.admit("a", 1, now, 1); d != sendNow {
+		t.Fatalf("probe: %d", d)
+	}
+	take(1)
+	g.answered("a", 1, rl, true)
+	if kicks != 0 {
+		t.Fatalf("%d kicks for an answer nobody waited for", kicks)
+	}
+	// Room in the window: posts go at once, their answers wake nobody.
+	for id := int64(2); id <= 4; id++ {
+		if d, _ := g.admit("a", id, now, 1); d != sendNow {
+			t.Fatalf("post %d: %d", id, d)
+		}
+		take(id)
+	}
+	g.answered("a", 2, rl, true)
+	g.done("a", 3)
+	if kicks != 0 {
+		t.Fatalf("%d kicks with room in the window", kicks)
+	}
+
+	// Another account's probe, with a post waiting behind it: the next
+	// answer or released reservation (of any account) wakes the
+	// scheduler, once; the round it starts asks again.
+	if d, _ := g.admit("b", 10, now, 1); d != sendNow {
+		t.Fatalf("probe b: %d", d)
+	}
+	if d, _ := g.admit("b", 11, now, 1); d != waitNext {
+		t.Fatalf("behind probe b: %d", d)
+	}
+	g.answered("a", 4, rl, true)
+	if kicks != 1 {
+		t.Fatalf("%d kicks after an answer a post waited for, want 1", kicks)
+	}
+	g.done("b", 10)
+	if kicks != 1 {
+		t.Fatalf("%d kicks, want 1: nobody asked again", kicks)
+	}
+	// Asked again, the gate holds nothing back: b's probe ended.
+	if w := g.waiting(now); len(w) != 0 {
+		t.Fatalf("waiting = %v after the probe ended", w)
+	}
+}

@@ -94,6 +94,10 @@ type schedulerConfig struct {
 // goroutines), and X's own limits are kept by the rate gate, not by this.
 const defaultWorkers = 128
 
+// DefaultWorkers is how many posts are published at once when Config
+// leaves Workers zero.
+const DefaultWorkers = defaultWorkers
+
 func newScheduler(c schedulerConfig) *Scheduler {
 	if c.Workers <= 0 {
 		c.Workers = defaultWorkers
