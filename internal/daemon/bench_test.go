@@ -333,20 +333,7 @@ func benchListPostsAPI(b *testing.B, stored bool) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	settled := func() {
-		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-			var n int
-			if err := db.QueryRow(`SELECT count(*) FROM post_wire_stale`).Scan(&n); err != nil {
-				b.Fatal(err)
-			}
-			if n == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				b.Fatalf("the daemon left %d wire forms stale for 2 minutes", n)
-			}
-		}
-	}
+	settled := func() { sqlstoretest.WaitWireStored(b, cfg.Env.DBPath(), 2*time.Minute) }
 	// Each timed list in columns finds every post stale, as after an
 	// import of all of them.
 	restale := func() {

@@ -17,7 +17,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -112,29 +111,11 @@ func listHome(b *testing.B, n int) (h string, environ []string, pid int) {
 	return h, environ, cmd.Process.Pid
 }
 
-// waitWireStored waits until the daemon has stored every post's wire form
-// (migration 00017), as it does within seconds of starting or of going
-// quiet: the state a user's lists meet, and the one the list benchmarks
-// measure. It reads the database as sqlite3 would, beside the daemon.
-func waitWireStored(b testing.TB, dbPath string) {
-	b.Helper()
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(30000)")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM post_wire_stale`).Scan(&n); err != nil {
-			b.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("the daemon left %d wire forms stale for 3 minutes", n)
-		}
-	}
+// waitWireStored waits until the daemon has stored every post's wire form,
+// the state the list benchmarks measure.
+func waitWireStored(tb testing.TB, dbPath string) {
+	tb.Helper()
+	sqlstoretest.WaitWireStored(tb, dbPath, 3*time.Minute)
 }
 
 // resetPeakRSS makes /proc/PID/status's VmHWM start again from the current

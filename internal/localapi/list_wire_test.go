@@ -19,6 +19,16 @@ import (
 	"github.com/psnd/psnd/internal/sqlstore/sqlstoretest"
 )
 
+func migratedStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	st, err := sqlstoretest.Open(context.Background(), filepath.Join(t.TempDir(), "psn.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 func staleWireForms(t *testing.T, st *sqlstore.Store) int {
 	t.Helper()
 	var n int
@@ -38,14 +48,7 @@ func staleWireForms(t *testing.T, st *sqlstore.Store) int {
 // the upload progress, which only the daemon's memory holds, included.
 func TestListWireFormsAsWritten(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "psn.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedStore(t)
 	base := time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC)
 	texts := []string{"İstanbul'da Ⱥ ⱥ", "日本語のテキスト", "שלום עולם مرحبا", "emoji 👩‍👩‍👧 🇫🇷", `quote " <b>&</b> \u2028`, "https://t.co/abc @bob #tag"}
 	if _, err := sqlstoretest.SeedPosts(ctx, st, sqlstoretest.Spec{
@@ -58,6 +61,7 @@ func TestListWireFormsAsWritten(t *testing.T) {
 	var withMedia *post.Post
 	if err := st.Update(ctx, func(tx *sqlstore.Tx) error {
 		at := base.Add(time.Hour)
+		var err error
 		withMedia, err = tx.CreatePost(sqlstore.NewPost{AccountID: sqlstoretest.Account.ID, Status: post.StatusScheduled, ScheduledAt: &at,
 			Tweets: []sqlstore.NewTweet{{Text: "pictures"}, {Text: "more", Media: []post.Media{
 				{Path: "/m/a b.png", SHA256: "x", MimeType: "image/png", Size: 12, AltText: "a cat, İ"},
@@ -181,14 +185,7 @@ func TestListWireFormsAsWritten(t *testing.T) {
 // and after that, are what this psnd's GET of each post answers.
 func TestListServesNoFormOfAnotherEncoding(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "psn.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedStore(t)
 	base := time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC)
 	if _, err := sqlstoretest.SeedPosts(ctx, st, sqlstoretest.Spec{
 		Posts: 40, ThreadEvery: 5, ThreadLen: 2, Status: sqlstoretest.Mix,
