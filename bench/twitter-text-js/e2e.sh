@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 go run ./internal/tweettext/internal/corpus/gencorpus -seed 1 -n 20000 > "$out/corpus20k.jsonl"
 psnd=${2:-}
 if [ -z "$psnd" ]; then
-  go build -o "$out/psnd" ./cmd/psnd
+  CGO_ENABLED=0 go build -o "$out/psnd" ./cmd/psnd   # as `make build` does
   psnd=$out/psnd
 fi
 home=$(mktemp -d /tmp/psnd-text-e2e-XXXXXX)
