@@ -285,13 +285,17 @@ func addRow(p *post.Post, r *row) error {
 	return nil
 }
 
+// getPostQuery reads the rows of the post whose root row is id (both
+// parameters), in thread order.
+var getPostQuery = `SELECT ` + postColumns + ` FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
+		WHERE p.id = ? AND p.parent_post_id IS NULL
+		   OR p.parent_post_id = ?
+		ORDER BY p.thread_position`
+
 // GetPost returns the post whose root row is id, with all its tweets and
 // media. A child row's id is not a post id: ErrNotFound.
 func (t *Tx) GetPost(id int64) (*post.Post, error) {
-	rows, err := t.query(`SELECT `+postColumns+` FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
-		WHERE p.id = ? AND p.parent_post_id IS NULL
-		   OR p.parent_post_id = ?
-		ORDER BY p.thread_position`, id, id)
+	rows, err := t.query(getPostQuery, id, id)
 	if err != nil {
 		return nil, fmt.Errorf("get post %d: %w", id, mapErr(err))
 	}
