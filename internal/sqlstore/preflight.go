@@ -46,21 +46,24 @@ func (t *Tx) PreflightDue(by time.Time, limit int) ([]PreflightRef, error) {
 // which without statistics takes status = 'scheduled' for a few rows,
 // from reading every scheduled post through posts_root_status and sorting
 // them; the WHERE repeats each partial index's terms as written, which is
-// what lets SQLite use it.
+// what lets SQLite use it. preflightOrder is dueOrder for scheduled posts
+// (their due_at is their scheduled_at) in the order of those indexes, on
+// due_at alone: with dueOrder SQLite would sort.
 const (
+	preflightOrder          = `ORDER BY due_at, id`
 	preflightColumns        = `SELECT id, run_id, account_id, scheduled_at, sub_status, fail_reason`
 	preflightUncheckedWhere = `parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled'
 		  AND ` + notHeld + ` AND preflight_run_id IS NOT run_id`
 	preflightUncheckedQuery = preflightColumns + `, 0 FROM posts INDEXED BY posts_preflight_due
 		WHERE ` + preflightUncheckedWhere + ` AND due_at <= ?
-		` + dueOrder + ` LIMIT ?`
+		` + preflightOrder + ` LIMIT ?`
 	preflightAtRiskQuery = preflightColumns + `, 1 FROM posts INDEXED BY posts_at_risk_due
 		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled' AND sub_status = 'at_risk'
 		  AND due_at <= ? AND preflight_run_id IS run_id
-		` + dueOrder + ` LIMIT ?`
+		` + preflightOrder + ` LIMIT ?`
 	nextPreflightQuery = `SELECT due_at FROM posts INDEXED BY posts_preflight_due
 		WHERE ` + preflightUncheckedWhere + `
-		` + dueOrder + ` LIMIT 1`
+		` + preflightOrder + ` LIMIT 1`
 )
 
 // scanPreflightRefs appends the rows of a PreflightDue query to out.

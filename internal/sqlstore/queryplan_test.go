@@ -318,6 +318,7 @@ func TestHotPathQueryPlans(t *testing.T) {
 		if queries[q] == "" {
 			t.Errorf("the calls did not run %q", q)
 		}
+		t.Logf("pre-flight: %s\n  plan: %s", oneLine(q), strings.Join(explainPlan(t, s, q), " | "))
 	}
 	for q, trigger := range triggerStatements(t, s) {
 		queries[q] = "trigger " + trigger
