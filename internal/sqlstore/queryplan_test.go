@@ -71,7 +71,11 @@ func explainPlan(t *testing.T, s *Store, query string) []string {
 	return nil
 }
 
-var aliasRE = regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?`)
+var aliasRE = regexp.MustCompile(`(?i)\b(?:FROM|JOIN|UPDATE)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?`)
+
+// notAlias are the words that may follow a table's name and are not an
+// alias of it.
+var notAlias = []string{"WHERE", "ON", "INDEXED", "NOT", "CROSS", "JOIN", "LEFT", "ORDER", "GROUP", "LIMIT", "SET", "USING"}
 
 // planProblems lists the steps of plan the check refuses: a full scan of
 // a growing table (under any alias query gives it), and a temporary
@@ -83,7 +87,7 @@ func planProblems(query string, plan []string) []string {
 	for _, m := range aliasRE.FindAllStringSubmatch(query, -1) {
 		if slices.Contains(growing, strings.ToLower(m[1])) {
 			names[m[1]] = true
-			if a := strings.ToUpper(m[2]); m[2] != "" && !slices.Contains([]string{"WHERE", "ON", "INDEXED", "CROSS", "JOIN", "LEFT", "ORDER", "GROUP", "LIMIT"}, a) {
+			if m[2] != "" && !slices.Contains(notAlias, strings.ToUpper(m[2])) {
 				names[m[2]] = true
 			}
 		}
@@ -342,6 +346,33 @@ func TestHotPathQueryPlans(t *testing.T) {
 		t.Errorf("%s: %s\n  plan: %s\n  refused: %s", what, oneLine(q), strings.Join(plan, " | "), strings.Join(bad, "; "))
 	}
 	t.Logf("%d queries and trigger statements explained", len(queries))
+}
+
+// TestPlanProblems: the check refuses a full scan of a growing table
+// under its name or an alias, in a query, an update or a delete, and a
+// temporary B-tree in a query that reads one; not a search, nor a scan of
+// a small table.
+func TestPlanProblems(t *testing.T) {
+	for _, c := range []struct {
+		query string
+		plan  []string
+		bad   int
+	}{
+		{"SELECT id FROM posts WHERE status = ?", []string{"SCAN posts"}, 1},
+		{"SELECT p.id FROM posts p WHERE p.status = ?", []string{"SCAN p"}, 1},
+		{"SELECT p.id FROM posts AS p ORDER BY p.id", []string{"SCAN p USING INDEX posts_list"}, 1},
+		{"UPDATE posts SET x = 1 WHERE y = ?", []string{"SCAN posts"}, 1},
+		{"DELETE FROM post_wire WHERE account_id = ?", []string{"SCAN post_wire"}, 1},
+		{"SELECT m.id FROM media m JOIN posts t ON t.id = m.post_id", []string{"SCAN m", "SEARCH t USING INTEGER PRIMARY KEY (rowid=?)"}, 1},
+		{"SELECT id FROM posts WHERE status = ? ORDER BY due_at", []string{"SEARCH posts USING INDEX posts_root_status (status=?)", "USE TEMP B-TREE FOR ORDER BY"}, 1},
+		{"SELECT id FROM posts WHERE id = ?", []string{"SEARCH posts USING INTEGER PRIMARY KEY (rowid=?)"}, 0},
+		{"SELECT count(*) FROM post_wire_stale", []string{"SCAN post_wire_stale"}, 0},
+		{"SELECT s.id FROM slots s ORDER BY s.minute", []string{"SCAN s", "USE TEMP B-TREE FOR ORDER BY"}, 0},
+	} {
+		if got := planProblems(c.query, c.plan); len(got) != c.bad {
+			t.Errorf("%s with plan %q: refused %q, want %d steps refused", c.query, c.plan, got, c.bad)
+		}
+	}
 }
 
 func oneLine(q string) string { return strings.Join(strings.Fields(q), " ") }
