@@ -29,10 +29,6 @@ var planAllowed = map[string]string{
 	// A media row's update marks its post stale: the DISTINCT holds the
 	// root ids of the row's old and new post, at most two.
 	"trigger media_wire_update": "holds at most two ids",
-	// GetPost (a post read back after a create or claim): root and tweets
-	// come from two index searches and are sorted by position: the sort
-	// holds one post's tweets.
-	getPostQuery: "sorts one post's tweets",
 	// A list page with stale wire forms merges in those of its range,
 	// found from post_wire_stale (at most wireStaleMax ids, else the page
 	// is read from posts_list) and sorted with the page's LIMIT: the
