@@ -181,3 +181,69 @@ func BenchmarkQueue(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNextPreflight is the pre-flight look-up of every scheduler
+// round over 10,000 scheduled posts, all already pre-flighted (the steady
+// state of a daemon with a full queue): nothing is left to check, which
+// must not cost a visit to each post.
+func BenchmarkNextPreflight(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlstoretest.Open(ctx, filepath.Join(b.TempDir(), "psn.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := sqlstoretest.SeedPosts(ctx, s, sqlstoretest.Spec{Posts: 10_000}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE posts SET preflight_run_id = run_id`); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := s.View(ctx, func(tx *sqlstore.Tx) error {
+			_, ok, err := tx.NextPreflight()
+			if ok {
+				b.Fatal("a post is left to pre-flight")
+			}
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCreatePreflighted is what a scheduled post costs to write
+// into the indexes: 100 scheduled posts created in one transaction, each
+// then pre-flighted, over 10,000 scheduled posts already there. (The
+// pre-flight indexes of migration 00019 take each post in at its create
+// and out at its check.)
+func BenchmarkCreatePreflighted(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlstoretest.Open(ctx, filepath.Join(b.TempDir(), "psn.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := sqlstoretest.SeedPosts(ctx, s, sqlstoretest.Spec{Posts: 10_000}); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	for b.Loop() {
+		if err := s.Update(ctx, func(tx *sqlstore.Tx) error {
+			for i := range 100 {
+				at := now.Add(time.Duration(i) * time.Second)
+				p, err := tx.CreatePost(sqlstore.NewPost{AccountID: sqlstoretest.Account.ID, Status: post.StatusScheduled,
+					ScheduledAt: &at, Tweets: []sqlstore.NewTweet{{Text: sqlstoretest.DefaultText(i, 0)}}}, now)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.SetPreflight(p.ID, p.RunID, "", now); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -28,16 +28,51 @@ type PreflightRef struct {
 // never keep an unchecked one out of a batch. Posts held by the monthly
 // budget are left out: nothing is prepared for a post that may not go out.
 func (t *Tx) PreflightDue(by time.Time, limit int) ([]PreflightRef, error) {
-	rows, err := t.query(`SELECT id, run_id, account_id, scheduled_at, sub_status, fail_reason,
-			preflight_run_id IS run_id AS checked FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND status = 'scheduled' AND `+notHeld+`
-		  AND (preflight_run_id IS NOT run_id OR sub_status = 'at_risk')
-		ORDER BY checked, due_at, scheduled_at, id LIMIT ?`, fmtTime(by), limit)
+	out, err := t.scanPreflightRefs(nil, preflightUncheckedQuery, fmtTime(by), limit)
+	if err != nil || limit >= 0 && len(out) >= limit {
+		return out, err
+	}
+	rest := limit - len(out)
+	if limit < 0 {
+		rest = -1
+	}
+	return t.scanPreflightRefs(out, preflightAtRiskQuery, fmtTime(by), rest)
+}
+
+// The two halves of PreflightDue, each read in due order from an index
+// holding only its posts (migration 00019) instead of from every
+// scheduled post and a sort: the posts not checked in their current
+// version, then those checked and found at risk. INDEXED BY keeps SQLite,
+// which without statistics takes status = 'scheduled' for a few rows,
+// from reading every scheduled post through posts_root_status and sorting
+// them; the WHERE repeats each partial index's terms as written, which is
+// what lets SQLite use it. preflightOrder is dueOrder for scheduled posts
+// (their due_at is their scheduled_at) in the order of those indexes, on
+// due_at alone: with dueOrder SQLite would sort.
+const (
+	preflightOrder          = `ORDER BY due_at, id`
+	preflightColumns        = `SELECT id, run_id, account_id, scheduled_at, sub_status, fail_reason`
+	preflightUncheckedWhere = `parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled'
+		  AND ` + notHeld + ` AND preflight_run_id IS NOT run_id`
+	preflightUncheckedQuery = preflightColumns + `, 0 FROM posts INDEXED BY posts_preflight_due
+		WHERE ` + preflightUncheckedWhere + ` AND due_at <= ?
+		` + preflightOrder + ` LIMIT ?`
+	preflightAtRiskQuery = preflightColumns + `, 1 FROM posts INDEXED BY posts_at_risk_due
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled' AND sub_status = 'at_risk'
+		  AND due_at <= ? AND preflight_run_id IS run_id
+		` + preflightOrder + ` LIMIT ?`
+	nextPreflightQuery = `SELECT due_at FROM posts INDEXED BY posts_preflight_due
+		WHERE ` + preflightUncheckedWhere + `
+		` + preflightOrder + ` LIMIT 1`
+)
+
+// scanPreflightRefs appends the rows of a PreflightDue query to out.
+func (t *Tx) scanPreflightRefs(out []PreflightRef, query string, args ...any) ([]PreflightRef, error) {
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list posts for pre-flight: %w", mapErr(err))
 	}
 	defer rows.Close()
-	var out []PreflightRef
 	for rows.Next() {
 		var r PreflightRef
 		var at, sub string
@@ -57,10 +92,7 @@ func (t *Tx) PreflightDue(by time.Time, limit int) ([]PreflightRef, error) {
 // pre-flight has not checked in its current version.
 func (t *Tx) NextPreflight() (time.Time, bool, error) {
 	var at string
-	err := t.queryRow(`SELECT due_at FROM posts
-		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled' AND ` + notHeld + `
-		  AND preflight_run_id IS NOT run_id
-		` + dueOrder + ` LIMIT 1`).Scan(&at)
+	err := t.queryRow(nextPreflightQuery).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -252,4 +253,73 @@ func scheduledAt(t *testing.T, s *Store, at, now time.Time, tweets []NewTweet) *
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestPreflightDueSameAsOneQuery: PreflightDue, two queries on the
+// pre-flight indexes (migration 00019), lists what the one query it
+// replaced listed, in the same order, whatever the limit: unchecked posts
+// (an edited post at risk among them) in due order, ties on the due time
+// by id, then the checked posts at risk; never a post held by the budget,
+// a checked post not at risk, or one due after by.
+func TestPreflightDueSameAsOneQuery(t *testing.T) {
+	s := openTemp(t)
+	mustAccount(t, s)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	if err := s.Update(ctx, func(tx *Tx) error {
+		for i := range 40 {
+			at := now.Add(time.Duration(i%9) * 10 * time.Minute) // ties on the time
+			p, err := tx.CreatePost(NewPost{AccountID: "1", Status: post.StatusScheduled, ScheduledAt: &at,
+				Tweets: []NewTweet{{Text: "post"}}}, now)
+			if err != nil {
+				return err
+			}
+			switch i % 5 {
+			case 1: // checked, fine
+				_, err = tx.SetPreflight(p.ID, p.RunID, "", now)
+			case 2: // checked, at risk
+				_, err = tx.SetPreflight(p.ID, p.RunID, "at risk", now)
+			case 3: // at risk, then edited: unchecked again
+				if _, err = tx.SetPreflight(p.ID, p.RunID, "at risk", now); err == nil {
+					_, err = tx.exec(`UPDATE posts SET run_id = 'edited' WHERE id = ?`, p.ID)
+				}
+			case 4:
+				if i%10 == 4 {
+					err = tx.HoldOverBudget(DueRef{ID: p.ID, RunID: p.RunID}, "over budget", now)
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The query PreflightDue was before migration 00019.
+	const oneQuery = `SELECT id, run_id, account_id, scheduled_at, sub_status, fail_reason,
+			preflight_run_id IS run_id AS checked FROM posts
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND due_at <= ? AND status = 'scheduled' AND ` + notHeld + `
+		  AND (preflight_run_id IS NOT run_id OR sub_status = 'at_risk')
+		ORDER BY checked, due_at, scheduled_at, id LIMIT ?`
+	for _, by := range []time.Time{now.Add(-time.Minute), now, now.Add(35 * time.Minute), now.Add(2 * time.Hour)} {
+		for _, limit := range []int{1, 3, 10, 17, 500, -1} {
+			if err := s.View(ctx, func(tx *Tx) error {
+				got, err := tx.PreflightDue(by, limit)
+				if err != nil {
+					return err
+				}
+				want, err := tx.scanPreflightRefs(nil, oneQuery, fmtTime(by), limit)
+				if err != nil {
+					return err
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("by %s limit %d:\n got  %+v\n want %+v", by.Format(time.TimeOnly), limit, got, want)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
