@@ -13,14 +13,19 @@ import (
 // terminal node carries the alternative's priority (its position in the
 // pattern), because the regular expression takes the first alternative that
 // matches, not the longest.
+//
+// The trie is static data (tldTable in tries_gen.go, generated from the
+// lists by TestTriesGenerated): building it at first use cost a
+// short-lived `psnd check` about 2 ms.
 type tldTrie struct {
 	nodes []tldNode
+	edges []tldEdge  // each node's edges, sorted by unit, back to back
 	ascii [128]int32 // root children for ASCII units, 0 = none
 }
 
 type tldNode struct {
-	edges []tldEdge // sorted by unit
-	prio  int32     // -1 if no TLD ends here
+	lo, hi int32 // edges[lo:hi] are the node's
+	prio   int32 // -1 if no TLD ends here
 }
 
 type tldEdge struct {
@@ -28,46 +33,8 @@ type tldEdge struct {
 	next int32
 }
 
-// tlds is built once from the generated lists and never changes afterwards.
-var tlds = sync.OnceValue(func() *tldTrie {
-	t := &tldTrie{nodes: []tldNode{{prio: -1}}}
-	prio := int32(0)
-	for _, list := range [][]string{genericTLDs[:], countryTLDs[:]} {
-		for _, s := range list {
-			t.insert(appendUTF16(nil, s), prio)
-			prio++
-		}
-	}
-	return t
-})
-
-func (t *tldTrie) insert(key []uint16, prio int32) {
-	n := int32(0)
-	for _, u := range key {
-		u = canon(u)
-		next := t.child(n, u)
-		if next < 0 {
-			next = int32(len(t.nodes))
-			t.nodes = append(t.nodes, tldNode{prio: -1})
-			edges := t.nodes[n].edges
-			i := 0
-			for i < len(edges) && edges[i].u < u {
-				i++
-			}
-			edges = append(edges, tldEdge{})
-			copy(edges[i+1:], edges[i:])
-			edges[i] = tldEdge{u, next}
-			t.nodes[n].edges = edges
-			if n == 0 && u < 128 {
-				t.ascii[u] = next
-			}
-		}
-		n = next
-	}
-	if p := t.nodes[n].prio; p < 0 || prio < p {
-		t.nodes[n].prio = prio
-	}
-}
+// tlds is the trie of genericTLDs and countryTLDs.
+func tlds() *tldTrie { return &tldTable }
 
 func (t *tldTrie) child(n int32, u uint16) int32 {
 	if n == 0 && u < 128 {
@@ -76,7 +43,8 @@ func (t *tldTrie) child(n int32, u uint16) int32 {
 		}
 		return -1
 	}
-	edges := t.nodes[n].edges
+	nd := t.nodes[n]
+	edges := t.edges[nd.lo:nd.hi]
 	lo, hi := 0, len(edges)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
