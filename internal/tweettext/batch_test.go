@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -161,6 +162,31 @@ func TestPlainJSON(t *testing.T) {
 			if got := plainJSON(b); got != want {
 				t.Fatalf("plainJSON with byte %#x at %d: %v, want %v", c, n, got, want)
 			}
+		}
+	}
+}
+
+// TestUnquoteJSONMatchesEncoding holds unquoteJSON to encoding/json on
+// valid UTF-8 literals (escapes anywhere, bad escapes, raw quotes and
+// control characters between them): the same verdict and, when valid, the
+// same string.
+func TestUnquoteJSONMatchesEncoding(t *testing.T) {
+	pieces := []string{"a", "é", "日本", "😀", `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u0026`, `\u00e9`,
+		`\ud83d\ude00`, `\ud83d`, `\ude00`, `\ud83dx`, `\u12`, `\x`, `\`, `"`, "\x01", "\x1f", " ", "abcdefghijklmnop"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		b.WriteByte('"')
+		for k := rng.IntN(8); k > 0; k-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		b.WriteByte('"')
+		lit := b.String()
+		var want string
+		werr := json.Unmarshal([]byte(lit), &want)
+		got, ok := unquoteJSON(nil, []byte(lit))
+		if ok != (werr == nil) || ok && string(got) != want {
+			t.Fatalf("unquoteJSON(%q) = %q, %v; encoding/json: %q, %v", lit, got, ok, want, werr)
 		}
 	}
 }
