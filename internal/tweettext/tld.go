@@ -116,6 +116,12 @@ func canon(u uint16) uint16 {
 		}
 		return u
 	}
+	return canonSlow(u)
+}
+
+// canonSlow is canon for non-ASCII units (kept apart so that canon's ASCII
+// case inlines into the TLD and protocol loops).
+func canonSlow(u uint16) uint16 {
 	if u >= 0xD800 && u <= 0xDFFF {
 		return u
 	}
