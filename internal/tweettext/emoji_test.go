@@ -29,7 +29,13 @@ func TestASCIIRun(t *testing.T) {
 		}
 		for j := i + 1; j <= len(base); j++ {
 			s := base[:j]
-			end, cls, dot := asciiRun(s, i)
+			out := make([]uint16, len(s)-i)
+			end, cls, dot := asciiRun(out, s, i)
+			for x := i; x < end; x++ {
+				if out[x-i] != uint16(s[x]) {
+					t.Fatalf("asciiRun(%q, %d) wrote %v", s, i, out[:end-i])
+				}
+			}
 			wantEnd, wantCls, wantDot := i, uint8(0), -1
 			for wantEnd < len(s) && s[wantEnd] < utf8.RuneSelf {
 				wantCls |= asciiScanClass[s[wantEnd]]
@@ -46,7 +52,7 @@ func TestASCIIRun(t *testing.T) {
 	for _, c := range []string{"@", "#", "\x00"} {
 		for n := 0; n < 20; n++ {
 			s := strings.Repeat("a", n) + c + strings.Repeat("b", 20-n)
-			if _, cls, _ := asciiRun(s, 0); cls == 0 {
+			if _, cls, _ := asciiRun(make([]uint16, len(s)), s, 0); cls == 0 {
 				t.Fatalf("asciiRun(%q) missed %q", s, c)
 			}
 		}

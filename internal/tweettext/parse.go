@@ -225,14 +225,11 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				regions = append(regions, nfcRegion{stable, i, ustable, j})
 				open = false
 			}
-			k, cls, dot := asciiRun(s, i)
+			k, cls, dot := asciiRun(out[j:], s, i)
 			if dot >= 0 && sc.firstDot < 0 {
 				sc.firstDot = j + dot // units of ASCII are its bytes
 			}
 			run := s[i:k]
-			for x := 0; x < len(run); x++ {
-				out[j+x] = uint16(run[x])
-			}
 			if cls != 0 {
 				sc.hasAt = sc.hasAt || cls&scanAt != 0
 				sc.hasHash = sc.hasHash || cls&scanHash != 0
@@ -301,8 +298,9 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 
 // asciiRun returns the end of the run of ASCII bytes of s from i (s[i] is
 // one), the asciiScanClass bits of its bytes and the offset of its first
-// '.' (or -1), eight bytes at a time.
-func asciiRun(s string, i int) (end int, cls uint8, dot int) {
+// '.' (or -1), eight bytes at a time; it writes the run as UTF-16 to out
+// (which has room for the rest of s).
+func asciiRun(out []uint16, s string, i int) (end int, cls uint8, dot int) {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	// zero is non-zero iff a byte of v is zero, and its lowest set bit is
 	// in the first zero byte (a borrow only runs upwards).
@@ -316,6 +314,9 @@ func asciiRun(s string, i int) (end int, cls uint8, dot int) {
 		if w&highs != 0 {
 			break
 		}
+		o := out[k-i : k-i+8 : k-i+8]
+		o[0], o[1], o[2], o[3] = uint16(w&0xFF), uint16(w>>8&0xFF), uint16(w>>16&0xFF), uint16(w>>24&0xFF)
+		o[4], o[5], o[6], o[7] = uint16(w>>32&0xFF), uint16(w>>40&0xFF), uint16(w>>48&0xFF), uint16(w>>56)
 		at |= zero(w ^ ('@' * ones))
 		hash |= zero(w ^ ('#' * ones))
 		nul |= zero(w)
@@ -336,6 +337,7 @@ func asciiRun(s string, i int) (end int, cls uint8, dot int) {
 		cls |= scanNUL
 	}
 	for k < len(s) && s[k] < utf8.RuneSelf {
+		out[k-i] = uint16(s[k])
 		cls |= asciiScanClass[s[k]]
 		if dot < 0 && s[k] == '.' {
 			dot = k
