@@ -2427,3 +2427,21 @@ var tldTable = tldTrie{
 		83: 838, 84: 639, 85: 609, 86: 475, 87: 358, 88: 329,
 		89: 288, 90: 264},
 }
+
+// latinCyrillicFold has a bit for every non-ASCII BMP unit that matches
+// the class of isLatinOrCyrillic under the i flag (inClassFold).
+var latinCyrillicFold = [1 << 16 / 64]uint64{
+	3: 0xff7fffffff7fffff, 4: 0xffffffffffffffff, 5: 0xffffffffffffffff, 6: 0xffffffffffffffff,
+	7: 0xffffffffffffffff, 8: 0xffffffffffffffff, 9: 0x2483090ad8ffff, 10: 0x800000000041f09,
+	12: 0xffffffffffffffff, 13: 0xffffffffffff, 14: 0x200000002000000, 16: 0xffffffffffffffff,
+	17: 0xffffffffffffffff, 18: 0xffffffffffffffff, 19: 0xffffffffffffffff, 114: 0xff,
+	120: 0xffffffffffffffff, 121: 0xffffffffffffffff, 122: 0xffffffffffffffff, 123: 0xffffffffffffffff,
+	126: 0x4000000000000000, 177: 0xc000006000000000}
+
+// latinAccentFold is the same for isLatinAccent.
+var latinAccentFold = [1 << 16 / 64]uint64{
+	3: 0xff7fffffff7fffff, 4: 0xffffffffffffffff, 5: 0xffffffffffffffff, 6: 0xffffffffffffffff,
+	7: 0xffffffffffffffff, 8: 0xffffffffffffffff, 9: 0x2483090ad8ffff, 10: 0x800000000041f09,
+	12: 0xffffffffffffffff, 13: 0xffffffffffff, 14: 0x200000002000000, 120: 0xffffffffffffffff,
+	121: 0xffffffffffffffff, 122: 0xffffffffffffffff, 123: 0xffffffffffffffff, 126: 0x4000000000000000,
+	177: 0xc000006000000000}

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-var updateTries = flag.Bool("update-tries", false, "rewrite tries_gen.go from the generated lists")
+var updateTries = flag.Bool("update-tries", false, "rewrite tries_gen.go from the generated lists and class predicates")
 
 // TestTriesGenerated builds the emoji and TLD tries from emojiSequences and
 // the TLD lists and checks that the static tables in tries_gen.go are
@@ -30,6 +30,9 @@ func TestTriesGenerated(t *testing.T) {
 	}
 	if !reflect.DeepEqual(*d, tldTable) {
 		t.Error("tldTable differs from the trie built from the TLD lists: go generate")
+	}
+	if lc, la := foldBits(isLatinOrCyrillic), foldBits(isLatinAccent); *lc != latinCyrillicFold || *la != latinAccentFold {
+		t.Error("the class bitsets differ from inClassFold: go generate")
 	}
 	old, err := os.ReadFile("tries_gen.go")
 	if err != nil {
@@ -180,12 +183,43 @@ func triesSource(e *emojiTrie, d *tldTrie) []byte {
 	}
 	b.WriteString("},\n")
 	writeSparse(&b, "ascii", d.ascii[:], "%d")
-	b.WriteString("}\n")
+	b.WriteString("}\n\n")
+	b.WriteString("// latinCyrillicFold has a bit for every non-ASCII BMP unit that matches\n")
+	b.WriteString("// the class of isLatinOrCyrillic under the i flag (inClassFold).\n")
+	writeBits(&b, "latinCyrillicFold", foldBits(isLatinOrCyrillic))
+	b.WriteString("// latinAccentFold is the same for isLatinAccent.\n")
+	writeBits(&b, "latinAccentFold", foldBits(isLatinAccent))
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		panic(err)
 	}
 	return src
+}
+
+// foldBits is the bitset of the non-ASCII BMP units u with
+// inClassFold(u, in).
+func foldBits(in func(uint16) bool) *[1 << 16 / 64]uint64 {
+	var b [1 << 16 / 64]uint64
+	for u := 0x80; u <= 0xFFFF; u++ {
+		if inClassFold(uint16(u), in) {
+			b[u>>6] |= 1 << (u & 63)
+		}
+	}
+	return &b
+}
+
+func writeBits(b *bytes.Buffer, name string, bits *[1 << 16 / 64]uint64) {
+	fmt.Fprintf(b, "var %s = [1 << 16 / 64]uint64{\n", name)
+	k := 0
+	for i, v := range bits {
+		if v == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "%d: %#x,", i, v)
+		lineBreak(b, k, 4)
+		k++
+	}
+	b.WriteString("}\n\n")
 }
 
 func lineBreak(b *bytes.Buffer, i, per int) {
@@ -210,4 +244,24 @@ func writeSparse[T int32 | uint64](b *bytes.Buffer, name string, a []T, verb str
 		k++
 	}
 	b.WriteString("},\n")
+}
+
+// The bitset lookups answer as the predicates they replace, for every unit.
+func TestURLClassBitsets(t *testing.T) {
+	for v := 0; v <= 0xFFFF; v++ {
+		u := uint16(v)
+		if got, want := isPathChar(u), isPathCharSlow(u); got != want {
+			t.Fatalf("isPathChar(%#x) = %v, want %v", u, got, want)
+		}
+		if got, want := isPathEndChar(u), isPathEndCharSlow(u); got != want {
+			t.Fatalf("isPathEndChar(%#x) = %v, want %v", u, got, want)
+		}
+		want := isASCIIAlnum(u) || u == '-'
+		if u >= 0x80 {
+			want = inClassFold(u, isLatinAccent)
+		}
+		if got := isASCIIDomainChar(u); got != want {
+			t.Fatalf("isASCIIDomainChar(%#x) = %v, want %v", u, got, want)
+		}
+	}
 }

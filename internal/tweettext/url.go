@@ -626,7 +626,7 @@ func isASCIIDomainChar(u uint16) bool {
 	if u < 0x80 {
 		return isASCIIAlnum(u) || u == '-'
 	}
-	return inClassFold(u, isLatinAccent)
+	return latinAccentFold[u>>6]&(1<<(u&63)) != 0
 }
 
 // asciiDomainAt matches validAsciiDomain at p and returns its end, or -1.
@@ -837,18 +837,21 @@ func isDomainChar(u uint16) bool {
 	return isDomainCharSlow(u)
 }
 
+// isPathChar and isPathEndChar look non-ASCII units up in the bitset of
+// the Latin-accent and Cyrillic class under case folding (generated, see
+// latinCyrillicFold): the fold orbit search of inClassFold is slow.
 func isPathChar(u uint16) bool {
 	if u < 128 {
 		return asciiClass[u]&clsPath != 0
 	}
-	return isPathCharSlow(u)
+	return u == 0x2013 || latinCyrillicFold[u>>6]&(1<<(u&63)) != 0
 }
 
 func isPathEndChar(u uint16) bool {
 	if u < 128 {
 		return asciiClass[u]&clsPathEnd != 0
 	}
-	return isPathEndCharSlow(u)
+	return latinCyrillicFold[u>>6]&(1<<(u&63)) != 0
 }
 
 func validPreceding(u uint16) bool {
