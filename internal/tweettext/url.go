@@ -665,7 +665,13 @@ func validIDNA(domain []uint16) bool {
 	start := 0
 	for i := 0; i <= len(domain); i++ {
 		if i == len(domain) || domain[i] == '.' {
-			if n := toASCIILength(domain[start:i]); n < 1 || n > maxDNSLabelLength {
+			// Most labels fit by an upper bound of their length; only
+			// those that do not are encoded exactly.
+			n := toASCIILength(domain[start:i], false)
+			if n > maxDNSLabelLength {
+				n = toASCIILength(domain[start:i], true)
+			}
+			if n < 1 || n > maxDNSLabelLength {
 				return false
 			}
 			start = i + 1
@@ -677,7 +683,10 @@ func validIDNA(domain []uint16) bool {
 // toASCIILength is len(punycode.toASCII(label)): the label is split at the
 // IDNA dots U+002E U+3002 U+FF0E U+FF61, each part that is not pure ASCII
 // becomes "xn--" + its Bootstring encoding, and the parts are joined with '.'.
-func toASCIILength(label []uint16) int {
+// Unless exact, a part that is not pure ASCII may be counted by an upper
+// bound of its length (punycodeBound): at least the exact length, and equal
+// to it when that is under 1.
+func toASCIILength(label []uint16, exact bool) int {
 	n := 0
 	start := 0
 	for i := 0; i <= len(label); i++ {
@@ -685,7 +694,11 @@ func toASCIILength(label []uint16) int {
 			if start > 0 {
 				n++ // the '.' joining parts
 			}
-			n += punycodePartLength(label[start:i])
+			if exact {
+				n += punycodePartLength(label[start:i])
+			} else {
+				n += punycodeBound(label[start:i])
+			}
 			start = i + 1
 		}
 	}
@@ -718,6 +731,35 @@ func punycodePartLength(part []uint16) int {
 		i += size
 	}
 	return len("xn--") + bootstringLength(cps)
+}
+
+// punycodeBound is an upper bound of punycodePartLength(part), exact for
+// ASCII. Each code point that is not basic adds one delta to the encoding,
+// and a delta q takes at most floor(log10 q) + 2 digits (each digit but the
+// last divides q by 36-t, at least 10). For up to 63 code points a delta
+// stays under (0x10FFFF+1)·64 + 63² + 63 < 10⁸: 9 digits at most.
+func punycodeBound(part []uint16) int {
+	cps, basic := 0, 0
+	for i := 0; i < len(part); i++ {
+		u := part[i]
+		if u < 0x80 {
+			basic++
+		} else if isHighSurrogate(u) && i+1 < len(part) && isLowSurrogate(part[i+1]) {
+			i++
+		}
+		cps++
+	}
+	if cps == basic {
+		return len(part)
+	}
+	if cps > maxDNSLabelLength {
+		return punycodePartLength(part)
+	}
+	n := len("xn--") + basic + 9*(cps-basic)
+	if basic > 0 {
+		n++ // delimiter
+	}
+	return n
 }
 
 // bootstringLength is the length of the RFC 3492 encoding of cps (punycode
