@@ -88,3 +88,14 @@ func TestScanFirstDot(t *testing.T) {
 		}
 	}
 }
+
+// countUnits lets ASCII runs through without asking the emoji scanner
+// about all but their last unit: that holds only while no sequence's
+// second code point starts with an ASCII unit.
+func TestEmojiFollowNotASCII(t *testing.T) {
+	for u := 0; u < 0x80; u++ {
+		if emojis().follow[u>>6]&(1<<(u&63)) != 0 {
+			t.Fatalf("an emoji sequence continues with %q", rune(u))
+		}
+	}
+}

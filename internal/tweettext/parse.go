@@ -427,13 +427,19 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 	asciiWeight := c.weight('a') // every range config gives ASCII one weight
 	for i := 0; i < len(t); i++ {
 		u := t[i]
-		if u < 0x80 && i != nextURL && asciiWeight > 0 && (emoji.trie == nil || !emoji.trie.canStart(u)) {
+		if u < 0x80 && i != nextURL && asciiWeight > 0 && (emoji.trie == nil || !emoji.trie.canStart(u) || i+1 < len(t) && t[i+1] < 0x80) {
 			// A run of plain ASCII before the next URL: what the general
 			// step below does unit by unit, at once (none is invalid, and
-			// the valid range ends where the weight passes the limit).
+			// the valid range ends where the weight passes the limit). An
+			// emoji sequence's second code point is never ASCII (see
+			// TestEmojiFollowNotASCII), so of an ASCII run only the last
+			// unit can start one.
 			j := i + 1
-			for j < nextURL && t[j] < 0x80 && (emoji.trie == nil || !emoji.trie.canStart(t[j])) {
+			for j < nextURL && t[j] < 0x80 {
 				j++
+			}
+			if emoji.trie != nil && j < len(t) && t[j] >= 0x80 && emoji.trie.canStart(t[j-1]) {
+				j-- // (j > i: t[i] is no start, or is followed by ASCII)
 			}
 			n := j - i
 			if valid {
