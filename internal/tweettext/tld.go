@@ -16,22 +16,25 @@ import (
 //
 // The trie is static data (tldTable in tries_gen.go, generated from the
 // lists by TestTriesGenerated): building it at first use cost a
-// short-lived `psnd check` about 2 ms.
+// short-lived `psnd check` about 2 ms. Its edges are one open-addressing
+// hash table: a lookup is one probe, mostly, where a binary search over a
+// node's edges took several unpredictable branches.
 type tldTrie struct {
-	nodes []tldNode
-	edges []tldEdge  // each node's edges, sorted by unit, back to back
+	prio  []int32    // per node: the priority of the TLD ending there, or -1
+	slots []tldSlot  // the edges by key, tldSlots long, linear probing
 	ascii [128]int32 // root children for ASCII units, 0 = none
 }
 
-type tldNode struct {
-	lo, hi int32 // edges[lo:hi] are the node's
-	prio   int32 // -1 if no TLD ends here
-}
-
-type tldEdge struct {
-	u    uint16
+// tldSlot is an edge: key is the node << 16 | the unit (never 0: no TLD
+// holds U+0000), next its child; key 0 is an empty slot.
+type tldSlot struct {
+	key  uint32
 	next int32
 }
+
+const tldSlots = 1 << 14 // a power of two, over three times the edges
+
+func tldSlotOf(key uint32) uint32 { return key * 0x9E3779B1 >> (32 - 14) }
 
 // tlds is the trie of genericTLDs and countryTLDs.
 func tlds() *tldTrie { return &tldTable }
@@ -43,21 +46,16 @@ func (t *tldTrie) child(n int32, u uint16) int32 {
 		}
 		return -1
 	}
-	nd := t.nodes[n]
-	edges := t.edges[nd.lo:nd.hi]
-	lo, hi := 0, len(edges)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if edges[m].u < u {
-			lo = m + 1
-		} else {
-			hi = m
+	key := uint32(n)<<16 | uint32(u)
+	for h := tldSlotOf(key); ; h = (h + 1) & (tldSlots - 1) {
+		s := t.slots[h]
+		if s.key == key {
+			return s.next
+		}
+		if s.key == 0 {
+			return -1
 		}
 	}
-	if lo < len(edges) && edges[lo].u == u {
-		return edges[lo].next
-	}
-	return -1
 }
 
 // match returns the end of the TLD that the pattern would match at t[q],
@@ -71,7 +69,7 @@ func (t *tldTrie) match(s []uint16, q int) int {
 		if n < 0 {
 			break
 		}
-		if p := t.nodes[n].prio; p >= 0 && (bestPrio < 0 || p < bestPrio) && tldFollows(s, i+1) {
+		if p := t.prio[n]; p >= 0 && (bestPrio < 0 || p < bestPrio) && tldFollows(s, i+1) {
 			best, bestPrio = i+1, p
 		}
 	}

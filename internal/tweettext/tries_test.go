@@ -132,12 +132,20 @@ func buildTLDTrie() *tldTrie {
 			prio++
 		}
 	}
+	t.prio = prios
+	t.slots = make([]tldSlot, tldSlots)
 	for n, edges := range b.edges {
-		lo := int32(len(t.edges))
 		for _, e := range edges {
-			t.edges = append(t.edges, tldEdge{u: uint16(e[0]), next: e[1]})
+			if n == 0 && e[0] < 128 {
+				continue // in ascii
+			}
+			key := uint32(n)<<16 | uint32(e[0])
+			h := tldSlotOf(key)
+			for t.slots[h].key != 0 {
+				h = (h + 1) & (tldSlots - 1)
+			}
+			t.slots[h] = tldSlot{key: key, next: e[1]}
 		}
-		t.nodes = append(t.nodes, tldNode{lo: lo, hi: int32(len(t.edges)), prio: prios[n]})
 	}
 	for _, e := range b.edges[0] {
 		if e[0] < 128 {
@@ -171,15 +179,23 @@ func triesSource(e *emojiTrie, d *tldTrie) []byte {
 	b.WriteString("}\n\n")
 	b.WriteString("// tldTable is the trie of genericTLDs and countryTLDs (keys canonicalised).\n")
 	b.WriteString("var tldTable = tldTrie{\n")
-	b.WriteString("nodes: []tldNode{\n")
-	for i, n := range d.nodes {
-		fmt.Fprintf(&b, "{%d, %d, %d},", n.lo, n.hi, n.prio)
-		lineBreak(&b, i, 8)
+	b.WriteString("prio: []int32{\n")
+	for i, p := range d.prio {
+		fmt.Fprintf(&b, "%d,", p)
+		lineBreak(&b, i, 16)
 	}
-	b.WriteString("},\nedges: []tldEdge{\n")
-	for i, x := range d.edges {
-		fmt.Fprintf(&b, "{%#x, %d},", x.u, x.next)
-		lineBreak(&b, i, 8)
+	fmt.Fprintf(&b, "},\nslots: []tldSlot{ // tldSlots long\n")
+	k := 0
+	for i, x := range d.slots {
+		if x.key == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%d: {%#x, %d},", i, x.key, x.next)
+		lineBreak(&b, k, 5)
+		k++
+	}
+	if d.slots[len(d.slots)-1].key == 0 {
+		fmt.Fprintf(&b, "%d: {}, // (the length)\n", len(d.slots)-1)
 	}
 	b.WriteString("},\n")
 	writeSparse(&b, "ascii", d.ascii[:], "%d")
