@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/psnd/psnd/internal/tweettext/internal/corpus"
 )
@@ -187,6 +188,42 @@ func TestUnquoteJSONMatchesEncoding(t *testing.T) {
 		got, ok := unquoteJSON(nil, []byte(lit))
 		if ok != (werr == nil) || ok && string(got) != want {
 			t.Fatalf("unquoteJSON(%q) = %q, %v; encoding/json: %q, %v", lit, got, ok, want, werr)
+		}
+	}
+}
+
+// However the reader splits its input (a byte at a time, data with the
+// final io.EOF, half reads), the output is the same: lines are cut from the
+// chunks' buffers, a line's start carried over to the next chunk.
+func TestCheckBatchReadSplits(t *testing.T) {
+	var in strings.Builder
+	for i, s := range corpus.Generate(3, 3000, corpus.Realistic) {
+		b, _ := json.Marshal(s)
+		in.Write(b)
+		if i%500 == 7 {
+			in.WriteString("\r\n\nnot json\n" + `"` + strings.Repeat("long ", 30000) + `"`)
+		}
+		in.WriteByte('\n')
+	}
+	in.WriteString(`"no newline at the end"`)
+	run := func(r io.Reader) string {
+		var out bytes.Buffer
+		if err := CheckBatch(context.Background(), r, &out, CheckOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	want := run(strings.NewReader(in.String()))
+	if n := strings.Count(want, "\n"); n != 3000+3*6+1 {
+		t.Fatalf("%d output lines", n)
+	}
+	for name, r := range map[string]io.Reader{
+		"one byte": iotest.OneByteReader(strings.NewReader(in.String())),
+		"data+EOF": iotest.DataErrReader(strings.NewReader(in.String())),
+		"half":     iotest.HalfReader(strings.NewReader(in.String())),
+	} {
+		if got := run(r); got != want {
+			t.Errorf("%s reads: output differs", name)
 		}
 	}
 }
