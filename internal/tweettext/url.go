@@ -104,12 +104,14 @@ func extractURLsFrom(t []uint16, from int, dst []urlSpan, chain []chainLabel) ([
 // nextCandidateDot returns the first i >= from with t[i] == '.' followed by
 // a domain character, or -1.
 func nextCandidateDot(t []uint16, from int) int {
-	for i := from; i+1 < len(t); i++ {
-		if t[i] == '.' && isDomainChar(t[i+1]) {
+	for i := from; ; i++ {
+		if i = indexUnit2(t, i, '.', '.'); i < 0 || i+1 >= len(t) {
+			return -1
+		}
+		if isDomainChar(t[i+1]) {
 			return i
 		}
 	}
-	return -1
 }
 
 // isRunChar: characters a domain is made of (labels and dots).
