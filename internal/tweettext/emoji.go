@@ -1,5 +1,10 @@
 package tweettext
 
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
 // emojiSeq is one generated multi-code-point emoji sequence.
 type emojiSeq struct {
 	s     string
@@ -154,7 +159,17 @@ func (sc *emojiScanner) at(s []uint16, i int) int {
 }
 
 func (sc *emojiScanner) next(s []uint16) {
+	var bs []byte // s's bytes, for reading four units at once
+	if len(s) > 0 {
+		bs = unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), 2*len(s))
+	}
 	for j := sc.from; j < len(s); j++ {
+		// No sequence continues with an ASCII unit (see
+		// TestEmojiFollowNotASCII): four ASCII units followed by a fifth
+		// start none; skip them at once.
+		for j+5 <= len(s) && binary.NativeEndian.Uint64(bs[2*j:])&0xFF80FF80FF80FF80 == 0 && s[j+4] < 0x80 {
+			j += 4
+		}
 		if !sc.trie.canStart(s[j]) {
 			continue
 		}

@@ -1,6 +1,8 @@
 package tweettext
 
 import (
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -96,6 +98,44 @@ func TestEmojiFollowNotASCII(t *testing.T) {
 	for u := 0; u < 0x80; u++ {
 		if emojis().follow[u>>6]&(1<<(u&63)) != 0 {
 			t.Fatalf("an emoji sequence continues with %q", rune(u))
+		}
+	}
+}
+
+// The emoji scanner, which skips ASCII four units at a time, finds the
+// matches a unit-by-unit search finds, in both modes.
+func TestEmojiScannerMatchesNaive(t *testing.T) {
+	var seqs []string
+	for _, s := range emojiSequences {
+		seqs = append(seqs, s.s)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"1", "#", "*", "a", "ab", "abc", "abcdefg", " ", "\u20e3", "\ufe0f", "\u200d", "🏻", "🇯", "🇵", "😀", "©", "日"}
+	for range 20000 {
+		var b strings.Builder
+		for k := rng.IntN(16); k > 0; k-- {
+			if rng.IntN(3) == 0 {
+				b.WriteString(seqs[rng.IntN(len(seqs))])
+			} else {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+		}
+		u := appendUTF16(nil, b.String())
+		for _, mode := range []emojiMode{emojiX, emojiTwitterText} {
+			sc := newEmojiScanner(mode)
+			var got, want [][2]int
+			for sc.next(u); sc.start <= len(u); sc.next(u) {
+				got = append(got, [2]int{sc.start, sc.end})
+			}
+			for j := 0; j < len(u); j++ {
+				if e := sc.trie.match(u, j, sc.mask); e >= 0 {
+					want = append(want, [2]int{j, e})
+					j = e - 1
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%+q mode %d: scanner %v, naive %v", b.String(), mode, got, want)
+			}
 		}
 	}
 }
