@@ -111,7 +111,7 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 		case len(p.tags) > 0 && urlMayCoverTag(p.units, p.tags):
 			// The URLs counted are those of the NFC form: find the
 			// text's own (most tweets with hashtags never get here).
-			p.ourls = extractURLs(p.units, p.ourls[:0])
+			p.ourls, p.scratch.chain = extractURLsScratch(p.units, p.ourls[:0], p.scratch.chain)
 			p.tags = dropURLOverlaps(p.tags, p.ourls)
 		}
 		r.Hashtags = len(p.tags)
