@@ -251,6 +251,8 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
+		case r < 0xFEFF:
+			// None of the units below: most non-ASCII code points.
 		case r == utf8.RuneError && size == 1:
 			if sc.badUTF8 < 0 {
 				sc.badUTF8 = i
