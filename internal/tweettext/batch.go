@@ -1,7 +1,6 @@
 package tweettext
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -10,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf16"
@@ -89,14 +89,22 @@ type batchChunk struct {
 }
 
 const (
-	chunkLines = 256
-	chunkBytes = 256 << 10
+	// A chunk's buffer: reads fill it, and a chunk closes after the read
+	// that gives it chunkMin bytes of whole lines, so the part of a line
+	// that starts the next chunk is all that is copied again.
+	chunkBytes = 64 << 10
+	chunkMin   = 32 << 10
 )
 
 // readChunks splits r into chunks of lines. A read error or the end of
 // input is sent as the last chunk (err == io.EOF at the end).
+//
+// It reads straight into the chunks' buffers and cuts lines there (the
+// part of a line read past a chunk's end starts the next chunk): no
+// buffered reader copying every line once more.
 func readChunks(ctx context.Context, r io.Reader, jobs chan<- *batchChunk, free <-chan *batchChunk) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	var carry []byte // the start of a line read past the previous chunk
+	var rerr error   // the first read error (io.EOF at the end)
 	line := 1
 	for seq := 0; ; seq++ {
 		var c *batchChunk
@@ -107,43 +115,66 @@ func readChunks(ctx context.Context, r io.Reader, jobs chan<- *batchChunk, free 
 			c = &batchChunk{}
 		}
 		c.seq, c.firstLine = seq, line
-		for len(c.ends) < chunkLines && len(c.data) < chunkBytes {
-			lineStart := len(c.data)
-			b, err := br.ReadSlice('\n')
-			for errors.Is(err, bufio.ErrBufferFull) {
-				// A line longer than the buffer: gather it.
-				c.data = append(c.data, b...)
-				b, err = br.ReadSlice('\n')
-			}
-			c.data = append(c.data, b...)
-			if len(c.data) > lineStart { // not the empty tail after the last newline
-				c.ends = append(c.ends, len(c.data))
+		c.data = append(c.data, carry...)
+		cut := 0 // c.data[:cut] are whole lines, their ends in c.ends
+		for {
+			if i := bytes.IndexByte(c.data[cut:], '\n'); i >= 0 {
+				cut += i + 1
+				c.ends = append(c.ends, cut)
 				line++
+				continue
 			}
-			if err != nil {
-				if errors.Is(err, io.EOF) {
-					c.err = io.EOF
-				} else {
-					c.err = fmt.Errorf("check batch: read line %d: %w", line, err)
+			if rerr != nil {
+				if cut < len(c.data) { // the last line, without a newline
+					cut = len(c.data)
+					c.ends = append(c.ends, cut)
+					line++
 				}
 				break
 			}
-		}
-		if c.err != nil && len(c.ends) > 0 {
-			// Check these lines first; the error travels in its own chunk.
-			last := &batchChunk{seq: seq + 1, firstLine: line, err: c.err}
-			c.err = nil
-			if !send(ctx, jobs, c) {
-				return
+			if cut >= chunkMin {
+				break // the rest, a line's start, begins the next chunk
 			}
-			send(ctx, jobs, last)
+			if cap(c.data)-len(c.data) < readMin {
+				c.data = slices.Grow(c.data, max(chunkBytes, len(c.data)))
+			}
+			n, err := r.Read(c.data[len(c.data):cap(c.data)])
+			c.data = c.data[:len(c.data)+n]
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					rerr = io.EOF
+				} else {
+					rerr = err
+				}
+			}
+		}
+		carry = append(carry[:0], c.data[cut:]...)
+		c.data = c.data[:cut]
+		if rerr != nil && len(carry) == 0 {
+			// Input is over: the error travels in its own chunk, after
+			// these lines are checked.
+			err := rerr
+			if !errors.Is(err, io.EOF) {
+				err = fmt.Errorf("check batch: read line %d: %w", line, err)
+			}
+			if len(c.ends) > 0 {
+				if !send(ctx, jobs, c) {
+					return
+				}
+				c = &batchChunk{seq: seq + 1, firstLine: line}
+			}
+			c.err = err
+			send(ctx, jobs, c)
 			return
 		}
-		if !send(ctx, jobs, c) || c.err != nil {
+		if !send(ctx, jobs, c) {
 			return
 		}
 	}
 }
+
+// readMin is the least room a read is given before the chunk's buffer grows.
+const readMin = 16 << 10
 
 func send(ctx context.Context, ch chan<- *batchChunk, c *batchChunk) bool {
 	select {
@@ -156,7 +187,6 @@ func send(ctx context.Context, ch chan<- *batchChunk, c *batchChunk) bool {
 
 // writeChunks writes checked chunks in sequence order.
 func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk, free chan<- *batchChunk) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
 	pending := map[int]*batchChunk{}
 	next := 0
 	for {
@@ -181,7 +211,9 @@ func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk, free
 		}
 		delete(pending, next)
 		next++
-		if _, err := bw.Write(c.out); err != nil {
+		// A chunk's output is written at once (tens of kilobytes, but for
+		// the last chunk): copying it through a buffer gained nothing.
+		if _, err := w.Write(c.out); err != nil {
 			return fmt.Errorf("check batch: write: %w", err)
 		}
 		cerr := c.err
@@ -192,9 +224,6 @@ func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk, free
 			}
 		}
 		if cerr != nil {
-			if ferr := bw.Flush(); ferr != nil {
-				return fmt.Errorf("check batch: write: %w", ferr)
-			}
 			if errors.Is(cerr, io.EOF) {
 				return nil
 			}
@@ -207,7 +236,12 @@ func writeChunks(ctx context.Context, w io.Writer, done <-chan *batchChunk, free
 func (p *parser) batchChunk(out []byte, c *batchChunk, opts CheckOptions, recent *recentIndex) []byte {
 	start := 0
 	for i, end := range c.ends {
-		out = p.batchLine(out, c.firstLine+i, bytes.TrimRight(c.data[start:end], "\r\n"), opts, recent)
+		b := c.data[start:end]
+		// bytes.TrimRight(b, "\r\n"), without its general set lookup.
+		for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+			b = b[:len(b)-1]
+		}
+		out = p.batchLine(out, c.firstLine+i, b, opts, recent)
 		start = end
 	}
 	return out
@@ -335,15 +369,22 @@ func unquoteJSON(out, b []byte) ([]byte, bool) {
 	}
 	b = b[1 : len(b)-1]
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c == '"' || c < 0x20:
-			return out, false
-		case c != '\\':
-			out = append(out, c)
-			continue
+		// The plain run up to the next escape, copied at once.
+		k := bytes.IndexByte(b[i:], '\\')
+		if k < 0 {
+			k = len(b) - i
 		}
-		i++
+		if run := b[i : i+k]; len(run) > 0 {
+			if !plainJSON(run) {
+				return out, false // an unescaped '"' or control character
+			}
+			out = append(out, run...)
+			i += k
+			if i == len(b) {
+				break
+			}
+		}
+		i++ // past the '\\'
 		if i >= len(b) {
 			return out, false
 		}

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/psnd/psnd/internal/tweettext/internal/corpus"
 )
@@ -161,6 +163,67 @@ func TestPlainJSON(t *testing.T) {
 			if got := plainJSON(b); got != want {
 				t.Fatalf("plainJSON with byte %#x at %d: %v, want %v", c, n, got, want)
 			}
+		}
+	}
+}
+
+// TestUnquoteJSONMatchesEncoding holds unquoteJSON to encoding/json on
+// valid UTF-8 literals (escapes anywhere, bad escapes, raw quotes and
+// control characters between them): the same verdict and, when valid, the
+// same string.
+func TestUnquoteJSONMatchesEncoding(t *testing.T) {
+	pieces := []string{"a", "é", "日本", "😀", `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u0026`, `\u00e9`,
+		`\ud83d\ude00`, `\ud83d`, `\ude00`, `\ud83dx`, `\u12`, `\x`, `\`, `"`, "\x01", "\x1f", " ", "abcdefghijklmnop"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		b.WriteByte('"')
+		for k := rng.IntN(8); k > 0; k-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		b.WriteByte('"')
+		lit := b.String()
+		var want string
+		werr := json.Unmarshal([]byte(lit), &want)
+		got, ok := unquoteJSON(nil, []byte(lit))
+		if ok != (werr == nil) || ok && string(got) != want {
+			t.Fatalf("unquoteJSON(%q) = %q, %v; encoding/json: %q, %v", lit, got, ok, want, werr)
+		}
+	}
+}
+
+// However the reader splits its input (a byte at a time, data with the
+// final io.EOF, half reads), the output is the same: lines are cut from the
+// chunks' buffers, a line's start carried over to the next chunk.
+func TestCheckBatchReadSplits(t *testing.T) {
+	var in strings.Builder
+	for i, s := range corpus.Generate(3, 3000, corpus.Realistic) {
+		b, _ := json.Marshal(s)
+		in.Write(b)
+		if i%500 == 7 {
+			in.WriteString("\r\n\nnot json\n" + `"` + strings.Repeat("long ", 30000) + `"`)
+		}
+		in.WriteByte('\n')
+	}
+	in.WriteString(`"no newline at the end"`)
+	run := func(r io.Reader) string {
+		var out bytes.Buffer
+		if err := CheckBatch(context.Background(), r, &out, CheckOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	want := run(strings.NewReader(in.String()))
+	if n := strings.Count(want, "\n"); n != 3000+3*6+1 {
+		t.Fatalf("%d output lines", n)
+	}
+	for name, r := range map[string]io.Reader{
+		"one byte": iotest.OneByteReader(strings.NewReader(in.String())),
+		"data+EOF": iotest.DataErrReader(strings.NewReader(in.String())),
+		"half":     iotest.HalfReader(strings.NewReader(in.String())),
+	} {
+		if got := run(r); got != want {
+			t.Errorf("%s reads: output differs", name)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package tweettext
 
 import (
 	"fmt"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 )
@@ -92,7 +93,8 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	r.WeightedLength = n.WeightedLength
 	r.Permillage = n.Permillage
 	if n.WeightedLength > max {
-		r.Errors = append(r.Errors, fmt.Sprintf("Tweet is %d/%d characters; split it into a thread with `psnd post --thread`", n.WeightedLength, max))
+		// (Not fmt.Sprintf: a batch of long texts builds this for each.)
+		r.Errors = append(r.Errors, "Tweet is "+strconv.Itoa(n.WeightedLength)+"/"+strconv.Itoa(max)+" characters; split it into a thread with `psnd post --thread`")
 	}
 	r.URLs = len(p.urls)
 	// Mentions and hashtags on the text as written, like the library's
@@ -109,7 +111,7 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 		case len(p.tags) > 0 && urlMayCoverTag(p.units, p.tags):
 			// The URLs counted are those of the NFC form: find the
 			// text's own (most tweets with hashtags never get here).
-			p.ourls = extractURLs(p.units, p.ourls[:0])
+			p.ourls, p.scratch.chain = extractURLsScratch(p.units, p.ourls[:0], p.scratch.chain)
 			p.tags = dropURLOverlaps(p.tags, p.ourls)
 		}
 		r.Hashtags = len(p.tags)

@@ -67,6 +67,11 @@ func configV1() config {
 // library looks at charCodeAt, so the low surrogate of a pair decides,
 // and it lies in no range).
 func (c *config) weight(u uint16) int {
+	// The ranges are sorted and disjoint (TestConfigRangesSorted): past
+	// the last one (CJK, emoji, most scripts) none can hold u.
+	if n := len(c.ranges); n == 0 || rune(u) > c.ranges[n-1].end {
+		return c.defaultWeight
+	}
 	for _, r := range c.ranges {
 		if rune(u) >= r.start && rune(u) <= r.end {
 			return r.weight

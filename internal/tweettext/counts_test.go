@@ -78,3 +78,14 @@ func TestOwnCountsAgainstJS(t *testing.T) {
 		}
 	}
 }
+
+// weight's shortcut needs every config's ranges sorted and disjoint.
+func TestConfigRangesSorted(t *testing.T) {
+	for _, c := range []config{configV1(), configV2(), configV3()} {
+		for i := 1; i < len(c.ranges); i++ {
+			if c.ranges[i].start <= c.ranges[i-1].end {
+				t.Fatalf("ranges %v and %v overlap or are out of order", c.ranges[i-1], c.ranges[i])
+			}
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package tweettext
 
-import "sync"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // emojiSeq is one generated multi-code-point emoji sequence.
 type emojiSeq struct {
@@ -22,8 +25,13 @@ const (
 // code points are not in it: each emoji code point already weighs
 // defaultWeight on its own (© and ® weigh 1 but count as emoji only with
 // U+FE0F, which makes them sequences), so matching it would change nothing.
+//
+// The trie is static data (emojiTable in tries_gen.go, generated from
+// emojiSequences by TestTriesGenerated): building it at first use cost a
+// short-lived `psnd check` about 1.5 ms.
 type emojiTrie struct {
 	nodes []emojiNode
+	edges []emojiEdge // each node's edges, sorted by rune, back to back
 	// first has a bit for every UTF-16 unit that can start a sequence (the
 	// high surrogate for supplementary code points): a cheap reject.
 	first [1 << 16 / 64]uint64
@@ -38,8 +46,8 @@ type emojiTrie struct {
 }
 
 type emojiNode struct {
-	edges []emojiEdge // sorted by rune
-	flags uint8       // non-zero if a sequence ends here
+	lo, hi int32 // edges[lo:hi] are the node's
+	flags  uint8 // non-zero if a sequence ends here
 }
 
 type emojiEdge struct {
@@ -47,49 +55,12 @@ type emojiEdge struct {
 	next int32
 }
 
-// emojis is built once from the generated table and never changes afterwards.
-var emojis = sync.OnceValue(func() *emojiTrie {
-	t := &emojiTrie{nodes: []emojiNode{{}}}
-	for _, seq := range emojiSequences {
-		u := appendUTF16(nil, seq.s)
-		t.first[u[0]>>6] |= 1 << (u[0] & 63)
-		if k := firstRuneUnits(u, 0); k < len(u) {
-			t.follow[u[k]>>6] |= 1 << (u[k] & 63)
-		}
-		n := int32(0)
-		for _, r := range seq.s {
-			n = t.add(n, r)
-		}
-		t.nodes[n].flags |= seq.flags
-	}
-	for _, e := range t.nodes[0].edges {
-		if e.r >= 0x1F000 && e.r < 0x1FB00 {
-			t.smp[e.r-0x1F000] = e.next
-		}
-	}
-	return t
-})
-
-func (t *emojiTrie) add(n int32, r rune) int32 {
-	if c := t.child(n, r); c >= 0 {
-		return c
-	}
-	c := int32(len(t.nodes))
-	t.nodes = append(t.nodes, emojiNode{})
-	edges := t.nodes[n].edges
-	i := 0
-	for i < len(edges) && edges[i].r < r {
-		i++
-	}
-	edges = append(edges, emojiEdge{})
-	copy(edges[i+1:], edges[i:])
-	edges[i] = emojiEdge{r, c}
-	t.nodes[n].edges = edges
-	return c
-}
+// emojis is the trie of emojiSequences.
+func emojis() *emojiTrie { return &emojiTable }
 
 func (t *emojiTrie) child(n int32, r rune) int32 {
-	edges := t.nodes[n].edges
+	nd := t.nodes[n]
+	edges := t.edges[nd.lo:nd.hi]
 	lo, hi := 0, len(edges)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -188,7 +159,17 @@ func (sc *emojiScanner) at(s []uint16, i int) int {
 }
 
 func (sc *emojiScanner) next(s []uint16) {
+	var bs []byte // s's bytes, for reading four units at once
+	if len(s) > 0 {
+		bs = unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), 2*len(s))
+	}
 	for j := sc.from; j < len(s); j++ {
+		// No sequence continues with an ASCII unit (see
+		// TestEmojiFollowNotASCII): four ASCII units followed by a fifth
+		// start none; skip them at once.
+		for j+5 <= len(s) && binary.NativeEndian.Uint64(bs[2*j:])&0xFF80FF80FF80FF80 == 0 && s[j+4] < 0x80 {
+			j += 4
+		}
 		if !sc.trie.canStart(s[j]) {
 			continue
 		}

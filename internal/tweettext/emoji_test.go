@@ -1,6 +1,8 @@
 package tweettext
 
 import (
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -29,7 +31,13 @@ func TestASCIIRun(t *testing.T) {
 		}
 		for j := i + 1; j <= len(base); j++ {
 			s := base[:j]
-			end, cls, dot := asciiRun(s, i)
+			out := make([]uint16, len(s)-i)
+			end, cls, dot := asciiRun(out, s, i)
+			for x := i; x < end; x++ {
+				if out[x-i] != uint16(s[x]) {
+					t.Fatalf("asciiRun(%q, %d) wrote %v", s, i, out[:end-i])
+				}
+			}
 			wantEnd, wantCls, wantDot := i, uint8(0), -1
 			for wantEnd < len(s) && s[wantEnd] < utf8.RuneSelf {
 				wantCls |= asciiScanClass[s[wantEnd]]
@@ -46,7 +54,7 @@ func TestASCIIRun(t *testing.T) {
 	for _, c := range []string{"@", "#", "\x00"} {
 		for n := 0; n < 20; n++ {
 			s := strings.Repeat("a", n) + c + strings.Repeat("b", 20-n)
-			if _, cls, _ := asciiRun(s, 0); cls == 0 {
+			if _, cls, _ := asciiRun(make([]uint16, len(s)), s, 0); cls == 0 {
 				t.Fatalf("asciiRun(%q) missed %q", s, c)
 			}
 		}
@@ -79,6 +87,55 @@ func TestScanFirstDot(t *testing.T) {
 		}
 		if sc.firstDot != want {
 			t.Fatalf("%+q: firstDot %d, want %d", s, sc.firstDot, want)
+		}
+	}
+}
+
+// countUnits lets ASCII runs through without asking the emoji scanner
+// about all but their last unit: that holds only while no sequence's
+// second code point starts with an ASCII unit.
+func TestEmojiFollowNotASCII(t *testing.T) {
+	for u := 0; u < 0x80; u++ {
+		if emojis().follow[u>>6]&(1<<(u&63)) != 0 {
+			t.Fatalf("an emoji sequence continues with %q", rune(u))
+		}
+	}
+}
+
+// The emoji scanner, which skips ASCII four units at a time, finds the
+// matches a unit-by-unit search finds, in both modes.
+func TestEmojiScannerMatchesNaive(t *testing.T) {
+	var seqs []string
+	for _, s := range emojiSequences {
+		seqs = append(seqs, s.s)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"1", "#", "*", "a", "ab", "abc", "abcdefg", " ", "\u20e3", "\ufe0f", "\u200d", "🏻", "🇯", "🇵", "😀", "©", "日"}
+	for range 20000 {
+		var b strings.Builder
+		for k := rng.IntN(16); k > 0; k-- {
+			if rng.IntN(3) == 0 {
+				b.WriteString(seqs[rng.IntN(len(seqs))])
+			} else {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+		}
+		u := appendUTF16(nil, b.String())
+		for _, mode := range []emojiMode{emojiX, emojiTwitterText} {
+			sc := newEmojiScanner(mode)
+			var got, want [][2]int
+			for sc.next(u); sc.start <= len(u); sc.next(u) {
+				got = append(got, [2]int{sc.start, sc.end})
+			}
+			for j := 0; j < len(u); j++ {
+				if e := sc.trie.match(u, j, sc.mask); e >= 0 {
+					want = append(want, [2]int{j, e})
+					j = e - 1
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%+q mode %d: scanner %v, naive %v", b.String(), mode, got, want)
+			}
 		}
 	}
 }

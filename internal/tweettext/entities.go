@@ -31,11 +31,8 @@ func isScreenNameChar(u uint16) bool { return isASCIIAlnum(u) || u == '_' }
 func extractMentionsOrLists(t []uint16, dst []mentionSpan) []mentionSpan {
 	for a := 0; a < len(t); {
 		// An attempt at a can only reach an at-sign within a+4 ("xRT:@").
-		next := a
-		for next < len(t) && !isAtSign(t[next]) {
-			next++
-		}
-		if next == len(t) {
+		next := indexUnit2(t, a, '@', 0xFF20)
+		if next < 0 {
 			break
 		}
 		a = max(a, next-4)
@@ -176,11 +173,8 @@ func hashtagCandidates(t []uint16, dst []span) []span {
 	for a := 0; a < len(t); {
 		// An attempt at a can only reach a hash sign within a+2 (after a
 		// surrogate pair).
-		next := a
-		for next < len(t) && !isHashSign(t[next]) {
-			next++
-		}
-		if next == len(t) {
+		next := indexUnit2(t, a, '#', 0xFF03)
+		if next < 0 {
 			break
 		}
 		a = max(a, next-2)

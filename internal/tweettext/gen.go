@@ -8,3 +8,4 @@ package tweettext
 // The generated files are committed; internal/gen's test regenerates them in
 // memory and fails when they drift from their sources.
 //go:generate go run ./internal/gen -tld ../../../shared/twitter-text/tld_lib.yml -emoji /usr/share/unicode/emoji -out .
+//go:generate go test -run TestTriesGenerated -update-tries .

@@ -225,14 +225,11 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				regions = append(regions, nfcRegion{stable, i, ustable, j})
 				open = false
 			}
-			k, cls, dot := asciiRun(s, i)
+			k, cls, dot := asciiRun(out[j:], s, i)
 			if dot >= 0 && sc.firstDot < 0 {
 				sc.firstDot = j + dot // units of ASCII are its bytes
 			}
 			run := s[i:k]
-			for x := 0; x < len(run); x++ {
-				out[j+x] = uint16(run[x])
-			}
 			if cls != 0 {
 				sc.hasAt = sc.hasAt || cls&scanAt != 0
 				sc.hasHash = sc.hasHash || cls&scanHash != 0
@@ -254,6 +251,8 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
+		case r < 0xFEFF:
+			// None of the units below: most non-ASCII code points.
 		case r == utf8.RuneError && size == 1:
 			if sc.badUTF8 < 0 {
 				sc.badUTF8 = i
@@ -301,8 +300,9 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 
 // asciiRun returns the end of the run of ASCII bytes of s from i (s[i] is
 // one), the asciiScanClass bits of its bytes and the offset of its first
-// '.' (or -1), eight bytes at a time.
-func asciiRun(s string, i int) (end int, cls uint8, dot int) {
+// '.' (or -1), eight bytes at a time; it writes the run as UTF-16 to out
+// (which has room for the rest of s).
+func asciiRun(out []uint16, s string, i int) (end int, cls uint8, dot int) {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	// zero is non-zero iff a byte of v is zero, and its lowest set bit is
 	// in the first zero byte (a borrow only runs upwards).
@@ -316,6 +316,9 @@ func asciiRun(s string, i int) (end int, cls uint8, dot int) {
 		if w&highs != 0 {
 			break
 		}
+		o := out[k-i : k-i+8 : k-i+8]
+		o[0], o[1], o[2], o[3] = uint16(w&0xFF), uint16(w>>8&0xFF), uint16(w>>16&0xFF), uint16(w>>24&0xFF)
+		o[4], o[5], o[6], o[7] = uint16(w>>32&0xFF), uint16(w>>40&0xFF), uint16(w>>48&0xFF), uint16(w>>56)
 		at |= zero(w ^ ('@' * ones))
 		hash |= zero(w ^ ('#' * ones))
 		nul |= zero(w)
@@ -336,6 +339,7 @@ func asciiRun(s string, i int) (end int, cls uint8, dot int) {
 		cls |= scanNUL
 	}
 	for k < len(s) && s[k] < utf8.RuneSelf {
+		out[k-i] = uint16(s[k])
 		cls |= asciiScanClass[s[k]]
 		if dot < 0 && s[k] == '.' {
 			dot = k
@@ -425,13 +429,19 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 	asciiWeight := c.weight('a') // every range config gives ASCII one weight
 	for i := 0; i < len(t); i++ {
 		u := t[i]
-		if u < 0x80 && i != nextURL && asciiWeight > 0 && (emoji.trie == nil || !emoji.trie.canStart(u)) {
+		if u < 0x80 && i != nextURL && asciiWeight > 0 && (emoji.trie == nil || !emoji.trie.canStart(u) || i+1 < len(t) && t[i+1] < 0x80) {
 			// A run of plain ASCII before the next URL: what the general
 			// step below does unit by unit, at once (none is invalid, and
-			// the valid range ends where the weight passes the limit).
+			// the valid range ends where the weight passes the limit). An
+			// emoji sequence's second code point is never ASCII (see
+			// TestEmojiFollowNotASCII), so of an ASCII run only the last
+			// unit can start one.
 			j := i + 1
-			for j < nextURL && t[j] < 0x80 && (emoji.trie == nil || !emoji.trie.canStart(t[j])) {
+			for j < nextURL && t[j] < 0x80 {
 				j++
+			}
+			if emoji.trie != nil && j < len(t) && t[j] >= 0x80 && emoji.trie.canStart(t[j-1]) {
+				j-- // (j > i: t[i] is no start, or is followed by ASCII)
 			}
 			n := j - i
 			if valid {

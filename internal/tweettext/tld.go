@@ -13,61 +13,31 @@ import (
 // terminal node carries the alternative's priority (its position in the
 // pattern), because the regular expression takes the first alternative that
 // matches, not the longest.
+//
+// The trie is static data (tldTable in tries_gen.go, generated from the
+// lists by TestTriesGenerated): building it at first use cost a
+// short-lived `psnd check` about 2 ms. Its edges are one open-addressing
+// hash table: a lookup is one probe, mostly, where a binary search over a
+// node's edges took several unpredictable branches.
 type tldTrie struct {
-	nodes []tldNode
+	prio  []int32    // per node: the priority of the TLD ending there, or -1
+	slots []tldSlot  // the edges by key, tldSlots long, linear probing
 	ascii [128]int32 // root children for ASCII units, 0 = none
 }
 
-type tldNode struct {
-	edges []tldEdge // sorted by unit
-	prio  int32     // -1 if no TLD ends here
-}
-
-type tldEdge struct {
-	u    uint16
+// tldSlot is an edge: key is the node << 16 | the unit (never 0: no TLD
+// holds U+0000), next its child; key 0 is an empty slot.
+type tldSlot struct {
+	key  uint32
 	next int32
 }
 
-// tlds is built once from the generated lists and never changes afterwards.
-var tlds = sync.OnceValue(func() *tldTrie {
-	t := &tldTrie{nodes: []tldNode{{prio: -1}}}
-	prio := int32(0)
-	for _, list := range [][]string{genericTLDs[:], countryTLDs[:]} {
-		for _, s := range list {
-			t.insert(appendUTF16(nil, s), prio)
-			prio++
-		}
-	}
-	return t
-})
+const tldSlots = 1 << 14 // a power of two, over three times the edges
 
-func (t *tldTrie) insert(key []uint16, prio int32) {
-	n := int32(0)
-	for _, u := range key {
-		u = canon(u)
-		next := t.child(n, u)
-		if next < 0 {
-			next = int32(len(t.nodes))
-			t.nodes = append(t.nodes, tldNode{prio: -1})
-			edges := t.nodes[n].edges
-			i := 0
-			for i < len(edges) && edges[i].u < u {
-				i++
-			}
-			edges = append(edges, tldEdge{})
-			copy(edges[i+1:], edges[i:])
-			edges[i] = tldEdge{u, next}
-			t.nodes[n].edges = edges
-			if n == 0 && u < 128 {
-				t.ascii[u] = next
-			}
-		}
-		n = next
-	}
-	if p := t.nodes[n].prio; p < 0 || prio < p {
-		t.nodes[n].prio = prio
-	}
-}
+func tldSlotOf(key uint32) uint32 { return key * 0x9E3779B1 >> (32 - 14) }
+
+// tlds is the trie of genericTLDs and countryTLDs.
+func tlds() *tldTrie { return &tldTable }
 
 func (t *tldTrie) child(n int32, u uint16) int32 {
 	if n == 0 && u < 128 {
@@ -76,20 +46,16 @@ func (t *tldTrie) child(n int32, u uint16) int32 {
 		}
 		return -1
 	}
-	edges := t.nodes[n].edges
-	lo, hi := 0, len(edges)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if edges[m].u < u {
-			lo = m + 1
-		} else {
-			hi = m
+	key := uint32(n)<<16 | uint32(u)
+	for h := tldSlotOf(key); ; h = (h + 1) & (tldSlots - 1) {
+		s := t.slots[h]
+		if s.key == key {
+			return s.next
+		}
+		if s.key == 0 {
+			return -1
 		}
 	}
-	if lo < len(edges) && edges[lo].u == u {
-		return edges[lo].next
-	}
-	return -1
 }
 
 // match returns the end of the TLD that the pattern would match at t[q],
@@ -103,7 +69,7 @@ func (t *tldTrie) match(s []uint16, q int) int {
 		if n < 0 {
 			break
 		}
-		if p := t.nodes[n].prio; p >= 0 && (bestPrio < 0 || p < bestPrio) && tldFollows(s, i+1) {
+		if p := t.prio[n]; p >= 0 && (bestPrio < 0 || p < bestPrio) && tldFollows(s, i+1) {
 			best, bestPrio = i+1, p
 		}
 	}
@@ -148,6 +114,12 @@ func canon(u uint16) uint16 {
 		}
 		return u
 	}
+	return canonSlow(u)
+}
+
+// canonSlow is canon for non-ASCII units (kept apart so that canon's ASCII
+// case inlines into the TLD and protocol loops).
+func canonSlow(u uint16) uint16 {
 	if u >= 0xD800 && u <= 0xDFFF {
 		return u
 	}

@@ -104,12 +104,14 @@ func extractURLsFrom(t []uint16, from int, dst []urlSpan, chain []chainLabel) ([
 // nextCandidateDot returns the first i >= from with t[i] == '.' followed by
 // a domain character, or -1.
 func nextCandidateDot(t []uint16, from int) int {
-	for i := from; i+1 < len(t); i++ {
-		if t[i] == '.' && isDomainChar(t[i+1]) {
+	for i := from; ; i++ {
+		if i = indexUnit2(t, i, '.', '.'); i < 0 || i+1 >= len(t) {
+			return -1
+		}
+		if isDomainChar(t[i+1]) {
 			return i
 		}
 	}
-	return -1
 }
 
 // isRunChar: characters a domain is made of (labels and dots).
@@ -626,7 +628,7 @@ func isASCIIDomainChar(u uint16) bool {
 	if u < 0x80 {
 		return isASCIIAlnum(u) || u == '-'
 	}
-	return inClassFold(u, isLatinAccent)
+	return latinAccentFold[u>>6]&(1<<(u&63)) != 0
 }
 
 // asciiDomainAt matches validAsciiDomain at p and returns its end, or -1.
@@ -665,7 +667,13 @@ func validIDNA(domain []uint16) bool {
 	start := 0
 	for i := 0; i <= len(domain); i++ {
 		if i == len(domain) || domain[i] == '.' {
-			if n := toASCIILength(domain[start:i]); n < 1 || n > maxDNSLabelLength {
+			// Most labels fit by an upper bound of their length; only
+			// those that do not are encoded exactly.
+			n := toASCIILength(domain[start:i], false)
+			if n > maxDNSLabelLength {
+				n = toASCIILength(domain[start:i], true)
+			}
+			if n < 1 || n > maxDNSLabelLength {
 				return false
 			}
 			start = i + 1
@@ -677,7 +685,10 @@ func validIDNA(domain []uint16) bool {
 // toASCIILength is len(punycode.toASCII(label)): the label is split at the
 // IDNA dots U+002E U+3002 U+FF0E U+FF61, each part that is not pure ASCII
 // becomes "xn--" + its Bootstring encoding, and the parts are joined with '.'.
-func toASCIILength(label []uint16) int {
+// Unless exact, a part that is not pure ASCII may be counted by an upper
+// bound of its length (punycodeBound): at least the exact length, and equal
+// to it when that is under 1.
+func toASCIILength(label []uint16, exact bool) int {
 	n := 0
 	start := 0
 	for i := 0; i <= len(label); i++ {
@@ -685,7 +696,11 @@ func toASCIILength(label []uint16) int {
 			if start > 0 {
 				n++ // the '.' joining parts
 			}
-			n += punycodePartLength(label[start:i])
+			if exact {
+				n += punycodePartLength(label[start:i])
+			} else {
+				n += punycodeBound(label[start:i])
+			}
 			start = i + 1
 		}
 	}
@@ -718,6 +733,35 @@ func punycodePartLength(part []uint16) int {
 		i += size
 	}
 	return len("xn--") + bootstringLength(cps)
+}
+
+// punycodeBound is an upper bound of punycodePartLength(part), exact for
+// ASCII. Each code point that is not basic adds one delta to the encoding,
+// and a delta q takes at most floor(log10 q) + 2 digits (each digit but the
+// last divides q by 36-t, at least 10). For up to 63 code points a delta
+// stays under (0x10FFFF+1)·64 + 63² + 63 < 10⁸: 9 digits at most.
+func punycodeBound(part []uint16) int {
+	cps, basic := 0, 0
+	for i := 0; i < len(part); i++ {
+		u := part[i]
+		if u < 0x80 {
+			basic++
+		} else if isHighSurrogate(u) && i+1 < len(part) && isLowSurrogate(part[i+1]) {
+			i++
+		}
+		cps++
+	}
+	if cps == basic {
+		return len(part)
+	}
+	if cps > maxDNSLabelLength {
+		return punycodePartLength(part)
+	}
+	n := len("xn--") + basic + 9*(cps-basic)
+	if basic > 0 {
+		n++ // delimiter
+	}
+	return n
 }
 
 // bootstringLength is the length of the RFC 3492 encoding of cps (punycode
@@ -837,18 +881,21 @@ func isDomainChar(u uint16) bool {
 	return isDomainCharSlow(u)
 }
 
+// isPathChar and isPathEndChar look non-ASCII units up in the bitset of
+// the Latin-accent and Cyrillic class under case folding (generated, see
+// latinCyrillicFold): the fold orbit search of inClassFold is slow.
 func isPathChar(u uint16) bool {
 	if u < 128 {
 		return asciiClass[u]&clsPath != 0
 	}
-	return isPathCharSlow(u)
+	return u == 0x2013 || latinCyrillicFold[u>>6]&(1<<(u&63)) != 0
 }
 
 func isPathEndChar(u uint16) bool {
 	if u < 128 {
 		return asciiClass[u]&clsPathEnd != 0
 	}
-	return isPathEndCharSlow(u)
+	return latinCyrillicFold[u>>6]&(1<<(u&63)) != 0
 }
 
 func validPreceding(u uint16) bool {

@@ -1,8 +1,10 @@
 package tweettext
 
 import (
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // appendUTF16 appends s as UTF-16 code units. twitter-text works on
@@ -105,4 +107,33 @@ func utf16ByteOffsets(s string, units int) []int {
 	}
 	off[units] = len(s)
 	return off
+}
+
+// indexUnit2 returns the first i >= from with t[i] == a or t[i] == b, or
+// -1; four units at a time (the searches for '.', '#' and '@' walk every
+// unit of most texts).
+func indexUnit2(t []uint16, from int, a, b uint16) int {
+	const ones, highs = 0x0001000100010001, 0x8000800080008000
+	i := from
+	if i >= 0 && i+4 <= len(t) {
+		// The units' bytes, read in the machine's order: each 16-bit lane
+		// of a word is one unit (which lane is which does not matter: a
+		// hit is found again one unit at a time).
+		bs := unsafe.Slice((*byte)(unsafe.Pointer(&t[0])), 2*len(t))
+		pa, pb := uint64(a)*ones, uint64(b)*ones
+		for ; i+4 <= len(t); i += 4 {
+			w := binary.NativeEndian.Uint64(bs[2*i:])
+			va, vb := w^pa, w^pb
+			// Non-zero iff some lane of va or vb is zero.
+			if ((va-ones)&^va|(vb-ones)&^vb)&highs != 0 {
+				break
+			}
+		}
+	}
+	for ; i < len(t); i++ {
+		if t[i] == a || t[i] == b {
+			return i
+		}
+	}
+	return -1
 }

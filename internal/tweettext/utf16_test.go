@@ -1,6 +1,7 @@
 package tweettext
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -14,5 +15,32 @@ func TestUTF16ByteOffsets(t *testing.T) {
 	want := []int{0, 1, 1, 5, 8, 9, 11}
 	if len(u) != 6 || !slices.Equal(got, want) {
 		t.Fatalf("units %d, offsets %v, want 6 and %v", len(u), got, want)
+	}
+}
+
+// indexUnit2 finds what a unit-by-unit search finds, from every start, with
+// the units sought at every offset of a word and next to look-alikes.
+func TestIndexUnit2(t *testing.T) {
+	alphabet := []uint16{'a', '.', '#', '@', 0xFF03, 0xFF20, 0x2300, 0x0123, 0x8023, 0, 0xFFFF, 0xD83D}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 20000 {
+		u := make([]uint16, rng.IntN(24))
+		for i := range u {
+			u[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		for _, ab := range [][2]uint16{{'.', '.'}, {'#', 0xFF03}, {'@', 0xFF20}, {0, 0xFFFF}} {
+			for from := 0; from <= len(u); from++ {
+				want := -1
+				for i := from; i < len(u); i++ {
+					if u[i] == ab[0] || u[i] == ab[1] {
+						want = i
+						break
+					}
+				}
+				if got := indexUnit2(u, from, ab[0], ab[1]); got != want {
+					t.Fatalf("indexUnit2(%04x, %d, %#x, %#x) = %d, want %d", u, from, ab[0], ab[1], got, want)
+				}
+			}
+		}
 	}
 }
