@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/psnd/psnd/internal/sqlstore"
@@ -25,11 +24,15 @@ const memQuiet = 5 * time.Second
 // Before it, the daemon stores the wire forms of the posts written since
 // (fill): that work leaves garbage of its own, which the release takes.
 type memRelease struct {
-	store   *sqlstore.Store
-	fill    func()
-	mu      sync.Mutex
-	timer   *time.Timer
-	running atomic.Bool
+	store *sqlstore.Store
+	fill  func()
+	mu    sync.Mutex
+	timer *time.Timer
+	// running serialises releases: one that comes while another runs
+	// waits for it, then finds little left to do, so whoever asked for a
+	// release (a big list, the quiet timer) never returns before one
+	// has covered its own writes.
+	running sync.Mutex
 }
 
 func newMemRelease(store *sqlstore.Store, fill func()) *memRelease {
@@ -63,10 +66,8 @@ func (m *memRelease) arm() {
 func (m *memRelease) bigRequestDone() { go m.release() }
 
 func (m *memRelease) release() {
-	if !m.running.CompareAndSwap(false, true) {
-		return // one at a time; the next quiet period catches up
-	}
-	defer m.running.Store(false)
+	m.running.Lock()
+	defer m.running.Unlock()
 	if m.fill != nil {
 		m.fill()
 	}
