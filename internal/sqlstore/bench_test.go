@@ -182,20 +182,29 @@ func BenchmarkQueue(b *testing.B) {
 	}
 }
 
+// scheduledStore is a migrated store holding n scheduled posts; it is
+// closed when the benchmark ends.
+func scheduledStore(b *testing.B, n int) *sqlstore.Store {
+	b.Helper()
+	ctx := context.Background()
+	s, err := sqlstoretest.Open(ctx, filepath.Join(b.TempDir(), "psn.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	if _, err := sqlstoretest.SeedPosts(ctx, s, sqlstoretest.Spec{Posts: n}); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 // BenchmarkNextPreflight is the pre-flight look-up of every scheduler
 // round over 10,000 scheduled posts, all already pre-flighted (the steady
 // state of a daemon with a full queue): nothing is left to check, which
 // must not cost a visit to each post.
 func BenchmarkNextPreflight(b *testing.B) {
 	ctx := context.Background()
-	s, err := sqlstoretest.Open(ctx, filepath.Join(b.TempDir(), "psn.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := sqlstoretest.SeedPosts(ctx, s, sqlstoretest.Spec{Posts: 10_000}); err != nil {
-		b.Fatal(err)
-	}
+	s := scheduledStore(b, 10_000)
 	if _, err := s.DB().ExecContext(ctx, `UPDATE posts SET preflight_run_id = run_id`); err != nil {
 		b.Fatal(err)
 	}
@@ -219,14 +228,7 @@ func BenchmarkNextPreflight(b *testing.B) {
 // and out at its check.)
 func BenchmarkCreatePreflighted(b *testing.B) {
 	ctx := context.Background()
-	s, err := sqlstoretest.Open(ctx, filepath.Join(b.TempDir(), "psn.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := sqlstoretest.SeedPosts(ctx, s, sqlstoretest.Spec{Posts: 10_000}); err != nil {
-		b.Fatal(err)
-	}
+	s := scheduledStore(b, 10_000)
 	now := time.Now()
 	for b.Loop() {
 		if err := s.Update(ctx, func(tx *sqlstore.Tx) error {
