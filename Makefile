@@ -15,7 +15,7 @@ help: ## list targets
 # The first build on a cold cache downloads modules and compiles every
 # dependency for minutes without a word from go; say so before it starts.
 # CGO_ENABLED=0: psnd needs no C (its SQLite is pure Go), and a static
-# binary maps no libc: the daemon's resident memory is about 2.5 MB
+# binary maps no libc: the daemon's resident memory is about 1.5 MB
 # smaller (BENCHMARKS.md), and the binary runs on any Linux of its
 # architecture.
 build: ## build bin/psnd with the version stamped in (static: no C needed)
