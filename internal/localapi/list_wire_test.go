@@ -29,6 +29,17 @@ func migratedStore(t *testing.T) *sqlstore.Store {
 	return st
 }
 
+// getOK is the body of GET path from h, failing the test unless it is 200.
+func getOK(t *testing.T, h http.Handler, path string) []byte {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://psnd"+path, nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+	}
+	return rec.Body.Bytes()
+}
+
 func staleWireForms(t *testing.T, st *sqlstore.Store) int {
 	t.Helper()
 	var n int
@@ -72,15 +83,7 @@ func TestListWireFormsAsWritten(t *testing.T) {
 	}
 	s := New(Config{Store: st, DataDir: t.TempDir()})
 	h := s.Handler()
-	get := func(path string) []byte {
-		t.Helper()
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://psnd"+path, nil))
-		if rec.Code != http.StatusOK {
-			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
-		}
-		return rec.Body.Bytes()
-	}
+	get := func(path string) []byte { t.Helper(); return getOK(t, h, path) }
 	// Each post of a list is what the post's own GET answers.
 	checkEach := func(list []byte) {
 		t.Helper()
@@ -208,15 +211,7 @@ func TestListServesNoFormOfAnotherEncoding(t *testing.T) {
 	t.Cleanup(func() { <-s.Drain() }) // before the store closes: no fill after
 	s.Start(ctx)
 	h := s.Handler()
-	get := func(path string) []byte {
-		t.Helper()
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://psnd"+path, nil))
-		if rec.Code != http.StatusOK {
-			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
-		}
-		return rec.Body.Bytes()
-	}
+	get := func(path string) []byte { t.Helper(); return getOK(t, h, path) }
 	check := func(when string) {
 		t.Helper()
 		var items []json.RawMessage
