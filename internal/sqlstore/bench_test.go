@@ -249,3 +249,26 @@ func BenchmarkCreatePreflighted(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHealthCounts is the three counts GET /v1/health makes (failed
+// in the last day, at risk, held by the budget) over 100,000 posts: every
+// psnd command asks the health first, for its one-line notice.
+func BenchmarkHealthCounts(b *testing.B) {
+	s := list100k(b)
+	ctx := context.Background()
+	since := time.Now().Add(-24 * time.Hour)
+	for b.Loop() {
+		if err := s.View(ctx, func(tx *sqlstore.Tx) error {
+			if _, err := tx.CountFailedSince(since); err != nil {
+				return err
+			}
+			if _, err := tx.CountAtRisk(); err != nil {
+				return err
+			}
+			_, err := tx.CountHeldOverBudget()
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

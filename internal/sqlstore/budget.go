@@ -107,7 +107,8 @@ func (t *Tx) HoldOverBudget(ref DueRef, reason string, now time.Time) error {
 // HeldOverBudget lists the posts the budget holds, in the order they
 // would have gone out.
 func (t *Tx) HeldOverBudget() ([]DueRef, error) {
-	rows, err := t.query(`SELECT id, run_id, scheduled_at, account_id, status FROM posts
+	// posts_over_budget holds only the held posts, in this order.
+	rows, err := t.query(`SELECT id, run_id, scheduled_at, account_id, status FROM posts INDEXED BY posts_over_budget
 		WHERE parent_post_id IS NULL AND sub_status = 'over_budget' AND status = 'scheduled'
 		ORDER BY scheduled_at, id`)
 	if err != nil {
@@ -128,8 +129,8 @@ func (t *Tx) HeldOverBudget() ([]DueRef, error) {
 // CountHeldOverBudget counts the posts the budget holds.
 func (t *Tx) CountHeldOverBudget() (int, error) {
 	var n int
-	if err := t.queryRow(`SELECT COUNT(*) FROM posts WHERE parent_post_id IS NULL AND sub_status = 'over_budget'
-		AND status = 'scheduled'`).Scan(&n); err != nil {
+	if err := t.queryRow(`SELECT COUNT(*) FROM posts INDEXED BY posts_over_budget
+		WHERE parent_post_id IS NULL AND sub_status = 'over_budget' AND status = 'scheduled'`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count posts held by the budget: %w", mapErr(err))
 	}
 	return n, nil

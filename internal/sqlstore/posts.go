@@ -565,7 +565,8 @@ func sortPosts(ps []*post.Post) {
 // CountFailedSince counts posts that failed at or after since.
 func (t *Tx) CountFailedSince(since time.Time) (int, error) {
 	var n int
-	err := t.queryRow(`SELECT count(*) FROM posts WHERE parent_post_id IS NULL AND status = 'failed' AND updated_at >= ?`,
+	err := t.queryRow(`SELECT count(*) FROM posts INDEXED BY posts_failed_updated
+		WHERE parent_post_id IS NULL AND status = 'failed' AND updated_at >= ?`,
 		fmtTime(since)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count failed posts: %w", mapErr(err))

@@ -168,8 +168,10 @@ func (t *Tx) RecordPreflightMedia(rootID int64, runID string, mediaID int64, xid
 // CountAtRisk counts scheduled posts pre-flight found at risk.
 func (t *Tx) CountAtRisk() (int, error) {
 	var n int
-	err := t.queryRow(`SELECT count(*) FROM posts
-		WHERE parent_post_id IS NULL AND status = 'scheduled' AND sub_status = 'at_risk'`).Scan(&n)
+	// A scheduled root post always has a due_at (its scheduled_at), so
+	// the term the partial index needs changes nothing.
+	err := t.queryRow(`SELECT count(*) FROM posts INDEXED BY posts_at_risk_due
+		WHERE parent_post_id IS NULL AND due_at IS NOT NULL AND status = 'scheduled' AND sub_status = 'at_risk'`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count posts at risk: %w", mapErr(err))
 	}
