@@ -4,7 +4,9 @@ package e2e
 // goals, reported in BENCHMARKS.md (`make bench`, `make bench-idle`):
 //
 //   - BenchmarkListCommand: psnd list commands (--json, the default view,
-//     --all, completion) as a subprocess over 10,000 and 100,000 posts
+//     --all, completion) and `psnd show` (one post: the floor every
+//     command pays, its health check included) as a subprocess over
+//     10,000 and 100,000 posts
 //     (the command's wall time, CPU and peak RSS; the daemon's CPU and
 //     peak RSS growth per command).
 //   - BenchmarkListJSONClientSide: what `psnd list --json` does in its own
@@ -130,8 +132,10 @@ func resetPeakRSS(tb testing.TB, pid int) {
 
 // BenchmarkListCommand runs psnd list commands as a subprocess against a
 // daemon holding 10,000 or 100,000 posts: `list --json` (every post),
-// `list` (the default view), `list --all` (every post as a table) and the
-// completion of post ids (`psnd __complete show ""`). ns/op is the
+// `list` (the default view), `list --all` (every post as a table), the
+// completion of post ids (`psnd __complete show ""`) and `psnd show 1`
+// (one post: what any command costs at this size, the health check that
+// every command makes first included). ns/op is the
 // command's wall time (under GNU time, which adds about a millisecond);
 // client-cpu-ms and client-maxrss-MB are the command's own; daemon-cpu-ms is the daemon's CPU per command and
 // daemon-peak-growth-MB how far the daemon's peak RSS rose above its RSS
@@ -149,8 +153,9 @@ func BenchmarkListCommand(b *testing.B) {
 			{"table", []string{"list"}},
 			{"all", []string{"list", "--all"}},
 			{"complete", []string{"__complete", "show", ""}},
+			{"show", []string{"show", "1"}},
 		} {
-			if size == 10_000 && c.name != "json" && c.name != "table" {
+			if size == 10_000 && c.name != "json" && c.name != "table" && c.name != "show" {
 				continue
 			}
 			b.Run(fmt.Sprintf("%s-%dk", c.name, size/1000), func(b *testing.B) {
