@@ -124,8 +124,14 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	cursor := lr.after
 	sent, staleSeen := 0, 0
 	var wbuf []byte // the stored forms of a chunk, reused by the next
+	// The whole list with no filter reads runs of stored forms
+	// (sqlstore.ListWireRuns): a row per run, not per post.
+	whole := lr.limit == 0 && lr.account == "" && len(lr.q.Statuses) == 0 && lr.q.From == nil && lr.q.To == nil
 	for {
 		var wp sqlstore.WirePage
+		// Upload progress is added to a post's own form; a run holds
+		// several, so a chunk read while uploads run is read post by post.
+		uploads := s.changes.uploadsNow()
 		err := s.store.View(r.Context(), func(tx *sqlstore.Tx) error {
 			if lr.account != "" && lr.q.AccountID == "" {
 				a, err := tx.Account(lr.account)
@@ -138,7 +144,11 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 				lr.q.AccountID = a.ID
 			}
 			var err error
-			wp, err = tx.ListWirePage(lr.q, cursor, page, wbuf[:0])
+			if whole && len(uploads) == 0 {
+				wp, err = tx.ListWireRuns(cursor, page, wbuf[:0])
+			} else {
+				wp, err = tx.ListWirePage(lr.q, cursor, page, wbuf[:0])
+			}
 			return err
 		})
 		if err != nil {
@@ -151,7 +161,6 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		uploads := s.changes.uploadsNow()
 		stale := 0
 		for _, it := range wp.Items {
 			if it.Post != nil {
@@ -170,7 +179,7 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 			aw.buf = appendUploadJSON(aw.buf, &u)
 			aw.buf = append(aw.buf, '}')
 		}
-		sent += len(wp.Items)
+		sent += wp.Posts
 		staleSeen += stale
 		if !aw.started {
 			if lr.limit > 0 && wp.More {

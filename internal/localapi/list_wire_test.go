@@ -180,6 +180,21 @@ func TestListWireFormsAsWritten(t *testing.T) {
 	if !bytes.Contains(mixed, []byte(`"upload":{"sent":1,"total":2}}`)) || !bytes.Contains(mixed, []byte(`"upload":{"sent":5,"total":15}}`)) {
 		t.Error("the uploads in progress are not in the list")
 	}
+	// Every form stored and in runs (migration 00021): a list reads the
+	// runs, but post by post while uploads run, to show their progress.
+	s.fillWire()
+	var runs int
+	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM post_wire_run WHERE n > 0`).Scan(&runs); err != nil || runs == 0 {
+		t.Fatalf("no runs of forms after a fill (%d, %v)", runs, err)
+	}
+	inRuns := get(api.PathPosts)
+	checkEach(inRuns)
+	if !bytes.Contains(inRuns, []byte(`"upload":{"sent":1,"total":2}}`)) || !bytes.Contains(inRuns, []byte(`"upload":{"sent":5,"total":15}}`)) {
+		t.Error("the uploads in progress are not in a list read with runs stored")
+	}
+	s.SetUpload(withMedia.ID, 15, 15)
+	s.SetUpload(1, 2, 2)
+	checkEach(get(api.PathPosts))
 }
 
 // The forms another psnd stored — one whose list JSON differs, after an

@@ -75,6 +75,7 @@ type WirePage struct {
 	Items []ListItem
 	Last  ListCursor // the cursor of the last item
 	More  bool       // further posts match
+	Posts int        // how many posts Items hold (a run is several)
 	// Buf holds the items' stored forms; pass it (emptied) to the next
 	// call once they are written, so a long list reuses one buffer.
 	Buf []byte
@@ -86,7 +87,7 @@ type WirePage struct {
 // appended to buf.
 func (t *Tx) ListWirePage(q ListQuery, after *ListCursor, n int, buf []byte) (WirePage, error) {
 	items, last, more, buf, err := t.listWirePage(q, after, n, buf)
-	return WirePage{Items: items, Last: last, More: more, Buf: buf}, err
+	return WirePage{Items: items, Last: last, More: more, Posts: len(items), Buf: buf}, err
 }
 
 func (t *Tx) listWirePage(q ListQuery, after *ListCursor, n int, buf []byte) (items []ListItem, last ListCursor, more bool, _ []byte, err error) {
@@ -304,7 +305,13 @@ func (t *Tx) FillWire(n int, encode func(*post.Post) []byte) (remaining int, err
 		if p == nil {
 			continue // deleted, or not a root: its stale id just goes
 		}
-		if _, err := t.exec(`INSERT OR REPLACE INTO post_wire (list_rank, list_at, id, status, account_id, json)
+		// A delete, not INSERT OR REPLACE: a row that REPLACE removes
+		// fires no delete trigger, and post_wire's delete the run that
+		// held the old form (migration 00021).
+		if _, err := t.exec(`DELETE FROM post_wire WHERE id = ?`, id); err != nil {
+			return 0, fmt.Errorf("fill wire forms: store post %d: %w", id, mapErr(err))
+		}
+		if _, err := t.exec(`INSERT INTO post_wire (list_rank, list_at, id, status, account_id, json)
 			SELECT list_rank, list_at, id, status, account_id, ? FROM posts WHERE id = ?`, encode(p), id); err != nil {
 			return 0, fmt.Errorf("fill wire forms: store post %d: %w", id, mapErr(err))
 		}
@@ -328,6 +335,9 @@ func (t *Tx) UseWireFormat(format string) (reset bool, err error) {
 		return false, nil
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return false, fmt.Errorf("read the wire forms' format: %w", mapErr(err))
+	}
+	if _, err := t.exec(`DELETE FROM post_wire_run`); err != nil {
+		return false, fmt.Errorf("reset the wire forms: %w", mapErr(err))
 	}
 	if _, err := t.exec(`DELETE FROM post_wire`); err != nil {
 		return false, fmt.Errorf("reset the wire forms: %w", mapErr(err))

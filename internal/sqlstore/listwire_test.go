@@ -204,6 +204,67 @@ func TestEveryWriteStalesTheWireForm(t *testing.T) {
 	}
 }
 
+// wireMutator makes random writes to what the wire forms show: posts,
+// threads, media and accounts.
+type wireMutator struct {
+	rng *rand.Rand
+	xid int
+	ids []int64
+}
+
+func (m *wireMutator) insert(tx *Tx, k int) error {
+	for range k {
+		sp, err := insertRandomPost(tx, m.rng, len(m.ids), &m.xid)
+		if err != nil {
+			return err
+		}
+		m.ids = append(m.ids, sp.id)
+	}
+	return nil
+}
+
+func (m *wireMutator) hours() string {
+	return fmtTime(time.Date(2026, 11, 27, m.rng.IntN(8), m.rng.IntN(2)*30, 0, 0, time.UTC))
+}
+
+func (m *wireMutator) mutate(tx *Tx) error {
+	rng, ids, hours, insert := m.rng, m.ids, m.hours, m.insert
+	id := ids[rng.IntN(len(ids))]
+	var err error
+	switch rng.IntN(12) {
+	case 0:
+		_, err = tx.exec(`UPDATE posts SET status = 'failed', fail_reason = 'x said no' WHERE id = ? AND status <> 'published'`, id)
+	case 1:
+		_, err = tx.exec(`UPDATE posts SET status = 'scheduled', scheduled_at = ?, published_at = NULL, platform_post_id = NULL
+			WHERE (id = ? OR parent_post_id = ?)`, hours(), id, id)
+	case 2:
+		_, err = tx.exec(`UPDATE posts SET content = ? WHERE parent_post_id = ? AND thread_position = 1`, fmt.Sprint("edited İ ", rng.IntN(99)), id)
+	case 3:
+		_, err = tx.exec(`UPDATE posts SET sub_status = 'at_risk' WHERE id = ? AND status = 'scheduled'`, id)
+	case 4:
+		_, err = tx.exec(`UPDATE media SET alt_text = ?, x_media_id = ? WHERE post_id IN (SELECT id FROM posts WHERE id = ? OR parent_post_id = ?)`,
+			fmt.Sprint("alt ", rng.IntN(9)), fmt.Sprint(rng.IntN(9)), id, id)
+	case 5:
+		_, err = tx.exec(`DELETE FROM media WHERE post_id = ?`, id)
+	case 6:
+		_, err = tx.exec(`INSERT OR IGNORE INTO media (post_id, position, path, sha256, mime_type, size_bytes, created_at)
+			VALUES (?, 3, '/m/new.png', 'y', 'image/png', 7, '2026-11-27T09:00:00.000Z')`, id)
+	case 7:
+		_, err = tx.exec(`DELETE FROM posts WHERE id = ? AND parent_post_id IS NULL`, id)
+	case 8:
+		err = insert(tx, 1+rng.IntN(3))
+	case 9:
+		acct := fmt.Sprint(1 + rng.IntN(2))
+		err = tx.UpsertAccount(post.Account{ID: acct, Username: fmt.Sprintf("user%s_İ%d", acct, rng.IntN(3))}, time.Now())
+	case 10:
+		_, err = tx.exec(`UPDATE posts SET account_id = ? WHERE id = ? OR parent_post_id = ?`, fmt.Sprint(1+rng.IntN(2)), id, id)
+	case 11:
+		_, err = tx.exec(`UPDATE posts SET status = 'published', published_at = ?, platform_post_id = ? WHERE id = ? AND parent_post_id IS NULL`,
+			hours(), fmt.Sprint(100000+rng.IntN(1<<30)), id)
+	}
+	return err
+}
+
 // ListWirePage lists exactly what ListPage lists — the same posts in the
 // same order, the same cursors and more — while random writes hit posts,
 // threads, media and accounts and fills store some of them between; and
@@ -213,60 +274,11 @@ func TestListWirePageMatchesListPage(t *testing.T) {
 	twoAccounts(t, s)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(11, 12))
-	xid := 9000
-	var ids []int64
-	insert := func(tx *Tx, k int) error {
-		for range k {
-			sp, err := insertRandomPost(tx, rng, len(ids), &xid)
-			if err != nil {
-				return err
-			}
-			ids = append(ids, sp.id)
-		}
-		return nil
-	}
-	if err := s.Update(ctx, func(tx *Tx) error { return insert(tx, 300) }); err != nil {
+	m := &wireMutator{rng: rng, xid: 9000}
+	if err := s.Update(ctx, func(tx *Tx) error { return m.insert(tx, 300) }); err != nil {
 		t.Fatal(err)
 	}
-	hours := func() string {
-		return fmtTime(time.Date(2026, 11, 27, rng.IntN(8), rng.IntN(2)*30, 0, 0, time.UTC))
-	}
-	mutate := func(tx *Tx) error {
-		id := ids[rng.IntN(len(ids))]
-		var err error
-		switch rng.IntN(12) {
-		case 0:
-			_, err = tx.exec(`UPDATE posts SET status = 'failed', fail_reason = 'x said no' WHERE id = ? AND status <> 'published'`, id)
-		case 1:
-			_, err = tx.exec(`UPDATE posts SET status = 'scheduled', scheduled_at = ?, published_at = NULL, platform_post_id = NULL
-				WHERE (id = ? OR parent_post_id = ?)`, hours(), id, id)
-		case 2:
-			_, err = tx.exec(`UPDATE posts SET content = ? WHERE parent_post_id = ? AND thread_position = 1`, fmt.Sprint("edited İ ", rng.IntN(99)), id)
-		case 3:
-			_, err = tx.exec(`UPDATE posts SET sub_status = 'at_risk' WHERE id = ? AND status = 'scheduled'`, id)
-		case 4:
-			_, err = tx.exec(`UPDATE media SET alt_text = ?, x_media_id = ? WHERE post_id IN (SELECT id FROM posts WHERE id = ? OR parent_post_id = ?)`,
-				fmt.Sprint("alt ", rng.IntN(9)), fmt.Sprint(rng.IntN(9)), id, id)
-		case 5:
-			_, err = tx.exec(`DELETE FROM media WHERE post_id = ?`, id)
-		case 6:
-			_, err = tx.exec(`INSERT OR IGNORE INTO media (post_id, position, path, sha256, mime_type, size_bytes, created_at)
-				VALUES (?, 3, '/m/new.png', 'y', 'image/png', 7, '2026-11-27T09:00:00.000Z')`, id)
-		case 7:
-			_, err = tx.exec(`DELETE FROM posts WHERE id = ? AND parent_post_id IS NULL`, id)
-		case 8:
-			err = insert(tx, 1+rng.IntN(3))
-		case 9:
-			acct := fmt.Sprint(1 + rng.IntN(2))
-			err = tx.UpsertAccount(post.Account{ID: acct, Username: fmt.Sprintf("user%s_İ%d", acct, rng.IntN(3))}, time.Now())
-		case 10:
-			_, err = tx.exec(`UPDATE posts SET account_id = ? WHERE id = ? OR parent_post_id = ?`, fmt.Sprint(1+rng.IntN(2)), id, id)
-		case 11:
-			_, err = tx.exec(`UPDATE posts SET status = 'published', published_at = ?, platform_post_id = ? WHERE id = ? AND parent_post_id IS NULL`,
-				hours(), fmt.Sprint(100000+rng.IntN(1<<30)), id)
-		}
-		return err
-	}
+	mutate := m.mutate
 	queries := []ListQuery{
 		{},
 		{Statuses: []post.Status{post.StatusScheduled}},
