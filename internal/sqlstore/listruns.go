@@ -61,8 +61,9 @@ const (
 	holeDesc = `SELECT id, json, list_at FROM post_wire
 		WHERE list_rank = ? AND (list_at, id) >= (?, ?) AND (list_at, id) < (?, ?)
 		ORDER BY list_at DESC, id DESC LIMIT ?`
-	runBounds = `SELECT lo_at, lo_id, hi_at, hi_id FROM post_wire_run
+	runBounds = `SELECT lo_at, lo_id, hi_at, hi_id, n FROM post_wire_run
 		WHERE list_rank = ? ORDER BY lo_at, lo_id`
+	deleteRun = `DELETE FROM post_wire_run WHERE list_rank = ? AND lo_at = ? AND lo_id = ?`
 	// The posts of a hole, for a build: from lo up to but not including hi.
 	buildRows = `SELECT id, list_at, json FROM post_wire
 		WHERE list_rank = ? AND (list_at, id) >= (?, ?) AND (list_at, id) < (?, ?)
@@ -79,8 +80,11 @@ const runsPerQuery = 32
 // (`psnd list --json`), as ListWirePage(ListQuery{}, after, n, buf) gives
 // it, but read a run at a time where runs exist: an item is then a run of
 // posts (its JSON their forms joined by commas, its ID 0), and a page may
-// hold up to wireRunSize-1 posts more than n. With posts stale it is
-// ListWirePage.
+// hold up to wireRunSize-1 posts more than n. More then says only that the
+// page is full, not that a post follows: the next page may be empty. So
+// it serves a list read to its end, never a page of a given size that a
+// client sees (GET /v1/posts?limit=N reads ListWirePage). With posts
+// stale it is ListWirePage.
 func (t *Tx) ListWireRuns(after *ListCursor, n int, buf []byte) (WirePage, error) {
 	if n <= 0 {
 		return WirePage{Buf: buf}, fmt.Errorf("list posts: page size %d", n)
@@ -262,21 +266,41 @@ func (r *runReader) hole(rank int, desc bool, pos *wireKey, bound wireKey) error
 // whether none is left. Runs hold post_wire as it stands; a post still
 // stale is not in them, and storing its form later deletes the run it
 // falls in.
+//
+// A hole is built together with the runs beside it that are not full,
+// and so is any run that is not full beside another: after a build no two
+// neighbouring runs could be one, so a section of p posts has at most
+// 2·⌈p/wireRunSize⌉+1 runs, however the writes came. Without that, posts
+// written one by one before the first post of a full run (a history
+// imported newest first) would each leave a run of one post behind.
 func (t *Tx) BuildWireRuns(maxRuns int) (done bool, err error) {
+	if maxRuns < 1 {
+		return false, fmt.Errorf("build wire runs: batch of %d runs", maxRuns)
+	}
 	built := 0
 	for rank := RankAttention; rank <= RankOther; rank++ {
-		holes, err := t.runHoles(rank)
+		regions, err := t.runRegions(rank)
 		if err != nil {
 			return false, err
 		}
-		for _, h := range holes {
-			for lo := h[0]; ; {
+		for _, g := range regions {
+			if built >= maxRuns {
+				return false, nil
+			}
+			// The runs a region takes in go only when it is built: a
+			// batch that ends first leaves them to be read whole.
+			for _, lo := range g.absorb {
+				if _, err := t.exec(deleteRun, rank, lo.at, lo.id); err != nil {
+					return false, fmt.Errorf("build wire runs: %w", mapErr(err))
+				}
+			}
+			for lo := g.lo; ; {
 				if built >= maxRuns {
 					return false, nil
 				}
 				var more bool
 				var n int
-				lo, n, more, err = t.buildRuns(rank, lo, h[1], maxRuns-built)
+				lo, n, more, err = t.buildRuns(rank, lo, g.hi, maxRuns-built)
 				if err != nil {
 					return false, fmt.Errorf("build wire runs: %w", err)
 				}
@@ -290,32 +314,66 @@ func (t *Tx) BuildWireRuns(maxRuns int) (done bool, err error) {
 	return true, nil
 }
 
-// runHoles lists the intervals of section rank that no run covers.
-func (t *Tx) runHoles(rank int) ([][2]wireKey, error) {
+// runRegion is an interval of a section to build runs for: a hole, with
+// the runs that are not full beside it, or runs that are not full side
+// by side. absorb holds the lower bounds of the runs it takes in.
+type runRegion struct {
+	lo, hi wireKey
+	absorb []wireKey
+}
+
+// runRegions lists the intervals of section rank that a build covers
+// anew: each hole in the runs and each run that is not full beside a hole
+// or beside another such run, neighbours joined into one region.
+func (t *Tx) runRegions(rank int) ([]runRegion, error) {
 	rows, err := t.query(runBounds, rank)
 	if err != nil {
 		return nil, fmt.Errorf("build wire runs: %w", mapErr(err))
 	}
 	defer rows.Close()
-	var holes [][2]wireKey
+	// The section in order, holes included (n < 0).
+	type segment struct {
+		lo, hi wireKey
+		n      int
+	}
+	var segs []segment
 	p := keyLow
 	for rows.Next() {
-		var lo, hi wireKey
-		if err := rows.Scan(&lo.at, &lo.id, &hi.at, &hi.id); err != nil {
+		var s segment
+		if err := rows.Scan(&s.lo.at, &s.lo.id, &s.hi.at, &s.hi.id, &s.n); err != nil {
 			return nil, fmt.Errorf("build wire runs: %w", mapErr(err))
 		}
-		if p.less(lo) {
-			holes = append(holes, [2]wireKey{p, lo})
+		if p.less(s.lo) {
+			segs = append(segs, segment{p, s.lo, -1})
 		}
-		p = hi
+		segs = append(segs, s)
+		p = s.hi
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("build wire runs: %w", mapErr(err))
 	}
 	if p.less(keyHigh) {
-		holes = append(holes, [2]wireKey{p, keyHigh})
+		segs = append(segs, segment{p, keyHigh, -1})
 	}
-	return holes, nil
+	// A hole or a run that is not full: one a region takes in when its
+	// neighbour is one too (a hole always is taken).
+	open := func(i int) bool { return i >= 0 && i < len(segs) && segs[i].n < wireRunSize }
+	var regions []runRegion
+	for i, s := range segs {
+		hole := s.n < 0
+		if !hole && !(open(i) && (open(i-1) || open(i+1))) {
+			continue
+		}
+		if len(regions) == 0 || regions[len(regions)-1].hi != s.lo {
+			regions = append(regions, runRegion{lo: s.lo})
+		}
+		g := &regions[len(regions)-1]
+		g.hi = s.hi
+		if !hole {
+			g.absorb = append(g.absorb, s.lo)
+		}
+	}
+	return regions, nil
 }
 
 // buildRuns stores up to maxRuns runs covering [lo, hi) of section rank

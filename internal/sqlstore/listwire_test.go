@@ -247,8 +247,9 @@ func (m *wireMutator) mutate(tx *Tx) error {
 	case 5:
 		_, err = tx.exec(`DELETE FROM media WHERE post_id = ?`, id)
 	case 6:
+		// (id may be a post deleted since.)
 		_, err = tx.exec(`INSERT OR IGNORE INTO media (post_id, position, path, sha256, mime_type, size_bytes, created_at)
-			VALUES (?, 3, '/m/new.png', 'y', 'image/png', 7, '2026-11-27T09:00:00.000Z')`, id)
+			SELECT id, 3, '/m/new.png', 'y', 'image/png', 7, '2026-11-27T09:00:00.000Z' FROM posts WHERE id = ?`, id)
 	case 7:
 		_, err = tx.exec(`DELETE FROM posts WHERE id = ? AND parent_post_id IS NULL`, id)
 	case 8:
