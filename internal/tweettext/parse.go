@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/bits"
 	"strings"
-	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -363,9 +362,14 @@ const (
 
 // nfcStableBMP is nfcStable for the BMP as a bitset (scanText asks it of
 // every non-ASCII code point; the switch below tests up to twenty ranges).
-// Built from nfcStableRanges; TestNFCStableBMP checks it against
-// nfcStable for every unit.
-var nfcStableBMP = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
+// The bits are generated from nfcStableRanges (nfcStableBits, in
+// tries_gen.go), so no table is built at start; TestNFCStableBMP checks
+// them against nfcStable for every unit.
+func nfcStableBMP() *[1 << 16 / 64]uint64 { return &nfcStableBits }
+
+// nfcStableRangeBits is the bitset of nfcStableRanges (the generator's
+// source for nfcStableBits).
+func nfcStableRangeBits() *[1 << 16 / 64]uint64 {
 	var b [1 << 16 / 64]uint64
 	for _, rg := range nfcStableRanges {
 		for r := rg[0]; r <= rg[1]; r++ {
@@ -373,7 +377,7 @@ var nfcStableBMP = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
 		}
 	}
 	return &b
-})
+}
 
 // nfcStableRanges are nfcStable's BMP ranges (beyond it: U+1F000..U+1FAFF).
 var nfcStableRanges = [...][2]rune{

@@ -1,7 +1,6 @@
 package tweettext
 
 import (
-	"sync"
 	"unicode"
 )
 
@@ -143,8 +142,12 @@ func canonSlow(u uint16) uint16 {
 // those in a range of unicode.CaseRanges with an upper-case delta (all of
 // an UpperLower range, which ToUpper then decides). Most non-ASCII text
 // (CJK, Arabic, Indic scripts) has none, and canon is on the path of every
-// TLD lookup.
-var upperCased = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
+// TLD lookup. The bits are generated (upperCasedBits, in tries_gen.go);
+// TestTriesGenerated checks them against upperCaseRangeBits.
+func upperCased() *[1 << 16 / 64]uint64 { return &upperCasedBits }
+
+// upperCaseRangeBits builds upperCased's bits from unicode.CaseRanges.
+func upperCaseRangeBits() *[1 << 16 / 64]uint64 {
 	var b [1 << 16 / 64]uint64
 	for _, cr := range unicode.CaseRanges {
 		if cr.Delta[unicode.UpperCase] == 0 {
@@ -155,7 +158,7 @@ var upperCased = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
 		}
 	}
 	return &b
-})
+}
 
 // inClassFold reports whether u matches a character class under the i flag:
 // some member of the class canonicalises to the same unit. in tests plain

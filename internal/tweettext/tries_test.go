@@ -34,6 +34,15 @@ func TestTriesGenerated(t *testing.T) {
 	if lc, la := foldBits(isLatinOrCyrillic), foldBits(isLatinAccent); *lc != latinCyrillicFold || *la != latinAccentFold {
 		t.Error("the class bitsets differ from inClassFold: go generate")
 	}
+	if *notDomainBits() != notDomainCharBits {
+		t.Error("notDomainCharBits differs from isDomainCharSlow: go generate")
+	}
+	if *nfcStableRangeBits() != nfcStableBits {
+		t.Error("nfcStableBits differs from nfcStableRanges: go generate")
+	}
+	if *upperCaseRangeBits() != upperCasedBits {
+		t.Error("upperCasedBits differs from unicode.CaseRanges (a new Go Unicode version?): go generate")
+	}
 	old, err := os.ReadFile("tries_gen.go")
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +214,14 @@ func triesSource(e *emojiTrie, d *tldTrie) []byte {
 	writeBits(&b, "latinCyrillicFold", foldBits(isLatinOrCyrillic))
 	b.WriteString("// latinAccentFold is the same for isLatinAccent.\n")
 	writeBits(&b, "latinAccentFold", foldBits(isLatinAccent))
+	b.WriteString("// notDomainCharBits has a bit for every non-ASCII BMP unit that\n")
+	b.WriteString("// isDomainCharSlow refuses (there are few).\n")
+	writeBits(&b, "notDomainCharBits", notDomainBits())
+	b.WriteString("// nfcStableBits is nfcStableRanges as a bitset (see nfcStableBMP).\n")
+	writeBits(&b, "nfcStableBits", nfcStableRangeBits())
+	b.WriteString("// upperCasedBits has a bit for every BMP unit in a range of\n")
+	b.WriteString("// unicode.CaseRanges with an upper-case delta (see upperCased).\n")
+	writeBits(&b, "upperCasedBits", upperCaseRangeBits())
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		panic(err)
@@ -218,6 +235,18 @@ func foldBits(in func(uint16) bool) *[1 << 16 / 64]uint64 {
 	var b [1 << 16 / 64]uint64
 	for u := 0x80; u <= 0xFFFF; u++ {
 		if inClassFold(uint16(u), in) {
+			b[u>>6] |= 1 << (u & 63)
+		}
+	}
+	return &b
+}
+
+// notDomainBits is the bitset of the non-ASCII BMP units isDomainCharSlow
+// refuses.
+func notDomainBits() *[1 << 16 / 64]uint64 {
+	var b [1 << 16 / 64]uint64
+	for u := 0x80; u <= 0xFFFF; u++ {
+		if !isDomainCharSlow(uint16(u)) {
 			b[u>>6] |= 1 << (u & 63)
 		}
 	}
@@ -271,6 +300,9 @@ func TestURLClassBitsets(t *testing.T) {
 		}
 		if got, want := isPathEndChar(u), isPathEndCharSlow(u); got != want {
 			t.Fatalf("isPathEndChar(%#x) = %v, want %v", u, got, want)
+		}
+		if got, want := isDomainChar(u), isDomainCharSlow(u); got != want {
+			t.Fatalf("isDomainChar(%#x) = %v, want %v", u, got, want)
 		}
 		want := isASCIIAlnum(u) || u == '-'
 		if u >= 0x80 {

@@ -119,7 +119,7 @@ func isRunChar(u uint16) bool {
 	if u < 128 {
 		return asciiClass[u]&clsRun != 0
 	}
-	return isDomainCharSlow(u)
+	return notDomainCharBits[u>>6]&(1<<(u&63)) == 0
 }
 
 // urlStartSlack is how far before its domain a match can begin: the
@@ -874,11 +874,13 @@ var asciiClass = func() (tab [128]uint8) {
 	return tab
 }()
 
+// isDomainChar looks units up: ASCII in asciiClass, the rest in
+// notDomainCharBits (generated from isDomainCharSlow, see TestTriesGenerated).
 func isDomainChar(u uint16) bool {
 	if u < 128 {
 		return asciiClass[u]&clsDomain != 0
 	}
-	return isDomainCharSlow(u)
+	return notDomainCharBits[u>>6]&(1<<(u&63)) == 0
 }
 
 // isPathChar and isPathEndChar look non-ASCII units up in the bitset of
