@@ -248,7 +248,26 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 			i, j = k, j+len(run)
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		// Two- and three-byte sequences (all of the BMP) decoded here; the
+		// rest, and anything invalid, by utf8.DecodeRuneInString.
+		var r rune
+		var size int
+		if c < 0xE0 {
+			if c >= 0xC2 && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+				r, size = rune(c&0x1F)<<6|rune(s[i+1]&0x3F), 2
+			} else {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
+		} else if c < 0xF0 && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			// Overlong forms (below U+0800) and surrogates are invalid.
+			if r = rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F); r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
+				size = 3
+			} else {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
+		} else {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		switch {
 		case r < 0xFEFF:
 			// None of the units below: most non-ASCII code points.

@@ -44,3 +44,40 @@ func TestIndexUnit2(t *testing.T) {
 		}
 	}
 }
+
+// scanText decodes two- and three-byte sequences itself: it must agree with
+// appendUTF16 (Go's decoder) and find the same first invalid byte for every
+// BMP code point and every two- and three-byte prefix, valid or not, at the
+// end of the text and before more text.
+func TestScanTextDecodesLikeUTF8(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		units, _, sc := scanText(nil, nil, s)
+		if want := appendUTF16(nil, s); !slices.Equal(units, want) {
+			t.Fatalf("%+q: units %x, want %x", s, units, want)
+		}
+		if want := firstInvalidUTF8(s); sc.badUTF8 != want {
+			t.Fatalf("%+q: badUTF8 %d, want %d", s, sc.badUTF8, want)
+		}
+	}
+	for r := rune(0x80); r <= 0xFFFF; r++ {
+		check(string(r))
+		check("a" + string(r) + "b")
+	}
+	var b [3]byte
+	for c := 0x80; c <= 0xFF; c++ {
+		for x := 0; x <= 0xFF; x++ {
+			b[0], b[1] = byte(c), byte(x)
+			check(string(b[:1]))
+			check(string(b[:2]))
+			check(string(b[:2]) + "z")
+			if c >= 0xE0 && c <= 0xEF {
+				for _, y := range []byte{0x00, 0x7F, 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF} {
+					b[2] = y
+					check(string(b[:3]))
+					check(string(b[:3]) + "z")
+				}
+			}
+		}
+	}
+}
