@@ -110,23 +110,34 @@ func utf16ByteOffsets(s string, units int) []int {
 }
 
 // indexUnit2 returns the first i >= from with t[i] == a or t[i] == b, or
-// -1; four units at a time (the searches for '.', '#' and '@' walk every
+// -1; eight units at a time (the searches for '.', '#' and '@' walk every
 // unit of most texts).
 func indexUnit2(t []uint16, from int, a, b uint16) int {
 	const ones, highs = 0x0001000100010001, 0x8000800080008000
+	// has is non-zero iff some 16-bit lane of v is zero.
+	has := func(v uint64) uint64 { return (v - ones) &^ v }
 	i := from
-	if i >= 0 && i+4 <= len(t) {
+	if i >= 0 && i+8 <= len(t) {
 		// The units' bytes, read in the machine's order: each 16-bit lane
 		// of a word is one unit (which lane is which does not matter: a
 		// hit is found again one unit at a time).
 		bs := unsafe.Slice((*byte)(unsafe.Pointer(&t[0])), 2*len(t))
 		pa, pb := uint64(a)*ones, uint64(b)*ones
-		for ; i+4 <= len(t); i += 4 {
-			w := binary.NativeEndian.Uint64(bs[2*i:])
-			va, vb := w^pa, w^pb
-			// Non-zero iff some lane of va or vb is zero.
-			if ((va-ones)&^va|(vb-ones)&^vb)&highs != 0 {
-				break
+		if a == b {
+			for ; i+8 <= len(t); i += 8 {
+				w := bs[2*i : 2*i+16 : 2*i+16]
+				v, x := binary.NativeEndian.Uint64(w)^pa, binary.NativeEndian.Uint64(w[8:])^pa
+				if (has(v)|has(x))&highs != 0 {
+					break
+				}
+			}
+		} else {
+			for ; i+8 <= len(t); i += 8 {
+				w := bs[2*i : 2*i+16 : 2*i+16]
+				v, x := binary.NativeEndian.Uint64(w), binary.NativeEndian.Uint64(w[8:])
+				if (has(v^pa)|has(v^pb)|has(x^pa)|has(x^pb))&highs != 0 {
+					break
+				}
 			}
 		}
 	}

@@ -24,7 +24,7 @@ func TestIndexUnit2(t *testing.T) {
 	alphabet := []uint16{'a', '.', '#', '@', 0xFF03, 0xFF20, 0x2300, 0x0123, 0x8023, 0, 0xFFFF, 0xD83D}
 	rng := rand.New(rand.NewPCG(9, 10))
 	for range 20000 {
-		u := make([]uint16, rng.IntN(24))
+		u := make([]uint16, rng.IntN(40))
 		for i := range u {
 			u[i] = alphabet[rng.IntN(len(alphabet))]
 		}
