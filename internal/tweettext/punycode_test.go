@@ -45,3 +45,30 @@ func TestPunycodeBound(t *testing.T) {
 		}
 	}
 }
+
+// labelLengthBound is toASCIILength(label, false) label by label, on random
+// domains of ASCII, IDNA dots, other BMP units, pairs and lone surrogates.
+func TestLabelLengthBound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	alphabet := []uint16{'a', 'b', '-', '.', '.', 0x3002, 0xFF0E, 0xFF61, 0xE9, 0x65E5, 0xD83D, 0xDE00, 0xDC00, 0xFFFF}
+	for range 100000 {
+		d := make([]uint16, rng.IntN(90))
+		for i := range d {
+			d[i] = alphabet[rng.IntN(len(alphabet))]
+			if rng.IntN(3) > 0 {
+				d[i] = 'a'
+			}
+		}
+		start := 0
+		for i := 0; i <= len(d); i++ {
+			if i < len(d) && d[i] != '.' {
+				continue
+			}
+			n, end := labelLengthBound(d, start)
+			if want := toASCIILength(d[start:i], false); n != want || end != i {
+				t.Fatalf("labelLengthBound(%U, %d) = %d, %d; want %d, %d", d, start, n, end, want, i)
+			}
+			start = i + 1
+		}
+	}
+}

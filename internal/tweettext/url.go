@@ -664,22 +664,66 @@ func validIDNA(domain []uint16) bool {
 			return false
 		}
 	}
-	start := 0
-	for i := 0; i <= len(domain); i++ {
-		if i == len(domain) || domain[i] == '.' {
-			// Most labels fit by an upper bound of their length; only
-			// those that do not are encoded exactly.
-			n := toASCIILength(domain[start:i], false)
-			if n > maxDNSLabelLength {
-				n = toASCIILength(domain[start:i], true)
-			}
-			if n < 1 || n > maxDNSLabelLength {
-				return false
-			}
-			start = i + 1
+	for start := 0; start <= len(domain); {
+		// Most labels fit by an upper bound of their length; only those
+		// that do not are encoded exactly.
+		n, end := labelLengthBound(domain, start)
+		if n > maxDNSLabelLength {
+			n = toASCIILength(domain[start:end], true)
 		}
+		if n < 1 || n > maxDNSLabelLength {
+			return false
+		}
+		start = end + 1
 	}
 	return true
+}
+
+// labelLengthBound is toASCIILength(label, false) for the label of domain
+// that starts at start, and the label's end (the next '.' or len(domain)),
+// in one pass: each part's code points and basic ones are counted as it
+// goes, and punycodeBound's formula applied at the part's end.
+func labelLengthBound(domain []uint16, start int) (n, end int) {
+	part := start // start of the current part
+	cps, basic := 0, 0
+	i := start
+	for ; i < len(domain); i++ {
+		u := domain[i]
+		if u < 0x80 {
+			if u == '.' {
+				break
+			}
+			basic++
+			cps++
+			continue
+		}
+		if u == 0x3002 || u == 0xFF0E || u == 0xFF61 {
+			n += partLengthBound(domain[part:i], cps, basic) + 1 // and the '.' joining parts
+			part, cps, basic = i+1, 0, 0
+			continue
+		}
+		if isHighSurrogate(u) && i+1 < len(domain) && isLowSurrogate(domain[i+1]) {
+			i++
+		}
+		cps++
+	}
+	return n + partLengthBound(domain[part:i], cps, basic), i
+}
+
+// partLengthBound is punycodeBound(part), given its counts of code points
+// and of basic (ASCII) ones.
+func partLengthBound(part []uint16, cps, basic int) int {
+	if cps == basic {
+		return len(part)
+	}
+	if cps > maxDNSLabelLength {
+		return punycodePartLength(part)
+	}
+	n := len("xn--") + basic + 9*(cps-basic)
+	if basic > 0 {
+		n++ // delimiter
+	}
+	return n
 }
 
 // toASCIILength is len(punycode.toASCII(label)): the label is split at the
