@@ -1,11 +1,13 @@
 package tweettext
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -216,6 +218,12 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 	stab := nfcStableBMP()
 	stable, ustable := 0, 0 // start of the last code point nfcStable vouched for (bytes, units)
 	open := false           // in a region, which started at stable
+	// The ASCII signs, found by vectorised searches: only an ASCII byte
+	// becomes an ASCII unit ('@', '#', '.', NUL), and it stays one unit.
+	sc.hasAt = strings.IndexByte(s, '@') >= 0
+	sc.hasHash = strings.IndexByte(s, '#') >= 0
+	dotByte := strings.IndexByte(s, '.')
+	nul := strings.IndexByte(s, 0)
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -224,18 +232,11 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				regions = append(regions, nfcRegion{stable, i, ustable, j})
 				open = false
 			}
-			k, cls, dot := asciiRun(out[j:], s, i)
-			if dot >= 0 && sc.firstDot < 0 {
-				sc.firstDot = j + dot // units of ASCII are its bytes
+			k := asciiCopy(out[j:], s, i)
+			if dotByte >= i && dotByte < k {
+				sc.firstDot = j + dotByte - i // units of ASCII are its bytes
 			}
 			run := s[i:k]
-			if cls != 0 {
-				sc.hasAt = sc.hasAt || cls&scanAt != 0
-				sc.hasHash = sc.hasHash || cls&scanHash != 0
-				if cls&scanNUL != 0 && sc.badChar < 0 {
-					sc.badChar, sc.badRune = i+strings.IndexByte(run, 0), 0
-				}
-			}
 			if sc.blank {
 				for x := 0; x < len(run); x++ {
 					if c := run[x]; !(c == ' ' || (c >= '\t' && c <= '\r')) {
@@ -313,71 +314,60 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 	if open {
 		regions = append(regions, nfcRegion{stable, len(s), ustable, j})
 	}
+	if nul >= 0 && (sc.badChar < 0 || nul < sc.badChar) {
+		sc.badChar, sc.badRune = nul, 0
+	}
 	return dst[:n+j], regions, sc
 }
 
-// asciiRun returns the end of the run of ASCII bytes of s from i (s[i] is
-// one), the asciiScanClass bits of its bytes and the offset of its first
-// '.' (or -1), eight bytes at a time; it writes the run as UTF-16 to out
-// (which has room for the rest of s).
-func asciiRun(out []uint16, s string, i int) (end int, cls uint8, dot int) {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// zero is non-zero iff a byte of v is zero, and its lowest set bit is
-	// in the first zero byte (a borrow only runs upwards).
-	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	var at, hash, nul uint64
-	dot = -1
+// asciiCopy writes the run of ASCII bytes of s from i (s[i] is one) to out
+// as UTF-16 and returns its end, eight bytes at a time: each word is
+// written whole, as two words of four units, and a run that ends inside it
+// ends at its first non-ASCII byte (the units written past the run are
+// overwritten by the scan, which writes every unit in order, or lie past
+// its end). out has room for the rest of s.
+func asciiCopy(out []uint16, s string, i int) int {
+	const highs = 0x8080808080808080
 	k := i
-	for k+8 <= len(s) {
-		w := uint64(s[k]) | uint64(s[k+1])<<8 | uint64(s[k+2])<<16 | uint64(s[k+3])<<24 |
-			uint64(s[k+4])<<32 | uint64(s[k+5])<<40 | uint64(s[k+6])<<48 | uint64(s[k+7])<<56
-		if w&highs != 0 {
-			break
-		}
-		o := out[k-i : k-i+8 : k-i+8]
-		o[0], o[1], o[2], o[3] = uint16(w&0xFF), uint16(w>>8&0xFF), uint16(w>>16&0xFF), uint16(w>>24&0xFF)
-		o[4], o[5], o[6], o[7] = uint16(w>>32&0xFF), uint16(w>>40&0xFF), uint16(w>>48&0xFF), uint16(w>>56)
-		at |= zero(w ^ ('@' * ones))
-		hash |= zero(w ^ ('#' * ones))
-		nul |= zero(w)
-		if dot < 0 {
-			if d := zero(w ^ ('.' * ones)); d != 0 {
-				dot = k + bits.TrailingZeros64(d)/8
+	if len(s)-k >= 8 {
+		src := unsafe.Slice(unsafe.StringData(s), len(s))
+		dst := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), 2*len(out))
+		shift := unitShift
+		for k+8 <= len(s) {
+			w := binary.LittleEndian.Uint64(src[k : k+8])
+			o := dst[2*(k-i) : 2*(k-i)+16]
+			binary.LittleEndian.PutUint64(o, spreadUnits(uint32(w))<<shift)
+			binary.LittleEndian.PutUint64(o[8:], spreadUnits(uint32(w>>32))<<shift)
+			if h := w & highs; h != 0 {
+				return k + bits.TrailingZeros64(h)/8
 			}
+			k += 8
 		}
-		k += 8
-	}
-	if at != 0 {
-		cls |= scanAt
-	}
-	if hash != 0 {
-		cls |= scanHash
-	}
-	if nul != 0 {
-		cls |= scanNUL
 	}
 	for k < len(s) && s[k] < utf8.RuneSelf {
 		out[k-i] = uint16(s[k])
-		cls |= asciiScanClass[s[k]]
-		if dot < 0 && s[k] == '.' {
-			dot = k
-		}
 		k++
 	}
-	if dot >= 0 {
-		dot -= i
-	}
-	return k, cls, dot
+	return k
 }
 
-// asciiScanClass marks the ASCII bytes scanText must look at.
-var asciiScanClass = [128]uint8{'@': scanAt, '#': scanHash, 0: scanNUL}
+// spreadUnits widens the four bytes of v to four 16-bit lanes, the first
+// byte in the lowest.
+func spreadUnits(v uint32) uint64 {
+	x := uint64(v)
+	x = (x | x<<16) & 0x0000FFFF0000FFFF
+	return (x | x<<8) & 0x00FF00FF00FF00FF
+}
 
-const (
-	scanAt = 1 << iota
-	scanHash
-	scanNUL
-)
+// unitShift places a byte in the low byte of its unit when a word of
+// spreadUnits lanes is written little-endian: 0 on little-endian machines,
+// 8 on big-endian ones (where a unit's first byte is its high one).
+var unitShift = func() uint {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		return 0
+	}
+	return 8
+}()
 
 // nfcStableBMP is nfcStable for the BMP as a bitset (scanText asks it of
 // every non-ASCII code point; the switch below tests up to twenty ranges).
