@@ -449,10 +449,7 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 			// emoji sequence's second code point is never ASCII (see
 			// TestEmojiFollowNotASCII), so of an ASCII run only the last
 			// unit can start one.
-			j := i + 1
-			for j < nextURL && t[j] < 0x80 {
-				j++
-			}
+			j := asciiUnitsEnd(t, i+1, nextURL)
 			if emoji.trie != nil && j < len(t) && t[j] >= 0x80 && emoji.trie.canStart(t[j-1]) {
 				j-- // (j > i: t[i] is no start, or is followed by ASCII)
 			}
@@ -538,6 +535,23 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 		ValidRangeStart:   0,
 		ValidRangeEnd:     validDisplay + origLen - len(t),
 	}
+}
+
+// asciiUnitsEnd returns the first j in [i, limit) with t[j] >= 0x80, or
+// limit (limit <= len(t)); four units at a time.
+func asciiUnitsEnd(t []uint16, i, limit int) int {
+	if i >= 0 && i+4 <= limit {
+		bs := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t))), 2*limit)
+		for ; i+4 <= limit; i += 4 {
+			if binary.NativeEndian.Uint64(bs[2*i:2*i+8])&0xFF80FF80FF80FF80 != 0 {
+				break
+			}
+		}
+	}
+	for i < limit && t[i] < 0x80 {
+		i++
+	}
+	return i
 }
 
 // plainNonASCII: a unit countUnits weighs on its own, with no other rule
