@@ -55,7 +55,7 @@ func TestASCIICopy(t *testing.T) {
 // walk finds them.
 func TestScanSigns(t *testing.T) {
 	texts := append(corpus.Generate(7, 3000, corpus.Realistic), corpus.Generate(8, 3000, corpus.Adversarial)...)
-	texts = append(texts, "", "@", "＠", "#", "＃", "\x00", "a\ufeff\x00", "\x00\uffff", "é\x00", "\xff@", "日本#x")
+	texts = append(texts, "", "@", "＠", "#", "＃", "\x00", "a\ufeff\x00", "\x00\uffff", "é\x00", "\xff@", "日本#x", "＠a@b", "a@b＠", "＃#", "#＃", "🙂＠x #y")
 	for _, s := range texts {
 		_, _, sc := scanText(nil, nil, s)
 		at := strings.ContainsAny(s, "@＠")
@@ -69,6 +69,11 @@ func TestScanSigns(t *testing.T) {
 		}
 		if sc.hasAt != at || sc.hasHash != hash || sc.badChar != bad || bad >= 0 && sc.badRune != badRune {
 			t.Fatalf("%+q: at %v hash %v bad %d %U; want %v %v %d %U", s, sc.hasAt, sc.hasHash, sc.badChar, sc.badRune, at, hash, bad, badRune)
+		}
+		units := appendUTF16(nil, s)
+		firstAt, firstHash := indexUnit2(units, 0, '@', 0xFF20), indexUnit2(units, 0, '#', 0xFF03)
+		if sc.firstAt != firstAt || sc.firstHash != firstHash {
+			t.Fatalf("%+q: firstAt %d firstHash %d; want %d %d", s, sc.firstAt, sc.firstHash, firstAt, firstHash)
 		}
 	}
 }

@@ -199,6 +199,8 @@ type textScan struct {
 	stableUpTo    int  // byte offset before which the text is NFC and ends on a boundary
 	hasAt         bool // '@' or '＠': mentions possible
 	hasHash       bool // '#' or '＃': hashtags possible
+	firstAt       int  // UTF-16 index of the first '@' or '＠', or -1
+	firstHash     int  // UTF-16 index of the first '#' or '＃', or -1
 	firstDot      int  // UTF-16 index of the first '.', or -1: no URL before it
 }
 
@@ -206,7 +208,7 @@ type textScan struct {
 // to regions the stretches of s that may not be in NFC, and reports what
 // it saw, in one pass.
 func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegion, textScan) {
-	sc := textScan{badUTF8: -1, badChar: -1, blank: true, firstDot: -1}
+	sc := textScan{badUTF8: -1, badChar: -1, blank: true, firstDot: -1, firstAt: -1, firstHash: -1}
 	// A byte never becomes more than one unit (a 4-byte sequence becomes
 	// two), so the output fits in len(s) units: write by index.
 	n := len(dst)
@@ -220,8 +222,8 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 	open := false           // in a region, which started at stable
 	// The ASCII signs, found by vectorised searches: only an ASCII byte
 	// becomes an ASCII unit ('@', '#', '.', NUL), and it stays one unit.
-	sc.hasAt = strings.IndexByte(s, '@') >= 0
-	sc.hasHash = strings.IndexByte(s, '#') >= 0
+	atByte := strings.IndexByte(s, '@')
+	hashByte := strings.IndexByte(s, '#')
 	dotByte := strings.IndexByte(s, '.')
 	nul := strings.IndexByte(s, 0)
 	for i := 0; i < len(s); {
@@ -235,6 +237,12 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 			k := asciiCopy(out[j:], s, i)
 			if dotByte >= i && dotByte < k {
 				sc.firstDot = j + dotByte - i // units of ASCII are its bytes
+			}
+			if atByte >= i && atByte < k && sc.firstAt < 0 {
+				sc.firstAt = j + atByte - i
+			}
+			if hashByte >= i && hashByte < k && sc.firstHash < 0 {
+				sc.firstHash = j + hashByte - i
 			}
 			run := s[i:k]
 			if sc.blank {
@@ -281,9 +289,13 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				sc.badChar, sc.badRune = i, r
 			}
 		case r == 0xFF20:
-			sc.hasAt = true
+			if sc.firstAt < 0 {
+				sc.firstAt = j
+			}
 		case r == 0xFF03:
-			sc.hasHash = true
+			if sc.firstHash < 0 {
+				sc.firstHash = j
+			}
 		}
 		if r <= 0xFFFF && stab[r>>6]&(1<<(r&63)) != 0 || r >= 0x1F000 && r <= 0x1FAFF {
 			if open {
@@ -314,6 +326,7 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 	if open {
 		regions = append(regions, nfcRegion{stable, len(s), ustable, j})
 	}
+	sc.hasAt, sc.hasHash = sc.firstAt >= 0, sc.firstHash >= 0
 	if nul >= 0 && (sc.badChar < 0 || nul < sc.badChar) {
 		sc.badChar, sc.badRune = nul, 0
 	}
