@@ -322,6 +322,32 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 			j++
 		}
 		i += size
+		if open || sc.blank {
+			continue
+		}
+		// What follows, while it is two- and three-byte code points below
+		// U+FEFF that nfcStable vouches for, needs nothing noted but the
+		// last stable start: a tight loop (CJK, Arabic, Cyrillic text).
+		for i+1 < len(s) {
+			c := s[i]
+			if c >= 0xC2 && c < 0xE0 && s[i+1]&0xC0 == 0x80 {
+				r, size = rune(c&0x1F)<<6|rune(s[i+1]&0x3F), 2
+			} else if c >= 0xE0 && c < 0xF0 && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+				// (An overlong form is invalid; surrogates are not stable.)
+				if r, size = rune(c&0x0F)<<12|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F), 3; r < 0x800 {
+					break
+				}
+			} else {
+				break
+			}
+			if r >= 0xFEFF || stab[r>>6]&(1<<(r&63)) == 0 {
+				break
+			}
+			out[j] = uint16(r)
+			stable, ustable = i, j
+			i += size
+			j++
+		}
 	}
 	if open {
 		regions = append(regions, nfcRegion{stable, len(s), ustable, j})

@@ -63,6 +63,7 @@ func TestScanTextDecodesLikeUTF8(t *testing.T) {
 	for r := rune(0x80); r <= 0xFFFF; r++ {
 		check(string(r))
 		check("a" + string(r) + "b")
+		check("é" + string(r) + string(r) + "日" + string(r)) // (after a non-ASCII code point)
 	}
 	var b [3]byte
 	for c := 0x80; c <= 0xFF; c++ {
@@ -71,11 +72,15 @@ func TestScanTextDecodesLikeUTF8(t *testing.T) {
 			check(string(b[:1]))
 			check(string(b[:2]))
 			check(string(b[:2]) + "z")
+			check("xé" + string(b[:2]) + "z")
+			check("x日" + string(b[:2]))
 			if c >= 0xE0 && c <= 0xEF {
 				for _, y := range []byte{0x00, 0x7F, 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF} {
 					b[2] = y
 					check(string(b[:3]))
 					check(string(b[:3]) + "z")
+					check("xé" + string(b[:3]) + "z")
+					check("x日" + string(b[:3]))
 				}
 			}
 		}
