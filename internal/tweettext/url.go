@@ -294,7 +294,7 @@ func isDomainCharSlow(u uint16) bool {
 // without the cache, text such as a long run of CJK characters (each one a
 // possible URL start) would make extraction quadratic.
 func (sc *urlScanner) labelRun(t []uint16, s int) (end int, underscore bool) {
-	if s > sc.runFrom && s < sc.runEnd {
+	if s >= sc.runFrom && s < sc.runEnd {
 		return sc.runEnd, sc.lastUnderscore >= s
 	}
 	i := s
