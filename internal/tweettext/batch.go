@@ -261,17 +261,17 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 	}
 	if err != nil {
 		out = append(out, `{"line":`...)
-		out = strconv.AppendInt(out, int64(line), 10)
+		out = appendInt(out, line)
 		out = append(out, `,"error":`...)
 		out = appendJSONString(out, err.Error())
 		return append(out, "}\n"...)
 	}
 	out = append(out, `{"line":`...)
-	out = strconv.AppendInt(out, int64(line), 10)
+	out = appendInt(out, line)
 	out = append(out, `,"weighted_length":`...)
-	out = strconv.AppendInt(out, int64(res.WeightedLength), 10)
+	out = appendInt(out, res.WeightedLength)
 	out = append(out, `,"max_length":`...)
-	out = strconv.AppendInt(out, int64(res.MaxLength), 10)
+	out = appendInt(out, res.MaxLength)
 	out = append(out, `,"valid":`...)
 	out = strconv.AppendBool(out, res.Valid)
 	out = append(out, `,"warnings":`...)
@@ -279,17 +279,31 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 	out = append(out, `,"errors":`...)
 	out = appendJSONStrings(out, res.Errors)
 	out = append(out, `,"permillage":`...)
-	out = strconv.AppendInt(out, int64(res.Permillage), 10)
+	out = appendInt(out, res.Permillage)
 	out = append(out, `,"urls":`...)
-	out = strconv.AppendInt(out, int64(res.URLs), 10)
+	out = appendInt(out, res.URLs)
 	out = append(out, `,"mentions":`...)
-	out = strconv.AppendInt(out, int64(res.Mentions), 10)
+	out = appendInt(out, res.Mentions)
 	out = append(out, `,"hashtags":`...)
-	out = strconv.AppendInt(out, int64(res.Hashtags), 10)
+	out = appendInt(out, res.Hashtags)
 	return append(out, "}\n"...)
 }
 
 var errNotUTF8 = errors.New("line is not valid UTF-8")
+
+// appendInt is strconv.AppendInt(out, int64(n), 10), with the numbers
+// below 1000 (most of a result line's) written directly.
+func appendInt(out []byte, n int) []byte {
+	switch {
+	case n < 0 || n >= 1000:
+		return strconv.AppendInt(out, int64(n), 10)
+	case n < 10:
+		return append(out, byte('0'+n))
+	case n < 100:
+		return append(out, byte('0'+n/10), byte('0'+n%10))
+	}
+	return append(out, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+}
 
 // decodeJSONString decodes one line holding a JSON string. Strings without
 // escapes (most tweets) are taken as they are, without encoding/json and
