@@ -118,7 +118,24 @@ func canon(u uint16) uint16 {
 
 // canonSlow is canon for non-ASCII units (kept apart so that canon's ASCII
 // case inlines into the TLD and protocol loops).
+//
+// (Not inlined: canon must stay small enough to be inlined itself.)
+//
+//go:noinline
 func canonSlow(u uint16) uint16 {
+	if u < uint16(len(canonLow)) {
+		// Generated from canonRule (see TestTriesGenerated); 0: unchanged.
+		if c := canonLow[u]; c != 0 {
+			return c
+		}
+		return u
+	}
+	return canonRule(u)
+}
+
+// canonRule is canonSlow computed (canonLow holds its results below U+0600:
+// Latin, Greek and Cyrillic, where most cased letters of domains are).
+func canonRule(u uint16) uint16 {
 	if u >= 0xD800 && u <= 0xDFFF {
 		return u
 	}

@@ -40,6 +40,9 @@ func TestTriesGenerated(t *testing.T) {
 	if *nfcStableRangeBits() != nfcStableBits {
 		t.Error("nfcStableBits differs from nfcStableRanges: go generate")
 	}
+	if canonLowTable() != canonLow {
+		t.Error("canonLow differs from canonRule: go generate")
+	}
 	if *upperCaseRangeBits() != upperCasedBits {
 		t.Error("upperCasedBits differs from unicode.CaseRanges (a new Go Unicode version?): go generate")
 	}
@@ -222,6 +225,19 @@ func triesSource(e *emojiTrie, d *tldTrie) []byte {
 	b.WriteString("// upperCasedBits has a bit for every BMP unit in a range of\n")
 	b.WriteString("// unicode.CaseRanges with an upper-case delta (see upperCased).\n")
 	writeBits(&b, "upperCasedBits", upperCaseRangeBits())
+	b.WriteString("// canonLow is canonRule for the non-ASCII units below U+0600 that it\n")
+	b.WriteString("// changes (0: unchanged).\n")
+	fmt.Fprintf(&b, "var canonLow = [0x600]uint16{\n")
+	k = 0
+	for u, c := range canonLowTable() {
+		if c == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%#x: %#x,", u, c)
+		lineBreak(&b, k, 6)
+		k++
+	}
+	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		panic(err)
@@ -239,6 +255,17 @@ func foldBits(in func(uint16) bool) *[1 << 16 / 64]uint64 {
 		}
 	}
 	return &b
+}
+
+// canonLowTable is canonRule for the non-ASCII units below U+0600 where
+// it changes the unit (0 elsewhere).
+func canonLowTable() (tab [0x600]uint16) {
+	for u := 0x80; u < len(tab); u++ {
+		if c := canonRule(uint16(u)); c != uint16(u) {
+			tab[u] = c
+		}
+	}
+	return tab
 }
 
 // notDomainBits is the bitset of the non-ASCII BMP units isDomainCharSlow
