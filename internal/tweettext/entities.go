@@ -36,11 +36,13 @@ func extractMentionsOrLists(t []uint16, dst []mentionSpan) []mentionSpan {
 // at-sign before index from (the first one, found by scanText): attempts
 // before from-4 cannot reach one, so the search starts there.
 func extractMentionsOrListsFrom(t []uint16, from int, dst []mentionSpan) []mentionSpan {
+	next := -1 // the first at-sign at or after a, once a passes it
 	for a := max(0, from-4); a < len(t); {
 		// An attempt at a can only reach an at-sign within a+4 ("xRT:@").
-		next := indexUnit2(t, a, '@', 0xFF20)
-		if next < 0 {
-			break
+		if next < a {
+			if next = indexUnit2(t, a, '@', 0xFF20); next < 0 {
+				break
+			}
 		}
 		a = max(a, next-4)
 		at := mentionAt(t, a)
@@ -184,12 +186,14 @@ func hashtagCandidates(t []uint16, dst []span) []span {
 // before index from (the first one, found by scanText): attempts before
 // from-2 cannot reach one.
 func hashtagCandidatesFrom(t []uint16, from int, dst []span) []span {
+	next := -1 // the first hash sign at or after a, once a passes it
 	for a := max(0, from-2); a < len(t); {
 		// An attempt at a can only reach a hash sign within a+2 (after a
 		// surrogate pair).
-		next := indexUnit2(t, a, '#', 0xFF03)
-		if next < 0 {
-			break
+		if next < a {
+			if next = indexUnit2(t, a, '#', 0xFF03); next < 0 {
+				break
+			}
 		}
 		a = max(a, next-2)
 		sign, end := hashtagAt(t, a)
