@@ -112,7 +112,9 @@ func readChunks(ctx context.Context, r io.Reader, jobs chan<- *batchChunk, free 
 		case c = <-free:
 			*c = batchChunk{data: c.data[:0], ends: c.ends[:0], out: c.out[:0]}
 		default:
-			c = &batchChunk{}
+			// out is about as long as data: sized at once, it does not
+			// grow (and leave garbage) through doublings.
+			c = &batchChunk{out: make([]byte, 0, chunkBytes+chunkBytes/2)}
 		}
 		c.seq, c.firstLine = seq, line
 		c.data = append(c.data, carry...)
