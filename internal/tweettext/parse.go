@@ -469,8 +469,16 @@ func nfcStable(r rune) bool {
 // countUnits is parseTweet's loop over the normalised text t (UTF-16) with
 // the URLs of t; origLen is the UTF-16 length of the text before
 // normalisation, which only shifts the ranges.
+//
+// Emoji are the library's global, leftmost and non-overlapping matches. The
+// loop tries a match at each unit it weighs that can start one, and skips
+// what a match covers; units it does not weigh one by one are no emoji
+// start (ASCII and plain runs, the second unit of a pair) or lie in a URL,
+// where it runs the matches itself (emojiFrom: a match found there may
+// cover units after the URL, where no match can then start).
 func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 	emoji := newEmojiScanner(c.emoji)
+	emojiFrom := 0 // no emoji match starts before this
 	limit := c.maxWeightedLength * c.scale
 	weighted, validDisplay := 0, 0
 	valid := true
@@ -523,13 +531,22 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 			i = j - 1 // still before nextURL
 			continue
 		}
+		e := -1 // the emoji match at i
+		if i != nextURL && emoji.trie != nil && i >= emojiFrom && emoji.trie.canStart(u) {
+			e = emoji.trie.match(t, i, emoji.mask)
+		}
 		switch {
 		case i == nextURL:
 			weighted += c.transformedURLLength * c.scale
-			i += urls[ui].length - 1
-		case emoji.trie != nil && emoji.trie.canStart(u) && emoji.at(t, i) >= 0:
+			end := i + urls[ui].length
+			if emoji.trie != nil {
+				emojiFrom = emojiMatchesEnd(t, max(i, emojiFrom), min(end, len(t)), emojiFrom, emoji.trie, emoji.mask)
+			}
+			i = end - 1
+		case e >= 0:
 			weighted += c.defaultWeight
-			i = emoji.end - 1
+			emojiFrom = e
+			i = e - 1
 		case u < 0x80:
 			weighted += asciiWeight
 		default:
@@ -574,6 +591,26 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 		ValidRangeStart:   0,
 		ValidRangeEnd:     validDisplay + origLen - len(t),
 	}
+}
+
+// emojiMatchesEnd runs the emoji matches over t[from:to] (units countUnits
+// skips as a URL) and returns where the last one found ends, or covered
+// if none is found.
+func emojiMatchesEnd(t []uint16, from, to, covered int, trie *emojiTrie, mask uint8) int {
+	for p := from; p < to; p++ {
+		if t[p] < 0x80 {
+			// Only the last of a run of ASCII units can start a match
+			// (TestEmojiFollowNotASCII): skip to it.
+			p = asciiUnitsEnd(t, p+1, to) - 1
+		}
+		if trie.canStart(t[p]) {
+			if e := trie.match(t, p, mask); e >= 0 {
+				covered = e
+				p = e - 1
+			}
+		}
+	}
+	return covered
 }
 
 // asciiUnitsEnd returns the first j in [i, limit) with t[j] >= 0x80, or
