@@ -299,14 +299,18 @@ func (sc *urlScanner) labelRun(t []uint16, s int) (end int, underscore bool) {
 	}
 	i := s
 	last := -1
-	for i < len(t) {
+	for ; i < len(t); i++ {
 		u := t[i]
-		if u == '_' {
-			last = i
-		} else if !isRunChar(u) || u == '.' {
+		if u < 128 {
+			if asciiClass[u]&clsLabel == 0 {
+				break
+			}
+			if u == '_' {
+				last = i
+			}
+		} else if notDomainCharBits[u>>6]&(1<<(u&63)) != 0 {
 			break
 		}
-		i++
 	}
 	sc.runFrom, sc.runEnd, sc.lastUnderscore = s, i, last
 	return i, last >= s
@@ -895,6 +899,7 @@ const (
 	clsPathEnd
 	clsPreceding
 	clsRun
+	clsLabel // label characters: clsRun but '.'
 )
 
 var asciiClass = func() (tab [128]uint8) {
@@ -904,6 +909,9 @@ var asciiClass = func() (tab [128]uint8) {
 		}
 		if u == '.' || u == '-' || u == '_' {
 			tab[u] |= clsRun
+		}
+		if tab[u]&clsRun != 0 && u != '.' {
+			tab[u] |= clsLabel
 		}
 		if isPathCharSlow(u) {
 			tab[u] |= clsPath
