@@ -155,3 +155,29 @@ func countUnitsScanner(t []uint16, urls []urlSpan, origLen int, c *config) Count
 		ValidRangeEnd:     validDisplay + origLen - len(t),
 	}
 }
+
+// asciiUnitsEnd finds what a unit-by-unit walk finds, for every start and
+// limit.
+func TestASCIIUnitsEnd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for range 3000 {
+		u := make([]uint16, rng.IntN(40))
+		for i := range u {
+			u[i] = 'a'
+			if rng.IntN(12) == 0 {
+				u[i] = []uint16{0x80, 0xFF, 0x100, 0x7F80, 0xD83D}[rng.IntN(5)]
+			}
+		}
+		for limit := 0; limit <= len(u); limit++ {
+			for i := 0; i <= limit; i++ {
+				want := i
+				for want < limit && u[want] < 0x80 {
+					want++
+				}
+				if got := asciiUnitsEnd(u, i, limit); got != want {
+					t.Fatalf("asciiUnitsEnd(%04x, %d, %d) = %d, want %d", u, i, limit, got, want)
+				}
+			}
+		}
+	}
+}

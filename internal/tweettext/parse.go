@@ -617,11 +617,13 @@ func emojiMatchesEnd(t []uint16, from, to, covered int, trie *emojiTrie, mask ui
 // limit (limit <= len(t)); four units at a time.
 func asciiUnitsEnd(t []uint16, i, limit int) int {
 	if i >= 0 && i+4 <= limit {
-		bs := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t))), 2*limit)
-		for ; i+4 <= limit; i += 4 {
-			if binary.NativeEndian.Uint64(bs[2*i:2*i+8])&0xFF80FF80FF80FF80 != 0 {
-				break
-			}
+		const high = 0xFF80FF80FF80FF80
+		w := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t))), 2*limit)[2*i:]
+		for len(w) >= 16 && (binary.NativeEndian.Uint64(w)|binary.NativeEndian.Uint64(w[8:]))&high == 0 {
+			w, i = w[16:], i+8
+		}
+		if len(w) >= 8 && binary.NativeEndian.Uint64(w)&high == 0 {
+			i += 4
 		}
 	}
 	for i < limit && t[i] < 0x80 {

@@ -121,23 +121,23 @@ func indexUnit2(t []uint16, from int, a, b uint16) int {
 		// The units' bytes, read in the machine's order: each 16-bit lane
 		// of a word is one unit (which lane is which does not matter: a
 		// hit is found again one unit at a time).
-		bs := unsafe.Slice((*byte)(unsafe.Pointer(&t[0])), 2*len(t))
+		w := unsafe.Slice((*byte)(unsafe.Pointer(&t[0])), 2*len(t))[2*i:]
 		pa, pb := uint64(a)*ones, uint64(b)*ones
 		if a == b {
-			for ; i+8 <= len(t); i += 8 {
-				w := bs[2*i : 2*i+16 : 2*i+16]
+			for len(w) >= 16 {
 				v, x := binary.NativeEndian.Uint64(w)^pa, binary.NativeEndian.Uint64(w[8:])^pa
 				if (has(v)|has(x))&highs != 0 {
 					break
 				}
+				w, i = w[16:], i+8
 			}
 		} else {
-			for ; i+8 <= len(t); i += 8 {
-				w := bs[2*i : 2*i+16 : 2*i+16]
+			for len(w) >= 16 {
 				v, x := binary.NativeEndian.Uint64(w), binary.NativeEndian.Uint64(w[8:])
 				if (has(v^pa)|has(v^pb)|has(x^pa)|has(x^pb))&highs != 0 {
 					break
 				}
+				w, i = w[16:], i+8
 			}
 		}
 	}
