@@ -369,18 +369,18 @@ func asciiCopy(out []uint16, s string, i int) int {
 	const highs = 0x8080808080808080
 	k := i
 	if len(s)-k >= 8 {
-		src := unsafe.Slice(unsafe.StringData(s), len(s))
+		// Windows cut as the copy goes: the loop needs no bounds checks.
+		src := unsafe.Slice(unsafe.StringData(s), len(s))[k:]
 		dst := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), 2*len(out))
 		shift := unitShift
-		for k+8 <= len(s) {
-			w := binary.LittleEndian.Uint64(src[k : k+8])
-			o := dst[2*(k-i) : 2*(k-i)+16]
-			binary.LittleEndian.PutUint64(o, spreadUnits(uint32(w))<<shift)
-			binary.LittleEndian.PutUint64(o[8:], spreadUnits(uint32(w>>32))<<shift)
+		for len(src) >= 8 && len(dst) >= 16 {
+			w := binary.LittleEndian.Uint64(src)
+			binary.LittleEndian.PutUint64(dst, spreadUnits(uint32(w))<<shift)
+			binary.LittleEndian.PutUint64(dst[8:], spreadUnits(uint32(w>>32))<<shift)
 			if h := w & highs; h != 0 {
 				return k + bits.TrailingZeros64(h)/8
 			}
-			k += 8
+			src, dst, k = src[8:], dst[16:], k+8
 		}
 	}
 	for k < len(s) && s[k] < utf8.RuneSelf {
