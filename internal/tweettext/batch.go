@@ -38,8 +38,10 @@ func CheckBatch(ctx context.Context, r io.Reader, w io.Writer, opts CheckOptions
 	jobs := make(chan *batchChunk, workers)
 	done := make(chan *batchChunk, workers)
 	// Written chunks go back to the reader for reuse: at most this many
-	// exist, which bounds memory (3 per worker: queued, working, done).
-	free := make(chan *batchChunk, 3*workers+1)
+	// exist, which bounds memory (3 per worker: queued, working, done;
+	// and the reader's and the writer's). With room for all of them none
+	// is dropped and made again.
+	free := make(chan *batchChunk, 3*workers+2)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
