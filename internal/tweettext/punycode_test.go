@@ -72,3 +72,49 @@ func TestLabelLengthBound(t *testing.T) {
 		}
 	}
 }
+
+// appendASCIIDomains skips the starts inside a first label that failed;
+// trying every start, as the library's global pattern does, finds the same
+// domains. validIDNA's "xn--" test likewise.
+func TestASCIIDomainsSkip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	pieces := []string{"a", "bc", "-", ".", ".", "é", "日", "xn--", "com", "co", "jp", "uk", "p1ai", "рф", "münchen", "_", "1"}
+	for range 50000 {
+		var s string
+		for k := rng.IntN(12); k > 0; k-- {
+			s += pieces[rng.IntN(len(pieces))]
+		}
+		d := appendUTF16(nil, s)
+		var want []urlSpan
+		for p := 0; p < len(d); {
+			e, _ := asciiDomainAt(d, p)
+			if e < 0 {
+				p++
+				continue
+			}
+			want = append(want, urlSpan{start: 7 + p, end: 7 + e, length: e - p})
+			p = e
+		}
+		got := appendASCIIDomains(d, 7, nil)
+		if len(got) != len(want) || len(got) > 0 && !equalSpans(got, want) {
+			t.Fatalf("%q: %v, want %v", s, got, want)
+		}
+		found := false
+		for p := 0; p < len(d) && !found; p++ {
+			e, _ := asciiDomainAt(d, p)
+			found = e >= 0
+		}
+		if hasASCIIDomain(d) != found {
+			t.Fatalf("%q: hasASCIIDomain %v, want %v", s, !found, found)
+		}
+	}
+}
+
+func equalSpans(a, b []urlSpan) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

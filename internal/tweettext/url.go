@@ -617,9 +617,9 @@ func tcoPrefix(url []uint16) (end, slug int) {
 // lookahead sees only the domain string.
 func appendASCIIDomains(domain []uint16, base int, dst []urlSpan) []urlSpan {
 	for p := 0; p < len(domain); {
-		e := asciiDomainAt(domain, p)
+		e, next := asciiDomainAt(domain, p)
 		if e < 0 {
-			p++
+			p = next
 			continue
 		}
 		dst = append(dst, urlSpan{start: base + p, end: base + e, length: e - p})
@@ -635,13 +635,19 @@ func isASCIIDomainChar(u uint16) bool {
 	return latinAccentFold[u>>6]&(1<<(u&63)) != 0
 }
 
-// asciiDomainAt matches validAsciiDomain at p and returns its end, or -1.
-func asciiDomainAt(d []uint16, p int) int {
-	best := -1
+// asciiDomainAt matches validAsciiDomain at p and returns its end, or -1
+// and where the next attempt that can succeed may start: a start inside
+// the first label (after p, before its end) meets the same dots and TLD
+// attempts, so it fails too.
+func asciiDomainAt(d []uint16, p int) (end, next int) {
+	best, first := -1, -1
 	for q := p; ; {
 		r := q
 		for r < len(d) && isASCIIDomainChar(d[r]) {
 			r++
+		}
+		if first < 0 {
+			first = max(r, p+1)
 		}
 		if r == q || r >= len(d) || d[r] != '.' {
 			break
@@ -651,7 +657,7 @@ func asciiDomainAt(d []uint16, p int) int {
 		}
 		q = r + 1
 	}
-	return best
+	return best, first
 }
 
 // validIDNA is the library's idna.toAscii test in isValidUrl: a domain
@@ -660,11 +666,7 @@ func asciiDomainAt(d []uint16, p int) int {
 // 。．｡), must be 1 to 63 characters long.
 func validIDNA(domain []uint16) bool {
 	if len(domain) >= 4 && domain[0] == 'x' && domain[1] == 'n' && domain[2] == '-' && domain[3] == '-' {
-		found := false
-		for p := 0; p < len(domain) && !found; p++ {
-			found = asciiDomainAt(domain, p) >= 0
-		}
-		if !found {
+		if !hasASCIIDomain(domain) {
 			return false
 		}
 	}
@@ -728,6 +730,19 @@ func partLengthBound(part []uint16, cps, basic int) int {
 		n++ // delimiter
 	}
 	return n
+}
+
+// hasASCIIDomain reports whether validAsciiDomain matches somewhere in
+// domain (skipping the starts asciiDomainAt rules out).
+func hasASCIIDomain(domain []uint16) bool {
+	for p := 0; p < len(domain); {
+		e, next := asciiDomainAt(domain, p)
+		if e >= 0 {
+			return true
+		}
+		p = next
+	}
+	return false
 }
 
 // toASCIILength is len(punycode.toASCII(label)): the label is split at the
