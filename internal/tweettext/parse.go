@@ -257,8 +257,8 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 			i, j = k, j+len(run)
 			continue
 		}
-		// Two- and three-byte sequences (all of the BMP) decoded here; the
-		// rest, and anything invalid, by utf8.DecodeRuneInString.
+		// Valid sequences decoded here; anything invalid by
+		// utf8.DecodeRuneInString.
 		var r rune
 		var size int
 		if c < 0xE0 {
@@ -271,6 +271,14 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 			// Overlong forms (below U+0800) and surrogates are invalid.
 			if r = rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F); r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
 				size = 3
+			} else {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
+		} else if c >= 0xF0 && c < 0xF5 && i+3 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 && s[i+3]&0xC0 == 0x80 {
+			// Four bytes (emoji): overlong forms and code points past
+			// U+10FFFF are invalid.
+			if r = rune(c&0x07)<<18 | rune(s[i+1]&0x3F)<<12 | rune(s[i+2]&0x3F)<<6 | rune(s[i+3]&0x3F); r >= 0x10000 && r <= utf8.MaxRune {
+				size = 4
 			} else {
 				r, size = utf8.DecodeRuneInString(s[i:])
 			}

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestUTF16ByteOffsets: both units of a surrogate pair map to the start of
@@ -59,6 +60,14 @@ func TestScanTextDecodesLikeUTF8(t *testing.T) {
 		if want := firstInvalidUTF8(s); sc.badUTF8 != want {
 			t.Fatalf("%+q: badUTF8 %d, want %d", s, sc.badUTF8, want)
 		}
+	}
+	for r := rune(0x10000); r <= utf8.MaxRune; r += 0x3F {
+		check(string(r) + "x" + string(r+1))
+	}
+	for _, b4 := range [][]byte{{0xF0, 0x8F, 0xBF, 0xBF}, {0xF0, 0x90, 0x80, 0x80}, {0xF4, 0x8F, 0xBF, 0xBF}, {0xF4, 0x90, 0x80, 0x80},
+		{0xF5, 0x80, 0x80, 0x80}, {0xF0, 0x9F, 0x98}, {0xF0, 0x9F, 0x98, 0x41}, {0xF0, 0x9F, 0xC0, 0x80}, {0xF0, 0x41, 0x80, 0x80}, {0xF7, 0xBF, 0xBF, 0xBF}} {
+		check(string(b4))
+		check("é" + string(b4) + "z")
 	}
 	for r := rune(0x80); r <= 0xFFFF; r++ {
 		check(string(r))
