@@ -410,11 +410,15 @@ func spreadUnits(v uint32) uint64 {
 // spreadUnits lanes is written little-endian: 0 on little-endian machines,
 // 8 on big-endian ones (where a unit's first byte is its high one).
 var unitShift = func() uint {
-	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+	if littleEndian {
 		return 0
 	}
 	return 8
 }()
+
+// littleEndian: the machine stores a unit's low byte first (the first unit
+// of a word read in native order is then its lowest lane).
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // nfcStableBMP is nfcStable for the BMP as a bitset (scanText asks it of
 // every non-ASCII code point; the switch below tests up to twenty ranges).
@@ -627,11 +631,17 @@ func asciiUnitsEnd(t []uint16, i, limit int) int {
 	if i >= 0 && i+4 <= limit {
 		const high = 0xFF80FF80FF80FF80
 		w := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t))), 2*limit)[2*i:]
-		for len(w) >= 16 && (binary.NativeEndian.Uint64(w)|binary.NativeEndian.Uint64(w[8:]))&high == 0 {
-			w, i = w[16:], i+8
-		}
-		if len(w) >= 8 && binary.NativeEndian.Uint64(w)&high == 0 {
-			i += 4
+		for len(w) >= 8 {
+			if m := binary.NativeEndian.Uint64(w) & high; m != 0 {
+				// Each lane's bits are its own unit's: the lowest set
+				// one is in the first non-ASCII unit (on little-endian
+				// machines, the first unit is the lowest lane).
+				if littleEndian {
+					return i + bits.TrailingZeros64(m)/16
+				}
+				break
+			}
+			w, i = w[8:], i+4
 		}
 	}
 	for i < limit && t[i] < 0x80 {

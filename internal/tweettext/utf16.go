@@ -2,6 +2,7 @@ package tweettext
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -73,6 +74,15 @@ func utf16Len(s string) int {
 	return n
 }
 
+// hitLane is the index of the first hit in two consecutive words of four
+// lanes, given their masks (one bit per lane hit, exact for the lowest).
+func hitLane(mv, mx uint64) int {
+	if mv != 0 {
+		return bits.TrailingZeros64(mv) / 16
+	}
+	return 4 + bits.TrailingZeros64(mx)/16
+}
+
 func isHighSurrogate(u uint16) bool { return u >= 0xD800 && u <= 0xDBFF }
 func isLowSurrogate(u uint16) bool  { return u >= 0xDC00 && u <= 0xDFFF }
 
@@ -123,10 +133,16 @@ func indexUnit2(t []uint16, from int, a, b uint16) int {
 		// hit is found again one unit at a time).
 		w := unsafe.Slice((*byte)(unsafe.Pointer(&t[0])), 2*len(t))[2*i:]
 		pa, pb := uint64(a)*ones, uint64(b)*ones
+		// On a hit, the lowest set bit of a word's mask is in its first
+		// lane that matches (a borrow only runs to higher lanes): on
+		// little-endian machines that is the first unit found.
 		if a == b {
 			for len(w) >= 16 {
 				v, x := binary.NativeEndian.Uint64(w)^pa, binary.NativeEndian.Uint64(w[8:])^pa
-				if (has(v)|has(x))&highs != 0 {
+				if mv, mx := has(v)&highs, has(x)&highs; mv|mx != 0 {
+					if littleEndian {
+						return i + hitLane(mv, mx)
+					}
 					break
 				}
 				w, i = w[16:], i+8
@@ -134,7 +150,10 @@ func indexUnit2(t []uint16, from int, a, b uint16) int {
 		} else {
 			for len(w) >= 16 {
 				v, x := binary.NativeEndian.Uint64(w), binary.NativeEndian.Uint64(w[8:])
-				if (has(v^pa)|has(v^pb)|has(x^pa)|has(x^pb))&highs != 0 {
+				if mv, mx := (has(v^pa)|has(v^pb))&highs, (has(x^pa)|has(x^pb))&highs; mv|mx != 0 {
+					if littleEndian {
+						return i + hitLane(mv, mx)
+					}
 					break
 				}
 				w, i = w[16:], i+8
