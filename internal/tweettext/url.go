@@ -43,6 +43,9 @@ type urlScanner struct {
 	chain []chainLabel
 	// dot is the last candidate dot found (-1: none left).
 	dot int
+	// tld cache: tlds().match(t, tldQ) is tldEnd. Attempts that start in
+	// the same label ask for the TLD after it again and again.
+	tldQ, tldEnd int
 }
 
 // nextDot is nextCandidateDot(t, from) for non-decreasing from: the last
@@ -88,7 +91,7 @@ func extractURLsFrom(t []uint16, from int, dst []urlSpan, chain []chainLabel) ([
 	if d < 0 {
 		return dst, chain
 	}
-	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0], dot: d}
+	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0], dot: d, tldQ: -1}
 	pos := 0 // the pattern's lastIndex
 	for pos < len(t) {
 		m, ok := sc.find(t, pos)
@@ -351,7 +354,15 @@ func (sc *urlScanner) domainFrom(t []uint16, s int) int {
 	if us {
 		return -1
 	}
-	return tlds().match(t, dot+1)
+	return sc.tldMatch(t, dot+1)
+}
+
+// tldMatch is tlds().match(t, q), remembering the last answer.
+func (sc *urlScanner) tldMatch(t []uint16, q int) int {
+	if q != sc.tldQ {
+		sc.tldQ, sc.tldEnd = q, tlds().match(t, q)
+	}
+	return sc.tldEnd
 }
 
 // chainResult is domainFrom for a label start q that follows a '.',
@@ -388,7 +399,7 @@ func (sc *urlScanner) chainResult(t []uint16, q int) int {
 	next := -1
 	for i := len(chain) - 1; i >= 0; i-- {
 		if next < 0 && !chain[i].underscore {
-			next = tlds().match(t, chain[i].dot+1)
+			next = sc.tldMatch(t, chain[i].dot+1)
 		}
 		chain[i].end = next
 	}
