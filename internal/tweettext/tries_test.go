@@ -340,3 +340,16 @@ func TestURLClassBitsets(t *testing.T) {
 		}
 	}
 }
+
+// protocolEnd and tcoPrefix compare u|0x20 with a lower-case letter in
+// place of canon(u) with the upper-case one: the same for every unit.
+func TestLetterFoldIsCanon(t *testing.T) {
+	for v := 0; v <= 0xFFFF; v++ {
+		u := uint16(v)
+		for _, l := range "htpsco" {
+			if got, want := u|0x20 == uint16(l), canon(u) == uint16(l)-0x20; got != want {
+				t.Fatalf("%#x vs %q: fold %v, canon %v", u, l, got, want)
+			}
+		}
+	}
+}

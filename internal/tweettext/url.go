@@ -253,12 +253,15 @@ func isDigit(u uint16) bool { return u-'0' < 10 }
 
 // protocolEnd matches https?:// case-insensitively at s; it returns s if
 // there is none.
+//
+// (u|0x20 == 'h' holds just for 'h' and 'H': no other unit canonicalises
+// to an ASCII letter, so this is canon(u) == 'H'.)
 func protocolEnd(t []uint16, s int) int {
-	if len(t)-s < 7 || canon(t[s]) != 'H' || canon(t[s+1]) != 'T' || canon(t[s+2]) != 'T' || canon(t[s+3]) != 'P' {
+	if len(t)-s < 7 || t[s]|0x20 != 'h' || t[s+1]|0x20 != 't' || t[s+2]|0x20 != 't' || t[s+3]|0x20 != 'p' {
 		return s
 	}
 	i := s + 4
-	if canon(t[i]) == 'S' {
+	if t[i]|0x20 == 's' {
 		i++
 	}
 	if i+3 <= len(t) && t[i] == ':' && t[i+1] == '/' && t[i+2] == '/' {
@@ -599,7 +602,7 @@ func (sc *urlScanner) accept(t []uint16, m urlMatch, dst []urlSpan) []urlSpan {
 // returns the match length and the slug length, or -1.
 func tcoPrefix(url []uint16) (end, slug int) {
 	p := protocolEnd(url, 0)
-	if p == 0 || len(url)-p < 5 || canon(url[p]) != 'T' || url[p+1] != '.' || canon(url[p+2]) != 'C' || canon(url[p+3]) != 'O' || url[p+4] != '/' {
+	if p == 0 || len(url)-p < 5 || url[p]|0x20 != 't' || url[p+1] != '.' || url[p+2]|0x20 != 'c' || url[p+3]|0x20 != 'o' || url[p+4] != '/' {
 		return -1, 0
 	}
 	i := p + 5
