@@ -38,8 +38,10 @@ func CheckBatch(ctx context.Context, r io.Reader, w io.Writer, opts CheckOptions
 	jobs := make(chan *batchChunk, workers)
 	done := make(chan *batchChunk, workers)
 	// Written chunks go back to the reader for reuse: at most this many
-	// exist, which bounds memory (3 per worker: queued, working, done).
-	free := make(chan *batchChunk, 3*workers+1)
+	// exist, which bounds memory (3 per worker: queued, working, done;
+	// and the reader's and the writer's). With room for all of them none
+	// is dropped and made again.
+	free := make(chan *batchChunk, 3*workers+2)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -112,7 +114,9 @@ func readChunks(ctx context.Context, r io.Reader, jobs chan<- *batchChunk, free 
 		case c = <-free:
 			*c = batchChunk{data: c.data[:0], ends: c.ends[:0], out: c.out[:0]}
 		default:
-			c = &batchChunk{}
+			// out is about as long as data: sized at once, it does not
+			// grow (and leave garbage) through doublings.
+			c = &batchChunk{out: make([]byte, 0, chunkBytes+chunkBytes/2)}
 		}
 		c.seq, c.firstLine = seq, line
 		c.data = append(c.data, carry...)
@@ -261,17 +265,17 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 	}
 	if err != nil {
 		out = append(out, `{"line":`...)
-		out = strconv.AppendInt(out, int64(line), 10)
+		out = appendInt(out, line)
 		out = append(out, `,"error":`...)
 		out = appendJSONString(out, err.Error())
 		return append(out, "}\n"...)
 	}
 	out = append(out, `{"line":`...)
-	out = strconv.AppendInt(out, int64(line), 10)
+	out = appendInt(out, line)
 	out = append(out, `,"weighted_length":`...)
-	out = strconv.AppendInt(out, int64(res.WeightedLength), 10)
+	out = appendInt(out, res.WeightedLength)
 	out = append(out, `,"max_length":`...)
-	out = strconv.AppendInt(out, int64(res.MaxLength), 10)
+	out = appendInt(out, res.MaxLength)
 	out = append(out, `,"valid":`...)
 	out = strconv.AppendBool(out, res.Valid)
 	out = append(out, `,"warnings":`...)
@@ -279,17 +283,31 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 	out = append(out, `,"errors":`...)
 	out = appendJSONStrings(out, res.Errors)
 	out = append(out, `,"permillage":`...)
-	out = strconv.AppendInt(out, int64(res.Permillage), 10)
+	out = appendInt(out, res.Permillage)
 	out = append(out, `,"urls":`...)
-	out = strconv.AppendInt(out, int64(res.URLs), 10)
+	out = appendInt(out, res.URLs)
 	out = append(out, `,"mentions":`...)
-	out = strconv.AppendInt(out, int64(res.Mentions), 10)
+	out = appendInt(out, res.Mentions)
 	out = append(out, `,"hashtags":`...)
-	out = strconv.AppendInt(out, int64(res.Hashtags), 10)
+	out = appendInt(out, res.Hashtags)
 	return append(out, "}\n"...)
 }
 
 var errNotUTF8 = errors.New("line is not valid UTF-8")
+
+// appendInt is strconv.AppendInt(out, int64(n), 10), with the numbers
+// below 1000 (most of a result line's) written directly.
+func appendInt(out []byte, n int) []byte {
+	switch {
+	case n < 0 || n >= 1000:
+		return strconv.AppendInt(out, int64(n), 10)
+	case n < 10:
+		return append(out, byte('0'+n))
+	case n < 100:
+		return append(out, byte('0'+n/10), byte('0'+n%10))
+	}
+	return append(out, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+}
 
 // decodeJSONString decodes one line holding a JSON string. Strings without
 // escapes (most tweets) are taken as they are, without encoding/json and
@@ -327,23 +345,26 @@ func (p *parser) decodeJSONString(b []byte) (string, error) {
 }
 
 // plainJSON reports whether b holds no control character, '"' or '\\':
-// then, quoted, it is a JSON string that means itself. Eight bytes at a
-// time.
+// then, quoted, it is a JSON string that means itself. The two bytes are
+// looked for with bytes.IndexByte (vectorised); control characters sixteen
+// bytes at a time.
 func plainJSON(b []byte) bool {
+	if bytes.IndexByte(b, '"') >= 0 || bytes.IndexByte(b, '\\') >= 0 {
+		return false
+	}
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		// Non-zero iff some byte is below 0x20, or equal to '"' or '\\'
-		// (the classic has-less-than and has-zero-byte tests).
-		if (w-0x20*ones)&^w&highs != 0 ||
-			(w^('"'*ones)-ones)&^(w^('"'*ones))&highs != 0 ||
-			(w^('\\'*ones)-ones)&^(w^('\\'*ones))&highs != 0 {
+	for ; i+16 <= len(b); i += 16 {
+		w := b[i : i+16 : i+16]
+		v, x := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+		// Non-zero iff some byte is below 0x20 (the classic has-less-than
+		// test).
+		if ((v-0x20*ones)&^v|(x-0x20*ones)&^x)&highs != 0 {
 			return false
 		}
 	}
 	for ; i < len(b); i++ {
-		if c := b[i]; c < 0x20 || c == '"' || c == '\\' {
+		if b[i] < 0x20 {
 			return false
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -224,6 +225,20 @@ func TestCheckBatchReadSplits(t *testing.T) {
 	} {
 		if got := run(r); got != want {
 			t.Errorf("%s reads: output differs", name)
+		}
+	}
+}
+
+// appendInt writes what strconv does.
+func TestAppendInt(t *testing.T) {
+	for _, n := range []int{-1001, -1000, -999, -10, -1, 0, 1, 9, 10, 99, 100, 101, 999, 1000, 1001, 25000, 1 << 40} {
+		if got, want := string(appendInt([]byte("x"), n)), "x"+strconv.Itoa(n); got != want {
+			t.Fatalf("appendInt(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for n := -10; n < 2000; n++ {
+		if got, want := string(appendInt(nil, n)), strconv.Itoa(n); got != want {
+			t.Fatalf("appendInt(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -163,14 +163,19 @@ func (sc *emojiScanner) next(s []uint16) {
 	if len(s) > 0 {
 		bs = unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), 2*len(s))
 	}
+	first := &sc.trie.first
 	for j := sc.from; j < len(s); j++ {
-		// No sequence continues with an ASCII unit (see
-		// TestEmojiFollowNotASCII): four ASCII units followed by a fifth
-		// start none; skip them at once.
-		for j+5 <= len(s) && binary.NativeEndian.Uint64(bs[2*j:])&0xFF80FF80FF80FF80 == 0 && s[j+4] < 0x80 {
-			j += 4
+		u := s[j]
+		if u < 0x80 {
+			// No sequence continues with an ASCII unit (see
+			// TestEmojiFollowNotASCII): four ASCII units followed by a
+			// fifth start none; skip them at once.
+			for j+5 <= len(s) && binary.NativeEndian.Uint64(bs[2*j:2*j+8])&0xFF80FF80FF80FF80 == 0 && s[j+4] < 0x80 {
+				j += 4
+			}
+			u = s[j]
 		}
-		if !sc.trie.canStart(s[j]) {
+		if first[u>>6]&(1<<(u&63)) == 0 { // !canStart(u)
 			continue
 		}
 		if e := sc.trie.match(s, j, sc.mask); e >= 0 {

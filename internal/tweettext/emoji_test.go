@@ -22,9 +22,10 @@ func TestEmojiSequencesAreSequences(t *testing.T) {
 	}
 }
 
-// asciiRun agrees with a byte-by-byte scan at every start and length.
-func TestASCIIRun(t *testing.T) {
-	base := "Hello @you #tag \x00 end. plain text with no signs at all, longer than eight bytes" + "é" + "x@#.a.b" + "日" + "xxxxxxxxxxxx.yy"
+// asciiCopy agrees with a byte-by-byte scan at every start and length, and
+// writes the run's units.
+func TestASCIICopy(t *testing.T) {
+	base := "Hello @you #tag \x00 end. plain text with no signs at all, longer than eight bytes" + "é" + "x@#.a.b" + "日" + "xxxxxxxxxxxx.yy" + "\xff" + strings.Repeat("z", 17) + "🙂"
 	for i := 0; i < len(base); i++ {
 		if base[i] >= utf8.RuneSelf {
 			continue
@@ -32,31 +33,47 @@ func TestASCIIRun(t *testing.T) {
 		for j := i + 1; j <= len(base); j++ {
 			s := base[:j]
 			out := make([]uint16, len(s)-i)
-			end, cls, dot := asciiRun(out, s, i)
-			for x := i; x < end; x++ {
-				if out[x-i] != uint16(s[x]) {
-					t.Fatalf("asciiRun(%q, %d) wrote %v", s, i, out[:end-i])
-				}
-			}
-			wantEnd, wantCls, wantDot := i, uint8(0), -1
+			end := asciiCopy(out, s, i)
+			wantEnd := i
 			for wantEnd < len(s) && s[wantEnd] < utf8.RuneSelf {
-				wantCls |= asciiScanClass[s[wantEnd]]
-				if wantDot < 0 && s[wantEnd] == '.' {
-					wantDot = wantEnd - i
-				}
 				wantEnd++
 			}
-			if end != wantEnd || cls != wantCls || dot != wantDot {
-				t.Fatalf("asciiRun(%q, %d) = %d, %b, %d; want %d, %b, %d", s, i, end, cls, dot, wantEnd, wantCls, wantDot)
+			if end != wantEnd {
+				t.Fatalf("asciiCopy(%q, %d) = %d, want %d", s, i, end, wantEnd)
+			}
+			for x := i; x < end; x++ {
+				if out[x-i] != uint16(s[x]) {
+					t.Fatalf("asciiCopy(%q, %d) wrote %v", s, i, out[:end-i])
+				}
 			}
 		}
 	}
-	for _, c := range []string{"@", "#", "\x00"} {
-		for n := 0; n < 20; n++ {
-			s := strings.Repeat("a", n) + c + strings.Repeat("b", 20-n)
-			if _, cls, _ := asciiRun(make([]uint16, len(s)), s, 0); cls == 0 {
-				t.Fatalf("asciiRun(%q) missed %q", s, c)
+}
+
+// scanText's signs: hasAt, hasHash and the first invalid character (NUL
+// or U+FFFE, U+FEFF, U+FFFF, whichever comes first), as a unit-by-unit
+// walk finds them.
+func TestScanSigns(t *testing.T) {
+	texts := append(corpus.Generate(7, 3000, corpus.Realistic), corpus.Generate(8, 3000, corpus.Adversarial)...)
+	texts = append(texts, "", "@", "＠", "#", "＃", "\x00", "a\ufeff\x00", "\x00\uffff", "é\x00", "\xff@", "日本#x", "＠a@b", "a@b＠", "＃#", "#＃", "🙂＠x #y")
+	for _, s := range texts {
+		_, _, sc := scanText(nil, nil, s)
+		at := strings.ContainsAny(s, "@＠")
+		hash := strings.ContainsAny(s, "#＃")
+		bad, badRune := -1, rune(-1)
+		for i, r := range s {
+			if r == 0 || r == 0xFFFE || r == 0xFEFF || r == 0xFFFF {
+				bad, badRune = i, r
+				break
 			}
+		}
+		if sc.hasAt != at || sc.hasHash != hash || sc.badChar != bad || bad >= 0 && sc.badRune != badRune {
+			t.Fatalf("%+q: at %v hash %v bad %d %U; want %v %v %d %U", s, sc.hasAt, sc.hasHash, sc.badChar, sc.badRune, at, hash, bad, badRune)
+		}
+		units := appendUTF16(nil, s)
+		firstAt, firstHash := indexUnit2(units, 0, '@', 0xFF20), indexUnit2(units, 0, '#', 0xFF03)
+		if sc.firstAt != firstAt || sc.firstHash != firstHash {
+			t.Fatalf("%+q: firstAt %d firstHash %d; want %d %d", s, sc.firstAt, sc.firstHash, firstAt, firstHash)
 		}
 	}
 }

@@ -29,11 +29,20 @@ func isScreenNameChar(u uint16) bool { return isASCIIAlnum(u) || u == '_' }
 // runs globally; a match followed by an at-sign, a Latin accented letter or
 // "://" is dropped, and the scan goes on after it.
 func extractMentionsOrLists(t []uint16, dst []mentionSpan) []mentionSpan {
-	for a := 0; a < len(t); {
+	return extractMentionsOrListsFrom(t, 0, dst)
+}
+
+// extractMentionsOrListsFrom is extractMentionsOrLists for a t with no
+// at-sign before index from (the first one, found by scanText): attempts
+// before from-4 cannot reach one, so the search starts there.
+func extractMentionsOrListsFrom(t []uint16, from int, dst []mentionSpan) []mentionSpan {
+	next := -1 // the first at-sign at or after a, once a passes it
+	for a := max(0, from-4); a < len(t); {
 		// An attempt at a can only reach an at-sign within a+4 ("xRT:@").
-		next := indexUnit2(t, a, '@', 0xFF20)
-		if next < 0 {
-			break
+		if next < a {
+			if next = indexUnit2(t, a, '@', 0xFF20); next < 0 {
+				break
+			}
 		}
 		a = max(a, next-4)
 		at := mentionAt(t, a)
@@ -170,12 +179,21 @@ func extractHashtagSpans(t []uint16, urls []urlSpan, dst []span) []span {
 
 // hashtagCandidates appends the hashtags of t before the URL check.
 func hashtagCandidates(t []uint16, dst []span) []span {
-	for a := 0; a < len(t); {
+	return hashtagCandidatesFrom(t, 0, dst)
+}
+
+// hashtagCandidatesFrom is hashtagCandidates for a t with no hash sign
+// before index from (the first one, found by scanText): attempts before
+// from-2 cannot reach one.
+func hashtagCandidatesFrom(t []uint16, from int, dst []span) []span {
+	next := -1 // the first hash sign at or after a, once a passes it
+	for a := max(0, from-2); a < len(t); {
 		// An attempt at a can only reach a hash sign within a+2 (after a
 		// surrogate pair).
-		next := indexUnit2(t, a, '#', 0xFF03)
-		if next < 0 {
-			break
+		if next < a {
+			if next = indexUnit2(t, a, '#', 0xFF03); next < 0 {
+				break
+			}
 		}
 		a = max(a, next-2)
 		sign, end := hashtagAt(t, a)

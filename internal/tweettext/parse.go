@@ -1,12 +1,13 @@
 package tweettext
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"strings"
-	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -198,6 +199,8 @@ type textScan struct {
 	stableUpTo    int  // byte offset before which the text is NFC and ends on a boundary
 	hasAt         bool // '@' or '＠': mentions possible
 	hasHash       bool // '#' or '＃': hashtags possible
+	firstAt       int  // UTF-16 index of the first '@' or '＠', or -1
+	firstHash     int  // UTF-16 index of the first '#' or '＃', or -1
 	firstDot      int  // UTF-16 index of the first '.', or -1: no URL before it
 }
 
@@ -205,7 +208,7 @@ type textScan struct {
 // to regions the stretches of s that may not be in NFC, and reports what
 // it saw, in one pass.
 func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegion, textScan) {
-	sc := textScan{badUTF8: -1, badChar: -1, blank: true, firstDot: -1}
+	sc := textScan{badUTF8: -1, badChar: -1, blank: true, firstDot: -1, firstAt: -1, firstHash: -1}
 	// A byte never becomes more than one unit (a 4-byte sequence becomes
 	// two), so the output fits in len(s) units: write by index.
 	n := len(dst)
@@ -217,6 +220,12 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 	stab := nfcStableBMP()
 	stable, ustable := 0, 0 // start of the last code point nfcStable vouched for (bytes, units)
 	open := false           // in a region, which started at stable
+	// The ASCII signs, found by vectorised searches: only an ASCII byte
+	// becomes an ASCII unit ('@', '#', '.', NUL), and it stays one unit.
+	atByte := strings.IndexByte(s, '@')
+	hashByte := strings.IndexByte(s, '#')
+	dotByte := strings.IndexByte(s, '.')
+	nul := strings.IndexByte(s, 0)
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -225,18 +234,17 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				regions = append(regions, nfcRegion{stable, i, ustable, j})
 				open = false
 			}
-			k, cls, dot := asciiRun(out[j:], s, i)
-			if dot >= 0 && sc.firstDot < 0 {
-				sc.firstDot = j + dot // units of ASCII are its bytes
+			k := asciiCopy(out[j:], s, i)
+			if dotByte >= i && dotByte < k {
+				sc.firstDot = j + dotByte - i // units of ASCII are its bytes
+			}
+			if atByte >= i && atByte < k && sc.firstAt < 0 {
+				sc.firstAt = j + atByte - i
+			}
+			if hashByte >= i && hashByte < k && sc.firstHash < 0 {
+				sc.firstHash = j + hashByte - i
 			}
 			run := s[i:k]
-			if cls != 0 {
-				sc.hasAt = sc.hasAt || cls&scanAt != 0
-				sc.hasHash = sc.hasHash || cls&scanHash != 0
-				if cls&scanNUL != 0 && sc.badChar < 0 {
-					sc.badChar, sc.badRune = i+strings.IndexByte(run, 0), 0
-				}
-			}
 			if sc.blank {
 				for x := 0; x < len(run); x++ {
 					if c := run[x]; !(c == ' ' || (c >= '\t' && c <= '\r')) {
@@ -249,7 +257,34 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 			i, j = k, j+len(run)
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		// Valid sequences decoded here; anything invalid by
+		// utf8.DecodeRuneInString.
+		var r rune
+		var size int
+		if c < 0xE0 {
+			if c >= 0xC2 && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+				r, size = rune(c&0x1F)<<6|rune(s[i+1]&0x3F), 2
+			} else {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
+		} else if c < 0xF0 && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			// Overlong forms (below U+0800) and surrogates are invalid.
+			if r = rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F); r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
+				size = 3
+			} else {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
+		} else if c >= 0xF0 && c < 0xF5 && i+3 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 && s[i+3]&0xC0 == 0x80 {
+			// Four bytes (emoji): overlong forms and code points past
+			// U+10FFFF are invalid.
+			if r = rune(c&0x07)<<18 | rune(s[i+1]&0x3F)<<12 | rune(s[i+2]&0x3F)<<6 | rune(s[i+3]&0x3F); r >= 0x10000 && r <= utf8.MaxRune {
+				size = 4
+			} else {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
+		} else {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		switch {
 		case r < 0xFEFF:
 			// None of the units below: most non-ASCII code points.
@@ -262,9 +297,13 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				sc.badChar, sc.badRune = i, r
 			}
 		case r == 0xFF20:
-			sc.hasAt = true
+			if sc.firstAt < 0 {
+				sc.firstAt = j
+			}
 		case r == 0xFF03:
-			sc.hasHash = true
+			if sc.firstHash < 0 {
+				sc.firstHash = j
+			}
 		}
 		if r <= 0xFFFF && stab[r>>6]&(1<<(r&63)) != 0 || r >= 0x1F000 && r <= 0x1FAFF {
 			if open {
@@ -291,81 +330,106 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 			j++
 		}
 		i += size
+		if open || sc.blank {
+			continue
+		}
+		// What follows, while it is two- and three-byte code points below
+		// U+FEFF that nfcStable vouches for, needs nothing noted but the
+		// last stable start: a tight loop (CJK, Arabic, Cyrillic text).
+		for i+1 < len(s) {
+			c := s[i]
+			if c >= 0xC2 && c < 0xE0 && s[i+1]&0xC0 == 0x80 {
+				r, size = rune(c&0x1F)<<6|rune(s[i+1]&0x3F), 2
+			} else if c >= 0xE0 && c < 0xF0 && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+				// (An overlong form is invalid; surrogates are not stable.)
+				if r, size = rune(c&0x0F)<<12|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F), 3; r < 0x800 {
+					break
+				}
+			} else {
+				break
+			}
+			if r >= 0xFEFF || stab[r>>6]&(1<<(r&63)) == 0 {
+				break
+			}
+			out[j] = uint16(r)
+			stable, ustable = i, j
+			i += size
+			j++
+		}
 	}
 	if open {
 		regions = append(regions, nfcRegion{stable, len(s), ustable, j})
 	}
+	sc.hasAt, sc.hasHash = sc.firstAt >= 0, sc.firstHash >= 0
+	if nul >= 0 && (sc.badChar < 0 || nul < sc.badChar) {
+		sc.badChar, sc.badRune = nul, 0
+	}
 	return dst[:n+j], regions, sc
 }
 
-// asciiRun returns the end of the run of ASCII bytes of s from i (s[i] is
-// one), the asciiScanClass bits of its bytes and the offset of its first
-// '.' (or -1), eight bytes at a time; it writes the run as UTF-16 to out
-// (which has room for the rest of s).
-func asciiRun(out []uint16, s string, i int) (end int, cls uint8, dot int) {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// zero is non-zero iff a byte of v is zero, and its lowest set bit is
-	// in the first zero byte (a borrow only runs upwards).
-	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	var at, hash, nul uint64
-	dot = -1
+// asciiCopy writes the run of ASCII bytes of s from i (s[i] is one) to out
+// as UTF-16 and returns its end, eight bytes at a time: each word is
+// written whole, as two words of four units, and a run that ends inside it
+// ends at its first non-ASCII byte (the units written past the run are
+// overwritten by the scan, which writes every unit in order, or lie past
+// its end). out has room for the rest of s.
+func asciiCopy(out []uint16, s string, i int) int {
+	const highs = 0x8080808080808080
 	k := i
-	for k+8 <= len(s) {
-		w := uint64(s[k]) | uint64(s[k+1])<<8 | uint64(s[k+2])<<16 | uint64(s[k+3])<<24 |
-			uint64(s[k+4])<<32 | uint64(s[k+5])<<40 | uint64(s[k+6])<<48 | uint64(s[k+7])<<56
-		if w&highs != 0 {
-			break
-		}
-		o := out[k-i : k-i+8 : k-i+8]
-		o[0], o[1], o[2], o[3] = uint16(w&0xFF), uint16(w>>8&0xFF), uint16(w>>16&0xFF), uint16(w>>24&0xFF)
-		o[4], o[5], o[6], o[7] = uint16(w>>32&0xFF), uint16(w>>40&0xFF), uint16(w>>48&0xFF), uint16(w>>56)
-		at |= zero(w ^ ('@' * ones))
-		hash |= zero(w ^ ('#' * ones))
-		nul |= zero(w)
-		if dot < 0 {
-			if d := zero(w ^ ('.' * ones)); d != 0 {
-				dot = k + bits.TrailingZeros64(d)/8
+	if len(s)-k >= 8 {
+		// Windows cut as the copy goes: the loop needs no bounds checks.
+		src := unsafe.Slice(unsafe.StringData(s), len(s))[k:]
+		dst := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), 2*len(out))
+		shift := unitShift
+		for len(src) >= 8 && len(dst) >= 16 {
+			w := binary.LittleEndian.Uint64(src)
+			binary.LittleEndian.PutUint64(dst, spreadUnits(uint32(w))<<shift)
+			binary.LittleEndian.PutUint64(dst[8:], spreadUnits(uint32(w>>32))<<shift)
+			if h := w & highs; h != 0 {
+				return k + bits.TrailingZeros64(h)/8
 			}
+			src, dst, k = src[8:], dst[16:], k+8
 		}
-		k += 8
-	}
-	if at != 0 {
-		cls |= scanAt
-	}
-	if hash != 0 {
-		cls |= scanHash
-	}
-	if nul != 0 {
-		cls |= scanNUL
 	}
 	for k < len(s) && s[k] < utf8.RuneSelf {
 		out[k-i] = uint16(s[k])
-		cls |= asciiScanClass[s[k]]
-		if dot < 0 && s[k] == '.' {
-			dot = k
-		}
 		k++
 	}
-	if dot >= 0 {
-		dot -= i
-	}
-	return k, cls, dot
+	return k
 }
 
-// asciiScanClass marks the ASCII bytes scanText must look at.
-var asciiScanClass = [128]uint8{'@': scanAt, '#': scanHash, 0: scanNUL}
+// spreadUnits widens the four bytes of v to four 16-bit lanes, the first
+// byte in the lowest.
+func spreadUnits(v uint32) uint64 {
+	x := uint64(v)
+	x = (x | x<<16) & 0x0000FFFF0000FFFF
+	return (x | x<<8) & 0x00FF00FF00FF00FF
+}
 
-const (
-	scanAt = 1 << iota
-	scanHash
-	scanNUL
-)
+// unitShift places a byte in the low byte of its unit when a word of
+// spreadUnits lanes is written little-endian: 0 on little-endian machines,
+// 8 on big-endian ones (where a unit's first byte is its high one).
+var unitShift = func() uint {
+	if littleEndian {
+		return 0
+	}
+	return 8
+}()
+
+// littleEndian: the machine stores a unit's low byte first (the first unit
+// of a word read in native order is then its lowest lane).
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // nfcStableBMP is nfcStable for the BMP as a bitset (scanText asks it of
 // every non-ASCII code point; the switch below tests up to twenty ranges).
-// Built from nfcStableRanges; TestNFCStableBMP checks it against
-// nfcStable for every unit.
-var nfcStableBMP = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
+// The bits are generated from nfcStableRanges (nfcStableBits, in
+// tries_gen.go), so no table is built at start; TestNFCStableBMP checks
+// them against nfcStable for every unit.
+func nfcStableBMP() *[1 << 16 / 64]uint64 { return &nfcStableBits }
+
+// nfcStableRangeBits is the bitset of nfcStableRanges (the generator's
+// source for nfcStableBits).
+func nfcStableRangeBits() *[1 << 16 / 64]uint64 {
 	var b [1 << 16 / 64]uint64
 	for _, rg := range nfcStableRanges {
 		for r := rg[0]; r <= rg[1]; r++ {
@@ -373,7 +437,7 @@ var nfcStableBMP = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
 		}
 	}
 	return &b
-})
+}
 
 // nfcStableRanges are nfcStable's BMP ranges (beyond it: U+1F000..U+1FAFF).
 var nfcStableRanges = [...][2]rune{
@@ -417,8 +481,16 @@ func nfcStable(r rune) bool {
 // countUnits is parseTweet's loop over the normalised text t (UTF-16) with
 // the URLs of t; origLen is the UTF-16 length of the text before
 // normalisation, which only shifts the ranges.
+//
+// Emoji are the library's global, leftmost and non-overlapping matches. The
+// loop tries a match at each unit it weighs that can start one, and skips
+// what a match covers; units it does not weigh one by one are no emoji
+// start (ASCII and plain runs, the second unit of a pair) or lie in a URL,
+// where it runs the matches itself (emojiFrom: a match found there may
+// cover units after the URL, where no match can then start).
 func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 	emoji := newEmojiScanner(c.emoji)
+	emojiFrom := 0 // no emoji match starts before this
 	limit := c.maxWeightedLength * c.scale
 	weighted, validDisplay := 0, 0
 	valid := true
@@ -436,10 +508,7 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 			// emoji sequence's second code point is never ASCII (see
 			// TestEmojiFollowNotASCII), so of an ASCII run only the last
 			// unit can start one.
-			j := i + 1
-			for j < nextURL && t[j] < 0x80 {
-				j++
-			}
+			j := asciiUnitsEnd(t, i+1, nextURL)
 			if emoji.trie != nil && j < len(t) && t[j] >= 0x80 && emoji.trie.canStart(t[j-1]) {
 				j-- // (j > i: t[i] is no start, or is followed by ASCII)
 			}
@@ -474,13 +543,22 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 			i = j - 1 // still before nextURL
 			continue
 		}
+		e := -1 // the emoji match at i
+		if i != nextURL && emoji.trie != nil && i >= emojiFrom && emoji.trie.canStart(u) {
+			e = emoji.trie.match(t, i, emoji.mask)
+		}
 		switch {
 		case i == nextURL:
 			weighted += c.transformedURLLength * c.scale
-			i += urls[ui].length - 1
-		case emoji.trie != nil && emoji.trie.canStart(u) && emoji.at(t, i) >= 0:
+			end := i + urls[ui].length
+			if emoji.trie != nil {
+				emojiFrom = emojiMatchesEnd(t, max(i, emojiFrom), min(end, len(t)), emojiFrom, emoji.trie, emoji.mask)
+			}
+			i = end - 1
+		case e >= 0:
 			weighted += c.defaultWeight
-			i = emoji.end - 1
+			emojiFrom = e
+			i = e - 1
 		case u < 0x80:
 			weighted += asciiWeight
 		default:
@@ -525,6 +603,51 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 		ValidRangeStart:   0,
 		ValidRangeEnd:     validDisplay + origLen - len(t),
 	}
+}
+
+// emojiMatchesEnd runs the emoji matches over t[from:to] (units countUnits
+// skips as a URL) and returns where the last one found ends, or covered
+// if none is found.
+func emojiMatchesEnd(t []uint16, from, to, covered int, trie *emojiTrie, mask uint8) int {
+	for p := from; p < to; p++ {
+		if t[p] < 0x80 {
+			// Only the last of a run of ASCII units can start a match
+			// (TestEmojiFollowNotASCII): skip to it.
+			p = asciiUnitsEnd(t, p+1, to) - 1
+		}
+		if trie.canStart(t[p]) {
+			if e := trie.match(t, p, mask); e >= 0 {
+				covered = e
+				p = e - 1
+			}
+		}
+	}
+	return covered
+}
+
+// asciiUnitsEnd returns the first j in [i, limit) with t[j] >= 0x80, or
+// limit (limit <= len(t)); four units at a time.
+func asciiUnitsEnd(t []uint16, i, limit int) int {
+	if i >= 0 && i+4 <= limit {
+		const high = 0xFF80FF80FF80FF80
+		w := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t))), 2*limit)[2*i:]
+		for len(w) >= 8 {
+			if m := binary.NativeEndian.Uint64(w) & high; m != 0 {
+				// Each lane's bits are its own unit's: the lowest set
+				// one is in the first non-ASCII unit (on little-endian
+				// machines, the first unit is the lowest lane).
+				if littleEndian {
+					return i + bits.TrailingZeros64(m)/16
+				}
+				break
+			}
+			w, i = w[8:], i+4
+		}
+	}
+	for i < limit && t[i] < 0x80 {
+		i++
+	}
+	return i
 }
 
 // plainNonASCII: a unit countUnits weighs on its own, with no other rule

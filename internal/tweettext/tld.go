@@ -1,7 +1,6 @@
 package tweettext
 
 import (
-	"sync"
 	"unicode"
 )
 
@@ -119,7 +118,24 @@ func canon(u uint16) uint16 {
 
 // canonSlow is canon for non-ASCII units (kept apart so that canon's ASCII
 // case inlines into the TLD and protocol loops).
+//
+// (Not inlined: canon must stay small enough to be inlined itself.)
+//
+//go:noinline
 func canonSlow(u uint16) uint16 {
+	if u < uint16(len(canonLow)) {
+		// Generated from canonRule (see TestTriesGenerated); 0: unchanged.
+		if c := canonLow[u]; c != 0 {
+			return c
+		}
+		return u
+	}
+	return canonRule(u)
+}
+
+// canonRule is canonSlow computed (canonLow holds its results below U+0600:
+// Latin, Greek and Cyrillic, where most cased letters of domains are).
+func canonRule(u uint16) uint16 {
 	if u >= 0xD800 && u <= 0xDFFF {
 		return u
 	}
@@ -143,8 +159,12 @@ func canonSlow(u uint16) uint16 {
 // those in a range of unicode.CaseRanges with an upper-case delta (all of
 // an UpperLower range, which ToUpper then decides). Most non-ASCII text
 // (CJK, Arabic, Indic scripts) has none, and canon is on the path of every
-// TLD lookup.
-var upperCased = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
+// TLD lookup. The bits are generated (upperCasedBits, in tries_gen.go);
+// TestTriesGenerated checks them against upperCaseRangeBits.
+func upperCased() *[1 << 16 / 64]uint64 { return &upperCasedBits }
+
+// upperCaseRangeBits builds upperCased's bits from unicode.CaseRanges.
+func upperCaseRangeBits() *[1 << 16 / 64]uint64 {
 	var b [1 << 16 / 64]uint64
 	for _, cr := range unicode.CaseRanges {
 		if cr.Delta[unicode.UpperCase] == 0 {
@@ -155,7 +175,7 @@ var upperCased = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
 		}
 	}
 	return &b
-})
+}
 
 // inClassFold reports whether u matches a character class under the i flag:
 // some member of the class canonicalises to the same unit. in tests plain

@@ -34,6 +34,18 @@ func TestTriesGenerated(t *testing.T) {
 	if lc, la := foldBits(isLatinOrCyrillic), foldBits(isLatinAccent); *lc != latinCyrillicFold || *la != latinAccentFold {
 		t.Error("the class bitsets differ from inClassFold: go generate")
 	}
+	if *notDomainBits() != notDomainCharBits {
+		t.Error("notDomainCharBits differs from isDomainCharSlow: go generate")
+	}
+	if *nfcStableRangeBits() != nfcStableBits {
+		t.Error("nfcStableBits differs from nfcStableRanges: go generate")
+	}
+	if canonLowTable() != canonLow {
+		t.Error("canonLow differs from canonRule: go generate")
+	}
+	if *upperCaseRangeBits() != upperCasedBits {
+		t.Error("upperCasedBits differs from unicode.CaseRanges (a new Go Unicode version?): go generate")
+	}
 	old, err := os.ReadFile("tries_gen.go")
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +217,27 @@ func triesSource(e *emojiTrie, d *tldTrie) []byte {
 	writeBits(&b, "latinCyrillicFold", foldBits(isLatinOrCyrillic))
 	b.WriteString("// latinAccentFold is the same for isLatinAccent.\n")
 	writeBits(&b, "latinAccentFold", foldBits(isLatinAccent))
+	b.WriteString("// notDomainCharBits has a bit for every non-ASCII BMP unit that\n")
+	b.WriteString("// isDomainCharSlow refuses (there are few).\n")
+	writeBits(&b, "notDomainCharBits", notDomainBits())
+	b.WriteString("// nfcStableBits is nfcStableRanges as a bitset (see nfcStableBMP).\n")
+	writeBits(&b, "nfcStableBits", nfcStableRangeBits())
+	b.WriteString("// upperCasedBits has a bit for every BMP unit in a range of\n")
+	b.WriteString("// unicode.CaseRanges with an upper-case delta (see upperCased).\n")
+	writeBits(&b, "upperCasedBits", upperCaseRangeBits())
+	b.WriteString("// canonLow is canonRule for the non-ASCII units below U+0600 that it\n")
+	b.WriteString("// changes (0: unchanged).\n")
+	fmt.Fprintf(&b, "var canonLow = [0x600]uint16{\n")
+	k = 0
+	for u, c := range canonLowTable() {
+		if c == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%#x: %#x,", u, c)
+		lineBreak(&b, k, 6)
+		k++
+	}
+	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		panic(err)
@@ -218,6 +251,29 @@ func foldBits(in func(uint16) bool) *[1 << 16 / 64]uint64 {
 	var b [1 << 16 / 64]uint64
 	for u := 0x80; u <= 0xFFFF; u++ {
 		if inClassFold(uint16(u), in) {
+			b[u>>6] |= 1 << (u & 63)
+		}
+	}
+	return &b
+}
+
+// canonLowTable is canonRule for the non-ASCII units below U+0600 where
+// it changes the unit (0 elsewhere).
+func canonLowTable() (tab [0x600]uint16) {
+	for u := 0x80; u < len(tab); u++ {
+		if c := canonRule(uint16(u)); c != uint16(u) {
+			tab[u] = c
+		}
+	}
+	return tab
+}
+
+// notDomainBits is the bitset of the non-ASCII BMP units isDomainCharSlow
+// refuses.
+func notDomainBits() *[1 << 16 / 64]uint64 {
+	var b [1 << 16 / 64]uint64
+	for u := 0x80; u <= 0xFFFF; u++ {
+		if !isDomainCharSlow(uint16(u)) {
 			b[u>>6] |= 1 << (u & 63)
 		}
 	}
@@ -272,12 +328,28 @@ func TestURLClassBitsets(t *testing.T) {
 		if got, want := isPathEndChar(u), isPathEndCharSlow(u); got != want {
 			t.Fatalf("isPathEndChar(%#x) = %v, want %v", u, got, want)
 		}
+		if got, want := isDomainChar(u), isDomainCharSlow(u); got != want {
+			t.Fatalf("isDomainChar(%#x) = %v, want %v", u, got, want)
+		}
 		want := isASCIIAlnum(u) || u == '-'
 		if u >= 0x80 {
 			want = inClassFold(u, isLatinAccent)
 		}
 		if got := isASCIIDomainChar(u); got != want {
 			t.Fatalf("isASCIIDomainChar(%#x) = %v, want %v", u, got, want)
+		}
+	}
+}
+
+// protocolEnd and tcoPrefix compare u|0x20 with a lower-case letter in
+// place of canon(u) with the upper-case one: the same for every unit.
+func TestLetterFoldIsCanon(t *testing.T) {
+	for v := 0; v <= 0xFFFF; v++ {
+		u := uint16(v)
+		for _, l := range "htpsco" {
+			if got, want := u|0x20 == uint16(l), canon(u) == uint16(l)-0x20; got != want {
+				t.Fatalf("%#x vs %q: fold %v, canon %v", u, l, got, want)
+			}
 		}
 	}
 }

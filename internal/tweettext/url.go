@@ -43,6 +43,9 @@ type urlScanner struct {
 	chain []chainLabel
 	// dot is the last candidate dot found (-1: none left).
 	dot int
+	// tld cache: tlds().match(t, tldQ) is tldEnd. Attempts that start in
+	// the same label ask for the TLD after it again and again.
+	tldQ, tldEnd int
 }
 
 // nextDot is nextCandidateDot(t, from) for non-decreasing from: the last
@@ -88,7 +91,7 @@ func extractURLsFrom(t []uint16, from int, dst []urlSpan, chain []chainLabel) ([
 	if d < 0 {
 		return dst, chain
 	}
-	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0], dot: d}
+	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0], dot: d, tldQ: -1}
 	pos := 0 // the pattern's lastIndex
 	for pos < len(t) {
 		m, ok := sc.find(t, pos)
@@ -119,7 +122,7 @@ func isRunChar(u uint16) bool {
 	if u < 128 {
 		return asciiClass[u]&clsRun != 0
 	}
-	return isDomainCharSlow(u)
+	return notDomainCharBits[u>>6]&(1<<(u&63)) == 0
 }
 
 // urlStartSlack is how far before its domain a match can begin: the
@@ -250,12 +253,15 @@ func isDigit(u uint16) bool { return u-'0' < 10 }
 
 // protocolEnd matches https?:// case-insensitively at s; it returns s if
 // there is none.
+//
+// (u|0x20 == 'h' holds just for 'h' and 'H': no other unit canonicalises
+// to an ASCII letter, so this is canon(u) == 'H'.)
 func protocolEnd(t []uint16, s int) int {
-	if len(t)-s < 7 || canon(t[s]) != 'H' || canon(t[s+1]) != 'T' || canon(t[s+2]) != 'T' || canon(t[s+3]) != 'P' {
+	if len(t)-s < 7 || t[s]|0x20 != 'h' || t[s+1]|0x20 != 't' || t[s+2]|0x20 != 't' || t[s+3]|0x20 != 'p' {
 		return s
 	}
 	i := s + 4
-	if canon(t[i]) == 'S' {
+	if t[i]|0x20 == 's' {
 		i++
 	}
 	if i+3 <= len(t) && t[i] == ':' && t[i+1] == '/' && t[i+2] == '/' {
@@ -294,19 +300,23 @@ func isDomainCharSlow(u uint16) bool {
 // without the cache, text such as a long run of CJK characters (each one a
 // possible URL start) would make extraction quadratic.
 func (sc *urlScanner) labelRun(t []uint16, s int) (end int, underscore bool) {
-	if s > sc.runFrom && s < sc.runEnd {
+	if s >= sc.runFrom && s < sc.runEnd {
 		return sc.runEnd, sc.lastUnderscore >= s
 	}
 	i := s
 	last := -1
-	for i < len(t) {
+	for ; i < len(t); i++ {
 		u := t[i]
-		if u == '_' {
-			last = i
-		} else if !isRunChar(u) || u == '.' {
+		if u < 128 {
+			if asciiClass[u]&clsLabel == 0 {
+				break
+			}
+			if u == '_' {
+				last = i
+			}
+		} else if notDomainCharBits[u>>6]&(1<<(u&63)) != 0 {
 			break
 		}
-		i++
 	}
 	sc.runFrom, sc.runEnd, sc.lastUnderscore = s, i, last
 	return i, last >= s
@@ -347,7 +357,15 @@ func (sc *urlScanner) domainFrom(t []uint16, s int) int {
 	if us {
 		return -1
 	}
-	return tlds().match(t, dot+1)
+	return sc.tldMatch(t, dot+1)
+}
+
+// tldMatch is tlds().match(t, q), remembering the last answer.
+func (sc *urlScanner) tldMatch(t []uint16, q int) int {
+	if q != sc.tldQ {
+		sc.tldQ, sc.tldEnd = q, tlds().match(t, q)
+	}
+	return sc.tldEnd
 }
 
 // chainResult is domainFrom for a label start q that follows a '.',
@@ -384,7 +402,7 @@ func (sc *urlScanner) chainResult(t []uint16, q int) int {
 	next := -1
 	for i := len(chain) - 1; i >= 0; i-- {
 		if next < 0 && !chain[i].underscore {
-			next = tlds().match(t, chain[i].dot+1)
+			next = sc.tldMatch(t, chain[i].dot+1)
 		}
 		chain[i].end = next
 	}
@@ -584,7 +602,7 @@ func (sc *urlScanner) accept(t []uint16, m urlMatch, dst []urlSpan) []urlSpan {
 // returns the match length and the slug length, or -1.
 func tcoPrefix(url []uint16) (end, slug int) {
 	p := protocolEnd(url, 0)
-	if p == 0 || len(url)-p < 5 || canon(url[p]) != 'T' || url[p+1] != '.' || canon(url[p+2]) != 'C' || canon(url[p+3]) != 'O' || url[p+4] != '/' {
+	if p == 0 || len(url)-p < 5 || url[p]|0x20 != 't' || url[p+1] != '.' || url[p+2]|0x20 != 'c' || url[p+3]|0x20 != 'o' || url[p+4] != '/' {
 		return -1, 0
 	}
 	i := p + 5
@@ -613,9 +631,9 @@ func tcoPrefix(url []uint16) (end, slug int) {
 // lookahead sees only the domain string.
 func appendASCIIDomains(domain []uint16, base int, dst []urlSpan) []urlSpan {
 	for p := 0; p < len(domain); {
-		e := asciiDomainAt(domain, p)
+		e, next := asciiDomainAt(domain, p)
 		if e < 0 {
-			p++
+			p = next
 			continue
 		}
 		dst = append(dst, urlSpan{start: base + p, end: base + e, length: e - p})
@@ -631,13 +649,19 @@ func isASCIIDomainChar(u uint16) bool {
 	return latinAccentFold[u>>6]&(1<<(u&63)) != 0
 }
 
-// asciiDomainAt matches validAsciiDomain at p and returns its end, or -1.
-func asciiDomainAt(d []uint16, p int) int {
-	best := -1
+// asciiDomainAt matches validAsciiDomain at p and returns its end, or -1
+// and where the next attempt that can succeed may start: a start inside
+// the first label (after p, before its end) meets the same dots and TLD
+// attempts, so it fails too.
+func asciiDomainAt(d []uint16, p int) (end, next int) {
+	best, first := -1, -1
 	for q := p; ; {
 		r := q
 		for r < len(d) && isASCIIDomainChar(d[r]) {
 			r++
+		}
+		if first < 0 {
+			first = max(r, p+1)
 		}
 		if r == q || r >= len(d) || d[r] != '.' {
 			break
@@ -647,7 +671,7 @@ func asciiDomainAt(d []uint16, p int) int {
 		}
 		q = r + 1
 	}
-	return best
+	return best, first
 }
 
 // validIDNA is the library's idna.toAscii test in isValidUrl: a domain
@@ -656,30 +680,83 @@ func asciiDomainAt(d []uint16, p int) int {
 // 。．｡), must be 1 to 63 characters long.
 func validIDNA(domain []uint16) bool {
 	if len(domain) >= 4 && domain[0] == 'x' && domain[1] == 'n' && domain[2] == '-' && domain[3] == '-' {
-		found := false
-		for p := 0; p < len(domain) && !found; p++ {
-			found = asciiDomainAt(domain, p) >= 0
-		}
-		if !found {
+		if !hasASCIIDomain(domain) {
 			return false
 		}
 	}
-	start := 0
-	for i := 0; i <= len(domain); i++ {
-		if i == len(domain) || domain[i] == '.' {
-			// Most labels fit by an upper bound of their length; only
-			// those that do not are encoded exactly.
-			n := toASCIILength(domain[start:i], false)
-			if n > maxDNSLabelLength {
-				n = toASCIILength(domain[start:i], true)
-			}
-			if n < 1 || n > maxDNSLabelLength {
-				return false
-			}
-			start = i + 1
+	for start := 0; start <= len(domain); {
+		// Most labels fit by an upper bound of their length; only those
+		// that do not are encoded exactly.
+		n, end := labelLengthBound(domain, start)
+		if n > maxDNSLabelLength {
+			n = toASCIILength(domain[start:end], true)
 		}
+		if n < 1 || n > maxDNSLabelLength {
+			return false
+		}
+		start = end + 1
 	}
 	return true
+}
+
+// labelLengthBound is toASCIILength(label, false) for the label of domain
+// that starts at start, and the label's end (the next '.' or len(domain)),
+// in one pass: each part's code points and basic ones are counted as it
+// goes, and punycodeBound's formula applied at the part's end.
+func labelLengthBound(domain []uint16, start int) (n, end int) {
+	part := start // start of the current part
+	cps, basic := 0, 0
+	i := start
+	for ; i < len(domain); i++ {
+		u := domain[i]
+		if u < 0x80 {
+			if u == '.' {
+				break
+			}
+			basic++
+			cps++
+			continue
+		}
+		if u == 0x3002 || u == 0xFF0E || u == 0xFF61 {
+			n += partLengthBound(domain[part:i], cps, basic) + 1 // and the '.' joining parts
+			part, cps, basic = i+1, 0, 0
+			continue
+		}
+		if isHighSurrogate(u) && i+1 < len(domain) && isLowSurrogate(domain[i+1]) {
+			i++
+		}
+		cps++
+	}
+	return n + partLengthBound(domain[part:i], cps, basic), i
+}
+
+// partLengthBound is punycodeBound(part), given its counts of code points
+// and of basic (ASCII) ones.
+func partLengthBound(part []uint16, cps, basic int) int {
+	if cps == basic {
+		return len(part)
+	}
+	if cps > maxDNSLabelLength {
+		return punycodePartLength(part)
+	}
+	n := len("xn--") + basic + 9*(cps-basic)
+	if basic > 0 {
+		n++ // delimiter
+	}
+	return n
+}
+
+// hasASCIIDomain reports whether validAsciiDomain matches somewhere in
+// domain (skipping the starts asciiDomainAt rules out).
+func hasASCIIDomain(domain []uint16) bool {
+	for p := 0; p < len(domain); {
+		e, next := asciiDomainAt(domain, p)
+		if e >= 0 {
+			return true
+		}
+		p = next
+	}
+	return false
 }
 
 // toASCIILength is len(punycode.toASCII(label)): the label is split at the
@@ -851,6 +928,7 @@ const (
 	clsPathEnd
 	clsPreceding
 	clsRun
+	clsLabel // label characters: clsRun but '.'
 )
 
 var asciiClass = func() (tab [128]uint8) {
@@ -860,6 +938,9 @@ var asciiClass = func() (tab [128]uint8) {
 		}
 		if u == '.' || u == '-' || u == '_' {
 			tab[u] |= clsRun
+		}
+		if tab[u]&clsRun != 0 && u != '.' {
+			tab[u] |= clsLabel
 		}
 		if isPathCharSlow(u) {
 			tab[u] |= clsPath
@@ -874,11 +955,13 @@ var asciiClass = func() (tab [128]uint8) {
 	return tab
 }()
 
+// isDomainChar looks units up: ASCII in asciiClass, the rest in
+// notDomainCharBits (generated from isDomainCharSlow, see TestTriesGenerated).
 func isDomainChar(u uint16) bool {
 	if u < 128 {
 		return asciiClass[u]&clsDomain != 0
 	}
-	return isDomainCharSlow(u)
+	return notDomainCharBits[u>>6]&(1<<(u&63)) == 0
 }
 
 // isPathChar and isPathEndChar look non-ASCII units up in the bitset of

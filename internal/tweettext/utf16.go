@@ -2,6 +2,7 @@ package tweettext
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -73,6 +74,15 @@ func utf16Len(s string) int {
 	return n
 }
 
+// hitLane is the index of the first hit in two consecutive words of four
+// lanes, given their masks (one bit per lane hit, exact for the lowest).
+func hitLane(mv, mx uint64) int {
+	if mv != 0 {
+		return bits.TrailingZeros64(mv) / 16
+	}
+	return 4 + bits.TrailingZeros64(mx)/16
+}
+
 func isHighSurrogate(u uint16) bool { return u >= 0xD800 && u <= 0xDBFF }
 func isLowSurrogate(u uint16) bool  { return u >= 0xDC00 && u <= 0xDFFF }
 
@@ -110,23 +120,43 @@ func utf16ByteOffsets(s string, units int) []int {
 }
 
 // indexUnit2 returns the first i >= from with t[i] == a or t[i] == b, or
-// -1; four units at a time (the searches for '.', '#' and '@' walk every
+// -1; eight units at a time (the searches for '.', '#' and '@' walk every
 // unit of most texts).
 func indexUnit2(t []uint16, from int, a, b uint16) int {
 	const ones, highs = 0x0001000100010001, 0x8000800080008000
+	// has is non-zero iff some 16-bit lane of v is zero.
+	has := func(v uint64) uint64 { return (v - ones) &^ v }
 	i := from
-	if i >= 0 && i+4 <= len(t) {
+	if i >= 0 && i+8 <= len(t) {
 		// The units' bytes, read in the machine's order: each 16-bit lane
 		// of a word is one unit (which lane is which does not matter: a
 		// hit is found again one unit at a time).
-		bs := unsafe.Slice((*byte)(unsafe.Pointer(&t[0])), 2*len(t))
+		w := unsafe.Slice((*byte)(unsafe.Pointer(&t[0])), 2*len(t))[2*i:]
 		pa, pb := uint64(a)*ones, uint64(b)*ones
-		for ; i+4 <= len(t); i += 4 {
-			w := binary.NativeEndian.Uint64(bs[2*i:])
-			va, vb := w^pa, w^pb
-			// Non-zero iff some lane of va or vb is zero.
-			if ((va-ones)&^va|(vb-ones)&^vb)&highs != 0 {
-				break
+		// On a hit, the lowest set bit of a word's mask is in its first
+		// lane that matches (a borrow only runs to higher lanes): on
+		// little-endian machines that is the first unit found.
+		if a == b {
+			for len(w) >= 16 {
+				v, x := binary.NativeEndian.Uint64(w)^pa, binary.NativeEndian.Uint64(w[8:])^pa
+				if mv, mx := has(v)&highs, has(x)&highs; mv|mx != 0 {
+					if littleEndian {
+						return i + hitLane(mv, mx)
+					}
+					break
+				}
+				w, i = w[16:], i+8
+			}
+		} else {
+			for len(w) >= 16 {
+				v, x := binary.NativeEndian.Uint64(w), binary.NativeEndian.Uint64(w[8:])
+				if mv, mx := (has(v^pa)|has(v^pb))&highs, (has(x^pa)|has(x^pb))&highs; mv|mx != 0 {
+					if littleEndian {
+						return i + hitLane(mv, mx)
+					}
+					break
+				}
+				w, i = w[16:], i+8
 			}
 		}
 	}
