@@ -46,13 +46,18 @@ var (
 const (
 	runColumns = `lo_at, lo_id, hi_at, hi_id, n, last_at, last_id`
 	// The runs after an ascending position; the runs wholly before a
-	// descending one (hi <= c; lo < c lets SQLite seek by the key).
-	runsAsc = `SELECT ` + runColumns + `, json FROM post_wire_run
-		WHERE list_rank = ? AND (lo_at, lo_id) > (?, ?)
-		ORDER BY lo_at, lo_id LIMIT ?`
-	runsDesc = `SELECT ` + runColumns + `, json FROM post_wire_run
-		WHERE list_rank = ? AND (lo_at, lo_id) < (?, ?) AND (hi_at, hi_id) <= (?, ?)
-		ORDER BY lo_at DESC, lo_id DESC LIMIT ?`
+	// descending one (hi <= c; lo < c lets SQLite seek by the key). Both
+	// run on into the next section, which the reader stops at: a range
+	// with an end makes SQLite compare each row with the end, and it reads
+	// the whole row to compare one, a run's form included, so each form
+	// would be read twice (the key is the whole row in a table WITHOUT
+	// ROWID).
+	runsAsc = `SELECT list_rank, ` + runColumns + `, json FROM post_wire_run
+		WHERE (list_rank, lo_at, lo_id) > (?, ?, ?)
+		ORDER BY list_rank, lo_at, lo_id LIMIT ?`
+	runsDesc = `SELECT list_rank, ` + runColumns + `, json FROM post_wire_run
+		WHERE (list_rank, lo_at, lo_id) < (?, ?, ?) AND (list_rank < ? OR (hi_at, hi_id) <= (?, ?))
+		ORDER BY list_rank DESC, lo_at DESC, lo_id DESC LIMIT ?`
 	// The posts of a hole: ascending, after a and before b; descending,
 	// from a up to but not including b, the highest first.
 	holeAsc = `SELECT id, json, list_at FROM post_wire
@@ -198,7 +203,7 @@ type wireRun struct {
 func (r *runReader) runs(rank int, desc bool, pos wireKey, limit int, use func(*wireRun, []byte) bool) (int, error) {
 	q, args := runsAsc, []any{rank, pos.at, pos.id, limit}
 	if desc {
-		q, args = runsDesc, []any{rank, pos.at, pos.id, pos.at, pos.id, limit}
+		q, args = runsDesc, []any{rank, pos.at, pos.id, rank, pos.at, pos.id, limit}
 	}
 	rows, err := r.t.query(q, args...)
 	if err != nil {
@@ -209,10 +214,14 @@ func (r *runReader) runs(rank int, desc bool, pos wireKey, limit int, use func(*
 	var raw sql.RawBytes
 	for rows.Next() {
 		var run wireRun
+		var section int
 		var lastAt sql.NullString
 		var lastID sql.NullInt64
-		if err := rows.Scan(&run.lo.at, &run.lo.id, &run.hi.at, &run.hi.id, &run.n, &lastAt, &lastID, &raw); err != nil {
+		if err := rows.Scan(&section, &run.lo.at, &run.lo.id, &run.hi.at, &run.hi.id, &run.n, &lastAt, &lastID, &raw); err != nil {
 			return got, fmt.Errorf("list posts: %w", mapErr(err))
+		}
+		if section != rank {
+			return got, nil // the section's end
 		}
 		run.last = wireKey{lastAt.String, lastID.Int64}
 		got++
