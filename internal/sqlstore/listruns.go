@@ -149,15 +149,19 @@ func (r *runReader) section(rank int, c *wireKey) error {
 	from := pos
 	for r.posts < r.n {
 		want := min(runsPerQuery, (r.n-r.posts)/wireRunSize+2)
-		var hole *wireKey // a run whose posts follow a hole: read the hole first
+		var holeErr error
 		got, err := r.runs(rank, desc, from, want, func(run *wireRun, json []byte) bool {
 			near, far := run.lo, run.hi // where reading reaches the run, and leaves it
 			if desc {
 				near, far = run.hi, run.lo
 			}
 			if edge == nil || *edge != near {
-				hole = &near
-				return false
+				// Posts may lie before the run: read them first, the
+				// run's row still open, rather than look for the run
+				// again (a seek reads whole runs: see runsAsc).
+				if holeErr = r.hole(rank, desc, &pos, near); holeErr != nil || r.posts >= r.n {
+					return false
+				}
 			}
 			if run.n > 0 {
 				r.items = append(r.items, wireRow{off: len(r.buf), n: len(json)})
@@ -172,13 +176,8 @@ func (r *runReader) section(rank int, c *wireKey) error {
 		switch {
 		case err != nil:
 			return err
-		case hole != nil:
-			// The runs query is closed: read the hole, then look again
-			// from the same place, where the run now follows.
-			if err := r.hole(rank, desc, &pos, *hole); err != nil {
-				return err
-			}
-			edge = hole
+		case holeErr != nil:
+			return holeErr
 		case got < want:
 			if r.posts < r.n && (edge == nil || *edge != keyHigh && !desc || *edge != keyLow && desc) {
 				return r.hole(rank, desc, &pos, end)
