@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -162,22 +163,28 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		stale := 0
-		for _, it := range wp.Items {
-			if it.Post != nil {
-				stale++
-				aw.add(s.wire(it.Post))
-				continue
+		if wp.Joined != nil {
+			// Read from runs, every item a stored form: the page goes
+			// out as the store read it, not copied.
+			aw.addJoined(wp.Joined, wp.Posts)
+		} else {
+			for _, it := range wp.Items {
+				if it.Post != nil {
+					stale++
+					aw.add(s.wire(it.Post))
+					continue
+				}
+				u, uploading := uploads[it.ID]
+				if !uploading {
+					aw.addJSON(it.JSON)
+					continue
+				}
+				// The upload's progress lives in memory, not in the stored
+				// form: it is the last field, so it goes before the final brace.
+				aw.addJSON(it.JSON[:len(it.JSON)-1])
+				aw.buf = appendUploadJSON(aw.buf, &u)
+				aw.buf = append(aw.buf, '}')
 			}
-			u, uploading := uploads[it.ID]
-			if !uploading {
-				aw.addJSON(it.JSON)
-				continue
-			}
-			// The upload's progress lives in memory, not in the stored
-			// form: it is the last field, so it goes before the final brace.
-			aw.addJSON(it.JSON[:len(it.JSON)-1])
-			aw.buf = appendUploadJSON(aw.buf, &u)
-			aw.buf = append(aw.buf, '}')
 		}
 		sent += wp.Posts
 		staleSeen += stale
@@ -219,37 +226,49 @@ const bigList = 2000
 // postArrayWriter writes a JSON array of posts in pieces; the bytes are
 // those json.Encoder writes for the whole slice.
 type postArrayWriter struct {
-	buf     []byte
-	n       int
-	started bool
+	buf      []byte
+	joined   []byte // posts written after buf as they are (addJoined)
+	n        int
+	finished bool
+	started  bool
 }
 
-func (a *postArrayWriter) add(p api.Post) {
+// sep begins the next post: the array, or a comma after the last post.
+func (a *postArrayWriter) sep() {
 	if a.n == 0 {
 		a.buf = append(a.buf, '[')
 	} else {
 		a.buf = append(a.buf, ',')
 	}
+}
+
+func (a *postArrayWriter) add(p api.Post) {
+	a.sep()
 	a.n++
 	a.buf = appendPostJSON(a.buf, &p)
 }
 
 // addJSON adds a post already in its wire form.
 func (a *postArrayWriter) addJSON(j []byte) {
-	if a.n == 0 {
-		a.buf = append(a.buf, '[')
-	} else {
-		a.buf = append(a.buf, ',')
-	}
+	a.sep()
 	a.n++
 	a.buf = append(a.buf, j...)
+}
+
+// addJoined adds n posts in their wire forms joined by commas
+// (sqlstore.WirePage.Joined). They are written as they are, not copied:
+// nothing but finish may follow before the next flush.
+func (a *postArrayWriter) addJoined(j []byte, n int) {
+	a.sep()
+	a.n += n
+	a.joined = j
 }
 
 func (a *postArrayWriter) finish() {
 	if a.n == 0 {
 		a.buf = append(a.buf, '[')
 	}
-	a.buf = append(a.buf, "]\n"...)
+	a.finished = true
 }
 
 // flush sends what is buffered and empties the buffer, keeping at most
@@ -258,6 +277,13 @@ func (a *postArrayWriter) finish() {
 func (a *postArrayWriter) flush(w http.ResponseWriter) error {
 	a.started = true
 	_, err := w.Write(a.buf)
+	if err == nil && a.joined != nil {
+		_, err = w.Write(a.joined)
+	}
+	if err == nil && a.finished {
+		_, err = io.WriteString(w, "]\n")
+	}
+	a.joined = nil
 	if cap(a.buf) > 4<<20 {
 		a.buf = nil
 	} else {

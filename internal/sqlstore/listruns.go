@@ -98,6 +98,7 @@ func (t *Tx) ListWireRuns(after *ListCursor, n int, buf []byte) (WirePage, error
 		return t.ListWirePage(ListQuery{}, after, n, buf)
 	}
 	r := runReader{t: t, n: n, buf: buf}
+	off := len(buf)
 	start := RankAttention
 	if after != nil {
 		start = after.Rank
@@ -112,6 +113,9 @@ func (t *Tx) ListWireRuns(after *ListCursor, n int, buf []byte) (WirePage, error
 		}
 	}
 	page := WirePage{Last: r.last, More: r.posts >= n, Posts: r.posts, Buf: r.buf}
+	if len(r.items) > 0 {
+		page.Joined = r.buf[off:len(r.buf):len(r.buf)]
+	}
 	page.Items = make([]ListItem, len(r.items))
 	for i, it := range r.items {
 		page.Items[i] = ListItem{ID: it.id, JSON: r.buf[it.off : it.off+it.n : it.off+it.n]}
@@ -127,6 +131,16 @@ type runReader struct {
 	items []wireRow // off and n locate each item's JSON in buf
 	posts int
 	last  ListCursor
+}
+
+// add appends an item's JSON to the page, after a comma unless it is the
+// first (see WirePage.Joined).
+func (r *runReader) add(id int64, json []byte) {
+	if len(r.items) > 0 {
+		r.buf = append(r.buf, ',')
+	}
+	r.items = append(r.items, wireRow{id: id, off: len(r.buf), n: len(json)})
+	r.buf = append(r.buf, json...)
 }
 
 // section reads section rank from after c (its start when nil) until the
@@ -164,8 +178,7 @@ func (r *runReader) section(rank int, c *wireKey) error {
 				}
 			}
 			if run.n > 0 {
-				r.items = append(r.items, wireRow{off: len(r.buf), n: len(json)})
-				r.buf = append(r.buf, json...)
+				r.add(0, json)
 				r.posts += run.n
 				pos = run.last
 				r.last = ListCursor{Rank: rank, At: pos.at, ID: pos.id}
@@ -253,8 +266,7 @@ func (r *runReader) hole(rank int, desc bool, pos *wireKey, bound wireKey) error
 		if err := rows.Scan(&k.id, &raw, &k.at); err != nil {
 			return fmt.Errorf("list posts: %w", mapErr(err))
 		}
-		r.items = append(r.items, wireRow{id: k.id, off: len(r.buf), n: len(raw)})
-		r.buf = append(r.buf, raw...)
+		r.add(k.id, raw)
 		r.posts++
 		*pos = k
 		r.last = ListCursor{Rank: rank, At: k.at, ID: k.id}
