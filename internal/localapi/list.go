@@ -21,6 +21,19 @@ import (
 // time, and no read transaction stays open while a slow client reads.
 const listChunk = 1024
 
+// wholeChunk is listChunk for the whole list read from runs
+// (sqlstore.ListWireRuns). Its pages go to the socket as they were read,
+// with no second buffer, so twice the posts take the memory listChunk's
+// did; and each page begins with a seek, which in post_wire_run reads
+// whole runs. Its pages are read into one buffer of wholeBuf bytes, made
+// at that size at once (a post's form is about 660 bytes): grown from
+// nothing it left about 4 MB of garbage per list, and the collections
+// that take it.
+const (
+	wholeChunk = 2 * listChunk
+	wholeBuf   = 2 << 20
+)
+
 // listParams are the query parameters GET /v1/posts knows.
 var listParams = map[string]bool{"status": true, "account": true, "from": true, "to": true, "limit": true, "cursor": true}
 
@@ -108,9 +121,10 @@ func decodeCursor(s string) (sqlstore.ListCursor, error) {
 
 // handleListPosts answers GET /v1/posts: a JSON array of posts in list
 // order (docs/api.md). With limit, one page whose successor is named in
-// X-Next-Cursor; without, every matching post, read listChunk posts per
-// read transaction and written as each chunk is read, so the daemon's
-// memory does not grow with the number of posts.
+// X-Next-Cursor; without, every matching post, read listChunk posts
+// (wholeChunk for the whole list) per read transaction and written as
+// each chunk is read, so the daemon's memory does not grow with the
+// number of posts.
 func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	lr, err := parseListRequest(r.URL.Query())
 	if err != nil {
@@ -144,12 +158,25 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 				}
 				lr.q.AccountID = a.ID
 			}
-			var err error
-			if whole && len(uploads) == 0 {
-				wp, err = tx.ListWireRuns(cursor, page, wbuf[:0])
-			} else {
+			if !whole || len(uploads) > 0 {
+				var err error
 				wp, err = tx.ListWirePage(lr.q, cursor, page, wbuf[:0])
+				return err
 			}
+			// With posts stale ListWireRuns reads post by post, and
+			// stale ones from their columns: in pages of listChunk.
+			stale, err := tx.CountStaleWire()
+			if err != nil {
+				return err
+			}
+			n := listChunk
+			if stale == 0 {
+				n = wholeChunk
+				if cap(wbuf) < wholeBuf {
+					wbuf = make([]byte, 0, wholeBuf)
+				}
+			}
+			wp, err = tx.ListWireRuns(cursor, n, wbuf[:0])
 			return err
 		})
 		if err != nil {
