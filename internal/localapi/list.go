@@ -247,8 +247,12 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 const wireRefillAfter = 256
 
 // bigList is the size of a list after which the daemon returns the memory
-// it used to the OS at once rather than when it next goes quiet.
-const bigList = 2000
+// it used to the OS at once rather than when it next goes quiet (memQuiet
+// later). A release closes the pooled connections, which the next
+// command opens again, and hands back pages the next list faults in
+// again: after lists of 10,000 posts, which leave a few MB, it cost each
+// next one about a third of its daemon CPU (BENCHMARKS.md).
+const bigList = 20_000
 
 // postArrayWriter writes a JSON array of posts in pieces; the bytes are
 // those json.Encoder writes for the whole slice.
