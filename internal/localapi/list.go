@@ -167,12 +167,12 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 			}
 			// With posts stale ListWireRuns reads post by post, and
 			// stale ones from their columns: in pages of listChunk.
-			stale, err := tx.CountStaleWire()
+			unstored, err := tx.CountStaleWire()
 			if err != nil {
 				return err
 			}
 			n := listChunk
-			if stale == 0 {
+			if unstored == 0 {
 				n = wholeChunk
 				if cap(wbuf) < wholeBuf {
 					wbuf = make([]byte, 0, wholeBuf)
@@ -250,10 +250,10 @@ const wireRefillAfter = 256
 
 // bigList is the size of a list after which the daemon returns the memory
 // it used to the OS at once rather than when it next goes quiet (memQuiet
-// later). A release closes the pooled connections, which the next
-// command opens again, and hands back pages the next list faults in
-// again: after lists of 10,000 posts, which leave a few MB, it cost each
-// next one about a third of its daemon CPU (BENCHMARKS.md).
+// later). A release closes pooled connections, which the next command
+// may open again, and hands back pages the next list faults in again:
+// after lists of 10,000 posts, which leave a few MB, it cost each next
+// one about a third of its daemon CPU (BENCHMARKS.md).
 const bigList = 20_000
 
 // postArrayWriter writes a JSON array of posts in pieces; the bytes are
