@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,6 +20,21 @@ import (
 // reads: the daemon holds at most this many posts (and their JSON) at a
 // time, and no read transaction stays open while a slow client reads.
 const listChunk = 1024
+
+// wholeChunk is listChunk for the whole list read from runs
+// (sqlstore.ListWireRuns). Its pages go to the socket as they were read,
+// with no second buffer, so twice the posts take the memory listChunk's
+// did; and each page begins with a seek, which in post_wire_run reads
+// whole runs (7 to 10 of them). Its pages are read into one buffer of
+// wholeBuf bytes, made at that size at once: grown from nothing it left
+// about 4 MB of garbage per list, and the collections that take it. A
+// page of posts of about 660 bytes (sqlstoretest.ListSpec) fills 1.4 MB;
+// a buffer of 2 MB, live all through the list, raised the daemon's peak
+// RSS over a 100k list by about 1 MB more.
+const (
+	wholeChunk = 2 * listChunk
+	wholeBuf   = 3 << 19 // 1.5 MB
+)
 
 // listParams are the query parameters GET /v1/posts knows.
 var listParams = map[string]bool{"status": true, "account": true, "from": true, "to": true, "limit": true, "cursor": true}
@@ -107,9 +123,10 @@ func decodeCursor(s string) (sqlstore.ListCursor, error) {
 
 // handleListPosts answers GET /v1/posts: a JSON array of posts in list
 // order (docs/api.md). With limit, one page whose successor is named in
-// X-Next-Cursor; without, every matching post, read listChunk posts per
-// read transaction and written as each chunk is read, so the daemon's
-// memory does not grow with the number of posts.
+// X-Next-Cursor; without, every matching post, read listChunk posts
+// (wholeChunk for the whole list) per read transaction and written as
+// each chunk is read, so the daemon's memory does not grow with the
+// number of posts.
 func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 	lr, err := parseListRequest(r.URL.Query())
 	if err != nil {
@@ -143,12 +160,25 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 				}
 				lr.q.AccountID = a.ID
 			}
-			var err error
-			if whole && len(uploads) == 0 {
-				wp, err = tx.ListWireRuns(cursor, page, wbuf[:0])
-			} else {
+			if !whole || len(uploads) > 0 {
+				var err error
 				wp, err = tx.ListWirePage(lr.q, cursor, page, wbuf[:0])
+				return err
 			}
+			// With posts stale ListWireRuns reads post by post, and
+			// stale ones from their columns: in pages of listChunk.
+			unstored, err := tx.CountStaleWire()
+			if err != nil {
+				return err
+			}
+			n := listChunk
+			if unstored == 0 {
+				n = wholeChunk
+				if cap(wbuf) < wholeBuf {
+					wbuf = make([]byte, 0, wholeBuf)
+				}
+			}
+			wp, err = tx.ListWireRuns(cursor, n, wbuf[:0])
 			return err
 		})
 		if err != nil {
@@ -162,22 +192,28 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		stale := 0
-		for _, it := range wp.Items {
-			if it.Post != nil {
-				stale++
-				aw.add(s.wire(it.Post))
-				continue
+		if wp.Joined != nil {
+			// Read from runs, every item a stored form: the page goes
+			// out as the store read it, not copied.
+			aw.addJoined(wp.Joined, wp.Posts)
+		} else {
+			for _, it := range wp.Items {
+				if it.Post != nil {
+					stale++
+					aw.add(s.wire(it.Post))
+					continue
+				}
+				u, uploading := uploads[it.ID]
+				if !uploading {
+					aw.addJSON(it.JSON)
+					continue
+				}
+				// The upload's progress lives in memory, not in the stored
+				// form: it is the last field, so it goes before the final brace.
+				aw.addJSON(it.JSON[:len(it.JSON)-1])
+				aw.buf = appendUploadJSON(aw.buf, &u)
+				aw.buf = append(aw.buf, '}')
 			}
-			u, uploading := uploads[it.ID]
-			if !uploading {
-				aw.addJSON(it.JSON)
-				continue
-			}
-			// The upload's progress lives in memory, not in the stored
-			// form: it is the last field, so it goes before the final brace.
-			aw.addJSON(it.JSON[:len(it.JSON)-1])
-			aw.buf = appendUploadJSON(aw.buf, &u)
-			aw.buf = append(aw.buf, '}')
 		}
 		sent += wp.Posts
 		staleSeen += stale
@@ -213,43 +249,59 @@ func (s *Server) handleListPosts(w http.ResponseWriter, r *http.Request) {
 const wireRefillAfter = 256
 
 // bigList is the size of a list after which the daemon returns the memory
-// it used to the OS at once rather than when it next goes quiet.
-const bigList = 2000
+// it used to the OS at once rather than when it next goes quiet (memQuiet
+// later). A release closes pooled connections, which the next command
+// may open again, and hands back pages the next list faults in again:
+// after lists of 10,000 posts, which leave a few MB, it cost each next
+// one about a third of its daemon CPU (BENCHMARKS.md).
+const bigList = 20_000
 
 // postArrayWriter writes a JSON array of posts in pieces; the bytes are
 // those json.Encoder writes for the whole slice.
 type postArrayWriter struct {
-	buf     []byte
-	n       int
-	started bool
+	buf      []byte
+	joined   []byte // posts written after buf as they are (addJoined)
+	n        int
+	finished bool
+	started  bool
 }
 
-func (a *postArrayWriter) add(p api.Post) {
+// sep begins the next post: the array, or a comma after the last post.
+func (a *postArrayWriter) sep() {
 	if a.n == 0 {
 		a.buf = append(a.buf, '[')
 	} else {
 		a.buf = append(a.buf, ',')
 	}
+}
+
+func (a *postArrayWriter) add(p api.Post) {
+	a.sep()
 	a.n++
 	a.buf = appendPostJSON(a.buf, &p)
 }
 
 // addJSON adds a post already in its wire form.
 func (a *postArrayWriter) addJSON(j []byte) {
-	if a.n == 0 {
-		a.buf = append(a.buf, '[')
-	} else {
-		a.buf = append(a.buf, ',')
-	}
+	a.sep()
 	a.n++
 	a.buf = append(a.buf, j...)
+}
+
+// addJoined adds n posts in their wire forms joined by commas
+// (sqlstore.WirePage.Joined). They are written as they are, not copied:
+// nothing but finish may follow before the next flush.
+func (a *postArrayWriter) addJoined(j []byte, n int) {
+	a.sep()
+	a.n += n
+	a.joined = j
 }
 
 func (a *postArrayWriter) finish() {
 	if a.n == 0 {
 		a.buf = append(a.buf, '[')
 	}
-	a.buf = append(a.buf, "]\n"...)
+	a.finished = true
 }
 
 // flush sends what is buffered and empties the buffer, keeping at most
@@ -258,6 +310,13 @@ func (a *postArrayWriter) finish() {
 func (a *postArrayWriter) flush(w http.ResponseWriter) error {
 	a.started = true
 	_, err := w.Write(a.buf)
+	if err == nil && a.joined != nil {
+		_, err = w.Write(a.joined)
+	}
+	if err == nil && a.finished {
+		_, err = io.WriteString(w, "]\n")
+	}
+	a.joined = nil
 	if cap(a.buf) > 4<<20 {
 		a.buf = nil
 	} else {

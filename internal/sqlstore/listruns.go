@@ -46,13 +46,18 @@ var (
 const (
 	runColumns = `lo_at, lo_id, hi_at, hi_id, n, last_at, last_id`
 	// The runs after an ascending position; the runs wholly before a
-	// descending one (hi <= c; lo < c lets SQLite seek by the key).
-	runsAsc = `SELECT ` + runColumns + `, json FROM post_wire_run
-		WHERE list_rank = ? AND (lo_at, lo_id) > (?, ?)
-		ORDER BY lo_at, lo_id LIMIT ?`
-	runsDesc = `SELECT ` + runColumns + `, json FROM post_wire_run
-		WHERE list_rank = ? AND (lo_at, lo_id) < (?, ?) AND (hi_at, hi_id) <= (?, ?)
-		ORDER BY lo_at DESC, lo_id DESC LIMIT ?`
+	// descending one (hi <= c; lo < c lets SQLite seek by the key). Both
+	// run on into the next section, which the reader stops at: a range
+	// with an end makes SQLite compare each row with the end, and it reads
+	// the whole row to compare one, a run's form included, so each form
+	// would be read twice (the key is the whole row in a table WITHOUT
+	// ROWID).
+	runsAsc = `SELECT list_rank, ` + runColumns + `, json FROM post_wire_run
+		WHERE (list_rank, lo_at, lo_id) > (?, ?, ?)
+		ORDER BY list_rank, lo_at, lo_id LIMIT ?`
+	runsDesc = `SELECT list_rank, ` + runColumns + `, json FROM post_wire_run
+		WHERE (list_rank, lo_at, lo_id) < (?, ?, ?) AND (list_rank < ? OR (hi_at, hi_id) <= (?, ?))
+		ORDER BY list_rank DESC, lo_at DESC, lo_id DESC LIMIT ?`
 	// The posts of a hole: ascending, after a and before b; descending,
 	// from a up to but not including b, the highest first.
 	holeAsc = `SELECT id, json, list_at FROM post_wire
@@ -97,6 +102,7 @@ func (t *Tx) ListWireRuns(after *ListCursor, n int, buf []byte) (WirePage, error
 		return t.ListWirePage(ListQuery{}, after, n, buf)
 	}
 	r := runReader{t: t, n: n, buf: buf}
+	off := len(buf)
 	start := RankAttention
 	if after != nil {
 		start = after.Rank
@@ -111,6 +117,9 @@ func (t *Tx) ListWireRuns(after *ListCursor, n int, buf []byte) (WirePage, error
 		}
 	}
 	page := WirePage{Last: r.last, More: r.posts >= n, Posts: r.posts, Buf: r.buf}
+	if len(r.items) > 0 {
+		page.Joined = r.buf[off:len(r.buf):len(r.buf)]
+	}
 	page.Items = make([]ListItem, len(r.items))
 	for i, it := range r.items {
 		page.Items[i] = ListItem{ID: it.id, JSON: r.buf[it.off : it.off+it.n : it.off+it.n]}
@@ -126,6 +135,16 @@ type runReader struct {
 	items []wireRow // off and n locate each item's JSON in buf
 	posts int
 	last  ListCursor
+}
+
+// add appends an item's JSON to the page, after a comma unless it is the
+// first (see WirePage.Joined).
+func (r *runReader) add(id int64, json []byte) {
+	if len(r.items) > 0 {
+		r.buf = append(r.buf, ',')
+	}
+	r.items = append(r.items, wireRow{id: id, off: len(r.buf), n: len(json)})
+	r.buf = append(r.buf, json...)
 }
 
 // section reads section rank from after c (its start when nil) until the
@@ -148,19 +167,22 @@ func (r *runReader) section(rank int, c *wireKey) error {
 	from := pos
 	for r.posts < r.n {
 		want := min(runsPerQuery, (r.n-r.posts)/wireRunSize+2)
-		var hole *wireKey // a run whose posts follow a hole: read the hole first
+		var holeErr error
 		got, err := r.runs(rank, desc, from, want, func(run *wireRun, json []byte) bool {
 			near, far := run.lo, run.hi // where reading reaches the run, and leaves it
 			if desc {
 				near, far = run.hi, run.lo
 			}
 			if edge == nil || *edge != near {
-				hole = &near
-				return false
+				// Posts may lie before the run: read them first, the
+				// run's row still open, rather than look for the run
+				// again (a seek reads whole runs: see runsAsc).
+				if holeErr = r.hole(rank, desc, &pos, near); holeErr != nil || r.posts >= r.n {
+					return false
+				}
 			}
 			if run.n > 0 {
-				r.items = append(r.items, wireRow{off: len(r.buf), n: len(json)})
-				r.buf = append(r.buf, json...)
+				r.add(0, json)
 				r.posts += run.n
 				pos = run.last
 				r.last = ListCursor{Rank: rank, At: pos.at, ID: pos.id}
@@ -171,13 +193,8 @@ func (r *runReader) section(rank int, c *wireKey) error {
 		switch {
 		case err != nil:
 			return err
-		case hole != nil:
-			// The runs query is closed: read the hole, then look again
-			// from the same place, where the run now follows.
-			if err := r.hole(rank, desc, &pos, *hole); err != nil {
-				return err
-			}
-			edge = hole
+		case holeErr != nil:
+			return holeErr
 		case got < want:
 			if r.posts < r.n && (edge == nil || *edge != keyHigh && !desc || *edge != keyLow && desc) {
 				return r.hole(rank, desc, &pos, end)
@@ -202,7 +219,7 @@ type wireRun struct {
 func (r *runReader) runs(rank int, desc bool, pos wireKey, limit int, use func(*wireRun, []byte) bool) (int, error) {
 	q, args := runsAsc, []any{rank, pos.at, pos.id, limit}
 	if desc {
-		q, args = runsDesc, []any{rank, pos.at, pos.id, pos.at, pos.id, limit}
+		q, args = runsDesc, []any{rank, pos.at, pos.id, rank, pos.at, pos.id, limit}
 	}
 	rows, err := r.t.query(q, args...)
 	if err != nil {
@@ -213,10 +230,14 @@ func (r *runReader) runs(rank int, desc bool, pos wireKey, limit int, use func(*
 	var raw sql.RawBytes
 	for rows.Next() {
 		var run wireRun
+		var section int
 		var lastAt sql.NullString
 		var lastID sql.NullInt64
-		if err := rows.Scan(&run.lo.at, &run.lo.id, &run.hi.at, &run.hi.id, &run.n, &lastAt, &lastID, &raw); err != nil {
+		if err := rows.Scan(&section, &run.lo.at, &run.lo.id, &run.hi.at, &run.hi.id, &run.n, &lastAt, &lastID, &raw); err != nil {
 			return got, fmt.Errorf("list posts: %w", mapErr(err))
+		}
+		if section != rank {
+			return got, nil // the section's end
 		}
 		run.last = wireKey{lastAt.String, lastID.Int64}
 		got++
@@ -249,8 +270,7 @@ func (r *runReader) hole(rank int, desc bool, pos *wireKey, bound wireKey) error
 		if err := rows.Scan(&k.id, &raw, &k.at); err != nil {
 			return fmt.Errorf("list posts: %w", mapErr(err))
 		}
-		r.items = append(r.items, wireRow{id: k.id, off: len(r.buf), n: len(raw)})
-		r.buf = append(r.buf, raw...)
+		r.add(k.id, raw)
 		r.posts++
 		*pos = k
 		r.last = ListCursor{Rank: rank, At: k.at, ID: k.id}

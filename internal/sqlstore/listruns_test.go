@@ -77,9 +77,9 @@ func checkRunInvariant(t *testing.T, tx *Tx) {
 }
 
 // readAll reads the whole unfiltered list in pages of n, each in its own
-// read transaction, through ListWireRuns (runs) or ListWirePage, and
-// returns the array's elements joined by commas, and how many posts came
-// in runs. between, if set, runs between pages.
+// read transaction, through ListWireRuns (runs; its Joined when set) or
+// ListWirePage, and returns the array's elements joined by commas, and
+// how many posts came in runs. between, if set, runs between pages.
 func readAll(t *testing.T, s *Store, runs bool, n int, between ...func()) (string, int) {
 	t.Helper()
 	var out bytes.Buffer
@@ -102,7 +102,30 @@ func readAll(t *testing.T, s *Store, runs bool, n int, between ...func()) (strin
 			t.Fatal(err)
 		}
 		singles := 0
+		if wp.Joined != nil {
+			// What the list handler writes; the items must say the same.
+			var forms [][]byte
+			for _, it := range wp.Items {
+				if it.Post != nil {
+					t.Fatalf("a page with post %d stale has Joined set", it.Post.ID)
+				}
+				forms = append(forms, it.JSON)
+			}
+			if !bytes.Equal(wp.Joined, bytes.Join(forms, []byte{','})) {
+				t.Fatalf("Joined is not the page's items joined by commas:\n%s", wp.Joined)
+			}
+			if out.Len() > 0 {
+				out.WriteByte(',')
+			}
+			out.Write(wp.Joined)
+		}
 		for _, it := range wp.Items {
+			if wp.Joined != nil {
+				if it.ID != 0 {
+					singles++
+				}
+				continue
+			}
 			if out.Len() > 0 {
 				out.WriteByte(',')
 			}

@@ -79,6 +79,11 @@ type WirePage struct {
 	// Buf holds the items' stored forms; pass it (emptied) to the next
 	// call once they are written, so a long list reuses one buffer.
 	Buf []byte
+	// Joined, when ListWireRuns read the page from runs and holes (every
+	// item a stored form), is the items' forms in Buf joined by commas,
+	// as a JSON array holds them: the page to write as it is, without a
+	// copy. It is nil for a page of ListWirePage and an empty page.
+	Joined []byte
 }
 
 // ListWirePage is ListPage in wire forms: the same posts in the same

@@ -120,12 +120,19 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// ReleaseIdle closes the pooled connections nobody is using, freeing
-// their page caches and prepared statements; they are opened again on
-// demand. The daemon calls it once its API has gone quiet.
+// ReleaseIdle closes the pooled connections nobody is using but one,
+// freeing their page caches and prepared statements (they are opened
+// again on demand), and has the one left give back its page cache. That
+// one spares the first command after a release opening a connection,
+// reading the schema and preparing its statements: about 3 ms of the
+// daemon's CPU before a list. The daemon calls it once its API has gone
+// quiet.
 func (s *Store) ReleaseIdle() {
-	s.db.SetMaxIdleConns(0)
+	s.db.SetMaxIdleConns(1)
 	s.db.SetMaxIdleConns(maxIdleConns)
+	// It runs on the connection left idle (or on one opened for it, then
+	// kept); it cannot fail in a way the daemon could act on.
+	_, _ = s.db.Exec(`PRAGMA shrink_memory`)
 }
 
 // Open opens (creating if needed, mode 0600) the database at path and checks
