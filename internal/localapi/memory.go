@@ -79,16 +79,33 @@ func (m *memRelease) bigRequestDone() { go m.release() }
 func (m *memRelease) release() {
 	m.running.Lock()
 	defer m.running.Unlock()
-	m.releaseLocked()
+	m.releaseLocked(false)
 }
 
 // releaseQuiet is the release once the API has gone quiet: the daemon
-// expects to sleep, so the executable's pages go too. They go last, so
-// that the code of the release itself is not faulted straight back in.
+// expects to sleep, so the executable's pages go too.
 func (m *memRelease) releaseQuiet() {
 	m.running.Lock()
 	defer m.running.Unlock()
-	m.releaseLocked()
+	m.releaseLocked(true)
+}
+
+func (m *memRelease) releaseLocked(dropExe bool) {
+	if m.fill != nil {
+		m.fill()
+	}
+	m.store.ReleaseIdle()
+	if dropExe {
+		// Before the collection, not after: the collection below maps
+		// back the collector's code and the stack maps it reads (about
+		// 3 MB), which the collection the runtime forces every two
+		// minutes would otherwise fault back in during an idle minute.
+		m.dropExecutable()
+	}
+	debug.FreeOSMemory()
+}
+
+func (m *memRelease) dropExecutable() {
 	d, err := exepages.Drop()
 	if err != nil {
 		// An old kernel or an unusual mapping: the RSS stays higher,
@@ -98,12 +115,4 @@ func (m *memRelease) releaseQuiet() {
 	if d.Mappings > 0 {
 		m.log.Debug("executable pages dropped", "mappings", d.Mappings, "resident_kb", d.Bytes>>10)
 	}
-}
-
-func (m *memRelease) releaseLocked() {
-	if m.fill != nil {
-		m.fill()
-	}
-	m.store.ReleaseIdle()
-	debug.FreeOSMemory()
 }
