@@ -21,6 +21,10 @@
 // cgroup (a systemd service's MemoryCurrent) still counts them as page
 // cache until then.
 //
+// Drop also advises MADV_RANDOM over those mappings, so that the pages
+// coming back do not set off readahead over a binary that is already in
+// the page cache (see Drop).
+//
 // Why MADV_DONTNEED and not MADV_PAGEOUT (Linux 5.4+, which would also
 // evict the pages from the page cache): every psnd command runs this same
 // executable, so the cached pages are what make the next `psnd list` start
@@ -54,6 +58,7 @@ type mapping struct {
 	// copies of file pages (written, or relocated, since mapped), swap
 	// those of them swapped out.
 	rss, anon, swap int64
+	flags           string // VmFlags: "rd ex mr mw me"
 }
 
 // parseSmaps reads /proc/PID/smaps: a header line per mapping
@@ -76,6 +81,8 @@ func parseSmaps(r io.Reader) ([]mapping, error) {
 				m.anon = kB(val)
 			case "Swap":
 				m.swap = kB(val)
+			case "VmFlags":
+				m.flags = strings.TrimSpace(val)
 			}
 			continue
 		}

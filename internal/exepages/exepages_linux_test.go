@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -162,7 +164,12 @@ func TestDropLetsGoOfExecutablePages(t *testing.T) {
 		}
 	}
 	readBlob()
-	ro0, rw0 := resident(exeMappings(t))
+	before := exeMappings(t)
+	ro0, rw0 := resident(before)
+	var advised []uint64 // the mappings Drop is to advise
+	for _, m := range droppable(before, uint64(reflect.ValueOf(Drop).Pointer())) {
+		advised = append(advised, m.start)
+	}
 	blob0, pages := mapped(t, blobAt, len(blob))
 	if blob0 < pages*9/10 {
 		t.Fatalf("only %d of blob's %d pages mapped after reading it all", blob0, pages)
@@ -178,6 +185,15 @@ func TestDropLetsGoOfExecutablePages(t *testing.T) {
 		d.Mappings, d.Bytes>>10, ro0>>10, ro1>>10, rw0>>10, rw1>>10, blob0, pages, blob1)
 	if d.Mappings < 2 {
 		t.Errorf("dropped %d mappings, want the code and the read-only data at least", d.Mappings)
+	}
+	for _, m := range exeMappings(t) {
+		random := slices.Contains(strings.Fields(m.flags), "rr")
+		if slices.Contains(advised, m.start) && !random {
+			t.Errorf("dropped mapping %x-%x without MADV_RANDOM after the drop: VmFlags %q", m.start, m.end, m.flags)
+		}
+		if m.perms[1] == 'w' && random {
+			t.Errorf("writable mapping %x-%x advised: VmFlags %q", m.start, m.end, m.flags)
+		}
 	}
 	// blob was not read since: at most fault-around's neighbours of
 	// whatever data near it the test's code read are back.

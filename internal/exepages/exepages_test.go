@@ -51,7 +51,7 @@ func TestDroppable(t *testing.T) {
 	if len(ms) != 9 {
 		t.Fatalf("%d mappings, want 9", len(ms))
 	}
-	if m := ms[0]; m.path != "/tmp/rss/my prog" || m.perms != "r-xp" || m.dev != "fe:00" || m.inode != 9981294 || m.rss != 684<<10 {
+	if m := ms[0]; m.path != "/tmp/rss/my prog" || m.perms != "r-xp" || m.dev != "fe:00" || m.inode != 9981294 || m.rss != 684<<10 || m.flags != "rd ex mr mw me" {
 		t.Fatalf("first mapping parsed as %+v", m)
 	}
 	for _, c := range []struct {
