@@ -149,7 +149,14 @@ func (s *Server) Start(ctx context.Context) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Notify wakes every reader long-polling a post: publishing changed one.
-func (s *Server) Notify() { s.changes.notify() }
+// It also arms the quiet-time release (memory.go), as a request does:
+// publishing runs code and allocates memory the API never sees (a
+// publish with nothing else faulted 8 MB of the executable back in), and
+// without a request to follow, the daemon would keep it all while idle.
+func (s *Server) Notify() {
+	s.changes.notify()
+	s.mem.arm()
+}
 
 // SetUpload records a media upload's progress for readers of the post.
 func (s *Server) SetUpload(id, sent, total int64) { s.changes.setUpload(id, sent, total) }

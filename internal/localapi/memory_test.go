@@ -1,6 +1,7 @@
 package localapi
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -19,7 +20,7 @@ func TestReleaseWaitsForTheRunningOne(t *testing.T) {
 		if fills == 1 {
 			<-unblock
 		}
-	})
+	}, slog.New(slog.DiscardHandler))
 	go m.release()
 	<-entered // the first release is inside its fill
 	second := make(chan struct{})

@@ -34,7 +34,7 @@ func (s *Server) routes() http.Handler {
 		writeError(w, &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound,
 			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
 	})
-	s.mem = newMemRelease(s.store, s.fillWire)
+	s.mem = newMemRelease(s.store, s.fillWire, s.log)
 	return s.withVersion(s.tracked(s.mem.track(mux)))
 }
 
