@@ -163,7 +163,9 @@ func TestDropLetsGoOfExecutablePages(t *testing.T) {
 			_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(m.start), uintptr(m.end-m.start), unix.MADV_POPULATE_READ)
 		}
 	}
-	readBlob()
+	if readBlob() != blobSum {
+		t.Fatal("blob reads differently before the drop")
+	}
 	before := exeMappings(t)
 	ro0, rw0 := resident(before)
 	var advised []uint64 // the mappings Drop is to advise
