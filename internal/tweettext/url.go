@@ -828,17 +828,7 @@ func punycodeBound(part []uint16) int {
 		}
 		cps++
 	}
-	if cps == basic {
-		return len(part)
-	}
-	if cps > maxDNSLabelLength {
-		return punycodePartLength(part)
-	}
-	n := len("xn--") + basic + 9*(cps-basic)
-	if basic > 0 {
-		n++ // delimiter
-	}
-	return n
+	return partLengthBound(part, cps, basic)
 }
 
 // bootstringLength is the length of the RFC 3492 encoding of cps (punycode
