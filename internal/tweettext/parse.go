@@ -157,7 +157,8 @@ func normalizeRegions(dst []uint16, sc *scratch, text string, units []uint16, re
 	}
 	changed := false
 	copied := 0 // units[:copied] are in dst
-	for _, g := range regions {
+	for k := range regions {
+		g := &regions[k]
 		seg := text[g.from:g.to]
 		if norm.NFC.QuickSpanString(seg) == len(seg) {
 			continue
@@ -174,7 +175,9 @@ func normalizeRegions(dst []uint16, sc *scratch, text string, units []uint16, re
 		}
 		changed = true
 		dst = append(dst, units[copied:g.ufrom]...)
+		n := len(dst)
 		dst = appendUTF16Bytes(dst, sc.nfc)
+		g.nlen = len(dst) - n
 		copied = g.uto
 	}
 	if !changed {
@@ -187,7 +190,10 @@ func normalizeRegions(dst []uint16, sc *scratch, text string, units []uint16, re
 // from the last code point it vouches for before a run of others (or from
 // the start of the text) to the next code point it vouches for (or the end
 // of the text); bytes from:to of the text, units ufrom:uto of its UTF-16.
-type nfcRegion struct{ from, to, ufrom, uto int }
+// normalizeRegions sets nlen, the length of its NFC form in units, when
+// that differs from the region (0: unchanged, as a region is never
+// empty).
+type nfcRegion struct{ from, to, ufrom, uto, nlen int }
 
 // textScan is what one pass over a text learned about it.
 type textScan struct {
@@ -231,7 +237,7 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 		if c < utf8.RuneSelf {
 			// A run of ASCII, in tight loops: ASCII is NFC-stable.
 			if open {
-				regions = append(regions, nfcRegion{stable, i, ustable, j})
+				regions = append(regions, nfcRegion{from: stable, to: i, ufrom: ustable, uto: j})
 				open = false
 			}
 			k := asciiCopy(out[j:], s, i)
@@ -307,7 +313,7 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 		}
 		if r <= 0xFFFF && stab[r>>6]&(1<<(r&63)) != 0 || r >= 0x1F000 && r <= 0x1FAFF {
 			if open {
-				regions = append(regions, nfcRegion{stable, i, ustable, j})
+				regions = append(regions, nfcRegion{from: stable, to: i, ufrom: ustable, uto: j})
 				open = false
 			}
 			stable, ustable = i, j
@@ -358,7 +364,7 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 		}
 	}
 	if open {
-		regions = append(regions, nfcRegion{stable, len(s), ustable, j})
+		regions = append(regions, nfcRegion{from: stable, to: len(s), ufrom: ustable, uto: j})
 	}
 	sc.hasAt, sc.hasHash = sc.firstAt >= 0, sc.firstHash >= 0
 	if nul >= 0 && (sc.badChar < 0 || nul < sc.badChar) {
