@@ -684,6 +684,9 @@ func validIDNA(domain []uint16) bool {
 			return false
 		}
 	}
+	if ok, ascii := asciiLabelsFit(domain); ascii {
+		return ok // (an ASCII label is its own encoding)
+	}
 	for start := 0; start <= len(domain); {
 		// Most labels fit by an upper bound of their length; only those
 		// that do not are encoded exactly.
@@ -697,6 +700,27 @@ func validIDNA(domain []uint16) bool {
 		start = end + 1
 	}
 	return true
+}
+
+// asciiLabelsFit reports whether domain is all ASCII and, if so, whether
+// each of its '.'-separated labels is 1 to 63 units long: validIDNA's
+// length test for such a domain (punycode.js keeps ASCII as it is, and
+// the other IDNA dots are not ASCII).
+func asciiLabelsFit(domain []uint16) (ok, ascii bool) {
+	ok = true
+	n := 0 // units of the current label
+	for _, u := range domain {
+		if u >= 0x80 {
+			return false, false
+		}
+		if u == '.' {
+			ok = ok && n >= 1 && n <= maxDNSLabelLength
+			n = 0
+			continue
+		}
+		n++
+	}
+	return ok && n >= 1 && n <= maxDNSLabelLength, true
 }
 
 // labelLengthBound is toASCIILength(label, false) for the label of domain
