@@ -46,6 +46,9 @@ type urlScanner struct {
 	// tld cache: tlds().match(t, tldQ) is tldEnd. Attempts that start in
 	// the same label ask for the TLD after it again and again.
 	tldQ, tldEnd int
+	// failed domains: domainFrom(s) is -1 for every s in (failFrom,
+	// failTo), as it was at failFrom (see domainFrom).
+	failFrom, failTo int
 }
 
 // nextDot is nextCandidateDot(t, from) for non-decreasing from: the last
@@ -91,7 +94,7 @@ func extractURLsFrom(t []uint16, from int, dst []urlSpan, chain []chainLabel) ([
 	if d < 0 {
 		return dst, chain
 	}
-	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0], dot: d, tldQ: -1}
+	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0], dot: d, tldQ: -1, failFrom: -1, failTo: -1}
 	pos := 0 // the pattern's lastIndex
 	for pos < len(t) {
 		m, ok := sc.find(t, pos)
@@ -162,7 +165,10 @@ func (sc *urlScanner) find(t []uint16, pos int) (urlMatch, bool) {
 		}
 		a = max(a, r0-urlStartSlack)
 		for ; a <= d; a++ {
-			if validPreceding(t[a]) {
+			// (A URL starts with a domain character, 'h' of a protocol
+			// included: urlAt fails at once on anything else. Nor need
+			// it try a domain domainFrom has seen fail.)
+			if validPreceding(t[a]) && a+1 < len(t) && isDomainChar(t[a+1]) && !sc.failed(t, a+1) {
 				if m, ok := sc.urlAt(t, a+1); ok {
 					m.before = a
 					return m, true
@@ -345,9 +351,17 @@ func (sc *urlScanner) label(t []uint16, s int) (dot int, underscore bool) {
 // time, so the match uses the last label Lj (largest j) that is a valid
 // domain name (no '_') and is followed by a TLD; the subdomains before it
 // are all valid, being in the chain.
+//
+// When it fails it notes (in failFrom, failTo) the later starts in the
+// same run of label characters that fail too: they have the same run end,
+// so the same '.' (or lack of one) and chain after it, and fail alike
+// unless they start after the underscore that made s fail.
 func (sc *urlScanner) domainFrom(t []uint16, s int) int {
 	dot, us := sc.label(t, s)
 	if dot < 0 {
+		if s < len(t) && isDomainChar(t[s]) {
+			sc.failFrom, sc.failTo = s, sc.runEnd // (label ran labelRun from s)
+		}
 		return -1
 	}
 	// Result for the chain starting after this label (j ≥ 1).
@@ -355,9 +369,34 @@ func (sc *urlScanner) domainFrom(t []uint16, s int) int {
 		return r
 	}
 	if us {
+		if sc.tldMatch(t, dot+1) < 0 {
+			sc.failFrom, sc.failTo = s, dot
+		} else {
+			sc.failFrom, sc.failTo = s, lastUnderscoreIn(t, s, dot)+1
+		}
 		return -1
 	}
-	return sc.tldMatch(t, dot+1)
+	r := sc.tldMatch(t, dot+1)
+	if r < 0 {
+		sc.failFrom, sc.failTo = s, dot
+	}
+	return r
+}
+
+// failed reports whether a URL without protocol at s has a domain that
+// domainFrom has seen fail (and one with a protocol there is tried).
+func (sc *urlScanner) failed(t []uint16, s int) bool {
+	return s > sc.failFrom && s < sc.failTo && protocolEnd(t, s) == s
+}
+
+// lastUnderscoreIn returns the index of the last '_' in t[s:e], or -1.
+func lastUnderscoreIn(t []uint16, s, e int) int {
+	for i := e - 1; i >= s; i-- {
+		if t[i] == '_' {
+			return i
+		}
+	}
+	return -1
 }
 
 // tldMatch is tlds().match(t, q), remembering the last answer.
