@@ -100,11 +100,11 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	// Mentions and hashtags on the text as written, like the library's
 	// extractors (hashtags inside its URLs do not count).
 	if sc.hasAt {
-		p.mentions = extractMentionsOrListsFrom(p.units, sc.firstAt, p.mentions[:0])
+		p.mentions = extractMentionsOrListsFrom(p.units, sc.firstAt, sc.wideAt, p.mentions[:0])
 		r.Mentions = countMentions(p.mentions)
 	}
 	if sc.hasHash {
-		p.tags = hashtagCandidatesFrom(p.units, sc.firstHash, p.tags[:0])
+		p.tags = hashtagCandidatesFrom(p.units, sc.firstHash, sc.wideHash, p.tags[:0])
 		switch {
 		case !p.normalized:
 			p.tags = dropURLOverlaps(p.tags, p.urls)

@@ -29,18 +29,24 @@ func isScreenNameChar(u uint16) bool { return isASCIIAlnum(u) || u == '_' }
 // runs globally; a match followed by an at-sign, a Latin accented letter or
 // "://" is dropped, and the scan goes on after it.
 func extractMentionsOrLists(t []uint16, dst []mentionSpan) []mentionSpan {
-	return extractMentionsOrListsFrom(t, 0, dst)
+	return extractMentionsOrListsFrom(t, 0, true, dst)
 }
 
 // extractMentionsOrListsFrom is extractMentionsOrLists for a t with no
 // at-sign before index from (the first one, found by scanText): attempts
-// before from-4 cannot reach one, so the search starts there.
-func extractMentionsOrListsFrom(t []uint16, from int, dst []mentionSpan) []mentionSpan {
+// before from-4 cannot reach one, so the search starts there. Without
+// wide, t holds no '＠' (scanText says so), and the search for at-signs
+// looks for '@' only.
+func extractMentionsOrListsFrom(t []uint16, from int, wide bool, dst []mentionSpan) []mentionSpan {
+	sign2 := uint16(0xFF20)
+	if !wide {
+		sign2 = '@'
+	}
 	next := -1 // the first at-sign at or after a, once a passes it
 	for a := max(0, from-4); a < len(t); {
 		// An attempt at a can only reach an at-sign within a+4 ("xRT:@").
 		if next < a {
-			if next = indexUnit2(t, a, '@', 0xFF20); next < 0 {
+			if next = indexUnit2(t, a, '@', sign2); next < 0 {
 				break
 			}
 		}
@@ -179,19 +185,24 @@ func extractHashtagSpans(t []uint16, urls []urlSpan, dst []span) []span {
 
 // hashtagCandidates appends the hashtags of t before the URL check.
 func hashtagCandidates(t []uint16, dst []span) []span {
-	return hashtagCandidatesFrom(t, 0, dst)
+	return hashtagCandidatesFrom(t, 0, true, dst)
 }
 
 // hashtagCandidatesFrom is hashtagCandidates for a t with no hash sign
 // before index from (the first one, found by scanText): attempts before
-// from-2 cannot reach one.
-func hashtagCandidatesFrom(t []uint16, from int, dst []span) []span {
+// from-2 cannot reach one. Without wide, t holds no '＃', and the search
+// for hash signs looks for '#' only.
+func hashtagCandidatesFrom(t []uint16, from int, wide bool, dst []span) []span {
+	sign2 := uint16(0xFF03)
+	if !wide {
+		sign2 = '#'
+	}
 	next := -1 // the first hash sign at or after a, once a passes it
 	for a := max(0, from-2); a < len(t); {
 		// An attempt at a can only reach a hash sign within a+2 (after a
 		// surrogate pair).
 		if next < a {
-			if next = indexUnit2(t, a, '#', 0xFF03); next < 0 {
+			if next = indexUnit2(t, a, '#', sign2); next < 0 {
 				break
 			}
 		}

@@ -249,6 +249,8 @@ type textScan struct {
 	firstAt       int  // UTF-16 index of the first '@' or '＠', or -1
 	firstHash     int  // UTF-16 index of the first '#' or '＃', or -1
 	firstDot      int  // UTF-16 index of the first '.', or -1: no URL before it
+	wideAt        bool // holds '＠'
+	wideHash      bool // holds '＃'
 }
 
 // scanText appends s to dst as UTF-16 (invalid bytes as U+FFFD), appends
@@ -344,10 +346,12 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				sc.badChar, sc.badRune = i, r
 			}
 		case r == 0xFF20:
+			sc.wideAt = true
 			if sc.firstAt < 0 {
 				sc.firstAt = j
 			}
 		case r == 0xFF03:
+			sc.wideHash = true
 			if sc.firstHash < 0 {
 				sc.firstHash = j
 			}
