@@ -628,7 +628,7 @@ func (sc *urlScanner) accept(t []uint16, m urlMatch, dst []urlSpan) []urlSpan {
 	// t.co links: only ^https?://t\.co/[a-z0-9]+(\?query)? is the URL, and a
 	// slug over 40 characters disqualifies it.
 	url := t[m.start:m.end]
-	if e, slug := tcoPrefix(url); e >= 0 {
+	if e, slug := tcoPrefix(url, m.protoEnd-m.start); e >= 0 {
 		if slug > maxTcoSlugLength {
 			return dst
 		}
@@ -637,10 +637,10 @@ func (sc *urlScanner) accept(t []uint16, m urlMatch, dst []urlSpan) []urlSpan {
 	return append(dst, urlSpan{start: m.start, end: m.end, length: m.end - m.start})
 }
 
-// tcoPrefix matches ^https?://t\.co/([a-z0-9]+)(?:\?query)? on url and
-// returns the match length and the slug length, or -1.
-func tcoPrefix(url []uint16) (end, slug int) {
-	p := protocolEnd(url, 0)
+// tcoPrefix matches ^https?://t\.co/([a-z0-9]+)(?:\?query)? on url, given
+// p = protocolEnd(url, 0) (accept knows it), and returns the match length
+// and the slug length, or -1.
+func tcoPrefix(url []uint16, p int) (end, slug int) {
 	if p == 0 || len(url)-p < 5 || url[p]|0x20 != 't' || url[p+1] != '.' || url[p+2]|0x20 != 'c' || url[p+3]|0x20 != 'o' || url[p+4] != '/' {
 		return -1, 0
 	}
