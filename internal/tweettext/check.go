@@ -74,7 +74,7 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	r := Result{MaxLength: max, Warnings: []string{}, Errors: []string{}}
 	c := configV3()
 	c.maxWeightedLength = max
-	n := p.parse(text, c)
+	n := p.weigh(text, c)
 	sc := p.scan
 	switch {
 	case sc.badUTF8 >= 0:

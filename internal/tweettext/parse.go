@@ -40,7 +40,7 @@ func Parse(text string) Count {
 	var urls [8]urlSpan
 	var regions [8]nfcRegion
 	c := configV3()
-	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0], regions: regions[:0]}, scratch{})
+	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0], regions: regions[:0]}, scratch{}, false)
 	return r.count
 }
 
@@ -68,7 +68,17 @@ type parser struct {
 
 // parse counts text, keeping the buffers for the next call.
 func (p *parser) parse(text string, c config) Count {
-	r := parseText(text, &c, p.bufs, p.scratch)
+	return p.parseText(text, c, false)
+}
+
+// weigh is parse for check, which needs only the Count's WeightedLength
+// and Permillage: the others are left zero.
+func (p *parser) weigh(text string, c config) Count {
+	return p.parseText(text, c, true)
+}
+
+func (p *parser) parseText(text string, c config, weightOnly bool) Count {
+	r := parseText(text, &c, p.bufs, p.scratch, weightOnly)
 	p.bufs, p.scratch = r.bufs, r.scratch
 	p.units, p.urls = r.bufs.units, r.bufs.urls
 	p.scan, p.normalized = r.scan, r.normalized
@@ -159,8 +169,9 @@ type parseResult struct {
 // notes what later steps may skip; NFC is applied only to the stretches
 // where that pass found code points it cannot vouch for. (A plain
 // function, not a method, so that Parse's stack buffers stay on the
-// stack.)
-func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
+// stack.) With weightOnly, the Count has only WeightedLength and
+// Permillage (weighUnits).
+func parseText(text string, c *config, b parseBufs, sc scratch, weightOnly bool) parseResult {
 	var r parseResult
 	b.units, b.nunits, b.urls, b.regions = b.units[:0], b.nunits[:0], b.urls[:0], b.regions[:0]
 	b.units, b.regions, r.scan = scanText(b.units, b.regions, text)
@@ -176,7 +187,12 @@ func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
 		from = 0 // (the units moved)
 	}
 	b.urls, sc.chain = extractURLsFrom(t, from, b.urls, sc.chain)
-	r.count = countUnits(t, b.urls, len(b.units), c)
+	if weightOnly {
+		wl := weighUnits(t, b.urls, c) / c.scale
+		r.count = Count{WeightedLength: wl, Permillage: permillage(wl, c)}
+	} else {
+		r.count = countUnits(t, b.urls, len(b.units), c)
+	}
 	r.bufs, r.scratch = b, sc
 	return r
 }
@@ -648,12 +664,97 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 	return Count{
 		WeightedLength:    wl,
 		Valid:             valid,
-		Permillage:        int(math.Floor(float64(wl) / float64(c.maxWeightedLength) * 1000)),
+		Permillage:        permillage(wl, c),
 		DisplayRangeStart: 0,
 		DisplayRangeEnd:   displayEnd,
 		ValidRangeStart:   0,
 		ValidRangeEnd:     validDisplay + origLen - len(t),
 	}
+}
+
+// permillage is Count.Permillage of a weighted length.
+func permillage(wl int, c *config) int {
+	return int(math.Floor(float64(wl) / float64(c.maxWeightedLength) * 1000))
+}
+
+// weighUnits is countUnits' weight of t (before scaling) alone, by the
+// same walk without what the valid range and validity need: an invalid
+// character weighs like any other unit, so it joins the plain runs.
+func weighUnits(t []uint16, urls []urlSpan, c *config) int {
+	emoji := newEmojiScanner(c.emoji)
+	emojiFrom := 0 // no emoji match starts before this
+	weighted := 0
+	nextURL, ui := len(t), 0 // start of the next URL
+	if len(urls) > 0 {
+		nextURL = urls[0].start
+	}
+	asciiWeight := c.weight('a')
+	for i := 0; i < len(t); i++ {
+		u := t[i]
+		if u < 0x80 && i != nextURL && (emoji.trie == nil || !emoji.trie.canStart(u) || i+1 < len(t) && t[i+1] < 0x80) {
+			// A run of plain ASCII before the next URL (see countUnits).
+			j := asciiUnitsEnd(t, i+1, nextURL)
+			if emoji.trie != nil && j < len(t) && t[j] >= 0x80 && emoji.trie.canStart(t[j-1]) {
+				j--
+			}
+			weighted += (j - i) * asciiWeight
+			i = j - 1
+			continue
+		}
+		if u >= 0x80 && i != nextURL && weighsAlone(u, emoji.trie) {
+			j := i
+			for j < nextURL {
+				u := t[j]
+				if u < 0x80 || !weighsAlone(u, emoji.trie) {
+					break
+				}
+				weighted += c.weight(u)
+				j++
+			}
+			i = j - 1
+			continue
+		}
+		e := -1 // the emoji match at i
+		if i != nextURL && emoji.trie != nil && i >= emojiFrom && emoji.trie.canStart(u) {
+			e = emoji.trie.match(t, i, emoji.mask)
+		}
+		switch {
+		case i == nextURL:
+			weighted += c.transformedURLLength * c.scale
+			end := i + urls[ui].length
+			if emoji.trie != nil {
+				emojiFrom = emojiMatchesEnd(t, max(i, emojiFrom), min(end, len(t)), emojiFrom, emoji.trie, emoji.mask)
+			}
+			i = end - 1
+		case e >= 0:
+			weighted += c.defaultWeight
+			emojiFrom = e
+			i = e - 1
+		case u < 0x80:
+			weighted += asciiWeight
+		default:
+			if isHighSurrogate(u) && i+1 < len(t) && isLowSurrogate(t[i+1]) {
+				i++
+			}
+			weighted += c.weight(t[i])
+		}
+		if i >= nextURL {
+			for ui < len(urls) && urls[ui].start <= i {
+				ui++
+			}
+			nextURL = len(t)
+			if ui < len(urls) {
+				nextURL = urls[ui].start
+			}
+		}
+	}
+	return weighted
+}
+
+// weighsAlone: a unit weighUnits weighs on its own (a non-ASCII one that
+// is no surrogate and starts no emoji match).
+func weighsAlone(u uint16, trie *emojiTrie) bool {
+	return (u < 0xD800 || u > 0xDFFF) && (trie == nil || !trie.canStart(u))
 }
 
 // emojiMatchesEnd runs the emoji matches over t[from:to] (units countUnits
