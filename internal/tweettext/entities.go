@@ -51,6 +51,11 @@ func extractMentionsOrListsFrom(t []uint16, from int, wide bool, dst []mentionSp
 			}
 		}
 		a = max(a, next-4)
+		// Before next-1 only "rt" after a can lead to the at-sign (or
+		// "rt" at ^): skip attempts without it.
+		for a < next-1 && t[a+1]|0x20 != 'r' && (a != 0 || t[0]|0x20 != 'r') {
+			a++
+		}
 		at := mentionAt(t, a)
 		if at < 0 {
 			a++
@@ -207,6 +212,9 @@ func hashtagCandidatesFrom(t []uint16, from int, wide bool, dst []span) []span {
 			}
 		}
 		a = max(a, next-2)
+		if a == next-2 && !(isHighSurrogate(t[a]) && isLowSurrogate(t[a+1])) {
+			a++ // (from next-2 only a code point of two units reaches the sign)
+		}
 		sign, end := hashtagAt(t, a)
 		if sign < 0 {
 			a++
