@@ -562,11 +562,11 @@ func pathIteration(t []uint16, i int) (int, bool) {
 // ending character. Returns the end or -1.
 func queryEnd(t []uint16, i, limit int) int {
 	j := i
-	for j < limit && isQueryChar(t[j]) {
+	for j < limit && t[j] < 128 && asciiClass[t[j]]&clsQuery != 0 {
 		j++
 	}
 	for k := j - 1; k >= i; k-- {
-		if isQueryEndChar(t[k]) {
+		if asciiClass[t[k]]&clsQueryEnd != 0 { // (t[k] is ASCII)
 			return k + 1
 		}
 	}
@@ -574,6 +574,7 @@ func queryEnd(t []uint16, i, limit int) int {
 }
 
 // isQueryChar is validUrlQueryChars: [a-z0-9!?*'@();:&=+$/%#[\]\-_.,~|]
+// (ASCII only; queryEnd looks it up in asciiClass).
 func isQueryChar(u uint16) bool {
 	if isASCIIAlnum(u) {
 		return true
@@ -981,7 +982,9 @@ const (
 	clsPathEnd
 	clsPreceding
 	clsRun
-	clsLabel // label characters: clsRun but '.'
+	clsLabel    // label characters: clsRun but '.'
+	clsQuery    // isQueryChar
+	clsQueryEnd // isQueryEndChar
 )
 
 var asciiClass = func() (tab [128]uint8) {
@@ -1003,6 +1006,12 @@ var asciiClass = func() (tab [128]uint8) {
 		}
 		if validPrecedingSlow(u) {
 			tab[u] |= clsPreceding
+		}
+		if isQueryChar(u) {
+			tab[u] |= clsQuery
+		}
+		if isQueryEndChar(u) {
+			tab[u] |= clsQueryEnd
 		}
 	}
 	return tab
