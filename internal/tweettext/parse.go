@@ -783,6 +783,15 @@ func asciiUnitsEnd(t []uint16, i, limit int) int {
 	if i >= 0 && i+4 <= limit {
 		const high = 0xFF80FF80FF80FF80
 		w := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t))), 2*limit)[2*i:]
+		for len(w) >= 16 { // (eight units a turn, then four)
+			if mv, mx := binary.NativeEndian.Uint64(w)&high, binary.NativeEndian.Uint64(w[8:])&high; mv|mx != 0 {
+				if littleEndian {
+					return i + hitLane(mv, mx)
+				}
+				break
+			}
+			w, i = w[16:], i+8
+		}
 		for len(w) >= 8 {
 			if m := binary.NativeEndian.Uint64(w) & high; m != 0 {
 				// Each lane's bits are its own unit's: the lowest set
