@@ -372,7 +372,7 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				sc.firstHash = j
 			}
 		}
-		if r <= 0xFFFF && stab[r>>6]&(1<<(r&63)) != 0 || r >= 0x1F000 && r <= 0x1FAFF {
+		if r <= 0xFFFF && stab[r>>6]&(1<<(r&63)) != 0 || r >= 0x1F000 && r <= 0x1FAFF || r >= 0xE0020 && r <= 0xE007F {
 			if open {
 				regions = append(regions, nfcRegion{from: stable, to: i, ufrom: ustable, uto: j})
 				open = false
@@ -506,12 +506,14 @@ func nfcStableRangeBits() *[1 << 16 / 64]uint64 {
 	return &b
 }
 
-// nfcStableRanges are nfcStable's BMP ranges (beyond it: U+1F000..U+1FAFF).
+// nfcStableRanges are nfcStable's BMP ranges (beyond it: U+1F000..U+1FAFF
+// and the tags U+E0020..U+E007F).
 var nfcStableRanges = [...][2]rune{
-	{0, 0x2FF}, {0x400, 0x482}, {0x5D0, 0x5EA}, {0x620, 0x64A},
-	{0x2010, 0x2027}, {0x2030, 0x205E}, {0x2190, 0x2328}, {0x232B, 0x2ADB}, {0x2ADD, 0x2BFF},
-	{0x3001, 0x3029}, {0x3030, 0x303F}, {0x3041, 0x3096}, {0x30A1, 0x30FA},
-	{0x4E00, 0x9FFF}, {0xAC00, 0xD7A3}, {0xFE0F, 0xFE0F}, {0x200D, 0x200D}, {0xFF01, 0xFFBE},
+	{0, 0x2FF}, {0x391, 0x3A9}, {0x3B1, 0x3C9}, {0x400, 0x482}, {0x5D0, 0x5EA}, {0x620, 0x64A}, {0x671, 0x6D3},
+	{0x2002, 0x200D}, {0x2010, 0x2027}, {0x2030, 0x205E}, {0x20E3, 0x20E3},
+	{0x2100, 0x2125}, {0x2127, 0x2129}, {0x212C, 0x218F}, {0x2190, 0x2328}, {0x232B, 0x2ADB}, {0x2ADD, 0x2BFF},
+	{0x3000, 0x3029}, {0x3030, 0x303F}, {0x3041, 0x3096}, {0x30A1, 0x30FA},
+	{0x4E00, 0x9FFF}, {0xAC00, 0xD7A3}, {0xFE00, 0xFE0F}, {0xFF01, 0xFFBE},
 }
 
 // nfcStable reports code points of common blocks that are NFC_QC=Yes with
@@ -521,15 +523,21 @@ func nfcStable(r rune) bool {
 	switch {
 	case r < 0x300: // ASCII, Latin-1, Latin Extended, IPA, spacing modifiers
 		return true
+	case r >= 0x391 && r <= 0x3A9, r >= 0x3B1 && r <= 0x3C9: // Greek letters (not the tonos ones nor the singletons about them)
+		return true
 	case r >= 0x400 && r <= 0x482: // Cyrillic letters
 		return true
-	case r >= 0x5D0 && r <= 0x5EA, r >= 0x620 && r <= 0x64A: // Hebrew and Arabic letters
+	case r >= 0x5D0 && r <= 0x5EA, r >= 0x620 && r <= 0x64A, r >= 0x671 && r <= 0x6D3: // Hebrew and Arabic letters (Persian and Urdu too)
 		return true
-	case r >= 0x2010 && r <= 0x2027, r >= 0x2030 && r <= 0x205E: // punctuation (not U+2000/2001: singletons)
+	case r >= 0x2002 && r <= 0x200D, r >= 0x2010 && r <= 0x2027, r >= 0x2030 && r <= 0x205E: // spaces, zero-width characters, punctuation (not U+2000/2001: singletons)
+		return true
+	case r == 0x20E3, r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0020 && r <= 0xE007F: // keycap, variation selectors, tags (of emoji sequences)
+		return true
+	case r >= 0x2100 && r <= 0x2125, r >= 0x2127 && r <= 0x2129, r >= 0x212C && r <= 0x218F: // letterlike symbols, number forms (not the singletons Ω, K, Å)
 		return true
 	case r >= 0x2190 && r <= 0x2328, r >= 0x232B && r <= 0x2ADB, r >= 0x2ADD && r <= 0x2BFF: // arrows, symbols, dingbats (not the singletons U+2329, U+232A, U+2ADC)
 		return true
-	case r >= 0x3001 && r <= 0x3029, r >= 0x3030 && r <= 0x303F: // CJK punctuation (not the tone marks)
+	case r >= 0x3000 && r <= 0x3029, r >= 0x3030 && r <= 0x303F: // CJK space and punctuation (not the tone marks)
 		return true
 	case r >= 0x3041 && r <= 0x3096, r >= 0x30A1 && r <= 0x30FA: // kana
 		return true
@@ -537,7 +545,7 @@ func nfcStable(r rune) bool {
 		return true
 	case r >= 0xAC00 && r <= 0xD7A3: // Hangul syllables (a following jamo is not stable)
 		return true
-	case r >= 0x1F000 && r <= 0x1FAFF, r == 0xFE0F, r == 0x200D: // emoji, VS16, ZWJ
+	case r >= 0x1F000 && r <= 0x1FAFF: // emoji
 		return true
 	case r >= 0xFF01 && r <= 0xFFBE: // full-width forms
 		return true
