@@ -40,8 +40,10 @@ func Parse(text string) Count {
 	var urls [8]urlSpan
 	var regions [8]nfcRegion
 	c := configV3()
-	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0], regions: regions[:0]}, scratch{}, false)
-	return r.count
+	b := parseBufs{units: units[:0], urls: urls[:0], regions: regions[:0]}
+	var sc scratch
+	n, _, _, _ := parseText(text, &c, b, &sc, false)
+	return n
 }
 
 // WeightedLength is Parse(text).WeightedLength.
@@ -78,11 +80,11 @@ func (p *parser) weigh(text string, c config) Count {
 }
 
 func (p *parser) parseText(text string, c config, weightOnly bool) Count {
-	r := parseText(text, &c, p.bufs, p.scratch, weightOnly)
-	p.bufs, p.scratch = r.bufs, r.scratch
-	p.units, p.urls = r.bufs.units, r.bufs.urls
-	p.scan, p.normalized = r.scan, r.normalized
-	return r.count
+	n, bufs, scan, normalized := parseText(text, &c, p.bufs, &p.scratch, weightOnly)
+	p.bufs = bufs
+	p.units, p.urls = p.bufs.units, p.bufs.urls
+	p.scan, p.normalized = scan, normalized
+	return n
 }
 
 // parseBufs are the buffers of one parse: the text in UTF-16, its NFC form
@@ -157,44 +159,33 @@ func (sc *scratch) regionNFC(seg string) ([]uint16, bool) {
 	return nfc, changed
 }
 
-type parseResult struct {
-	count      Count
-	bufs       parseBufs
-	scratch    scratch
-	scan       textScan
-	normalized bool // nunits (not units) was counted
-}
-
-// parseText counts text: one pass (scanText) converts it to UTF-16 and
-// notes what later steps may skip; NFC is applied only to the stretches
-// where that pass found code points it cannot vouch for. (A plain
-// function, not a method, so that Parse's stack buffers stay on the
-// stack.) With weightOnly, the Count has only WeightedLength and
-// Permillage (weighUnits).
-func parseText(text string, c *config, b parseBufs, sc scratch, weightOnly bool) parseResult {
-	var r parseResult
+// parseText counts text, in b (returned) and sc, and returns the count,
+// what the scan saw and whether nunits (not units) was counted: one pass
+// (scanText) converts it to UTF-16 and notes what later steps may skip;
+// NFC is applied only to the stretches where that pass found code points
+// it cannot vouch for. (A plain function, not a method, so that Parse's
+// stack buffers stay on the stack.) With weightOnly, the Count has only
+// WeightedLength and Permillage (weighUnits).
+func parseText(text string, c *config, b parseBufs, sc *scratch, weightOnly bool) (n Count, _ parseBufs, scan textScan, normalized bool) {
 	b.units, b.nunits, b.urls, b.regions = b.units[:0], b.nunits[:0], b.urls[:0], b.regions[:0]
-	b.units, b.regions, r.scan = scanText(b.units, b.regions, text)
+	b.units, b.regions, scan = scanText(b.units, b.regions, text)
 	t := b.units
-	if r.scan.maybeDenormal {
-		b.nunits, r.normalized = normalizeRegions(b.nunits, &sc, text, b.units, b.regions, r.scan)
-		if r.normalized {
+	if scan.maybeDenormal {
+		b.nunits, normalized = normalizeRegions(b.nunits, sc, text, b.units, b.regions, scan)
+		if normalized {
 			t = b.nunits
 		}
 	}
-	from := r.scan.firstDot // every URL holds a '.'
-	if r.normalized {
+	from := scan.firstDot // every URL holds a '.'
+	if normalized {
 		from = 0 // (the units moved)
 	}
 	b.urls, sc.chain = extractURLsFrom(t, from, b.urls, sc.chain)
 	if weightOnly {
 		wl := weighUnits(t, b.urls, c) / c.scale
-		r.count = Count{WeightedLength: wl, Permillage: permillage(wl, c)}
-	} else {
-		r.count = countUnits(t, b.urls, len(b.units), c)
+		return Count{WeightedLength: wl, Permillage: permillage(wl, c)}, b, scan, normalized
 	}
-	r.bufs, r.scratch = b, sc
-	return r
+	return countUnits(t, b.urls, len(b.units), c), b, scan, normalized
 }
 
 // normalizeRegions appends to dst the NFC form of text in UTF-16 (units)
