@@ -163,7 +163,15 @@ func (sc *urlScanner) find(t []uint16, pos int) (urlMatch, bool) {
 		for r0 > a && isRunChar(t[r0-1]) {
 			r0--
 		}
-		a = max(a, r0-urlStartSlack)
+		if r0 > a && !(r0 >= 3 && t[r0-1] == '/' && t[r0-2] == '/' && t[r0-3] == ':') {
+			// The run starts at r0 and no protocol can end there: a
+			// match whose domain holds the run's dots starts at r0, and
+			// one starting before r0-1 would hold a candidate dot
+			// before d. Only t[r0-1] can precede.
+			a = r0 - 1
+		} else {
+			a = max(a, r0-urlStartSlack)
+		}
 		for ; a <= d; a++ {
 			// (A URL starts with a domain character, 'h' of a protocol
 			// included: urlAt fails at once on anything else. Nor need
