@@ -288,6 +288,15 @@ func hashtagAt(t []uint16, a int) (sign, end int) {
 		e := h + 1
 		alpha := false
 		for e < len(t) {
+			if u := t[e]; u < 0x80 {
+				// (ASCII: alnum or '_'; the letters are alpha.)
+				if !isScreenNameChar(u) {
+					break
+				}
+				alpha = alpha || isASCIILetter(u)
+				e++
+				continue
+			}
 			r, size := runeAt(t, e)
 			if size == 1 && isHighSurrogate(t[e]) || size == 1 && isLowSurrogate(t[e]) || !isHashtagAlnum(r) {
 				break
