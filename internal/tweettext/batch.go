@@ -55,7 +55,6 @@ func CheckBatch(ctx context.Context, r io.Reader, w io.Writer, opts CheckOptions
 		go func() {
 			defer workersWG.Done()
 			var p parser
-			p.scratch.memo = nfcMemo{}
 			for c := range jobs {
 				if c.err == nil {
 					c.out = p.batchChunk(c.out[:0], c, opts, recent)

@@ -65,21 +65,13 @@ func nfcDiffInputs() []string {
 
 // The form parseText counts is exactly the NFC form of the text, and it is
 // flagged as normalised exactly when that differs from the text.
-//
-// With a memo of regions (m, as CheckBatch's workers have), too: in the
-// second round its regions come from the memo.
 func TestParseNFCMatchesNorm(t *testing.T) {
-	var p, m parser
-	m.scratch.memo = nfcMemo{}
-	for range 2 {
-		for _, s := range nfcDiffInputs() {
-			checkParseNFC(t, &p, s)
-			checkParseNFC(t, &m, s)
-		}
-		for _, s := range corpus.Generate(4, 5000, corpus.Adversarial) {
-			checkParseNFC(t, &p, s)
-			checkParseNFC(t, &m, s)
-		}
+	var p parser
+	for _, s := range nfcDiffInputs() {
+		checkParseNFC(t, &p, s)
+	}
+	for _, s := range corpus.Generate(4, 5000, corpus.Adversarial) {
+		checkParseNFC(t, &p, s)
 	}
 }
 
@@ -105,11 +97,6 @@ func FuzzParseNFC(f *testing.F) {
 	for _, s := range nfcDiffInputs()[:40] {
 		f.Add(s)
 	}
-	var p, m parser
-	m.scratch.memo = nfcMemo{}
-	f.Fuzz(func(t *testing.T, s string) {
-		checkParseNFC(t, &p, s)
-		checkParseNFC(t, &m, s) // (twice: the second from the memo)
-		checkParseNFC(t, &m, s)
-	})
+	var p parser
+	f.Fuzz(func(t *testing.T, s string) { checkParseNFC(t, &p, s) })
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
-	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -102,61 +101,10 @@ type parseBufs struct {
 // scratch are parse buffers that escape to the heap anyway.
 type scratch struct {
 	nfc   []byte       // the NFC form of a region (or, for invalid UTF-8, of the text) in UTF-8
-	nfc16 []uint16     // the NFC form of a region in UTF-16
 	chain []chainLabel // the URL scanner's chain cache
 	// iter normalises regions; made on first use (norm's Append makes a
 	// buffer of its size at each call).
 	iter *norm.Iter
-	// memo, when not nil, remembers short regions' NFC forms (CheckBatch
-	// gives each worker one).
-	memo nfcMemo
-}
-
-// An nfcMemo maps short regions (see nfcRegion) to their NFC form in
-// UTF-16, or to nil when they are in NFC already. Texts that need
-// normalisation mostly hold the same few decomposed letters, marks and
-// variation sequences again and again; normalising one costs a few
-// thousand instructions, looking it up a map access.
-type nfcMemo map[string][]uint16
-
-// Bounds of an nfcMemo: regions longer than nfcMemoKey bytes are not
-// remembered, and it stops growing at nfcMemoLen entries (a few hundred
-// kilobytes at most).
-const (
-	nfcMemoKey = 32
-	nfcMemoLen = 4096
-)
-
-// regionNFC returns the NFC form of the region seg in UTF-16 and whether
-// it differs from seg. The form is valid until the next call.
-func (sc *scratch) regionNFC(seg string) ([]uint16, bool) {
-	if v, ok := sc.memo[seg]; ok {
-		return v, v != nil
-	}
-	var nfc []uint16
-	changed := false
-	if norm.NFC.QuickSpanString(seg) != len(seg) {
-		if sc.iter == nil {
-			sc.iter = new(norm.Iter)
-		}
-		sc.nfc = sc.nfc[:0]
-		for sc.iter.InitString(norm.NFC, seg); !sc.iter.Done(); {
-			sc.nfc = append(sc.nfc, sc.iter.Next()...)
-		}
-		if string(sc.nfc) != seg {
-			changed = true
-			sc.nfc16 = appendUTF16Bytes(sc.nfc16[:0], sc.nfc)
-			nfc = sc.nfc16
-		}
-	}
-	if sc.memo != nil && len(seg) <= nfcMemoKey && len(sc.memo) < nfcMemoLen {
-		var v []uint16
-		if changed {
-			v = slices.Clone(nfc)
-		}
-		sc.memo[strings.Clone(seg)] = v // (seg may share a reused buffer)
-	}
-	return nfc, changed
 }
 
 // parseText counts text, in b (returned) and sc, and returns the count,
@@ -218,14 +166,25 @@ func normalizeRegions(dst []uint16, sc *scratch, text string, units []uint16, re
 	copied := 0 // units[:copied] are in dst
 	for k := range regions {
 		g := &regions[k]
-		nfc, ok := sc.regionNFC(text[g.from:g.to])
-		if !ok {
+		seg := text[g.from:g.to]
+		if norm.NFC.QuickSpanString(seg) == len(seg) {
+			continue
+		}
+		if sc.iter == nil {
+			sc.iter = new(norm.Iter)
+		}
+		sc.nfc = sc.nfc[:0]
+		for sc.iter.InitString(norm.NFC, seg); !sc.iter.Done(); {
+			sc.nfc = append(sc.nfc, sc.iter.Next()...)
+		}
+		if string(sc.nfc) == seg {
 			continue
 		}
 		changed = true
 		dst = append(dst, units[copied:g.ufrom]...)
-		dst = append(dst, nfc...)
-		g.nlen = len(nfc)
+		n := len(dst)
+		dst = appendUTF16Bytes(dst, sc.nfc)
+		g.nlen = len(dst) - n
 		copied = g.uto
 	}
 	if !changed {
