@@ -296,17 +296,22 @@ func (p *parser) batchLine(out []byte, line int, b []byte, opts CheckOptions, re
 var errNotUTF8 = errors.New("line is not valid UTF-8")
 
 // appendInt is strconv.AppendInt(out, int64(n), 10), with the numbers
-// below 1000 (most of a result line's) written directly.
+// below 100,000 (a result line's, and the line numbers of most batches)
+// written directly.
 func appendInt(out []byte, n int) []byte {
 	switch {
-	case n < 0 || n >= 1000:
+	case n < 0 || n >= 100000:
 		return strconv.AppendInt(out, int64(n), 10)
 	case n < 10:
 		return append(out, byte('0'+n))
 	case n < 100:
 		return append(out, byte('0'+n/10), byte('0'+n%10))
+	case n < 1000:
+		return append(out, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+	case n < 10000:
+		return append(out, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
 	}
-	return append(out, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+	return append(out, byte('0'+n/10000), byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
 }
 
 // decodeJSONString decodes one line holding a JSON string. Strings without
@@ -462,6 +467,12 @@ func appendJSONStrings(out []byte, list []string) []byte {
 // appendJSONString appends s as a JSON string (s is valid UTF-8: it is one
 // of our own messages).
 func appendJSONString(out []byte, s string) []byte {
+	if plainJSON(unsafe.Slice(unsafe.StringData(s), len(s))) {
+		// Nothing to escape (our messages, mostly): copied at once.
+		out = append(out, '"')
+		out = append(out, s...)
+		return append(out, '"')
+	}
 	const hex = "0123456789abcdef"
 	out = append(out, '"')
 	for i := 0; i < len(s); i++ {

@@ -236,9 +236,23 @@ func TestAppendInt(t *testing.T) {
 			t.Fatalf("appendInt(%d) = %q, want %q", n, got, want)
 		}
 	}
-	for n := -10; n < 2000; n++ {
+	for n := -10; n < 101000; n++ {
 		if got, want := string(appendInt(nil, n)), strconv.Itoa(n); got != want {
 			t.Fatalf("appendInt(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// appendJSONString writes a JSON string that means s, with and without
+// characters to escape.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", "Tweet is 312/280 characters; split it into a thread with `psnd post --thread`",
+		"quote \" here", `back\slash`, "tab\tnew\nline", "\x00\x1f\x7f", "<&> \u2028 é 日本 😀", strings.Repeat("x", 40) + "\"",
+	} {
+		var got string
+		b := appendJSONString(nil, s)
+		if err := json.Unmarshal(b, &got); err != nil || got != s {
+			t.Errorf("appendJSONString(%q) = %s: %q, %v", s, b, got, err)
 		}
 	}
 }

@@ -74,7 +74,7 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	r := Result{MaxLength: max, Warnings: []string{}, Errors: []string{}}
 	c := configV3()
 	c.maxWeightedLength = max
-	n := p.parse(text, c)
+	n := p.weigh(text, c)
 	sc := p.scan
 	switch {
 	case sc.badUTF8 >= 0:
@@ -100,18 +100,21 @@ func (p *parser) check(text string, opts CheckOptions, recent *recentIndex) Resu
 	// Mentions and hashtags on the text as written, like the library's
 	// extractors (hashtags inside its URLs do not count).
 	if sc.hasAt {
-		p.mentions = extractMentionsOrListsFrom(p.units, sc.firstAt, p.mentions[:0])
+		p.mentions = extractMentionsOrListsFrom(p.units, sc.firstAt, sc.wideAt, p.mentions[:0])
 		r.Mentions = countMentions(p.mentions)
 	}
 	if sc.hasHash {
-		p.tags = hashtagCandidatesFrom(p.units, sc.firstHash, p.tags[:0])
+		p.tags = hashtagCandidatesFrom(p.units, sc.firstHash, sc.wideHash, p.tags[:0])
 		switch {
 		case !p.normalized:
 			p.tags = dropURLOverlaps(p.tags, p.urls)
 		case len(p.tags) > 0 && urlMayCoverTag(p.units, p.tags):
 			// The URLs counted are those of the NFC form: find the
 			// text's own (most tweets with hashtags never get here).
-			p.ourls, p.scratch.chain = extractURLsScratch(p.units, p.ourls[:0], p.scratch.chain)
+			var ok bool
+			if p.ourls, ok = p.unitURLs(p.ourls[:0]); !ok {
+				p.ourls, p.scratch.chain = extractURLsScratch(p.units, p.ourls[:0], p.scratch.chain)
+			}
 			p.tags = dropURLOverlaps(p.tags, p.ourls)
 		}
 		r.Hashtags = len(p.tags)
@@ -170,3 +173,61 @@ func firstInvalidUTF8(s string) int {
 	}
 	return -1
 }
+
+// unitURLs appends to dst the URLs of the text as written (p.units), taken
+// from those of its NFC form (p.urls), when the last parse normalised
+// regions that no URL can reach; it reports false when it cannot vouch
+// for that (then the text must be searched).
+//
+// A URL match lies inside one run of units without ASCII white space
+// (nothing of the pattern matches it but the preceding character), and
+// its domain holds a '.'. So when the runs around each changed region
+// hold no '.', neither before normalisation nor after, every match of
+// either text lies in runs the two share, with the same unit before them:
+// the matches are the same, shifted by the regions' change of length.
+func (p *parser) unitURLs(dst []urlSpan) ([]urlSpan, bool) {
+	if !p.normalized || p.scan.badUTF8 >= 0 {
+		return dst, false // (invalid UTF-8 is normalised whole, without regions)
+	}
+	units, nunits := p.units, p.bufs.nunits
+	shift := 0 // nunits index minus units index after the regions so far
+	for _, g := range p.bufs.regions {
+		if g.nlen == 0 {
+			continue
+		}
+		lo, hi := g.ufrom, g.uto
+		for lo > 0 && !isASCIISpace(units[lo-1]) {
+			lo--
+		}
+		for hi < len(units) && !isASCIISpace(units[hi]) {
+			hi++
+		}
+		nfrom := g.ufrom + shift
+		if indexUnit2(units[lo:hi], 0, '.', '.') >= 0 || indexUnit2(nunits[nfrom:nfrom+g.nlen], 0, '.', '.') >= 0 {
+			return dst, false
+		}
+		shift += g.nlen - (g.uto - g.ufrom)
+	}
+	// Each URL lies between changed regions: it moves by the change of
+	// those before it.
+	ri, shift := 0, 0
+	regions := p.bufs.regions
+	for _, u := range p.urls {
+		for ; ri < len(regions) && regions[ri].ufrom+shift < u.start; ri++ {
+			if g := regions[ri]; g.nlen != 0 {
+				shift += g.nlen - (g.uto - g.ufrom)
+			}
+		}
+		u.start -= shift
+		u.end -= shift
+		if u.gapTo > 0 { // (zero when never set)
+			u.gapFrom -= shift
+			u.gapTo -= shift
+		}
+		dst = append(dst, u)
+	}
+	return dst, true
+}
+
+// isASCIISpace: ASCII white space (TAB to CR, space).
+func isASCIISpace(u uint16) bool { return u == ' ' || u-'\t' <= '\r'-'\t' }

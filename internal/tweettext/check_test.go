@@ -2,6 +2,7 @@ package tweettext
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,5 +184,30 @@ func TestCheckHashtagsMatchExtractor(t *testing.T) {
 	}
 	if seen < 100 {
 		t.Fatalf("only %d texts with hashtags were normalised: the test does not reach that path", seen)
+	}
+}
+
+// unitURLs, when it vouches for its answer, gives the URLs a search of
+// the text as written finds.
+func TestUnitURLs(t *testing.T) {
+	var p parser
+	vouched := 0
+	for seed := uint64(1); seed <= 3; seed++ {
+		for _, mix := range []corpus.Mix{corpus.Realistic, corpus.Adversarial} {
+			for _, s := range corpus.Generate(seed, 5000, mix) {
+				p.parse(s, configV3())
+				got, ok := p.unitURLs(nil)
+				if !ok {
+					continue
+				}
+				vouched++
+				if want := extractURLs(p.units, nil); !slices.Equal(got, want) {
+					t.Fatalf("%q: got %v, want %v", s, got, want)
+				}
+			}
+		}
+	}
+	if vouched == 0 {
+		t.Fatal("unitURLs never vouched")
 	}
 }

@@ -1,6 +1,7 @@
 package tweettext
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -57,9 +58,15 @@ type countExpect struct {
 	ValidRangeEnd     int  `yaml:"validRangeEnd"`
 }
 
+// parseWith is parse with config c. It also checks weigh (check's count)
+// against it: every suite that counts checks both.
 func parseWith(text string, c config) Count {
 	var p parser
-	return p.parse(text, c)
+	n := p.parse(text, c)
+	if w := p.weigh(text, c); w.WeightedLength != n.WeightedLength || w.Permillage != n.Permillage {
+		panic(fmt.Sprintf("weigh(%q) = %d (%d‰), parse %d (%d‰)", text, w.WeightedLength, w.Permillage, n.WeightedLength, n.Permillage))
+	}
+	return n
 }
 
 func TestValidateWeightedCounts(t *testing.T) {

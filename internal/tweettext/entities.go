@@ -29,22 +29,33 @@ func isScreenNameChar(u uint16) bool { return isASCIIAlnum(u) || u == '_' }
 // runs globally; a match followed by an at-sign, a Latin accented letter or
 // "://" is dropped, and the scan goes on after it.
 func extractMentionsOrLists(t []uint16, dst []mentionSpan) []mentionSpan {
-	return extractMentionsOrListsFrom(t, 0, dst)
+	return extractMentionsOrListsFrom(t, 0, true, dst)
 }
 
 // extractMentionsOrListsFrom is extractMentionsOrLists for a t with no
 // at-sign before index from (the first one, found by scanText): attempts
-// before from-4 cannot reach one, so the search starts there.
-func extractMentionsOrListsFrom(t []uint16, from int, dst []mentionSpan) []mentionSpan {
+// before from-4 cannot reach one, so the search starts there. Without
+// wide, t holds no '＠' (scanText says so), and the search for at-signs
+// looks for '@' only.
+func extractMentionsOrListsFrom(t []uint16, from int, wide bool, dst []mentionSpan) []mentionSpan {
+	sign2 := uint16(0xFF20)
+	if !wide {
+		sign2 = '@'
+	}
 	next := -1 // the first at-sign at or after a, once a passes it
 	for a := max(0, from-4); a < len(t); {
 		// An attempt at a can only reach an at-sign within a+4 ("xRT:@").
 		if next < a {
-			if next = indexUnit2(t, a, '@', 0xFF20); next < 0 {
+			if next = indexUnit2(t, a, '@', sign2); next < 0 {
 				break
 			}
 		}
 		a = max(a, next-4)
+		// Before next-1 only "rt" after a can lead to the at-sign (or
+		// "rt" at ^): skip attempts without it.
+		for a < next-1 && t[a+1]|0x20 != 'r' && (a != 0 || t[0]|0x20 != 'r') {
+			a++
+		}
 		at := mentionAt(t, a)
 		if at < 0 {
 			a++
@@ -179,23 +190,31 @@ func extractHashtagSpans(t []uint16, urls []urlSpan, dst []span) []span {
 
 // hashtagCandidates appends the hashtags of t before the URL check.
 func hashtagCandidates(t []uint16, dst []span) []span {
-	return hashtagCandidatesFrom(t, 0, dst)
+	return hashtagCandidatesFrom(t, 0, true, dst)
 }
 
 // hashtagCandidatesFrom is hashtagCandidates for a t with no hash sign
 // before index from (the first one, found by scanText): attempts before
-// from-2 cannot reach one.
-func hashtagCandidatesFrom(t []uint16, from int, dst []span) []span {
+// from-2 cannot reach one. Without wide, t holds no '＃', and the search
+// for hash signs looks for '#' only.
+func hashtagCandidatesFrom(t []uint16, from int, wide bool, dst []span) []span {
+	sign2 := uint16(0xFF03)
+	if !wide {
+		sign2 = '#'
+	}
 	next := -1 // the first hash sign at or after a, once a passes it
 	for a := max(0, from-2); a < len(t); {
 		// An attempt at a can only reach a hash sign within a+2 (after a
 		// surrogate pair).
 		if next < a {
-			if next = indexUnit2(t, a, '#', 0xFF03); next < 0 {
+			if next = indexUnit2(t, a, '#', sign2); next < 0 {
 				break
 			}
 		}
 		a = max(a, next-2)
+		if a == next-2 && !(isHighSurrogate(t[a]) && isLowSurrogate(t[a+1])) {
+			a++ // (from next-2 only a code point of two units reaches the sign)
+		}
 		sign, end := hashtagAt(t, a)
 		if sign < 0 {
 			a++
@@ -269,6 +288,15 @@ func hashtagAt(t []uint16, a int) (sign, end int) {
 		e := h + 1
 		alpha := false
 		for e < len(t) {
+			if u := t[e]; u < 0x80 {
+				// (ASCII: alnum or '_'; the letters are alpha.)
+				if !isScreenNameChar(u) {
+					break
+				}
+				alpha = alpha || isASCIILetter(u)
+				e++
+				continue
+			}
 			r, size := runeAt(t, e)
 			if size == 1 && isHighSurrogate(t[e]) || size == 1 && isLowSurrogate(t[e]) || !isHashtagAlnum(r) {
 				break

@@ -62,6 +62,18 @@ func FuzzCount(f *testing.F) {
 		if r.Valid != (len(r.Errors) == 0) {
 			t.Fatalf("valid %v with errors %q", r.Valid, r.Errors)
 		}
+		// Mentions and hashtags as the extractors find them on the text
+		// as written (check searches less: from the first sign, without
+		// the full-width ones when the text has none, with the URLs of
+		// the NFC form when it can shift them).
+		if u := appendUTF16(nil, text); !isBlank(text) {
+			if want := countMentions(extractMentionsOrLists(u, nil)); r.Mentions != want {
+				t.Fatalf("Check finds %d mentions, the extractor %d", r.Mentions, want)
+			}
+			if want := len(extractHashtagSpans(u, extractURLs(u, nil), nil)); r.Hashtags != want {
+				t.Fatalf("Check finds %d hashtags, the extractor %d", r.Hashtags, want)
+			}
+		}
 		if utf8.ValidString(text) && !isBlank(text) && !strings.ContainsAny(text, "\x00\ufffe\ufeff\uffff") && r.Valid != (n.WeightedLength <= DefaultMaxLength) {
 			t.Fatalf("Check valid %v for length %d: %q", r.Valid, n.WeightedLength, r.Errors)
 		}

@@ -21,8 +21,8 @@ func TestNFCStable(t *testing.T) {
 			continue
 		}
 		p := norm.NFC.PropertiesString(string(r))
-		if p.CCC() != 0 || !norm.NFC.IsNormalString(string(r)) {
-			t.Fatalf("U+%04X is not NFC-stable (ccc %d)", r, p.CCC())
+		if p.CCC() != 0 || !norm.NFC.IsNormalString(string(r)) || !p.BoundaryBefore() {
+			t.Fatalf("U+%04X is not NFC-stable (ccc %d, boundary before %v)", r, p.CCC(), p.BoundaryBefore())
 		}
 		// Composes with nothing before it: try it after every starter it
 		// could follow in a composition (its canonical decompositions

@@ -39,8 +39,10 @@ func Parse(text string) Count {
 	var urls [8]urlSpan
 	var regions [8]nfcRegion
 	c := configV3()
-	r := parseText(text, &c, parseBufs{units: units[:0], urls: urls[:0], regions: regions[:0]}, scratch{})
-	return r.count
+	b := parseBufs{units: units[:0], urls: urls[:0], regions: regions[:0]}
+	var sc scratch
+	n, _, _, _ := parseText(text, &c, b, &sc, false)
+	return n
 }
 
 // WeightedLength is Parse(text).WeightedLength.
@@ -67,11 +69,21 @@ type parser struct {
 
 // parse counts text, keeping the buffers for the next call.
 func (p *parser) parse(text string, c config) Count {
-	r := parseText(text, &c, p.bufs, p.scratch)
-	p.bufs, p.scratch = r.bufs, r.scratch
-	p.units, p.urls = r.bufs.units, r.bufs.urls
-	p.scan, p.normalized = r.scan, r.normalized
-	return r.count
+	return p.parseText(text, c, false)
+}
+
+// weigh is parse for check, which needs only the Count's WeightedLength
+// and Permillage: the others are left zero.
+func (p *parser) weigh(text string, c config) Count {
+	return p.parseText(text, c, true)
+}
+
+func (p *parser) parseText(text string, c config, weightOnly bool) Count {
+	n, bufs, scan, normalized := parseText(text, &c, p.bufs, &p.scratch, weightOnly)
+	p.bufs = bufs
+	p.units, p.urls = p.bufs.units, p.bufs.urls
+	p.scan, p.normalized = scan, normalized
+	return n
 }
 
 // parseBufs are the buffers of one parse: the text in UTF-16, its NFC form
@@ -95,38 +107,33 @@ type scratch struct {
 	iter *norm.Iter
 }
 
-type parseResult struct {
-	count      Count
-	bufs       parseBufs
-	scratch    scratch
-	scan       textScan
-	normalized bool // nunits (not units) was counted
-}
-
-// parseText counts text: one pass (scanText) converts it to UTF-16 and
-// notes what later steps may skip; NFC is applied only to the stretches
-// where that pass found code points it cannot vouch for. (A plain
-// function, not a method, so that Parse's stack buffers stay on the
-// stack.)
-func parseText(text string, c *config, b parseBufs, sc scratch) parseResult {
-	var r parseResult
+// parseText counts text, in b (returned) and sc, and returns the count,
+// what the scan saw and whether nunits (not units) was counted: one pass
+// (scanText) converts it to UTF-16 and notes what later steps may skip;
+// NFC is applied only to the stretches where that pass found code points
+// it cannot vouch for. (A plain function, not a method, so that Parse's
+// stack buffers stay on the stack.) With weightOnly, the Count has only
+// WeightedLength and Permillage (weighUnits).
+func parseText(text string, c *config, b parseBufs, sc *scratch, weightOnly bool) (n Count, _ parseBufs, scan textScan, normalized bool) {
 	b.units, b.nunits, b.urls, b.regions = b.units[:0], b.nunits[:0], b.urls[:0], b.regions[:0]
-	b.units, b.regions, r.scan = scanText(b.units, b.regions, text)
+	b.units, b.regions, scan = scanText(b.units, b.regions, text)
 	t := b.units
-	if r.scan.maybeDenormal {
-		b.nunits, r.normalized = normalizeRegions(b.nunits, &sc, text, b.units, b.regions, r.scan)
-		if r.normalized {
+	if scan.maybeDenormal {
+		b.nunits, normalized = normalizeRegions(b.nunits, sc, text, b.units, b.regions, scan)
+		if normalized {
 			t = b.nunits
 		}
 	}
-	from := r.scan.firstDot // every URL holds a '.'
-	if r.normalized {
+	from := scan.firstDot // every URL holds a '.'
+	if normalized {
 		from = 0 // (the units moved)
 	}
 	b.urls, sc.chain = extractURLsFrom(t, from, b.urls, sc.chain)
-	r.count = countUnits(t, b.urls, len(b.units), c)
-	r.bufs, r.scratch = b, sc
-	return r
+	if weightOnly {
+		wl := weighUnits(t, b.urls, c) / c.scale
+		return Count{WeightedLength: wl, Permillage: permillage(wl, c)}, b, scan, normalized
+	}
+	return countUnits(t, b.urls, len(b.units), c), b, scan, normalized
 }
 
 // normalizeRegions appends to dst the NFC form of text in UTF-16 (units)
@@ -157,7 +164,8 @@ func normalizeRegions(dst []uint16, sc *scratch, text string, units []uint16, re
 	}
 	changed := false
 	copied := 0 // units[:copied] are in dst
-	for _, g := range regions {
+	for k := range regions {
+		g := &regions[k]
 		seg := text[g.from:g.to]
 		if norm.NFC.QuickSpanString(seg) == len(seg) {
 			continue
@@ -174,7 +182,9 @@ func normalizeRegions(dst []uint16, sc *scratch, text string, units []uint16, re
 		}
 		changed = true
 		dst = append(dst, units[copied:g.ufrom]...)
+		n := len(dst)
 		dst = appendUTF16Bytes(dst, sc.nfc)
+		g.nlen = len(dst) - n
 		copied = g.uto
 	}
 	if !changed {
@@ -187,7 +197,10 @@ func normalizeRegions(dst []uint16, sc *scratch, text string, units []uint16, re
 // from the last code point it vouches for before a run of others (or from
 // the start of the text) to the next code point it vouches for (or the end
 // of the text); bytes from:to of the text, units ufrom:uto of its UTF-16.
-type nfcRegion struct{ from, to, ufrom, uto int }
+// normalizeRegions sets nlen, the length of its NFC form in units, when
+// that differs from the region (0: unchanged, as a region is never
+// empty).
+type nfcRegion struct{ from, to, ufrom, uto, nlen int }
 
 // textScan is what one pass over a text learned about it.
 type textScan struct {
@@ -202,6 +215,8 @@ type textScan struct {
 	firstAt       int  // UTF-16 index of the first '@' or '＠', or -1
 	firstHash     int  // UTF-16 index of the first '#' or '＃', or -1
 	firstDot      int  // UTF-16 index of the first '.', or -1: no URL before it
+	wideAt        bool // holds '＠'
+	wideHash      bool // holds '＃'
 }
 
 // scanText appends s to dst as UTF-16 (invalid bytes as U+FFFD), appends
@@ -231,7 +246,7 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 		if c < utf8.RuneSelf {
 			// A run of ASCII, in tight loops: ASCII is NFC-stable.
 			if open {
-				regions = append(regions, nfcRegion{stable, i, ustable, j})
+				regions = append(regions, nfcRegion{from: stable, to: i, ufrom: ustable, uto: j})
 				open = false
 			}
 			k := asciiCopy(out[j:], s, i)
@@ -297,17 +312,19 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 				sc.badChar, sc.badRune = i, r
 			}
 		case r == 0xFF20:
+			sc.wideAt = true
 			if sc.firstAt < 0 {
 				sc.firstAt = j
 			}
 		case r == 0xFF03:
+			sc.wideHash = true
 			if sc.firstHash < 0 {
 				sc.firstHash = j
 			}
 		}
-		if r <= 0xFFFF && stab[r>>6]&(1<<(r&63)) != 0 || r >= 0x1F000 && r <= 0x1FAFF {
+		if r <= 0xFFFF && stab[r>>6]&(1<<(r&63)) != 0 || r >= 0x1F000 && r <= 0x1FAFF || r >= 0xE0020 && r <= 0xE007F {
 			if open {
-				regions = append(regions, nfcRegion{stable, i, ustable, j})
+				regions = append(regions, nfcRegion{from: stable, to: i, ufrom: ustable, uto: j})
 				open = false
 			}
 			stable, ustable = i, j
@@ -358,7 +375,7 @@ func scanText(dst []uint16, regions []nfcRegion, s string) ([]uint16, []nfcRegio
 		}
 	}
 	if open {
-		regions = append(regions, nfcRegion{stable, len(s), ustable, j})
+		regions = append(regions, nfcRegion{from: stable, to: len(s), ufrom: ustable, uto: j})
 	}
 	sc.hasAt, sc.hasHash = sc.firstAt >= 0, sc.firstHash >= 0
 	if nul >= 0 && (sc.badChar < 0 || nul < sc.badChar) {
@@ -439,12 +456,14 @@ func nfcStableRangeBits() *[1 << 16 / 64]uint64 {
 	return &b
 }
 
-// nfcStableRanges are nfcStable's BMP ranges (beyond it: U+1F000..U+1FAFF).
+// nfcStableRanges are nfcStable's BMP ranges (beyond it: U+1F000..U+1FAFF
+// and the tags U+E0020..U+E007F).
 var nfcStableRanges = [...][2]rune{
-	{0, 0x2FF}, {0x400, 0x482}, {0x5D0, 0x5EA}, {0x620, 0x64A},
-	{0x2010, 0x2027}, {0x2030, 0x205E}, {0x2190, 0x2328}, {0x232B, 0x2ADB}, {0x2ADD, 0x2BFF},
-	{0x3001, 0x3029}, {0x3030, 0x303F}, {0x3041, 0x3096}, {0x30A1, 0x30FA},
-	{0x4E00, 0x9FFF}, {0xAC00, 0xD7A3}, {0xFE0F, 0xFE0F}, {0x200D, 0x200D}, {0xFF01, 0xFFBE},
+	{0, 0x2FF}, {0x391, 0x3A9}, {0x3B1, 0x3C9}, {0x400, 0x482}, {0x5D0, 0x5EA}, {0x620, 0x64A}, {0x671, 0x6D3},
+	{0x2002, 0x200D}, {0x2010, 0x2027}, {0x2030, 0x205E}, {0x20E3, 0x20E3},
+	{0x2100, 0x2125}, {0x2127, 0x2129}, {0x212C, 0x218F}, {0x2190, 0x2328}, {0x232B, 0x2ADB}, {0x2ADD, 0x2BFF},
+	{0x3000, 0x3029}, {0x3030, 0x303F}, {0x3041, 0x3096}, {0x30A1, 0x30FA},
+	{0x4E00, 0x9FFF}, {0xAC00, 0xD7A3}, {0xFE00, 0xFE0F}, {0xFF01, 0xFFBE},
 }
 
 // nfcStable reports code points of common blocks that are NFC_QC=Yes with
@@ -454,15 +473,21 @@ func nfcStable(r rune) bool {
 	switch {
 	case r < 0x300: // ASCII, Latin-1, Latin Extended, IPA, spacing modifiers
 		return true
+	case r >= 0x391 && r <= 0x3A9, r >= 0x3B1 && r <= 0x3C9: // Greek letters (not the tonos ones nor the singletons about them)
+		return true
 	case r >= 0x400 && r <= 0x482: // Cyrillic letters
 		return true
-	case r >= 0x5D0 && r <= 0x5EA, r >= 0x620 && r <= 0x64A: // Hebrew and Arabic letters
+	case r >= 0x5D0 && r <= 0x5EA, r >= 0x620 && r <= 0x64A, r >= 0x671 && r <= 0x6D3: // Hebrew and Arabic letters (Persian and Urdu too)
 		return true
-	case r >= 0x2010 && r <= 0x2027, r >= 0x2030 && r <= 0x205E: // punctuation (not U+2000/2001: singletons)
+	case r >= 0x2002 && r <= 0x200D, r >= 0x2010 && r <= 0x2027, r >= 0x2030 && r <= 0x205E: // spaces, zero-width characters, punctuation (not U+2000/2001: singletons)
+		return true
+	case r == 0x20E3, r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0020 && r <= 0xE007F: // keycap, variation selectors, tags (of emoji sequences)
+		return true
+	case r >= 0x2100 && r <= 0x2125, r >= 0x2127 && r <= 0x2129, r >= 0x212C && r <= 0x218F: // letterlike symbols, number forms (not the singletons Ω, K, Å)
 		return true
 	case r >= 0x2190 && r <= 0x2328, r >= 0x232B && r <= 0x2ADB, r >= 0x2ADD && r <= 0x2BFF: // arrows, symbols, dingbats (not the singletons U+2329, U+232A, U+2ADC)
 		return true
-	case r >= 0x3001 && r <= 0x3029, r >= 0x3030 && r <= 0x303F: // CJK punctuation (not the tone marks)
+	case r >= 0x3000 && r <= 0x3029, r >= 0x3030 && r <= 0x303F: // CJK space and punctuation (not the tone marks)
 		return true
 	case r >= 0x3041 && r <= 0x3096, r >= 0x30A1 && r <= 0x30FA: // kana
 		return true
@@ -470,7 +495,7 @@ func nfcStable(r rune) bool {
 		return true
 	case r >= 0xAC00 && r <= 0xD7A3: // Hangul syllables (a following jamo is not stable)
 		return true
-	case r >= 0x1F000 && r <= 0x1FAFF, r == 0xFE0F, r == 0x200D: // emoji, VS16, ZWJ
+	case r >= 0x1F000 && r <= 0x1FAFF: // emoji
 		return true
 	case r >= 0xFF01 && r <= 0xFFBE: // full-width forms
 		return true
@@ -597,12 +622,97 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 	return Count{
 		WeightedLength:    wl,
 		Valid:             valid,
-		Permillage:        int(math.Floor(float64(wl) / float64(c.maxWeightedLength) * 1000)),
+		Permillage:        permillage(wl, c),
 		DisplayRangeStart: 0,
 		DisplayRangeEnd:   displayEnd,
 		ValidRangeStart:   0,
 		ValidRangeEnd:     validDisplay + origLen - len(t),
 	}
+}
+
+// permillage is Count.Permillage of a weighted length.
+func permillage(wl int, c *config) int {
+	return int(math.Floor(float64(wl) / float64(c.maxWeightedLength) * 1000))
+}
+
+// weighUnits is countUnits' weight of t (before scaling) alone, by the
+// same walk without what the valid range and validity need: an invalid
+// character weighs like any other unit, so it joins the plain runs.
+func weighUnits(t []uint16, urls []urlSpan, c *config) int {
+	emoji := newEmojiScanner(c.emoji)
+	emojiFrom := 0 // no emoji match starts before this
+	weighted := 0
+	nextURL, ui := len(t), 0 // start of the next URL
+	if len(urls) > 0 {
+		nextURL = urls[0].start
+	}
+	asciiWeight := c.weight('a')
+	for i := 0; i < len(t); i++ {
+		u := t[i]
+		if u < 0x80 && i != nextURL && (emoji.trie == nil || !emoji.trie.canStart(u) || i+1 < len(t) && t[i+1] < 0x80) {
+			// A run of plain ASCII before the next URL (see countUnits).
+			j := asciiUnitsEnd(t, i+1, nextURL)
+			if emoji.trie != nil && j < len(t) && t[j] >= 0x80 && emoji.trie.canStart(t[j-1]) {
+				j--
+			}
+			weighted += (j - i) * asciiWeight
+			i = j - 1
+			continue
+		}
+		if u >= 0x80 && i != nextURL && weighsAlone(u, emoji.trie) {
+			j := i
+			for j < nextURL {
+				u := t[j]
+				if u < 0x80 || !weighsAlone(u, emoji.trie) {
+					break
+				}
+				weighted += c.weight(u)
+				j++
+			}
+			i = j - 1
+			continue
+		}
+		e := -1 // the emoji match at i
+		if i != nextURL && emoji.trie != nil && i >= emojiFrom && emoji.trie.canStart(u) {
+			e = emoji.trie.match(t, i, emoji.mask)
+		}
+		switch {
+		case i == nextURL:
+			weighted += c.transformedURLLength * c.scale
+			end := i + urls[ui].length
+			if emoji.trie != nil {
+				emojiFrom = emojiMatchesEnd(t, max(i, emojiFrom), min(end, len(t)), emojiFrom, emoji.trie, emoji.mask)
+			}
+			i = end - 1
+		case e >= 0:
+			weighted += c.defaultWeight
+			emojiFrom = e
+			i = e - 1
+		case u < 0x80:
+			weighted += asciiWeight
+		default:
+			if isHighSurrogate(u) && i+1 < len(t) && isLowSurrogate(t[i+1]) {
+				i++
+			}
+			weighted += c.weight(t[i])
+		}
+		if i >= nextURL {
+			for ui < len(urls) && urls[ui].start <= i {
+				ui++
+			}
+			nextURL = len(t)
+			if ui < len(urls) {
+				nextURL = urls[ui].start
+			}
+		}
+	}
+	return weighted
+}
+
+// weighsAlone: a unit weighUnits weighs on its own (a non-ASCII one that
+// is no surrogate and starts no emoji match).
+func weighsAlone(u uint16, trie *emojiTrie) bool {
+	return (u < 0xD800 || u > 0xDFFF) && (trie == nil || !trie.canStart(u))
 }
 
 // emojiMatchesEnd runs the emoji matches over t[from:to] (units countUnits
@@ -631,6 +741,15 @@ func asciiUnitsEnd(t []uint16, i, limit int) int {
 	if i >= 0 && i+4 <= limit {
 		const high = 0xFF80FF80FF80FF80
 		w := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t))), 2*limit)[2*i:]
+		for len(w) >= 16 { // (eight units a turn, then four)
+			if mv, mx := binary.NativeEndian.Uint64(w)&high, binary.NativeEndian.Uint64(w[8:])&high; mv|mx != 0 {
+				if littleEndian {
+					return i + hitLane(mv, mx)
+				}
+				break
+			}
+			w, i = w[16:], i+8
+		}
 		for len(w) >= 8 {
 			if m := binary.NativeEndian.Uint64(w) & high; m != 0 {
 				// Each lane's bits are its own unit's: the lowest set

@@ -46,6 +46,9 @@ type urlScanner struct {
 	// tld cache: tlds().match(t, tldQ) is tldEnd. Attempts that start in
 	// the same label ask for the TLD after it again and again.
 	tldQ, tldEnd int
+	// failed domains: domainFrom(s) is -1 for every s in (failFrom,
+	// failTo), as it was at failFrom (see domainFrom).
+	failFrom, failTo int
 }
 
 // nextDot is nextCandidateDot(t, from) for non-decreasing from: the last
@@ -91,7 +94,7 @@ func extractURLsFrom(t []uint16, from int, dst []urlSpan, chain []chainLabel) ([
 	if d < 0 {
 		return dst, chain
 	}
-	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0], dot: d, tldQ: -1}
+	sc := urlScanner{runFrom: -1, runEnd: -1, chain: chain[:0], dot: d, tldQ: -1, failFrom: -1, failTo: -1}
 	pos := 0 // the pattern's lastIndex
 	for pos < len(t) {
 		m, ok := sc.find(t, pos)
@@ -160,9 +163,20 @@ func (sc *urlScanner) find(t []uint16, pos int) (urlMatch, bool) {
 		for r0 > a && isRunChar(t[r0-1]) {
 			r0--
 		}
-		a = max(a, r0-urlStartSlack)
+		if r0 > a && !(r0 >= 3 && t[r0-1] == '/' && t[r0-2] == '/' && t[r0-3] == ':') {
+			// The run starts at r0 and no protocol can end there: a
+			// match whose domain holds the run's dots starts at r0, and
+			// one starting before r0-1 would hold a candidate dot
+			// before d. Only t[r0-1] can precede.
+			a = r0 - 1
+		} else {
+			a = max(a, r0-urlStartSlack)
+		}
 		for ; a <= d; a++ {
-			if validPreceding(t[a]) {
+			// (A URL starts with a domain character, 'h' of a protocol
+			// included: urlAt fails at once on anything else. Nor need
+			// it try a domain domainFrom has seen fail.)
+			if validPreceding(t[a]) && a+1 < len(t) && isDomainChar(t[a+1]) && !sc.failed(t, a+1) {
 				if m, ok := sc.urlAt(t, a+1); ok {
 					m.before = a
 					return m, true
@@ -345,9 +359,17 @@ func (sc *urlScanner) label(t []uint16, s int) (dot int, underscore bool) {
 // time, so the match uses the last label Lj (largest j) that is a valid
 // domain name (no '_') and is followed by a TLD; the subdomains before it
 // are all valid, being in the chain.
+//
+// When it fails it notes (in failFrom, failTo) the later starts in the
+// same run of label characters that fail too: they have the same run end,
+// so the same '.' (or lack of one) and chain after it, and fail alike
+// unless they start after the underscore that made s fail.
 func (sc *urlScanner) domainFrom(t []uint16, s int) int {
 	dot, us := sc.label(t, s)
 	if dot < 0 {
+		if s < len(t) && isDomainChar(t[s]) {
+			sc.failFrom, sc.failTo = s, sc.runEnd // (label ran labelRun from s)
+		}
 		return -1
 	}
 	// Result for the chain starting after this label (j ≥ 1).
@@ -355,9 +377,34 @@ func (sc *urlScanner) domainFrom(t []uint16, s int) int {
 		return r
 	}
 	if us {
+		if sc.tldMatch(t, dot+1) < 0 {
+			sc.failFrom, sc.failTo = s, dot
+		} else {
+			sc.failFrom, sc.failTo = s, lastUnderscoreIn(t, s, dot)+1
+		}
 		return -1
 	}
-	return sc.tldMatch(t, dot+1)
+	r := sc.tldMatch(t, dot+1)
+	if r < 0 {
+		sc.failFrom, sc.failTo = s, dot
+	}
+	return r
+}
+
+// failed reports whether a URL without protocol at s has a domain that
+// domainFrom has seen fail (and one with a protocol there is tried).
+func (sc *urlScanner) failed(t []uint16, s int) bool {
+	return s > sc.failFrom && s < sc.failTo && protocolEnd(t, s) == s
+}
+
+// lastUnderscoreIn returns the index of the last '_' in t[s:e], or -1.
+func lastUnderscoreIn(t []uint16, s, e int) int {
+	for i := e - 1; i >= s; i-- {
+		if t[i] == '_' {
+			return i
+		}
+	}
+	return -1
 }
 
 // tldMatch is tlds().match(t, q), remembering the last answer.
@@ -523,11 +570,11 @@ func pathIteration(t []uint16, i int) (int, bool) {
 // ending character. Returns the end or -1.
 func queryEnd(t []uint16, i, limit int) int {
 	j := i
-	for j < limit && isQueryChar(t[j]) {
+	for j < limit && t[j] < 128 && asciiClass[t[j]]&clsQuery != 0 {
 		j++
 	}
 	for k := j - 1; k >= i; k-- {
-		if isQueryEndChar(t[k]) {
+		if asciiClass[t[k]]&clsQueryEnd != 0 { // (t[k] is ASCII)
 			return k + 1
 		}
 	}
@@ -535,6 +582,7 @@ func queryEnd(t []uint16, i, limit int) int {
 }
 
 // isQueryChar is validUrlQueryChars: [a-z0-9!?*'@();:&=+$/%#[\]\-_.,~|]
+// (ASCII only; queryEnd looks it up in asciiClass).
 func isQueryChar(u uint16) bool {
 	if isASCIIAlnum(u) {
 		return true
@@ -589,7 +637,7 @@ func (sc *urlScanner) accept(t []uint16, m urlMatch, dst []urlSpan) []urlSpan {
 	// t.co links: only ^https?://t\.co/[a-z0-9]+(\?query)? is the URL, and a
 	// slug over 40 characters disqualifies it.
 	url := t[m.start:m.end]
-	if e, slug := tcoPrefix(url); e >= 0 {
+	if e, slug := tcoPrefix(url, m.protoEnd-m.start); e >= 0 {
 		if slug > maxTcoSlugLength {
 			return dst
 		}
@@ -598,10 +646,10 @@ func (sc *urlScanner) accept(t []uint16, m urlMatch, dst []urlSpan) []urlSpan {
 	return append(dst, urlSpan{start: m.start, end: m.end, length: m.end - m.start})
 }
 
-// tcoPrefix matches ^https?://t\.co/([a-z0-9]+)(?:\?query)? on url and
-// returns the match length and the slug length, or -1.
-func tcoPrefix(url []uint16) (end, slug int) {
-	p := protocolEnd(url, 0)
+// tcoPrefix matches ^https?://t\.co/([a-z0-9]+)(?:\?query)? on url, given
+// p = protocolEnd(url, 0) (accept knows it), and returns the match length
+// and the slug length, or -1.
+func tcoPrefix(url []uint16, p int) (end, slug int) {
 	if p == 0 || len(url)-p < 5 || url[p]|0x20 != 't' || url[p+1] != '.' || url[p+2]|0x20 != 'c' || url[p+3]|0x20 != 'o' || url[p+4] != '/' {
 		return -1, 0
 	}
@@ -684,6 +732,9 @@ func validIDNA(domain []uint16) bool {
 			return false
 		}
 	}
+	if ok, ascii := asciiLabelsFit(domain); ascii {
+		return ok // (an ASCII label is its own encoding)
+	}
 	for start := 0; start <= len(domain); {
 		// Most labels fit by an upper bound of their length; only those
 		// that do not are encoded exactly.
@@ -697,6 +748,27 @@ func validIDNA(domain []uint16) bool {
 		start = end + 1
 	}
 	return true
+}
+
+// asciiLabelsFit reports whether domain is all ASCII and, if so, whether
+// each of its '.'-separated labels is 1 to 63 units long: validIDNA's
+// length test for such a domain (punycode.js keeps ASCII as it is, and
+// the other IDNA dots are not ASCII).
+func asciiLabelsFit(domain []uint16) (ok, ascii bool) {
+	ok = true
+	n := 0 // units of the current label
+	for _, u := range domain {
+		if u >= 0x80 {
+			return false, false
+		}
+		if u == '.' {
+			ok = ok && n >= 1 && n <= maxDNSLabelLength
+			n = 0
+			continue
+		}
+		n++
+	}
+	return ok && n >= 1 && n <= maxDNSLabelLength, true
 }
 
 // labelLengthBound is toASCIILength(label, false) for the label of domain
@@ -918,7 +990,9 @@ const (
 	clsPathEnd
 	clsPreceding
 	clsRun
-	clsLabel // label characters: clsRun but '.'
+	clsLabel    // label characters: clsRun but '.'
+	clsQuery    // isQueryChar
+	clsQueryEnd // isQueryEndChar
 )
 
 var asciiClass = func() (tab [128]uint8) {
@@ -940,6 +1014,12 @@ var asciiClass = func() (tab [128]uint8) {
 		}
 		if validPrecedingSlow(u) {
 			tab[u] |= clsPreceding
+		}
+		if isQueryChar(u) {
+			tab[u] |= clsQuery
+		}
+		if isQueryEndChar(u) {
+			tab[u] |= clsQueryEnd
 		}
 	}
 	return tab

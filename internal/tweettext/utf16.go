@@ -92,7 +92,9 @@ func isLowSurrogate(u uint16) bool  { return u >= 0xDC00 && u <= 0xDFFF }
 func runeAt(t []uint16, i int) (rune, int) {
 	u := t[i]
 	if isHighSurrogate(u) && i+1 < len(t) && isLowSurrogate(t[i+1]) {
-		return utf16.DecodeRune(rune(u), rune(t[i+1])), 2
+		// (utf16.DecodeRune, whose checks these are: small enough to
+		// inline.)
+		return (rune(u)-0xD800)<<10 | (rune(t[i+1]) - 0xDC00) + 0x10000, 2
 	}
 	return rune(u), 1
 }

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -91,6 +92,17 @@ func TestScanTextDecodesLikeUTF8(t *testing.T) {
 					check("xé" + string(b[:3]) + "z")
 					check("x日" + string(b[:3]))
 				}
+			}
+		}
+	}
+}
+
+// runeAt decodes every surrogate pair as utf16.DecodeRune does.
+func TestRuneAtPairs(t *testing.T) {
+	for hi := uint16(0xD800); hi <= 0xDBFF; hi++ {
+		for lo := uint16(0xDC00); lo <= 0xDFFF; lo++ {
+			if r, n := runeAt([]uint16{hi, lo}, 0); n != 2 || r != utf16.DecodeRune(rune(hi), rune(lo)) {
+				t.Fatalf("runeAt(%04X %04X) = %U, %d", hi, lo, r, n)
 			}
 		}
 	}
