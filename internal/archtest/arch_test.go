@@ -32,6 +32,8 @@ var forbidden = map[string][]string{
 	// Dropping the executable's pages is a system call on the process
 	// itself: a leaf, so any package may use it without a cycle.
 	"internal/exepages": {"internal/"},
+	// So is resting the collector: runtime settings only.
+	"internal/idlegc": {"internal/"},
 }
 
 func deps(t *testing.T, pkg string) []string {

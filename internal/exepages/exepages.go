@@ -62,7 +62,8 @@ type mapping struct {
 }
 
 // parseSmaps reads /proc/PID/smaps: a header line per mapping
-// ("start-end perms offset dev inode path"), then "Key: value kB" lines.
+// ("start-end perms offset dev inode path"), then "Key: value kB" lines;
+// or /proc/PID/maps, the header lines alone.
 func parseSmaps(r io.Reader) ([]mapping, error) {
 	var ms []mapping
 	sc := bufio.NewScanner(r)
@@ -120,6 +121,24 @@ func parseHeader(line string) (mapping, error) {
 	return m, nil
 }
 
+// exeMapping returns the mapping of a file that holds pc, or nil.
+func exeMapping(ms []mapping, pc uint64) *mapping {
+	for i := range ms {
+		if ms[i].start <= pc && pc < ms[i].end {
+			if ms[i].inode == 0 || ms[i].path == "" {
+				return nil
+			}
+			return &ms[i]
+		}
+	}
+	return nil
+}
+
+// sameFile reports whether a and b map the same file.
+func sameFile(a, b mapping) bool {
+	return a.dev == b.dev && a.inode == b.inode && a.path == b.path
+}
+
 // kB parses " 1234 kB" into bytes; anything else is 0.
 func kB(v string) int64 {
 	n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
@@ -140,19 +159,13 @@ func kB(v string) int64 {
 // layer's, and a path alone could be spelled differently. The mapping
 // that holds pc is the executable's by construction.
 func droppable(ms []mapping, pc uint64) []mapping {
-	var exe *mapping
-	for i := range ms {
-		if ms[i].start <= pc && pc < ms[i].end {
-			exe = &ms[i]
-			break
-		}
-	}
-	if exe == nil || exe.inode == 0 || exe.path == "" {
+	exe := exeMapping(ms, pc)
+	if exe == nil {
 		return nil
 	}
 	var out []mapping
 	for _, m := range ms {
-		if m.dev != exe.dev || m.inode != exe.inode || m.path != exe.path {
+		if !sameFile(m, *exe) {
 			continue
 		}
 		// A writable mapping's private pages hold the program's data

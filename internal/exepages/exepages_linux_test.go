@@ -228,3 +228,79 @@ func TestDropLetsGoOfExecutablePages(t *testing.T) {
 		t.Errorf("code ran differently after a second drop: %s, before %s", got, want)
 	}
 }
+
+// readMappings reads the sizes from pagemap rather than smaps: they must
+// be smaps' own, for the executable's read-only mappings, made wholly
+// resident first so that nothing faulting in between changes them.
+func TestPagemapSizesAreSmaps(t *testing.T) {
+	pc := uint64(reflect.ValueOf(Drop).Pointer())
+	for _, m := range exeMappings(t) {
+		if m.perms[1] != 'w' {
+			_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(m.start), uintptr(m.end-m.start), unix.MADV_POPULATE_READ)
+		}
+	}
+	got, err := readMappings(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := exeMappings(t)
+	exe := exeMapping(want, pc)
+	n := 0
+	for _, w := range want {
+		if !sameFile(w, *exe) || w.perms[1] == 'w' {
+			continue
+		}
+		i := slices.IndexFunc(got, func(g mapping) bool { return g.start == w.start })
+		if i < 0 {
+			t.Fatalf("mapping %x-%x missing from maps", w.start, w.end)
+		}
+		g := got[i]
+		if g.rss != w.rss || g.anon != w.anon || g.swap != w.swap || g.rss != int64(g.end-g.start) {
+			t.Errorf("mapping %x-%x: pagemap rss %d anon %d swap %d, smaps %d %d %d (size %d)", w.start, w.end, g.rss, g.anon, g.swap, w.rss, w.anon, w.swap, w.end-w.start)
+		}
+		n++
+	}
+	if n < 2 {
+		t.Fatalf("compared %d read-only mappings of the executable, want its code and read-only data", n)
+	}
+}
+
+// A private copy of a page in a read-only file mapping (what relocations
+// or a debugger's breakpoint leave) counts as anonymous, as in smaps, so
+// droppable leaves the mapping alone.
+func TestPagemapSeesPrivateCopies(t *testing.T) {
+	f, err := os.Create(t.TempDir() + "/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	page := os.Getpagesize()
+	if _, err := f.Write(make([]byte, 4*page)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, 4*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(b)
+	pageSink = b[0] // a page of the file, mapped
+	b[2*page] = 1   // a private copy
+	if err := unix.Mprotect(b, unix.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	pm, err := os.Open("/proc/self/pagemap")
+	if err != nil {
+		t.Skipf("no pagemap here (readMappings falls back to smaps): %v", err)
+	}
+	defer pm.Close()
+	start := uint64(uintptr(unsafe.Pointer(&b[0])))
+	m := mapping{start: start, end: start + uint64(len(b))}
+	if err := pageSizes(pm, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.anon != int64(page) || m.rss < 2*int64(page) || m.swap != 0 {
+		t.Fatalf("rss %d anon %d swap %d; want at least 2 pages resident, 1 of them private", m.rss, m.anon, m.swap)
+	}
+}
+
+var pageSink byte

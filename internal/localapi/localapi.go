@@ -20,6 +20,7 @@ import (
 	"github.com/psnd/psnd/internal/clock"
 	"github.com/psnd/psnd/internal/config"
 	"github.com/psnd/psnd/internal/doctor"
+	"github.com/psnd/psnd/internal/idlegc"
 	"github.com/psnd/psnd/internal/oauth"
 	"github.com/psnd/psnd/internal/pricing"
 	"github.com/psnd/psnd/internal/sqlstore"
@@ -154,6 +155,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // publish with nothing else faulted 8 MB of the executable back in), and
 // without a request to follow, the daemon would keep it all while idle.
 func (s *Server) Notify() {
+	idlegc.Wake() // publishing is work: the collector runs as the user set it
 	s.changes.notify()
 	s.mem.arm()
 }
