@@ -503,6 +503,69 @@ func nfcStable(r rune) bool {
 	return false
 }
 
+// unitWalk is the walk countUnits and weighUnits share: the weight of a
+// URL, an emoji sequence or one code point, and where the next URL starts.
+type unitWalk struct {
+	t           []uint16
+	urls        []urlSpan
+	c           *config
+	emoji       emojiScanner
+	emojiFrom   int // no emoji match starts before this
+	nextURL, ui int // start of the next URL, and its index in urls
+	asciiWeight int // every range config gives ASCII one weight
+}
+
+func newUnitWalk(t []uint16, urls []urlSpan, c *config) unitWalk {
+	w := unitWalk{t: t, urls: urls, c: c, emoji: newEmojiScanner(c.emoji), nextURL: len(t), asciiWeight: c.weight('a')}
+	if len(urls) > 0 {
+		w.nextURL = urls[0].start
+	}
+	return w
+}
+
+// step weighs the URL, emoji sequence or code point that starts at t[i]
+// (before scaling) and returns its weight and the index of its last unit.
+func (w *unitWalk) step(i int) (weight, last int) {
+	t, c, u := w.t, w.c, w.t[i]
+	e := -1 // the emoji match at i
+	if i != w.nextURL && w.emoji.trie != nil && i >= w.emojiFrom && w.emoji.trie.canStart(u) {
+		e = w.emoji.trie.match(t, i, w.emoji.mask)
+	}
+	switch {
+	case i == w.nextURL:
+		weight = c.transformedURLLength * c.scale
+		end := i + w.urls[w.ui].length
+		if w.emoji.trie != nil {
+			w.emojiFrom = emojiMatchesEnd(t, max(i, w.emojiFrom), min(end, len(t)), w.emojiFrom, w.emoji.trie, w.emoji.mask)
+		}
+		i = end - 1
+	case e >= 0:
+		weight = c.defaultWeight
+		w.emojiFrom = e
+		i = e - 1
+	case u < 0x80:
+		weight = w.asciiWeight
+	default:
+		if isHighSurrogate(u) && i+1 < len(t) && isLowSurrogate(t[i+1]) {
+			i++
+		}
+		weight = c.weight(t[i])
+	}
+	if i >= w.nextURL {
+		// Passed (or skipped into) URLs: find the next one that starts
+		// after i; one starting inside a skipped span is never seen, as
+		// in the library.
+		for w.ui < len(w.urls) && w.urls[w.ui].start <= i {
+			w.ui++
+		}
+		w.nextURL = len(t)
+		if w.ui < len(w.urls) {
+			w.nextURL = w.urls[w.ui].start
+		}
+	}
+	return weight, i
+}
+
 // countUnits is parseTweet's loop over the normalised text t (UTF-16) with
 // the URLs of t; origLen is the UTF-16 length of the text before
 // normalisation, which only shifts the ranges.
@@ -514,26 +577,21 @@ func nfcStable(r rune) bool {
 // where it runs the matches itself (emojiFrom: a match found there may
 // cover units after the URL, where no match can then start).
 func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
-	emoji := newEmojiScanner(c.emoji)
-	emojiFrom := 0 // no emoji match starts before this
+	w := newUnitWalk(t, urls, c)
+	emoji, asciiWeight := w.emoji, w.asciiWeight
 	limit := c.maxWeightedLength * c.scale
 	weighted, validDisplay := 0, 0
 	valid := true
-	nextURL, ui := len(t), 0 // start of the next URL
-	if len(urls) > 0 {
-		nextURL = urls[0].start
-	}
-	asciiWeight := c.weight('a') // every range config gives ASCII one weight
 	for i := 0; i < len(t); i++ {
 		u := t[i]
-		if u < 0x80 && i != nextURL && asciiWeight > 0 && (emoji.trie == nil || !emoji.trie.canStart(u) || i+1 < len(t) && t[i+1] < 0x80) {
+		if u < 0x80 && i != w.nextURL && asciiWeight > 0 && (emoji.trie == nil || !emoji.trie.canStart(u) || i+1 < len(t) && t[i+1] < 0x80) {
 			// A run of plain ASCII before the next URL: what the general
-			// step below does unit by unit, at once (none is invalid, and
+			// step (unitWalk.step) does unit by unit, at once (none is invalid, and
 			// the valid range ends where the weight passes the limit). An
 			// emoji sequence's second code point is never ASCII (see
 			// TestEmojiFollowNotASCII), so of an ASCII run only the last
 			// unit can start one.
-			j := asciiUnitsEnd(t, i+1, nextURL)
+			j := asciiUnitsEnd(t, i+1, w.nextURL)
 			if emoji.trie != nil && j < len(t) && t[j] >= 0x80 && emoji.trie.canStart(t[j-1]) {
 				j-- // (j > i: t[i] is no start, or is followed by ASCII)
 			}
@@ -546,15 +604,15 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 				}
 			}
 			weighted += n * asciiWeight
-			i = j - 1 // still before nextURL
+			i = j - 1 // still before the next URL
 			continue
 		}
-		if u >= 0x80 && i != nextURL && plainNonASCII(u, emoji.trie) {
+		if u >= 0x80 && i != w.nextURL && plainNonASCII(u, emoji.trie) {
 			// A run of other units that are no emoji start, surrogate or
-			// invalid character: the general step below, without its
+			// invalid character: the general step, without its
 			// branches.
 			j := i
-			for j < nextURL {
+			for j < w.nextURL {
 				u := t[j]
 				if u < 0x80 || !plainNonASCII(u, emoji.trie) {
 					break
@@ -565,45 +623,12 @@ func countUnits(t []uint16, urls []urlSpan, origLen int, c *config) Count {
 				}
 				j++
 			}
-			i = j - 1 // still before nextURL
+			i = j - 1 // still before the next URL
 			continue
 		}
-		e := -1 // the emoji match at i
-		if i != nextURL && emoji.trie != nil && i >= emojiFrom && emoji.trie.canStart(u) {
-			e = emoji.trie.match(t, i, emoji.mask)
-		}
-		switch {
-		case i == nextURL:
-			weighted += c.transformedURLLength * c.scale
-			end := i + urls[ui].length
-			if emoji.trie != nil {
-				emojiFrom = emojiMatchesEnd(t, max(i, emojiFrom), min(end, len(t)), emojiFrom, emoji.trie, emoji.mask)
-			}
-			i = end - 1
-		case e >= 0:
-			weighted += c.defaultWeight
-			emojiFrom = e
-			i = e - 1
-		case u < 0x80:
-			weighted += asciiWeight
-		default:
-			if isHighSurrogate(u) && i+1 < len(t) && isLowSurrogate(t[i+1]) {
-				i++
-			}
-			weighted += c.weight(t[i])
-		}
-		if i >= nextURL {
-			// Passed (or skipped into) URLs: find the next one that
-			// starts after i; one starting inside a skipped span is never
-			// seen, as in the library.
-			for ui < len(urls) && urls[ui].start <= i {
-				ui++
-			}
-			nextURL = len(t)
-			if ui < len(urls) {
-				nextURL = urls[ui].start
-			}
-		}
+		var wt int
+		wt, i = w.step(i)
+		weighted += wt
 		// Like the library, only the last unit of a URL, emoji or pair is
 		// tested (none of those can hold an invalid character anyway).
 		if valid && i < len(t) {
@@ -639,19 +664,14 @@ func permillage(wl int, c *config) int {
 // same walk without what the valid range and validity need: an invalid
 // character weighs like any other unit, so it joins the plain runs.
 func weighUnits(t []uint16, urls []urlSpan, c *config) int {
-	emoji := newEmojiScanner(c.emoji)
-	emojiFrom := 0 // no emoji match starts before this
+	w := newUnitWalk(t, urls, c)
+	emoji, asciiWeight := w.emoji, w.asciiWeight
 	weighted := 0
-	nextURL, ui := len(t), 0 // start of the next URL
-	if len(urls) > 0 {
-		nextURL = urls[0].start
-	}
-	asciiWeight := c.weight('a')
 	for i := 0; i < len(t); i++ {
 		u := t[i]
-		if u < 0x80 && i != nextURL && (emoji.trie == nil || !emoji.trie.canStart(u) || i+1 < len(t) && t[i+1] < 0x80) {
+		if u < 0x80 && i != w.nextURL && (emoji.trie == nil || !emoji.trie.canStart(u) || i+1 < len(t) && t[i+1] < 0x80) {
 			// A run of plain ASCII before the next URL (see countUnits).
-			j := asciiUnitsEnd(t, i+1, nextURL)
+			j := asciiUnitsEnd(t, i+1, w.nextURL)
 			if emoji.trie != nil && j < len(t) && t[j] >= 0x80 && emoji.trie.canStart(t[j-1]) {
 				j--
 			}
@@ -659,9 +679,9 @@ func weighUnits(t []uint16, urls []urlSpan, c *config) int {
 			i = j - 1
 			continue
 		}
-		if u >= 0x80 && i != nextURL && weighsAlone(u, emoji.trie) {
+		if u >= 0x80 && i != w.nextURL && weighsAlone(u, emoji.trie) {
 			j := i
-			for j < nextURL {
+			for j < w.nextURL {
 				u := t[j]
 				if u < 0x80 || !weighsAlone(u, emoji.trie) {
 					break
@@ -672,39 +692,9 @@ func weighUnits(t []uint16, urls []urlSpan, c *config) int {
 			i = j - 1
 			continue
 		}
-		e := -1 // the emoji match at i
-		if i != nextURL && emoji.trie != nil && i >= emojiFrom && emoji.trie.canStart(u) {
-			e = emoji.trie.match(t, i, emoji.mask)
-		}
-		switch {
-		case i == nextURL:
-			weighted += c.transformedURLLength * c.scale
-			end := i + urls[ui].length
-			if emoji.trie != nil {
-				emojiFrom = emojiMatchesEnd(t, max(i, emojiFrom), min(end, len(t)), emojiFrom, emoji.trie, emoji.mask)
-			}
-			i = end - 1
-		case e >= 0:
-			weighted += c.defaultWeight
-			emojiFrom = e
-			i = e - 1
-		case u < 0x80:
-			weighted += asciiWeight
-		default:
-			if isHighSurrogate(u) && i+1 < len(t) && isLowSurrogate(t[i+1]) {
-				i++
-			}
-			weighted += c.weight(t[i])
-		}
-		if i >= nextURL {
-			for ui < len(urls) && urls[ui].start <= i {
-				ui++
-			}
-			nextURL = len(t)
-			if ui < len(urls) {
-				nextURL = urls[ui].start
-			}
-		}
+		var wt int
+		wt, i = w.step(i)
+		weighted += wt
 	}
 	return weighted
 }
