@@ -410,7 +410,10 @@ func threads(tb testing.TB, pid int) map[int]thread {
 // `psnd list --json` of all 100,000 posts ("after-list"). Each phase
 // settles (PSN_BENCH_IDLE_SETTLE seconds, default 10), logs the RSS, then
 // measures PSN_BENCH_IDLE_RUNS windows (default 3) of
-// PSN_BENCH_IDLE_WINDOW seconds (default 60). The daemon runs with
+// PSN_BENCH_IDLE_WINDOW seconds (default 60). With the default settle, the
+// first window of each phase holds the daemon letting go of its
+// executable's pages (30 s after the last request), so the RSS logged
+// after settling is from before that, and the windows' from after. The daemon runs with
 // GODEBUG=gctrace=1 so the garbage collections inside each window are
 // counted (the runtime forces one every two minutes once it has collected
 // at all).
