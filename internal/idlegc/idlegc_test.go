@@ -20,14 +20,21 @@ func restore(t *testing.T) {
 	})
 }
 
-func TestRestSwitchesOffAndWakeRestores(t *testing.T) {
+// rested sets GOGC to percent with no memory limit (put back after the
+// test), collects, and puts the collector to rest.
+func rested(t *testing.T, percent int) {
+	t.Helper()
 	restore(t)
-	debug.SetGCPercent(150)
+	debug.SetGCPercent(percent)
 	debug.SetMemoryLimit(math.MaxInt64)
 	runtime.GC()
 	if !Rest() {
-		t.Fatal("Rest left the collector on with GOGC=150 and no limit")
+		t.Fatalf("Rest left the collector on with GOGC=%d and no limit", percent)
 	}
+}
+
+func TestRestSwitchesOffAndWakeRestores(t *testing.T) {
+	rested(t, 150)
 	percent, limit, inUse := read()
 	if percent != -1 {
 		t.Errorf("resting GOGC = %d, want off", percent)
@@ -51,13 +58,7 @@ func TestRestSwitchesOffAndWakeRestores(t *testing.T) {
 // Resting is not never collecting: a daemon that allocates while idle
 // collects once it has allocated about Headroom.
 func TestRestingStillCollectsWhatIsAllocated(t *testing.T) {
-	restore(t)
-	debug.SetGCPercent(100)
-	debug.SetMemoryLimit(math.MaxInt64)
-	runtime.GC()
-	if !Rest() {
-		t.Fatal("Rest did nothing")
-	}
+	rested(t, 100)
 	before := gcCycles()
 	var keep []byte
 	for range 20 * Headroom / (64 << 10) {
@@ -70,12 +71,7 @@ func TestRestingStillCollectsWhatIsAllocated(t *testing.T) {
 }
 
 func TestBusyKeepsRestAway(t *testing.T) {
-	restore(t)
-	debug.SetGCPercent(100)
-	debug.SetMemoryLimit(math.MaxInt64)
-	if !Rest() {
-		t.Fatal("Rest did nothing")
-	}
+	rested(t, 100)
 	done := Busy()
 	if Resting() {
 		t.Fatal("Busy did not wake the collector")

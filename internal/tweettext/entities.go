@@ -61,26 +61,33 @@ func extractMentionsOrListsFrom(t []uint16, from int, wide bool, dst []mentionSp
 			a++
 			continue
 		}
-		// [a-zA-Z0-9_]{1,20}, greedy.
-		e := at + 1
-		for e < len(t) && e-(at+1) < 20 && isScreenNameChar(t[e]) {
-			e++
-		}
-		nameEnd := e
-		// (/[a-zA-Z][a-zA-Z0-9_-]{0,24})?
-		if e+1 < len(t) && t[e] == '/' && (t[e+1]|0x20)-'a' < 26 {
-			l := e + 2
-			for l < len(t) && l-(e+2) < 24 && (isScreenNameChar(t[l]) || t[l] == '-') {
-				l++
-			}
-			e = l
-		}
+		nameEnd, e := mentionEnd(t, at)
 		if !endsMention(t, e) {
 			dst = append(dst, mentionSpan{at, nameEnd, e})
 		}
 		a = e
 	}
 	return dst
+}
+
+// mentionEnd matches, after the sign at t[at], the screen name
+// ([a-zA-Z0-9_]{1,20}, greedy) and an optional list slug
+// ((/[a-zA-Z][a-zA-Z0-9_-]{0,24})?): where the name ends, and where the
+// whole match does.
+func mentionEnd(t []uint16, at int) (nameEnd, end int) {
+	e := at + 1
+	for e < len(t) && e-(at+1) < 20 && isScreenNameChar(t[e]) {
+		e++
+	}
+	nameEnd = e
+	if e+1 < len(t) && t[e] == '/' && (t[e+1]|0x20)-'a' < 26 {
+		l := e + 2
+		for l < len(t) && l-(e+2) < 24 && (isScreenNameChar(t[l]) || t[l] == '-') {
+			l++
+		}
+		e = l
+	}
+	return nameEnd, e
 }
 
 // mentionAt tries the preceding-character alternatives at attempt position

@@ -46,18 +46,7 @@ func mentionsEveryAttempt(t []uint16) []mentionSpan {
 			a++
 			continue
 		}
-		e := at + 1
-		for e < len(t) && e-(at+1) < 20 && isScreenNameChar(t[e]) {
-			e++
-		}
-		nameEnd := e
-		if e+1 < len(t) && t[e] == '/' && (t[e+1]|0x20)-'a' < 26 {
-			l := e + 2
-			for l < len(t) && l-(e+2) < 24 && (isScreenNameChar(t[l]) || t[l] == '-') {
-				l++
-			}
-			e = l
-		}
+		nameEnd, e := mentionEnd(t, at)
 		if !endsMention(t, e) {
 			dst = append(dst, mentionSpan{at, nameEnd, e})
 		}
